@@ -1,0 +1,6 @@
+export * from './ids.js';
+export * from './subjects.js';
+export * from './validation.js';
+export * from './frame.js';
+export * from './faces.js';
+export * from './ws.js';

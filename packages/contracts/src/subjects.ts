@@ -1,0 +1,80 @@
+import { assertId } from './ids.js';
+
+/**
+ * Every NATS subject Lookout uses is built here. Services never concatenate subject
+ * strings themselves: each builder validates its ids so no caller can inject a
+ * wildcard or an extra token.
+ */
+
+const PREFIX = {
+  frames: 'frames',
+  faces: 'faces',
+  analysis: 'analysis',
+  alerts: 'alerts',
+} as const;
+
+export type StreamSubjectKind = keyof typeof PREFIX;
+
+function streamSubject(kind: StreamSubjectKind, room: string, stream: string): string {
+  assertId('room', room);
+  assertId('stream', stream);
+  return `${PREFIX[kind]}.${room}.${stream}`;
+}
+
+function roomWildcard(kind: StreamSubjectKind, room: string): string {
+  assertId('room', room);
+  return `${PREFIX[kind]}.${room}.*`;
+}
+
+export const subjects = {
+  /** Sampled JPEG frames of one stream (core NATS; body = JPEG, metadata in headers). */
+  frames: (room: string, stream: string) => streamSubject('frames', room, stream),
+  /** Detector output for one frame of one stream. */
+  faces: (room: string, stream: string) => streamSubject('faces', room, stream),
+  /** Merged per-frame analysis (detector + reid) of one stream. */
+  analysis: (room: string, stream: string) => streamSubject('analysis', room, stream),
+  /** Alert episodes of one stream. */
+  alerts: (room: string, stream: string) => streamSubject('alerts', room, stream),
+
+  /** All streams of a room, for one kind. */
+  roomStreams: (kind: StreamSubjectKind, room: string) => roomWildcard(kind, room),
+  /** Every stream of every room, for one kind (worker subscriptions). */
+  all: (kind: StreamSubjectKind) => `${PREFIX[kind]}.>`,
+
+  /** Request/reply: analyse one image with the detector (used by the gateway REST API). */
+  detectorAnalyze: () => 'detector.analyze',
+
+  /** Request/reply: signaling and control addressed to one SFU instance. */
+  sfu: (instance: string, op: string) => {
+    assertId('instance', instance);
+    assertId('op', op);
+    return `sfu.${instance}.${op}`;
+  },
+} as const;
+
+/** Queue group names: replicas of one worker kind share the work of a subscription. */
+export const queueGroups = {
+  detector: 'detector',
+  reid: 'reid',
+} as const;
+
+export interface StreamAddress {
+  kind: StreamSubjectKind;
+  room: string;
+  stream: string;
+}
+
+/** Parses `<kind>.<room>.<stream>`; returns undefined for anything else. */
+export function parseStreamSubject(subject: string): StreamAddress | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 3) return undefined;
+  const [kind, room, stream] = parts as [string, string, string];
+  if (!(kind in PREFIX)) return undefined;
+  try {
+    assertId('room', room);
+    assertId('stream', stream);
+  } catch {
+    return undefined;
+  }
+  return { kind: kind as StreamSubjectKind, room, stream };
+}

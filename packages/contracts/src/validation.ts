@@ -1,0 +1,62 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+
+/** A payload failed its schema. `field` is a JSON-pointer-like path ("faces/0/box"). */
+export class ValidationError extends Error {
+  readonly field: string;
+  readonly code = 'invalid_payload';
+  constructor(
+    readonly what: string,
+    field: string,
+    detail: string,
+  ) {
+    super(`${what}: ${field === '' ? '(root)' : field}: ${detail}`);
+    this.name = 'ValidationError';
+    this.field = field;
+  }
+}
+
+export interface Validator<T extends TSchema> {
+  /** Names the payload in error messages. */
+  readonly what: string;
+  readonly schema: T;
+  /** True when the value matches; narrows its type. */
+  is(value: unknown): value is Static<T>;
+  /** Returns the value typed, or throws a ValidationError naming the first bad field. */
+  parse(value: unknown): Static<T>;
+}
+
+/** Compiles a schema once; `what` names the payload in error messages. */
+export function validator<T extends TSchema>(what: string, schema: T): Validator<T> {
+  const check: TypeCheck<T> = TypeCompiler.Compile(schema);
+  return {
+    what,
+    schema,
+    is: (value: unknown): value is Static<T> => check.Check(value),
+    parse(value: unknown): Static<T> {
+      if (check.Check(value)) return value;
+      const first = check.Errors(value).First();
+      const field = first ? first.path.replace(/^\//, '') : '';
+      throw new ValidationError(what, field, first?.message ?? 'does not match the schema');
+    },
+  };
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Decodes a JSON message body and validates it. Errors name the payload and field. */
+export function decodeJson<T extends TSchema>(v: Validator<T>, data: Uint8Array): Static<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(data));
+  } catch (err) {
+    throw new ValidationError(v.what, '', `not valid JSON (${(err as Error).message})`);
+  }
+  return v.parse(value);
+}
+
+/** Validates (so no service can publish a malformed payload) and encodes as JSON. */
+export function encodeJson<T extends TSchema>(v: Validator<T>, value: Static<T>): Uint8Array {
+  return encoder.encode(JSON.stringify(v.parse(value)));
+}

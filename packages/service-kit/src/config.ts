@@ -1,0 +1,64 @@
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Service configuration comes from the environment. A config is a TypeBox object whose
+ * camelCase keys map to SCREAMING_SNAKE env names (natsUrl ↔ NATS_URL); every field has a
+ * description and, where sensible, a default, so `describeConfig` can print the docs.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`config: ${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function envName(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** Fields every service shares. */
+export const CommonConfig = {
+  natsUrl: Type.String({ default: 'nats://127.0.0.1:4222', description: 'NATS server URL(s), comma-separated' }),
+  httpPort: Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of /healthz, /readyz and /metrics (0 = any free port)' }),
+  httpHost: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server binds to' }),
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  shutdownTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Force exit if draining takes longer' }),
+  instanceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Instance id (default: <service>-<hostname>-<pid>)' })),
+};
+
+export function configSchema<P extends TProperties>(props: P) {
+  return Type.Object({ ...CommonConfig, ...props }, { additionalProperties: false });
+}
+
+/** Reads, coerces, defaults and validates config from `env`; errors name the variable. */
+export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv = process.env): Static<T> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const converted = Value.Default(schema, Value.Convert(schema, raw));
+  const first = Value.Errors(schema, converted).First();
+  if (first) {
+    const key = first.path.replace(/^\//, '').split('/')[0] ?? '';
+    const shown = key in raw ? ` (got ${JSON.stringify(raw[key])})` : ' (not set)';
+    throw new ConfigError(envName(key), `${first.message}${shown}`);
+  }
+  return converted as Static<T>;
+}
+
+/** Markdown table of a config schema, for docs. */
+export function describeConfig(schema: TObject): string {
+  const rows = Object.entries(schema.properties).map(([key, s]) => {
+    const def = s.default === undefined ? (schema.required?.includes(key) ? '(required)' : '') : `\`${JSON.stringify(s.default)}\``;
+    return `| \`${envName(key)}\` | ${def} | ${s.description ?? ''} |`;
+  });
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,102 @@
+import os from 'node:os';
+import type http from 'node:http';
+import type { Static, TObject } from '@sinclair/typebox';
+import type { Counter, Registry } from 'prom-client';
+import { CommonConfig, loadConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { badMessageCounter, createMetrics } from './metrics.js';
+import { connectNats, type NatsConnection } from './nats.js';
+import { closeHttp, createHealthHandler, listenHttp, sendJson, type ReadinessCheck } from './http.js';
+import { Lifecycle } from './lifecycle.js';
+
+type Common = { [K in keyof typeof CommonConfig]: Static<(typeof CommonConfig)[K]> };
+
+export interface ServiceOptions<T extends TObject> {
+  /** Service name: logger name, metric label, NATS client name prefix. */
+  name: string;
+  config: T;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * 'own' (default): serve /healthz, /readyz, /metrics on config.httpPort.
+   * 'host': the service serves them on its own HTTP server via `healthHandler`.
+   */
+  http?: 'own' | 'host';
+}
+
+/** What a service's main.ts composes its modules from. */
+export interface ServiceContext<C> {
+  readonly name: string;
+  readonly instance: string;
+  readonly config: C;
+  readonly log: Logger;
+  readonly metrics: Registry;
+  readonly nc: NatsConnection;
+  /** lookout_bad_messages_total{subject_kind, reason} */
+  readonly badMessages: Counter<'subject_kind' | 'reason'>;
+  readonly lifecycle: Lifecycle;
+  /** Health endpoints for a service that hosts its own HTTP server; returns true if handled. */
+  readonly healthHandler: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Port of the kit's own health server (undefined in 'host' mode). */
+  readonly httpPort: number | undefined;
+  addReadiness(name: string, check: ReadinessCheck): void;
+  onShutdown(name: string, close: () => Promise<void> | void): void;
+}
+
+/**
+ * Config → logger → metrics → NATS → health HTTP → signal handling. Shutdown closes in
+ * reverse: modules the service registered, then NATS is drained, then HTTP closes.
+ */
+export async function startService<T extends TObject>(opts: ServiceOptions<T>): Promise<ServiceContext<Static<T> & Common>> {
+  const config = loadConfig(opts.config, opts.env) as Static<T> & Common;
+  const instance = config.instanceId ?? `${opts.name}-${os.hostname()}-${process.pid}`;
+  const log = createLogger(opts.name, config.logLevel, instance);
+  const lifecycle = new Lifecycle(log, config.shutdownTimeoutMs);
+  const metrics = createMetrics(opts.name, instance);
+  const checks = new Map<string, ReadinessCheck>();
+  const healthHandler = createHealthHandler({ registry: metrics, checks, accepting: () => !lifecycle.shuttingDown });
+
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+
+  let httpPort: number | undefined;
+  if ((opts.http ?? 'own') === 'own') {
+    const { server, port } = await listenHttp(
+      (req, res) => {
+        if (!healthHandler(req, res)) sendJson(res, 404, { error: 'not_found' });
+      },
+      config.httpPort,
+      config.httpHost,
+    );
+    httpPort = port;
+    lifecycle.onShutdown('http', () => closeHttp(server));
+    log.info({ port, host: config.httpHost }, 'health server listening');
+  }
+
+  const link = await connectNats({ servers: config.natsUrl, name: instance, log });
+  checks.set('nats', link.connected);
+  lifecycle.onShutdown('nats', async () => {
+    if (!link.nc.isClosed()) await link.nc.drain();
+  });
+  lifecycle.installSignalHandlers();
+
+  return {
+    name: opts.name,
+    instance,
+    config,
+    log,
+    metrics,
+    nc: link.nc,
+    badMessages: badMessageCounter(metrics),
+    lifecycle,
+    healthHandler,
+    httpPort,
+    addReadiness: (name, check) => checks.set(name, check),
+    onShutdown: (name, close) => lifecycle.onShutdown(name, close),
+  };
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Installs everything Lookout needs on a fresh Debian bookworm machine, then builds it.
+# Idempotent: every step checks first and skips what is already there.
+#   scripts/setup.sh            system packages + npm deps + models + build
+#   scripts/setup.sh --system   only the system packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MEDIASOUP_WORKER_BIN="${MEDIASOUP_WORKER_BIN:-/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker}"
+export MEDIASOUP_WORKER_BIN
+export ONNXRUNTIME_NODE_INSTALL=skip
+APT_PACKAGES=(nats-server ffmpeg chromium)
+
+log() { printf '[setup] %s\n' "$*"; }
+
+manual_instructions() {
+  cat <<MSG
+[setup] $1
+[setup] Lookout needs, on Debian 12 (bookworm) or equivalent:
+  - nats-server (>= 2.9, with JetStream), ffmpeg (>= 5), chromium (tests only)
+  - mediasoup-worker 3.8.4: Debian experimental's package 'mediasoup-worker'.
+      Add the 'experimental' suite (component main) of your Debian mirror, pin it with
+        Package: *
+        Pin: release a=experimental
+        Pin-Priority: 1
+      then: apt-get update && apt-get install -y mediasoup-worker/experimental
+  - Node.js 20 and npm
+Then, as your user:
+  MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN ONNXRUNTIME_NODE_INSTALL=skip npm ci
+  npm run models && npm run build
+MSG
+  exit 1
+}
+
+is_bookworm() {
+  [ -r /etc/os-release ] && . /etc/os-release && [ "${ID:-}" = debian ] && [ "${VERSION_CODENAME:-}" = bookworm ]
+}
+
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# The experimental suite is added on the mirror the machine already uses, with the same keyring,
+# and pinned at priority 1 so only packages we name explicitly ever come from it.
+add_experimental_suite() {
+  local src=/etc/apt/sources.list.d/lookout-experimental.sources
+  [ -f "$src" ] && return 0
+  local uri="" keyring="/usr/share/keyrings/debian-archive-keyring.gpg"
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+    local k; k=$(awk '/^Signed-By:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+    [ -n "$k" ] && keyring="$k"
+  elif [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '$1=="deb" && $0 ~ /bookworm/ && $0 !~ /security/ {for(i=2;i<=NF;i++) if ($i ~ /^https?:/) {print $i; exit}}' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || uri="http://deb.debian.org/debian"
+  log "adding Debian experimental ($uri) pinned at priority 1, for mediasoup-worker only"
+  cat >"$src" <<SRC
+Types: deb
+URIs: $uri
+Suites: experimental
+Components: main
+Signed-By: $keyring
+SRC
+  cat >/etc/apt/preferences.d/lookout-experimental <<PIN
+Package: *
+Pin: release a=experimental
+Pin-Priority: 1
+PIN
+}
+
+install_system_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do have_pkg "$p" || missing+=("$p"); done
+  local need_worker=0
+  [ -x "$MEDIASOUP_WORKER_BIN" ] || need_worker=1
+  if [ ${#missing[@]} -eq 0 ] && [ $need_worker -eq 0 ]; then
+    log "system packages present"
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then manual_instructions "not root: cannot install ${missing[*]} ${need_worker:+mediasoup-worker}"; fi
+  is_bookworm || manual_instructions "not Debian bookworm: install the packages yourself"
+  export DEBIAN_FRONTEND=noninteractive
+  [ $need_worker -eq 1 ] && add_experimental_suite
+  log "apt-get update"
+  apt-get update -qq
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if [ $need_worker -eq 1 ]; then
+    log "installing mediasoup-worker from experimental"
+    apt-get install -y -qq --no-install-recommends mediasoup-worker/experimental >/dev/null
+  fi
+  [ -x "$MEDIASOUP_WORKER_BIN" ] || { log "mediasoup-worker not found at $MEDIASOUP_WORKER_BIN after install"; exit 1; }
+}
+
+install_node_deps() {
+  if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    log "npm deps up to date"
+  else
+    log "npm ci"
+    npm ci --no-audit --no-fund
+  fi
+}
+
+install_system_packages
+[ "${1:-}" = "--system" ] && exit 0
+install_node_deps
+log "models"
+npm run -s models
+log "build"
+npm run -s build
+log "done"
