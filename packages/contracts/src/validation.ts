@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { ValueError } from '@sinclair/typebox/errors';
 
 /** A payload failed its schema. `field` is a JSON-pointer-like path ("faces/0/box"). */
 export class ValidationError extends Error {
@@ -35,11 +36,35 @@ export function validator<T extends TSchema>(what: string, schema: T): Validator
     is: (value: unknown): value is Static<T> => check.Check(value),
     parse(value: unknown): Static<T> {
       if (check.Check(value)) return value;
-      const first = check.Errors(value).First();
+      const first = mostSpecific(check.Errors(value).First());
       const field = first ? first.path.replace(/^\//, '') : '';
       throw new ValidationError(what, field, first?.message ?? 'does not match the schema');
     },
   };
+}
+
+/**
+ * A union reports "expected union value" at its own path, which names no field. Descend
+ * into the variants: a variant whose tag (a literal such as `type`) does not match is the
+ * wrong one; among the others report the deepest error, i.e. the bad field of the variant
+ * the sender meant. When no variant's tag matches, the tag itself is the bad field.
+ */
+function mostSpecific(error: ValueError | undefined): ValueError | undefined {
+  if (!error || error.errors.length === 0) return error;
+  let best = error;
+  let bestRank = -Infinity;
+  for (const variant of error.errors) {
+    const all = [...variant];
+    const tagMismatch = all.find((e) => 'const' in e.schema);
+    const candidate = tagMismatch ?? mostSpecific(all[0]);
+    if (!candidate) continue;
+    const rank = candidate.path.split('/').length - (tagMismatch ? 100 : 0);
+    if (rank > bestRank) {
+      best = candidate;
+      bestRank = rank;
+    }
+  }
+  return best;
 }
 
 const decoder = new TextDecoder();

@@ -23,7 +23,6 @@ export function envName(key: string): string {
 /** Fields every service shares. */
 export const CommonConfig = {
   natsUrl: Type.String({ default: 'nats://127.0.0.1:4222', description: 'NATS server URL(s), comma-separated' }),
-  httpPort: Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of /healthz, /readyz and /metrics (0 = any free port)' }),
   httpHost: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server binds to' }),
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -33,8 +32,18 @@ export const CommonConfig = {
   instanceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Instance id (default: <service>-<hostname>-<pid>)' })),
 };
 
-export function configSchema<P extends TProperties>(props: P) {
-  return Type.Object({ ...CommonConfig, ...props }, { additionalProperties: false });
+/**
+ * A service's config: the common fields, its HTTP port (each service has its own default
+ * so they can share a host), and its own fields.
+ */
+export function configSchema<P extends TProperties>(defaultHttpPort: number, props: P) {
+  const httpPort = Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: defaultHttpPort,
+    description: 'HTTP port (health, metrics; the public API for the gateway). 0 = any free port',
+  });
+  return Type.Object({ ...CommonConfig, httpPort, ...props }, { additionalProperties: false });
 }
 
 /** Reads, coerces, defaults and validates config from `env`; errors name the variable. */

@@ -9,7 +9,7 @@ import { connectNats, type NatsConnection } from './nats.js';
 import { closeHttp, createHealthHandler, listenHttp, sendJson, type ReadinessCheck } from './http.js';
 import { Lifecycle } from './lifecycle.js';
 
-type Common = { [K in keyof typeof CommonConfig]: Static<(typeof CommonConfig)[K]> };
+type Common = { [K in keyof typeof CommonConfig]: Static<(typeof CommonConfig)[K]> } & { httpPort: number };
 
 export interface ServiceOptions<T extends TObject> {
   /** Service name: logger name, metric label, NATS client name prefix. */
@@ -40,6 +40,11 @@ export interface ServiceContext<C> {
   readonly httpPort: number | undefined;
   addReadiness(name: string, check: ReadinessCheck): void;
   onShutdown(name: string, close: () => Promise<void> | void): void;
+  /**
+   * Call once every module is wired: flushes NATS so the server has seen every
+   * subscription, then turns /readyz green and logs "ready" with `details`.
+   */
+  ready(details?: Record<string, unknown>): Promise<void>;
 }
 
 /**
@@ -78,6 +83,8 @@ export async function startService<T extends TObject>(opts: ServiceOptions<T>): 
     log.info({ port, host: config.httpHost }, 'health server listening');
   }
 
+  let started = false;
+  checks.set('started', () => started);
   const link = await connectNats({ servers: config.natsUrl, name: instance, log });
   checks.set('nats', link.connected);
   lifecycle.onShutdown('nats', async () => {
@@ -98,5 +105,10 @@ export async function startService<T extends TObject>(opts: ServiceOptions<T>): 
     httpPort,
     addReadiness: (name, check) => checks.set(name, check),
     onShutdown: (name, close) => lifecycle.onShutdown(name, close),
+    async ready(details) {
+      await link.nc.flush();
+      started = true;
+      log.info({ ...details, httpPort }, 'ready');
+    },
   };
 }

@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+const workspaceSources = {
+  '^@lookout/contracts$': '<rootDir>/packages/contracts/src/index.ts',
+  '^@lookout/service-kit$': '<rootDir>/packages/service-kit/src/index.ts',
+};
+
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { ...workspaceSources, '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.tests.json' }] },
+  testMatch: ['<rootDir>/{packages,services,test}/**/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 60_000,
+  // Integration tests start real servers; running two files at once on 2 cores only adds contention.
+  maxWorkers: 2,
+};

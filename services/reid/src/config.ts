@@ -1,0 +1,3 @@
+import { configSchema } from '@lookout/service-kit';
+
+export const ReidConfig = configSchema(9103, {});

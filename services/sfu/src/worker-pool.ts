@@ -1,0 +1,79 @@
+import type { types } from 'mediasoup';
+import { Counter, type Logger, type Registry } from '@lookout/service-kit';
+
+export interface WorkerPoolOptions {
+  workerBin: string;
+  size: number;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  logLevel: types.WorkerLogLevel;
+  log: Logger;
+  metrics: Registry;
+  /** Delay before a dead worker is replaced, so a crash loop does not spin a core. */
+  respawnDelayMs?: number;
+}
+
+/**
+ * mediasoup workers, one per core by default. A worker that dies is replaced; the pool
+ * reports the loss through `onWorkerDied` so the room layer can tell its peers.
+ */
+export class WorkerPool {
+  private readonly workers: Array<types.Worker | undefined>;
+  private closed = false;
+  private readonly deaths: Counter;
+  onWorkerDied: (index: number, pid: number) => void = () => undefined;
+
+  private constructor(
+    private readonly opts: WorkerPoolOptions,
+    private readonly createWorker: typeof import('mediasoup').createWorker,
+  ) {
+    this.workers = new Array<types.Worker | undefined>(opts.size).fill(undefined);
+    this.deaths = new Counter({ name: 'lookout_sfu_worker_deaths_total', help: 'mediasoup workers that died', registers: [opts.metrics] });
+  }
+
+  static async start(opts: WorkerPoolOptions): Promise<WorkerPool> {
+    // mediasoup reads the binary's path from the environment when its module loads.
+    process.env.MEDIASOUP_WORKER_BIN = opts.workerBin;
+    const { createWorker } = await import('mediasoup');
+    const pool = new WorkerPool(opts, createWorker);
+    await Promise.all(pool.workers.map((_, i) => pool.spawn(i)));
+    return pool;
+  }
+
+  /** True when every slot has a live worker. */
+  healthy(): boolean {
+    return this.workers.every((w) => w !== undefined && !w.closed);
+  }
+
+  get pids(): number[] {
+    return this.workers.flatMap((w) => (w ? [w.pid] : []));
+  }
+
+  private async spawn(index: number): Promise<void> {
+    const worker = await this.createWorker({
+      logLevel: this.opts.logLevel,
+      rtcMinPort: this.opts.rtcMinPort,
+      rtcMaxPort: this.opts.rtcMaxPort,
+      appData: { index },
+    });
+    worker.on('died', (err: Error) => {
+      this.workers[index] = undefined;
+      this.deaths.inc();
+      this.opts.log.error({ err, pid: worker.pid, index }, 'mediasoup worker died');
+      this.onWorkerDied(index, worker.pid);
+      if (this.closed) return;
+      setTimeout(() => {
+        if (this.closed) return;
+        this.spawn(index).catch((e: unknown) => this.opts.log.error({ err: e, index }, 'could not replace mediasoup worker'));
+      }, this.opts.respawnDelayMs ?? 1000).unref();
+    });
+    this.workers[index] = worker;
+    this.opts.log.info({ pid: worker.pid, index }, 'mediasoup worker started');
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.workers) w?.close();
+    this.workers.fill(undefined);
+  }
+}

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { encodeFrameHeaders, subjects, WS_PATH } from '@lookout/contracts';
+import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { stopAllProcesses } from '../support/processes.js';
+import { FIXTURES, metricValue, startService, type RunningService, type ServiceName } from '../support/services.js';
+import { isAck, isAnalysis, isError, TestWsClient } from '../support/ws-client.js';
+
+type Box = [number, number, number, number];
+
+function iou(a: Box, b: Box): number {
+  const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+  const h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+}
+
+const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'faces/manifest.json'), 'utf8')) as {
+  group: Array<{ file: string; faces: number; boxes: Box[] }>;
+};
+const bbt4 = manifest.group.find((g) => g.file === 'group/fa_bbt4.jpg')!;
+const bbt4Jpeg = fs.readFileSync(path.join(FIXTURES, 'faces', bbt4.file));
+
+describe('first frame through the whole pipe (real nats-server, services as processes)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  const services = new Map<ServiceName, RunningService>();
+  let client: TestWsClient;
+  let seq = 0;
+
+  const publishFrame = (room: string, stream: string, jpeg: Uint8Array, width: number, height: number) => {
+    const h = headers();
+    for (const [k, v] of encodeFrameHeaders({ seq: seq++, captureMs: Date.now(), width, height, room, stream })) h.set(k, v);
+    nc.publish(subjects.frames(room, stream), jpeg, { headers: h });
+  };
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url, name: 'pipeline-test' });
+    const started = await Promise.all(
+      (['detector', 'reid', 'gateway', 'sfu'] as const).map(async (name) => [name, await startService(name, nats.url, { MEDIASOUP_WORKERS: '1' })] as const),
+    );
+    for (const [name, svc] of started) services.set(name, svc);
+    client = await TestWsClient.connect(`ws://127.0.0.1:${services.get('gateway')!.httpPort}${WS_PATH}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await nc?.close();
+    await Promise.all([...services.values()].map((s) => s.stop()));
+    await stopAllProcesses();
+    await nats?.stop();
+  });
+
+  it('delivers the six faces of fa_bbt4.jpg to a WebSocket client, boxes in original pixels', async () => {
+    client.send({ type: 'subscribe', room: 'lobby', id: 's1' });
+    expect(await client.next(isAck)).toMatchObject({ op: 'subscribe', room: 'lobby', id: 's1' });
+
+    publishFrame('lobby', 'cam-1', bbt4Jpeg, 1, 1);
+    const { data } = await client.next(isAnalysis);
+
+    expect(data).toMatchObject({ room: 'lobby', stream: 'cam-1' });
+    const meta = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'faces/manifest.json'), 'utf8')).group.find((g: { file: string }) => g.file === bbt4.file);
+    expect([data.width, data.height]).toEqual([meta.width, meta.height]);
+    expect(data.faces).toHaveLength(bbt4.faces);
+    for (const expected of bbt4.boxes) {
+      const best = Math.max(...data.faces.map((f) => iou(f.box as Box, expected)));
+      expect(best).toBeGreaterThanOrEqual(0.3);
+    }
+    expect(data.timings.detect).toBeGreaterThan(0);
+    expect(data.faces.every((f) => f.identity === null)).toBe(true);
+  });
+
+  it('counts a truncated JPEG as a bad frame, survives it, and keeps the next good frame flowing', async () => {
+    const detector = services.get('detector')!;
+    const before = metricValue((await detector.get('/metrics')).body, 'lookout_detector_frames_dropped_total', { reason: 'bad_frame' });
+
+    publishFrame('lobby', 'cam-2', bbt4Jpeg.subarray(0, Math.floor(bbt4Jpeg.length / 2)), 1, 1);
+    publishFrame('lobby', 'cam-3', bbt4Jpeg, 1, 1);
+
+    const { data } = await client.next(isAnalysis);
+    expect(data.stream).toBe('cam-3');
+    expect(data.faces).toHaveLength(6);
+
+    const metrics = (await detector.get('/metrics')).body;
+    expect(metricValue(metrics, 'lookout_detector_frames_dropped_total', { reason: 'bad_frame' })).toBe(before + 1);
+    expect(metricValue(metrics, 'lookout_bad_messages_total', { subject_kind: 'frames', reason: 'corrupt' })).toBe(1);
+    expect(detector.child.exitCode).toBeNull();
+    expect((await detector.get('/readyz')).status).toBe(200);
+  });
+
+  it('rejects a malformed WebSocket message with an error naming the field', async () => {
+    client.send({ type: 'subscribe', room: 'no.dots>' });
+    const err = await client.next(isError);
+    expect(err).toMatchObject({ code: 'invalid_message', field: 'room' });
+  });
+
+  it('exposes /healthz, /readyz and /metrics on every service', async () => {
+    for (const [name, svc] of services) {
+      expect([name, (await svc.get('/healthz')).status]).toEqual([name, 200]);
+      expect([name, (await svc.get('/readyz')).status]).toEqual([name, 200]);
+      const metrics = await svc.get('/metrics');
+      expect(metrics.body).toContain('process_cpu_seconds_total');
+    }
+  });
+
+  it('every service exits 0 on SIGTERM after draining', async () => {
+    const codes = await Promise.all([...services].map(async ([name, svc]) => [name, await svc.stop()]));
+    expect(Object.fromEntries(codes)).toEqual({ detector: 0, reid: 0, gateway: 0, sfu: 0 });
+    expect(services.get('detector')!.output.some((l) => l.includes('shutdown complete'))).toBe(true);
+  });
+});
