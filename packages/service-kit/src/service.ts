@@ -2,7 +2,7 @@ import os from 'node:os';
 import type http from 'node:http';
 import type { Static, TObject } from '@sinclair/typebox';
 import type { Counter, Registry } from 'prom-client';
-import { CommonConfig, loadConfig } from './config.js';
+import { loadConfig, type CommonConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { badMessageCounter, createMetrics } from './metrics.js';
 import { connectNats, type NatsConnection } from './nats.js';

@@ -1,6 +1,6 @@
 import type { DetectedFace, StageTimings } from '@lookout/contracts';
 import { decodeFrame } from './frame-decoder.js';
-import { DETECTOR_INPUT, FaceDetector } from './face-detector.js';
+import { DETECTOR_INPUT, type FaceDetector } from './face-detector.js';
 
 export interface FrameAnalysis {
   width: number;

@@ -1,4 +1,4 @@
-import type { types } from 'mediasoup';
+import type { createWorker as CreateWorker, types } from 'mediasoup';
 import { Counter, type Logger, type Registry } from '@lookout/service-kit';
 
 export interface WorkerPoolOptions {
@@ -25,7 +25,7 @@ export class WorkerPool {
 
   private constructor(
     private readonly opts: WorkerPoolOptions,
-    private readonly createWorker: typeof import('mediasoup').createWorker,
+    private readonly createWorker: typeof CreateWorker,
   ) {
     this.workers = new Array<types.Worker | undefined>(opts.size).fill(undefined);
     this.deaths = new Counter({ name: 'lookout_sfu_worker_deaths_total', help: 'mediasoup workers that died', registers: [opts.metrics] });
