@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
 import { spawnProcess, type Spawned } from './processes.js';
+import { ROOT } from './services.js';
 
 export interface NatsServer {
   url: string;
@@ -14,7 +15,9 @@ export interface NatsServer {
 export async function startNatsServer(): Promise<NatsServer> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-nats-'));
-  const proc: Spawned = spawnProcess('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]);
+  const monitor = await freePort();
+  const args = ['-c', path.join(ROOT, 'deploy/nats.conf'), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', dir];
+  const proc: Spawned = spawnProcess('nats-server', 'nats-server', args);
   await proc.waitForLine((l) => l.includes('Server is ready'));
   return {
     url: `nats://127.0.0.1:${port}`,

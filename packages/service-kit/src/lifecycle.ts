@@ -31,29 +31,47 @@ export class Lifecycle {
   }
 
   private async runClosers(reason: string): Promise<void> {
-    this.log.info({ reason }, 'shutting down');
+    safeLog(() => this.log.info({ reason }, 'shutting down'));
     for (const { name, close } of [...this.closers].reverse()) {
       try {
         await close();
       } catch (err) {
-        this.log.error({ err, closer: name }, 'error while closing');
+        safeLog(() => this.log.error({ err, closer: name }, 'error while closing'));
       }
     }
-    this.log.info('shutdown complete');
+    safeLog(() => this.log.info('shutdown complete'));
   }
 
   /** SIGTERM/SIGINT → shutdown → exit 0; exit 1 if the deadline passes first. */
   installSignalHandlers(): void {
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.shuttingDown) return;
-      const timer = setTimeout(() => {
-        this.log.error({ timeoutMs: this.timeoutMs }, 'shutdown deadline passed, forcing exit');
-        process.exit(1);
-      }, this.timeoutMs);
+      const timer = setTimeout(() => exitAfter(1, () => this.log.error({ timeoutMs: this.timeoutMs }, 'shutdown deadline passed, forcing exit')), this.timeoutMs);
       timer.unref();
-      void this.shutdown(signal).then(() => process.exit(0));
+      void this.shutdown(signal).then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
+}
+
+/**
+ * Logging can throw (stdout gone: EPIPE when the process that read our output died).
+ * Shutdown and exit paths must never depend on it, or an orphan outlives its reason.
+ */
+export function safeLog(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // nothing useful left to do with a log line nobody can read
+  }
+}
+
+/** Logs (best effort) and exits with `code`, whatever the log call does. */
+export function exitAfter(code: number, write: () => void): never {
+  safeLog(write);
+  process.exit(code);
 }

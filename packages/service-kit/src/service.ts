@@ -7,7 +7,7 @@ import { createLogger, type Logger } from './logger.js';
 import { badMessageCounter, createMetrics } from './metrics.js';
 import { connectNats, type NatsConnection } from './nats.js';
 import { closeHttp, createHealthHandler, listenHttp, sendJson, type ReadinessCheck } from './http.js';
-import { Lifecycle } from './lifecycle.js';
+import { exitAfter, Lifecycle } from './lifecycle.js';
 
 type Common = { [K in keyof typeof CommonConfig]: Static<(typeof CommonConfig)[K]> } & { httpPort: number };
 
@@ -60,14 +60,8 @@ export async function startService<T extends TObject>(opts: ServiceOptions<T>): 
   const checks = new Map<string, ReadinessCheck>();
   const healthHandler = createHealthHandler({ registry: metrics, checks, accepting: () => !lifecycle.shuttingDown });
 
-  process.on('uncaughtException', (err) => {
-    log.fatal({ err }, 'uncaught exception');
-    process.exit(1);
-  });
-  process.on('unhandledRejection', (err) => {
-    log.fatal({ err }, 'unhandled rejection');
-    process.exit(1);
-  });
+  process.on('uncaughtException', (err) => exitAfter(1, () => log.fatal({ err }, 'uncaught exception')));
+  process.on('unhandledRejection', (err) => exitAfter(1, () => log.fatal({ err }, 'unhandled rejection')));
 
   let httpPort: number | undefined;
   if ((opts.http ?? 'own') === 'own') {

@@ -71,9 +71,39 @@ export class WorkerPool {
     this.opts.log.info({ pid: worker.pid, index }, 'mediasoup worker started');
   }
 
-  close(): void {
+  /**
+   * Closes every worker and waits until their processes are gone, so the SFU never exits
+   * ahead of a worker still shutting down (which would leave it orphaned).
+   */
+  async close(): Promise<void> {
     this.closed = true;
+    const pids = this.pids;
     for (const w of this.workers) w?.close();
     this.workers.fill(undefined);
+    await Promise.all(pids.map((pid) => waitForExit(pid, 2000)));
+  }
+}
+
+/**
+ * mediasoup's Worker.close() removes its own 'exit' listeners and drops the child handle,
+ * so there is no event left to await: poll the pid (node reaps its children), then SIGKILL.
+ */
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

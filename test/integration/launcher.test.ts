@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../support/ports.js';
+import { spawnProcess, stopAllProcesses } from '../support/processes.js';
+import { ROOT } from '../support/services.js';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describeProcess(pid: number): string {
+  try {
+    return `${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`;
+  } catch {
+    return String(pid);
+  }
+}
+
+describe('npm start (scripts/start.mjs)', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-start-'));
+  afterAll(async () => {
+    await stopAllProcesses();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('brings up NATS and every service, serves the dashboard, and stops them all on SIGTERM', async () => {
+    const [port, natsPort, monitorPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const launcher = spawnProcess('launcher', process.execPath, ['scripts/start.mjs'], {
+      PORT: String(port),
+      NATS_PORT: String(natsPort),
+      NATS_MONITOR_PORT: String(monitorPort),
+      DATA_DIR: dataDir,
+      NATS_URL: '',
+      LOG_FORMAT: 'json',
+      MEDIASOUP_WORKERS: '1',
+    }, ROOT);
+    const line = await launcher.waitForLine((l) => l.includes('Dashboard:'), 90_000);
+    expect(line).toContain(`http://127.0.0.1:${port}/`);
+
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain('<title>Lookout</title>');
+    expect(fs.existsSync(path.join(dataDir, 'nats', 'jetstream'))).toBe(true);
+
+    const pids = launcher.output.flatMap((l) => {
+      const m = /"mediasoupWorkers":\[(\d+)/.exec(l);
+      return m ? [Number(m[1])] : [];
+    });
+    const childPids = fs
+      .readFileSync(`/proc/${launcher.child.pid}/task/${launcher.child.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    expect(childPids).toHaveLength(5); // nats-server + four services
+    expect(pids).toHaveLength(1);
+
+    expect(await launcher.stop(20_000)).toBe(0);
+    const alive = [...childPids, ...pids].filter(isAlive).map(describeProcess);
+    expect(alive).toEqual([]);
+  });
+});
