@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../support/ports.js';
-import { spawnProcess, stopAllProcesses } from '../support/processes.js';
-import { ROOT } from '../support/services.js';
+import { freePort, spawnProcess, stopAllProcesses, ROOT } from '@lookout/testkit';
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,21 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { encodeFrameHeaders, subjects, WS_PATH } from '@lookout/contracts';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { stopAllProcesses } from '../support/processes.js';
-import { FIXTURES, metricValue, startService, type RunningService, type ServiceName } from '../support/services.js';
-import { isAck, isAnalysis, isError, TestWsClient } from '../support/ws-client.js';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { iou, WS_PATH } from '@lookout/contracts';
+import {
+  FIXTURES,
+  FramePublisher,
+  isAck,
+  isAnalysis,
+  isError,
+  metricValue,
+  startNatsServer,
+  startService,
+  stopAllProcesses,
+  TestWsClient,
+  type NatsServer,
+  type RunningService,
+  type ServiceName,
+} from '@lookout/testkit';
 
 type Box = [number, number, number, number];
-
-function iou(a: Box, b: Box): number {
-  const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
-}
 
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'faces/manifest.json'), 'utf8')) as {
   group: Array<{ file: string; faces: number; boxes: Box[] }>;
@@ -28,17 +31,12 @@ describe('first frame through the whole pipe (real nats-server, services as proc
   let nc: NatsConnection;
   const services = new Map<ServiceName, RunningService>();
   let client: TestWsClient;
-  let seq = 0;
-
-  const publishFrame = (room: string, stream: string, jpeg: Uint8Array, width: number, height: number) => {
-    const h = headers();
-    for (const [k, v] of encodeFrameHeaders({ seq: seq++, captureMs: Date.now(), width, height, room, stream })) h.set(k, v);
-    nc.publish(subjects.frames(room, stream), jpeg, { headers: h });
-  };
+  let frames: FramePublisher;
 
   beforeAll(async () => {
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url, name: 'pipeline-test' });
+    frames = new FramePublisher(nc);
     const started = await Promise.all(
       (['detector', 'reid', 'gateway', 'sfu'] as const).map(async (name) => [name, await startService(name, nats.url, { MEDIASOUP_WORKERS: '1' })] as const),
     );
@@ -58,7 +56,7 @@ describe('first frame through the whole pipe (real nats-server, services as proc
     client.send({ type: 'subscribe', room: 'lobby', id: 's1' });
     expect(await client.next(isAck)).toMatchObject({ op: 'subscribe', room: 'lobby', id: 's1' });
 
-    publishFrame('lobby', 'cam-1', bbt4Jpeg, 1, 1);
+    frames.publish('lobby', 'cam-1', bbt4Jpeg);
     const { data } = await client.next(isAnalysis);
 
     expect(data).toMatchObject({ room: 'lobby', stream: 'cam-1' });
@@ -66,7 +64,7 @@ describe('first frame through the whole pipe (real nats-server, services as proc
     expect([data.width, data.height]).toEqual([meta.width, meta.height]);
     expect(data.faces).toHaveLength(bbt4.faces);
     for (const expected of bbt4.boxes) {
-      const best = Math.max(...data.faces.map((f) => iou(f.box as Box, expected)));
+      const best = Math.max(...data.faces.map((f) => iou(f.box, expected)));
       expect(best).toBeGreaterThanOrEqual(0.3);
     }
     expect(data.timings.detect).toBeGreaterThan(0);
@@ -77,8 +75,8 @@ describe('first frame through the whole pipe (real nats-server, services as proc
     const detector = services.get('detector')!;
     const before = metricValue((await detector.get('/metrics')).body, 'lookout_detector_frames_dropped_total', { reason: 'bad_frame' });
 
-    publishFrame('lobby', 'cam-2', bbt4Jpeg.subarray(0, Math.floor(bbt4Jpeg.length / 2)), 1, 1);
-    publishFrame('lobby', 'cam-3', bbt4Jpeg, 1, 1);
+    frames.publish('lobby', 'cam-2', bbt4Jpeg.subarray(0, Math.floor(bbt4Jpeg.length / 2)));
+    frames.publish('lobby', 'cam-3', bbt4Jpeg);
 
     const { data } = await client.next(isAnalysis);
     expect(data.stream).toBe('cam-3');

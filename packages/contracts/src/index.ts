@@ -4,3 +4,4 @@ export * from './validation.js';
 export * from './frame.js';
 export * from './faces.js';
 export * from './ws.js';
+export * from './geometry.js';

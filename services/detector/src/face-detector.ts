@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import type { DetectedFace } from '@lookout/contracts';
-import { nms, type Rect } from './nms.js';
+import type { Rect } from '@lookout/contracts';
+import { nms } from './nms.js';
 
 export interface FaceDetectorOptions {
   modelPath: string;

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { BadFrameError, decodeFrame } from '../src/frame-decoder.js';
 import { FaceDetector } from '../src/face-detector.js';
 import { FrameAnalyzer } from '../src/frame-analyzer.js';
-import { iou } from '../src/nms.js';
+import { iou } from '@lookout/contracts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const FIXTURES = path.resolve(ROOT, '../shared/fixtures/faces');

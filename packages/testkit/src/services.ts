@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
 import { spawnProcess, type Spawned } from './processes.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root (this file lives in packages/testkit/src or dist). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
 
 export type ServiceName = 'sfu' | 'detector' | 'reid' | 'gateway';

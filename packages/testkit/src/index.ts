@@ -1,0 +1,7 @@
+export * from './ports.js';
+export * from './processes.js';
+export * from './nats-server.js';
+export * from './services.js';
+export * from './ws-client.js';
+export * from './frames.js';
+export * from './jpeg.js';
