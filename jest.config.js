@@ -13,6 +13,7 @@ export default {
   testMatch: ['<rootDir>/{packages,services,test}/**/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   // Integration tests start real servers; running two files at once on 2 cores only adds contention.
   maxWorkers: 2,
 };

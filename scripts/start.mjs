@@ -7,12 +7,13 @@
 //   NATS_MONITOR_PORT  its monitoring port (default 8222)
 //   DATA_DIR    where the local nats-server keeps JetStream data (default ./data)
 //   LOG_FORMAT  "pretty" (default) or "json"
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureSetup } from './ensure-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -25,11 +26,6 @@ const children = new Map();
 let stopping = false;
 
 const say = (msg) => console.log(`[lookout] ${msg}`);
-
-function needsSetup() {
-  const built = SERVICES.every((s) => existsSync(path.join(root, 'services', s, 'dist', 'main.js')));
-  return !existsSync(path.join(root, 'node_modules')) || !existsSync(path.join(root, 'models', 'fr_detect.onnx')) || !built;
-}
 
 function portInUse(port) {
   return new Promise((resolve) => {
@@ -100,11 +96,7 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGHUP', () => void shutdown(0));
 
-if (needsSetup()) {
-  say('first run: installing dependencies, models and building (scripts/setup.sh)');
-  const r = spawnSync('bash', [path.join(root, 'scripts', 'setup.sh')], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-}
+ensureSetup();
 
 let natsUrl = env.NATS_URL || undefined;
 if (!natsUrl) {

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Runs scripts/setup.sh when anything it installs is missing: system binaries, npm deps,
+// models, or the build. Used by `npm start` and `npm test` so both work on a fresh machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SERVICES = ['sfu', 'detector', 'reid', 'gateway'];
+const workerBin = process.env.MEDIASOUP_WORKER_BIN || '/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker';
+
+const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+/** What is missing, in words; empty when nothing is. */
+export function missingPieces() {
+  const missing = [];
+  for (const cmd of ['nats-server', 'ffmpeg', 'chromium']) if (!onPath(cmd)) missing.push(cmd);
+  if (!existsSync(workerBin)) missing.push('mediasoup-worker');
+  if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) missing.push('npm dependencies');
+  if (!existsSync(path.join(root, 'models', 'fr_detect.onnx'))) missing.push('models');
+  if (!SERVICES.every((s) => existsSync(path.join(root, 'services', s, 'dist', 'main.js')))) missing.push('build');
+  return missing;
+}
+
+export function ensureSetup() {
+  const missing = missingPieces();
+  if (missing.length === 0) return;
+  console.log(`[lookout] missing: ${missing.join(', ')}; running scripts/setup.sh`);
+  const r = spawnSync('bash', [path.join(root, 'scripts', 'setup.sh')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) ensureSetup();

@@ -1,0 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { ROOT } from '@lookout/testkit';
+
+describe('docs', () => {
+  it('docs/configuration.md matches the config schemas', () => {
+    const r = spawnSync(process.execPath, ['scripts/config-docs.mjs', '--check'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
