@@ -9,7 +9,7 @@ import {
   ValidationError,
   type FrameMeta,
 } from '@lookout/contracts';
-import { Counter, Histogram, type Logger, type Registry } from '@lookout/service-kit';
+import { Counter, Gauge, Histogram, type Logger, type Registry } from '@lookout/service-kit';
 import { BadFrameError } from './frame-decoder.js';
 import type { FrameAnalyzer } from './frame-analyzer.js';
 import { LatestFrameQueue } from './latest-frame-queue.js';
@@ -62,6 +62,15 @@ export class FrameWorker {
       registers,
     });
     for (const r of ['stale', 'superseded', 'bad_frame'] satisfies DropReason[]) this.dropped.inc({ reason: r }, 0);
+    const queue = this.queue;
+    new Gauge({
+      name: 'lookout_detector_frames_waiting',
+      help: 'Frames waiting for analysis (at most one per stream); a scaling signal',
+      registers,
+      collect() {
+        this.set(queue.size);
+      },
+    });
   }
 
   start(): void {
@@ -75,10 +84,6 @@ export class FrameWorker {
         this.accept(msg);
       },
     });
-  }
-
-  get pending(): number {
-    return this.queue.size;
   }
 
   private accept(msg: Msg): void {

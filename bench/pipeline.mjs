@@ -1,0 +1,113 @@
+// The walking-skeleton pipeline under load: N synthetic streams publish 640×480 JPEG frames
+// at 5 fps onto a real nats-server → detector → reid → gateway → one WebSocket client.
+// Latency is capture time → WebSocket receipt. Sweeps N upward.
+import path from 'node:path';
+import fs from 'node:fs';
+import { connect } from '@nats-io/transport-node';
+import { ROOT, procStats, summarize, writeResult } from './lib.mjs';
+
+const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
+const sharp = (await import('sharp')).default;
+const { FIXTURES, FramePublisher, isAck, isAnalysis, metricValue, startNatsServer, startService, stopAllProcesses, TestWsClient } = testkit;
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SWEEP = (process.env.BENCH_STREAMS ?? '1,4,8,16,24,32,40').split(',').map(Number);
+const FPS = 5;
+
+const source = fs.readFileSync(path.join(FIXTURES, 'faces/group/fa_bbt4.jpg'));
+const frame = await sharp(source).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
+
+const nats = await startNatsServer();
+const services = {};
+const runs = [];
+try {
+  for (const name of ['detector', 'reid', 'gateway']) services[name] = await startService(name, nats.url);
+  const nc = await connect({ servers: nats.url });
+  const publisher = new FramePublisher(nc);
+  const ws = await TestWsClient.connect(`ws://127.0.0.1:${services.gateway.httpPort}/ws`);
+
+  for (const streams of SWEEP) {
+    const room = `bench-${streams}`;
+    ws.send({ type: 'subscribe', room });
+    await ws.next(isAck);
+    const latencies = [];
+    let received = 0;
+    const onMessage = (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === 'analysis' && msg.data.room === room) {
+        latencies.push(Date.now() - msg.data.captureMs);
+        received++;
+      }
+    };
+    ws.ws.on('message', onMessage);
+    const dropped0 = await drops(services.detector);
+    const cpu0 = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, procStats(s.child.pid)]));
+    let published = 0;
+    const t0 = Date.now();
+    // One tick per 1/(FPS) s publishes a frame for every stream, staggered within the tick.
+    await new Promise((resolve) => {
+      const timers = [];
+      for (let s = 0; s < streams; s++) {
+        const start = setTimeout(() => {
+          const t = setInterval(() => {
+            if (Date.now() - t0 >= SECONDS * 1000) return;
+            publisher.publish(room, `s${s}`, frame, { width: 640, height: 480 });
+            published++;
+          }, 1000 / FPS);
+          timers.push(t);
+        }, (s * 1000) / FPS / streams);
+        timers.push(start);
+      }
+      setTimeout(() => {
+        timers.forEach(clearInterval);
+        resolve();
+      }, SECONDS * 1000 + 1000); // let the last frames drain
+    });
+    const wall = (Date.now() - t0) / 1000;
+    ws.ws.off('message', onMessage);
+    const dropped1 = await drops(services.detector);
+    const perService = Object.fromEntries(
+      Object.entries(services).map(([n, s]) => {
+        const now = procStats(s.child.pid);
+        return [n, { cpuPercent: Math.round(((now.cpuSeconds - cpu0[n].cpuSeconds) / wall) * 100), rssMiB: now.rssMiB }];
+      }),
+    );
+    const droppedDelta = Object.fromEntries(Object.keys(dropped1).map((k) => [k, dropped1[k] - dropped0[k]]));
+    const run = {
+      streams,
+      published,
+      received,
+      delivered_fraction: Math.round((received / published) * 1000) / 1000,
+      processed_fps: Math.round((received / SECONDS) * 10) / 10,
+      latency_ms: summarize(latencies),
+      dropped: droppedDelta,
+      services: perService,
+    };
+    console.log(JSON.stringify(run));
+    runs.push(run);
+    ws.send({ type: 'unsubscribe', room });
+    await ws.next(isAck);
+  }
+  await ws.close();
+  await nc.close();
+} finally {
+  await Promise.all(Object.values(services).map((s) => s.stop()));
+  await stopAllProcesses();
+  await nats.stop();
+}
+
+async function drops(detector) {
+  const text = (await detector.get('/metrics')).body;
+  return Object.fromEntries(['stale', 'superseded', 'bad_frame'].map((r) => [r, metricValue(text, 'lookout_detector_frames_dropped_total', { reason: r })]));
+}
+
+const ok = runs.filter((r) => r.latency_ms.p95 < 500 && 1 - r.delivered_fraction < 0.01);
+const result = {
+  command: 'npm run bench (bench/pipeline.mjs)',
+  seconds_per_step: SECONDS,
+  fps_per_stream: FPS,
+  frame: '640×480 JPEG (fa_bbt4.jpg resized), 6 faces',
+  runs,
+  max_streams_p95_under_500ms_and_under_1pct_dropped: ok.length ? Math.max(...ok.map((r) => r.streams)) : 0,
+};
+console.log(`wrote ${writeResult('pipeline', result)}`);
