@@ -8,7 +8,7 @@ import { ROOT, procStats, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const sharp = (await import('sharp')).default;
-const { FIXTURES, FramePublisher, isAck, isAnalysis, metricValue, startNatsServer, startService, stopAllProcesses, TestWsClient } = testkit;
+const { FIXTURES, FramePublisher, isAck, metricValue, startNatsServer, startService, stopAllProcesses, TestWsClient } = testkit;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEP = (process.env.BENCH_STREAMS ?? '1,4,8,16,24,32,40').split(',').map(Number);
