@@ -1,7 +1,7 @@
 // Jest runs each test file in its own realm, so a Float32Array made in a test is not an
 // instance of the Float32Array native addons (onnxruntime-node) check against. Share the
 // outer realm's typed-array and buffer constructors with the test realm.
-import NodeEnvironment from 'jest-environment-node';
+import { TestEnvironment as NodeEnvironment } from 'jest-environment-node';
 
 const SHARED = [
   'ArrayBuffer', 'SharedArrayBuffer', 'DataView',

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { BadFrameError, decodeFrame } from '../src/frame-decoder.js';
 import { FaceDetector } from '../src/face-detector.js';
 import { FrameAnalyzer } from '../src/frame-analyzer.js';
 import { iou } from '@lookout/contracts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const FIXTURES = path.resolve(ROOT, '../shared/fixtures/faces');
 type Box = [number, number, number, number];
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8')) as {
