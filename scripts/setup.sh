@@ -76,8 +76,10 @@ install_system_packages() {
     log "system packages present"
     return 0
   fi
-  if [ "$(id -u)" -ne 0 ]; then manual_instructions "not root: cannot install ${missing[*]} ${need_worker:+mediasoup-worker}"; fi
-  is_bookworm || manual_instructions "not Debian bookworm: install the packages yourself"
+  local what="${missing[*]}"
+  [ $need_worker -eq 1 ] && what="$what mediasoup-worker (expected at $MEDIASOUP_WORKER_BIN)"
+  [ "$(id -u)" -eq 0 ] || manual_instructions "not root: cannot install:$what"
+  is_bookworm || manual_instructions "not Debian bookworm: cannot install:$what"
   export DEBIAN_FRONTEND=noninteractive
   [ $need_worker -eq 1 ] && add_experimental_suite
   log "apt-get update"
