@@ -8,10 +8,75 @@ export const Box = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type
 });
 export type Box = Static<typeof Box>;
 
+/** Model class order of the expression model. */
+export const EXPRESSION_LABELS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
+export type ExpressionLabel = (typeof EXPRESSION_LABELS)[number];
+
+const Probability = Type.Number({ minimum: 0, maximum: 1 });
+const AgeMs = Type.Integer({ minimum: 0, description: 'How old the result is: frame capture time minus the capture time of the frame it was computed on' });
+
+export const HeadPose = Type.Object(
+  {
+    yaw: Type.Number({ description: 'Degrees; positive = head turned towards the image left (the subject\'s right)' }),
+    pitch: Type.Number({ description: 'Degrees, as the model reports it (see docs/detector.md)' }),
+    roll: Type.Number({ description: 'Degrees; positive = head tilted clockwise as seen in the image' }),
+    lookingAtCamera: Type.Boolean({ description: '|yaw| and |pitch| within the configured limits' }),
+  },
+  { $id: 'HeadPose' },
+);
+export type HeadPose = Static<typeof HeadPose>;
+
+export const EyeState = Type.Object(
+  {
+    leftOpen: Type.Number({ minimum: 0, maximum: 1, description: 'P(open) of the eye on the image left' }),
+    rightOpen: Type.Number({ minimum: 0, maximum: 1, description: 'P(open) of the eye on the image right' }),
+    bothClosed: Type.Boolean(),
+  },
+  { $id: 'EyeState' },
+);
+export type EyeState = Static<typeof EyeState>;
+
+export const Expression = Type.Object(
+  {
+    label: Type.Union(EXPRESSION_LABELS.map((l) => Type.Literal(l))),
+    probabilities: Type.Record(Type.String(), Probability),
+    ageMs: AgeMs,
+  },
+  { $id: 'Expression' },
+);
+export type Expression = Static<typeof Expression>;
+
+export const Liveness = Type.Object(
+  {
+    score: Type.Number({ minimum: 0, maximum: 1, description: 'P(live); low = likely a photo, screen or mask' }),
+    live: Type.Boolean({ description: 'score ≥ the configured threshold' }),
+    ageMs: AgeMs,
+  },
+  { $id: 'Liveness' },
+);
+export type Liveness = Static<typeof Liveness>;
+
+export const AlignedCrop = Type.Object(
+  {
+    format: Type.Literal('jpeg'),
+    width: Type.Literal(112),
+    height: Type.Literal(112),
+    data: Type.String({ contentEncoding: 'base64', maxLength: 65536 }),
+  },
+  { $id: 'AlignedCrop', description: '5-point aligned face (ArcFace template), for embedding' },
+);
+export type AlignedCrop = Static<typeof AlignedCrop>;
+
 export const DetectedFace = Type.Object(
   {
     box: Box,
     score: Type.Number({ minimum: 0, maximum: 1, description: 'Detector confidence' }),
+    landmarks: Type.Optional(Type.Array(Type.Number(), { minItems: 136, maxItems: 136, description: '68 points, flat x0, y0, x1, y1, …, original pixels' })),
+    pose: Type.Optional(HeadPose),
+    eyes: Type.Optional(EyeState),
+    expression: Type.Optional(Expression),
+    liveness: Type.Optional(Liveness),
+    crop: Type.Optional(AlignedCrop),
   },
   { $id: 'DetectedFace' },
 );
@@ -31,10 +96,21 @@ const FrameRef = {
   height: Type.Integer({ minimum: 1 }),
 };
 
+export const TextInFrame = Type.Object(
+  {
+    regions: Type.Array(Type.Object({ box: Box, score: Probability }), { maxItems: 100 }),
+    score: Probability,
+    ageMs: AgeMs,
+  },
+  { $id: 'TextInFrame', description: 'Regions that look like text (PP-OCR detection); no recognition' },
+);
+export type TextInFrame = Static<typeof TextInFrame>;
+
 export const FacesMessage = Type.Object(
   {
     ...FrameRef,
-    faces: Type.Array(DetectedFace),
+    faces: Type.Array(DetectedFace, { maxItems: 64 }),
+    text: Type.Optional(TextInFrame),
     timings: StageTimings,
     worker: Type.String({ description: 'Id of the detector replica that produced it' }),
   },
@@ -60,9 +136,31 @@ export const AnalysisMessage = Type.Object(
   {
     ...FrameRef,
     faces: Type.Array(AnalysedFace),
+    text: Type.Optional(TextInFrame),
     timings: StageTimings,
   },
   { $id: 'AnalysisMessage' },
 );
 export type AnalysisMessage = Static<typeof AnalysisMessage>;
 export const analysisMessage = validator('analysis message', AnalysisMessage);
+
+/** Reply of `detector.analyze` (request body: one JPEG; optional header Lookout-Room applies that room's settings). */
+export const AnalyzeImageReply = Type.Union(
+  [
+    Type.Object({
+      ok: Type.Literal(true),
+      width: Type.Integer({ minimum: 1 }),
+      height: Type.Integer({ minimum: 1 }),
+      faces: Type.Array(DetectedFace),
+      text: Type.Optional(TextInFrame),
+      timings: StageTimings,
+    }),
+    Type.Object({
+      ok: Type.Literal(false),
+      error: Type.Object({ code: Type.String(), message: Type.String() }),
+    }),
+  ],
+  { $id: 'AnalyzeImageReply' },
+);
+export type AnalyzeImageReply = Static<typeof AnalyzeImageReply>;
+export const analyzeImageReply = validator('analyze reply', AnalyzeImageReply);

@@ -5,3 +5,4 @@ export * from './frame.js';
 export * from './faces.js';
 export * from './ws.js';
 export * from './geometry.js';
+export * from './analysis-config.js';

@@ -1,12 +1,34 @@
 import { Type } from '@sinclair/typebox';
 import { configSchema } from '@lookout/service-kit';
 
+const interval = (ms: number, what: string) => Type.Integer({ minimum: 0, default: ms, description: `${what}: run at most once per this many ms per stream (0 = every frame)` });
+
 export const DetectorConfig = configSchema(9102, {
   modelsDir: Type.String({ default: 'models', description: 'Directory holding the model files (see models/manifest.json)' }),
   detectorModel: Type.String({ default: 'fr_detect.onnx', description: 'Face detector ONNX file, relative to MODELS_DIR' }),
+  landmarkModel: Type.String({ default: 'fr_landmark.onnx', description: '68-point landmark model' }),
+  poseModel: Type.String({ default: 'fr_pose.onnx', description: 'Head pose model (66 bins per angle)' }),
+  eyeModel: Type.String({ default: 'fr_eye.onnx', description: 'Eye open/closed model' }),
+  expressionModel: Type.String({ default: 'fr_expression.onnx', description: 'Seven-class expression model' }),
+  livenessModel: Type.String({ default: 'fr_liveness.onnx', description: 'Anti-spoof model' }),
+  textModel: Type.String({ default: 'ppocr_det.onnx', description: 'PP-OCR text detection model' }),
+  analyzers: Type.String({
+    default: 'landmarks,pose,eyes,expression,liveness,text,crops',
+    pattern: '^$|^(landmarks|pose|eyes|expression|liveness|text|crops)(,(landmarks|pose|eyes|expression|liveness|text|crops))*$',
+    description: 'Analyzers enabled by default (comma-separated); rooms may override. Face detection always runs',
+  }),
+  expressionIntervalMs: interval(1000, 'Expression'),
+  livenessIntervalMs: interval(1000, 'Liveness'),
+  textIntervalMs: interval(5000, 'Text detection'),
+  poseIntervalMs: interval(0, 'Head pose'),
+  eyesIntervalMs: interval(0, 'Eye state'),
   detectConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0.65, description: 'Minimum face score' }),
   nmsIou: Type.Number({ minimum: 0, maximum: 1, default: 0.4, description: 'IoU above which overlapping boxes are suppressed' }),
   minFaceSize: Type.Number({ minimum: 0, default: 16, description: 'Smallest face side kept, original pixels' }),
+  maxYawDeg: Type.Number({ minimum: 0, maximum: 90, default: 25, description: '"Looking at camera" when |yaw| is at most this' }),
+  maxPitchDeg: Type.Number({ minimum: 0, maximum: 90, default: 20, description: '"Looking at camera" when |pitch| is at most this' }),
+  livenessThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Liveness score at or above which a face counts as live' }),
+  maxAnalysisSide: Type.Integer({ minimum: 320, maximum: 4096, default: 1280, description: 'Frames are downscaled so their longer side is at most this before analysis' }),
   maxFrameAgeMs: Type.Integer({ minimum: 1, default: 500, description: 'Frames older than this at processing start are dropped' }),
   inferenceThreads: Type.Integer({ minimum: 1, default: 1, description: 'onnxruntime intra-op threads per session' }),
 });

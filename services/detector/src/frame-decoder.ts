@@ -1,5 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
 import { FRAME_LIMITS } from '@lookout/contracts';
+import type { RgbImage } from './sampler.js';
 
 // sharp's own cache and threads would compete with onnxruntime for the same cores.
 sharp.cache(false);
@@ -18,13 +19,13 @@ export class BadFrameError extends Error {
 }
 
 export interface DecodedFrame {
-  /** Original size of the JPEG. */
+  /** Size of the JPEG as sent. */
   width: number;
   height: number;
-  /** Interleaved RGB of the model input size. */
-  rgb: Buffer;
-  inputWidth: number;
-  inputHeight: number;
+  /** The pixels analysed: the JPEG, downscaled when its longer side exceeds the limit. */
+  image: RgbImage;
+  /** image size / original size (1 unless downscaled). */
+  scale: number;
 }
 
 /** Cheap header checks before handing bytes to libjpeg. */
@@ -36,10 +37,11 @@ export function checkJpeg(data: Uint8Array): void {
 }
 
 /**
- * Decodes a JPEG and resizes it (stretched, as the detector was trained) to the model's
- * input size as RGB. A truncated or corrupt JPEG is an error, not a grey half-image.
+ * Decodes a JPEG to interleaved RGB, downscaled so its longer side is at most `maxSide`
+ * (crops for the face models come from this image, so it keeps full camera resolution up
+ * to the limit). A truncated or corrupt JPEG is an error, not a grey half-image.
  */
-export async function decodeFrame(data: Uint8Array, inputWidth: number, inputHeight: number): Promise<DecodedFrame> {
+export async function decodeFrame(data: Uint8Array, maxSide: number): Promise<DecodedFrame> {
   checkJpeg(data);
   const image = sharp(data, { failOn: 'truncated', limitInputPixels: FRAME_LIMITS.maxWidth * FRAME_LIMITS.maxHeight });
   let meta: Metadata;
@@ -52,14 +54,12 @@ export async function decodeFrame(data: Uint8Array, inputWidth: number, inputHei
   if (!width || !height || width > FRAME_LIMITS.maxWidth || height > FRAME_LIMITS.maxHeight) {
     throw new BadFrameError('bad_dimensions', `${width}×${height}`);
   }
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  let pipeline = image.removeAlpha().toColourspace('srgb');
+  if (scale < 1) pipeline = pipeline.resize(Math.round(width * scale), Math.round(height * scale), { fit: 'fill' });
   try {
-    const rgb = await image
-      .removeAlpha()
-      .toColourspace('srgb')
-      .resize(inputWidth, inputHeight, { fit: 'fill', kernel: 'linear' })
-      .raw()
-      .toBuffer();
-    return { width, height, rgb, inputWidth, inputHeight };
+    const { data: rgb, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    return { width, height, scale, image: { width: info.width, height: info.height, data: rgb } };
   } catch (err) {
     throw new BadFrameError('corrupt', (err as Error).message);
   }

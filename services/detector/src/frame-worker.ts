@@ -11,7 +11,9 @@ import {
 } from '@lookout/contracts';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@lookout/service-kit';
 import { BadFrameError } from './frame-decoder.js';
-import type { FrameAnalyzer } from './frame-analyzer.js';
+import type { CadenceTracker } from './cadence.js';
+import type { FacePipeline } from './face-pipeline.js';
+import type { AnalysisSettings } from './settings.js';
 import { LatestFrameQueue } from './latest-frame-queue.js';
 
 export type DropReason = 'stale' | 'superseded' | 'bad_frame';
@@ -21,7 +23,9 @@ export interface FrameWorkerOptions {
   log: Logger;
   metrics: Registry;
   badMessages: Counter<'subject_kind' | 'reason'>;
-  analyzer: FrameAnalyzer;
+  pipeline: FacePipeline;
+  cadence: CadenceTracker;
+  settingsFor: (room: string) => AnalysisSettings;
   /** Frames older than this (capture time to processing start) are dropped. */
   maxFrameAgeMs: number;
   workerId: string;
@@ -56,7 +60,7 @@ export class FrameWorker {
     this.dropped = new Counter({ name: 'lookout_detector_frames_dropped_total', help: 'Frames not analysed, by reason', labelNames: ['reason'], registers });
     this.latency = new Histogram({
       name: 'lookout_detector_stage_seconds',
-      help: 'Time per stage: queue (receipt to start), decode, detect, total (capture to publish)',
+      help: 'Time per stage: queue (receipt to start), decode, detect, each analyzer, total (capture to publish)',
       labelNames: ['stage'],
       buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
       registers,
@@ -118,7 +122,10 @@ export class FrameWorker {
     }
     this.latency.observe({ stage: 'queue' }, (start - receivedMs) / 1000);
     try {
-      const result = await this.opts.analyzer.analyze(data);
+      const result = await this.opts.pipeline.analyze(data, this.opts.settingsFor(meta.room), {
+        key: `${meta.room}.${meta.stream}`,
+        captureMs: meta.captureMs,
+      });
       const body = encodeJson(facesMessage, {
         room: meta.room,
         stream: meta.stream,
@@ -127,12 +134,14 @@ export class FrameWorker {
         width: result.width,
         height: result.height,
         faces: result.faces,
+        ...(result.text ? { text: result.text } : {}),
         timings: { ...result.timings, queue: start - receivedMs },
         worker: this.opts.workerId,
       });
       this.opts.nc.publish(subjects.faces(meta.room, meta.stream), body);
       this.processed.inc({ room: meta.room });
       for (const [stage, ms] of Object.entries(result.timings)) this.latency.observe({ stage }, ms / 1000);
+      this.opts.cadence.sweep(meta.captureMs);
       this.latency.observe({ stage: 'total' }, (this.now() - meta.captureMs) / 1000);
     } catch (err) {
       if (err instanceof BadFrameError) this.drop('bad_frame', err.reason, err, `${meta.room}/${meta.stream}#${meta.seq}`);

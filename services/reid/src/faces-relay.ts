@@ -19,7 +19,10 @@ export interface FacesRelayOptions {
   badMessages: Counter<'subject_kind' | 'reason'>;
 }
 
-/** Turns a detector result into the merged analysis. Identity is filled by the reid issue. */
+/**
+ * Turns a detector result into the merged analysis. Identity is filled by the reid issue.
+ * Aligned crops stay here: they are input for embeddings, not something dashboards draw.
+ */
 export function toAnalysis(faces: FacesMessage, reidMs: number): AnalysisMessage {
   return {
     room: faces.room,
@@ -28,7 +31,8 @@ export function toAnalysis(faces: FacesMessage, reidMs: number): AnalysisMessage
     captureMs: faces.captureMs,
     width: faces.width,
     height: faces.height,
-    faces: faces.faces.map((f) => ({ ...f, identity: null })),
+    faces: faces.faces.map(({ crop: _crop, ...f }) => ({ ...f, identity: null })),
+    ...(faces.text ? { text: faces.text } : {}),
     timings: { ...faces.timings, reid: reidMs },
   };
 }

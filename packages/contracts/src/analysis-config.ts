@@ -1,0 +1,49 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { validator } from './validation.js';
+
+/**
+ * Optional analyzers of the detector. Face detection always runs. `landmarks` also runs
+ * whenever `eyes` or `crops` need it.
+ */
+export const ANALYZER_NAMES = ['landmarks', 'pose', 'eyes', 'expression', 'liveness', 'text', 'crops'] as const;
+export type AnalyzerName = (typeof ANALYZER_NAMES)[number];
+
+export const AnalyzerSettings = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    intervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'Run at most once per interval per stream; 0 = every frame' })),
+  },
+  { additionalProperties: false },
+);
+export type AnalyzerSettings = Static<typeof AnalyzerSettings>;
+
+/** Per-room overrides of the detector's deployment defaults; every field optional. */
+export const RoomAnalysisConfig = Type.Object(
+  {
+    analyzers: Type.Optional(
+      Type.Partial(Type.Object(Object.fromEntries(ANALYZER_NAMES.map((n) => [n, AnalyzerSettings])) as Record<AnalyzerName, typeof AnalyzerSettings>), {
+        additionalProperties: false,
+      }),
+    ),
+    minFaceSize: Type.Optional(Type.Number({ minimum: 0, maximum: 4096, description: 'Smallest face side kept, original pixels' })),
+    lookingAtCamera: Type.Optional(
+      Type.Object(
+        {
+          maxYawDeg: Type.Number({ minimum: 0, maximum: 90 }),
+          maxPitchDeg: Type.Number({ minimum: 0, maximum: 90 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    livenessThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { $id: 'RoomAnalysisConfig', additionalProperties: false },
+);
+export type RoomAnalysisConfig = Static<typeof RoomAnalysisConfig>;
+export const roomAnalysisConfig = validator('room analysis config', RoomAnalysisConfig);
+
+/** JetStream KV buckets, by purpose. Keys are ids (see ids.ts). */
+export const kvBuckets = {
+  /** room id → RoomAnalysisConfig (written by the gateway, watched by detectors). */
+  roomConfig: 'lookout_room_config',
+} as const;

@@ -1,0 +1,164 @@
+import sharp from 'sharp';
+import type { DetectedFace, Rect, StageTimings, TextInFrame } from '@lookout/contracts';
+import { ALIGNED_SIZE, fivePoints, similarityFromTemplate } from './alignment.js';
+import type { CadenceTracker } from './cadence.js';
+import type { FaceDetector } from './face-detector.js';
+import { decodeFrame } from './frame-decoder.js';
+import type { FaceContext, FaceModel } from './analyzers/face-model.js';
+import type { EyeState } from './analyzers/eyes.js';
+import type { ExpressionResult } from './analyzers/expression.js';
+import type { HeadPose } from './analyzers/pose.js';
+import { sampleRgbImage, type RgbImage } from './sampler.js';
+import { needsLandmarks, type AnalysisSettings } from './settings.js';
+
+export interface TextAnalyzer {
+  detect(rgb: Uint8Array, width: number, height: number): Promise<{ regions: Array<{ box: [number, number, number, number]; score: number }>; score: number }>;
+}
+
+export interface AnalyzerModels {
+  landmarks?: FaceModel<Float32Array>;
+  pose?: FaceModel<HeadPose>;
+  eyes?: FaceModel<EyeState | undefined>;
+  expression?: FaceModel<ExpressionResult>;
+  liveness?: FaceModel<number>;
+  text?: TextAnalyzer;
+}
+
+export interface FrameAnalysis {
+  width: number;
+  height: number;
+  faces: DetectedFace[];
+  text?: TextInFrame;
+  timings: StageTimings;
+}
+
+/** Which stream a frame belongs to, for cadences; absent for one-off images (everything runs). */
+export interface StreamFrame {
+  key: string;
+  captureMs: number;
+}
+
+type Carried<T> = { value: T; ageMs: number } | undefined;
+
+/**
+ * Everything the detector does to one JPEG, whatever brought it (NATS frame, request/reply,
+ * command line): decode, detect, then each enabled analyzer on its cadence.
+ */
+export class FacePipeline {
+  constructor(
+    private readonly detector: FaceDetector,
+    private readonly models: AnalyzerModels,
+    private readonly cadence: CadenceTracker,
+    private readonly maxSide: number,
+  ) {}
+
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** One frame at a time: the models' threads are sized for that, and ordering stays simple. */
+  analyze(jpeg: Uint8Array, settings: AnalysisSettings, stream?: StreamFrame): Promise<FrameAnalysis> {
+    const run = this.tail.then(() => this.analyzeNow(jpeg, settings, stream));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async analyzeNow(jpeg: Uint8Array, settings: AnalysisSettings, stream?: StreamFrame): Promise<FrameAnalysis> {
+    const timings: StageTimings = {};
+    const time = async <T>(stage: string, fn: () => Promise<T>): Promise<T> => {
+      const t = performance.now();
+      try {
+        return await fn();
+      } finally {
+        timings[stage] = Math.round((performance.now() - t) * 100) / 100;
+      }
+    };
+    const frame = await time('decode', () => decodeFrame(jpeg, this.maxSide));
+    const { image, scale } = frame;
+    const detected = await time('detect', () => this.detector.detect(image, settings.minFaceSize * scale));
+    const faces: FaceContext[] = detected.map((d) => ({ box: d.box }));
+    const m = this.models;
+    if (m.landmarks && needsLandmarks(settings)) {
+      const points = await time('landmarks', () => m.landmarks!.run(image, faces));
+      faces.forEach((f, i) => (f.landmarks = points[i]));
+    }
+    const run = <T>(name: 'pose' | 'eyes' | 'expression' | 'liveness', model: FaceModel<T> | undefined) =>
+      this.runScheduled(name, model, image, faces, settings, stream, time);
+    const pose = await run('pose', m.pose);
+    const eyes = await run('eyes', m.eyes);
+    const expression = await run('expression', m.expression);
+    const liveness = await run('liveness', m.liveness);
+    const crops = settings.analyzers.crops.enabled ? await time('crops', () => Promise.all(faces.map((f) => alignedCrop(image, f)))) : [];
+    const text = await this.runText(image, settings, stream, time);
+    const out = detected.map((d, i): DetectedFace => {
+      const face: DetectedFace = { box: unscaleBox(d.box, scale), score: d.score };
+      const lm = faces[i]!.landmarks;
+      if (lm && settings.analyzers.landmarks.enabled) face.landmarks = Array.from(lm, (v) => Math.round((v / scale) * 10) / 10);
+      const p = pose[i]?.value;
+      if (p) face.pose = { ...p, lookingAtCamera: Math.abs(p.yaw) <= settings.lookingAtCamera.maxYawDeg && Math.abs(p.pitch) <= settings.lookingAtCamera.maxPitchDeg };
+      const e = eyes[i]?.value;
+      if (e) face.eyes = { ...e, bothClosed: e.leftOpen < 0.5 && e.rightOpen < 0.5 };
+      const x = expression[i];
+      if (x) face.expression = { ...x.value, ageMs: x.ageMs };
+      const l = liveness[i];
+      if (l) face.liveness = { score: l.value, live: l.value >= settings.livenessThreshold, ageMs: l.ageMs };
+      if (crops[i]) face.crop = crops[i];
+      return face;
+    });
+    return { width: frame.width, height: frame.height, faces: out, ...(text ? { text: unscaleText(text, scale) } : {}), timings };
+  }
+
+  /** Runs a per-face analyzer when due (or always, for one-off images); else carries its last result. */
+  private async runScheduled<T>(
+    name: 'pose' | 'eyes' | 'expression' | 'liveness',
+    model: FaceModel<T> | undefined,
+    image: RgbImage,
+    faces: FaceContext[],
+    settings: AnalysisSettings,
+    stream: StreamFrame | undefined,
+    time: <U>(stage: string, fn: () => Promise<U>) => Promise<U>,
+  ): Promise<Array<Carried<T>>> {
+    const schedule = settings.analyzers[name];
+    if (!model || !schedule.enabled || faces.length === 0) return faces.map(() => undefined);
+    if (stream && !this.cadence.due(stream.key, name, stream.captureMs, schedule.intervalMs)) {
+      return this.cadence.carry<T>(stream.key, name, faces.map((f) => f.box), stream.captureMs);
+    }
+    const values = await time(name, () => model.run(image, faces));
+    if (stream) this.cadence.record(stream.key, name, stream.captureMs, values.map((value, i) => ({ box: faces[i]!.box, value })));
+    return values.map((value) => ({ value, ageMs: 0 }));
+  }
+
+  private async runText(
+    image: RgbImage,
+    settings: AnalysisSettings,
+    stream: StreamFrame | undefined,
+    time: <U>(stage: string, fn: () => Promise<U>) => Promise<U>,
+  ): Promise<TextInFrame | undefined> {
+    const schedule = settings.analyzers.text;
+    if (!this.models.text || !schedule.enabled) return undefined;
+    const whole: Rect = [0, 0, image.width, image.height];
+    if (stream && !this.cadence.due(stream.key, 'text', stream.captureMs, schedule.intervalMs)) {
+      const [last] = this.cadence.carry<TextInFrame>(stream.key, 'text', [whole], stream.captureMs);
+      return last && { ...last.value, ageMs: last.ageMs };
+    }
+    const found = await time('text', () => this.models.text!.detect(image.data, image.width, image.height));
+    const text: TextInFrame = { regions: found.regions, score: Math.round(found.score * 1000) / 1000, ageMs: 0 };
+    if (stream) this.cadence.record(stream.key, 'text', stream.captureMs, [{ box: whole, value: text }]);
+    return text;
+  }
+}
+
+async function alignedCrop(image: RgbImage, face: FaceContext): Promise<DetectedFace['crop']> {
+  if (!face.landmarks) return undefined;
+  const crop = sampleRgbImage(image, similarityFromTemplate(fivePoints(face.landmarks)), ALIGNED_SIZE, ALIGNED_SIZE);
+  const jpeg = await sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+  return { format: 'jpeg', width: ALIGNED_SIZE, height: ALIGNED_SIZE, data: jpeg.toString('base64') };
+}
+
+const r1 = (v: number) => Math.round(v * 10) / 10;
+
+function unscaleBox(b: Rect, scale: number): [number, number, number, number] {
+  return [r1(b[0] / scale), r1(b[1] / scale), r1(b[2] / scale), r1(b[3] / scale)];
+}
+
+function unscaleText(t: TextInFrame, scale: number): TextInFrame {
+  return { ...t, regions: t.regions.map((r) => ({ box: unscaleBox(r.box, scale), score: Math.round(r.score * 1000) / 1000 })) };
+}

@@ -1,0 +1,77 @@
+import path from 'node:path';
+import type { Static } from '@sinclair/typebox';
+import { ANALYZER_NAMES, type AnalyzerName } from '@lookout/contracts';
+import type { DetectorConfig } from './config.js';
+import { FaceDetector } from './face-detector.js';
+import { FaceModel } from './analyzers/face-model.js';
+import { landmarkSpec } from './analyzers/landmarks.js';
+import { poseSpec } from './analyzers/pose.js';
+import { eyeSpec } from './analyzers/eyes.js';
+import { expressionSpec } from './analyzers/expression.js';
+import { livenessSpec } from './analyzers/liveness.js';
+import { TextDetector } from './text-detector.js';
+import type { AnalyzerModels } from './face-pipeline.js';
+import type { AnalysisSettings } from './settings.js';
+
+type Config = Static<typeof DetectorConfig>;
+
+export interface LoadedModels {
+  detector: FaceDetector;
+  analyzers: AnalyzerModels;
+  close(): Promise<void>;
+}
+
+export function enabledAnalyzers(config: Config): Set<AnalyzerName> {
+  return new Set(config.analyzers.split(',').filter(Boolean) as AnalyzerName[]);
+}
+
+/** Deployment defaults from config; rooms override them (settings.ts). */
+export function defaultSettings(config: Config): AnalysisSettings {
+  const on = enabledAnalyzers(config);
+  const intervals: Partial<Record<AnalyzerName, number>> = {
+    pose: config.poseIntervalMs,
+    eyes: config.eyesIntervalMs,
+    expression: config.expressionIntervalMs,
+    liveness: config.livenessIntervalMs,
+    text: config.textIntervalMs,
+  };
+  const analyzers = Object.fromEntries(ANALYZER_NAMES.map((n) => [n, { enabled: on.has(n), intervalMs: intervals[n] ?? 0 }])) as AnalysisSettings['analyzers'];
+  return {
+    analyzers,
+    minFaceSize: config.minFaceSize,
+    lookingAtCamera: { maxYawDeg: config.maxYawDeg, maxPitchDeg: config.maxPitchDeg },
+    livenessThreshold: config.livenessThreshold,
+  };
+}
+
+/**
+ * Loads every model once per process. All are loaded (not only the default-enabled ones)
+ * because a room may switch an analyzer on at run time.
+ */
+export async function loadModels(config: Config): Promise<LoadedModels> {
+  const file = (name: string) => path.resolve(config.modelsDir, name);
+  const threads = config.inferenceThreads;
+  const detector = await FaceDetector.load({
+    modelPath: file(config.detectorModel),
+    confidence: config.detectConfidence,
+    nmsIou: config.nmsIou,
+    minFaceSize: config.minFaceSize,
+    threads,
+  });
+  const [landmarks, pose, eyes, expression, liveness, text] = await Promise.all([
+    FaceModel.load(landmarkSpec, file(config.landmarkModel), threads),
+    FaceModel.load(poseSpec, file(config.poseModel), threads),
+    FaceModel.load(eyeSpec, file(config.eyeModel), threads),
+    FaceModel.load(expressionSpec, file(config.expressionModel), threads),
+    FaceModel.load(livenessSpec, file(config.livenessModel), threads),
+    TextDetector.load({ modelPath: file(config.textModel), threads }),
+  ]);
+  const analyzers: AnalyzerModels = { landmarks, pose, eyes, expression, liveness, text };
+  return {
+    detector,
+    analyzers,
+    async close() {
+      await Promise.all([detector.close(), landmarks.close(), pose.close(), eyes.close(), expression.close(), liveness.close(), text.close()]);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { ANALYZER_NAMES, type AnalyzerName, type RoomAnalysisConfig } from '@lookout/contracts';
+
+export interface AnalyzerSchedule {
+  enabled: boolean;
+  intervalMs: number;
+}
+
+/** What the pipeline does for one frame: deployment defaults with a room's overrides applied. */
+export interface AnalysisSettings {
+  analyzers: Record<AnalyzerName, AnalyzerSchedule>;
+  minFaceSize: number;
+  lookingAtCamera: { maxYawDeg: number; maxPitchDeg: number };
+  livenessThreshold: number;
+}
+
+export function applyRoomConfig(defaults: AnalysisSettings, room: RoomAnalysisConfig | undefined): AnalysisSettings {
+  if (!room) return defaults;
+  const analyzers = { ...defaults.analyzers };
+  for (const name of ANALYZER_NAMES) {
+    const o = room.analyzers?.[name];
+    if (o) analyzers[name] = { enabled: o.enabled ?? analyzers[name].enabled, intervalMs: o.intervalMs ?? analyzers[name].intervalMs };
+  }
+  return {
+    analyzers,
+    minFaceSize: room.minFaceSize ?? defaults.minFaceSize,
+    lookingAtCamera: room.lookingAtCamera ?? defaults.lookingAtCamera,
+    livenessThreshold: room.livenessThreshold ?? defaults.livenessThreshold,
+  };
+}
+
+/** Landmarks feed eye crops and the aligned crop: they run whenever either is wanted. */
+export function needsLandmarks(s: AnalysisSettings): boolean {
+  return s.analyzers.landmarks.enabled || s.analyzers.eyes.enabled || s.analyzers.crops.enabled;
+}

@@ -1,0 +1,218 @@
+import ort from 'onnxruntime-node';
+
+/** x1 y1 x2 y2; edges, so a one-pixel region at (x, y) is [x, y, x + 1, y + 1]. */
+export type TextBox = [number, number, number, number];
+
+export interface TextRegion {
+  /** Original image pixels. */
+  box: TextBox;
+  /** Mean text probability over the region's pixels. */
+  score: number;
+}
+
+export interface TextDetection {
+  regions: TextRegion[];
+  /** The highest region score; 0 when there is no region. */
+  score: number;
+}
+
+export interface TextDetectorOptions {
+  modelPath: string;
+  threads: number;
+  /** The longer side is scaled down to at most this (default 640); smaller images keep their size. */
+  maxSide?: number;
+  binThreshold?: number;
+  boxThreshold?: number;
+  /** Default 50; the highest-scoring regions are kept. */
+  maxRegions?: number;
+}
+
+export interface RegionOptions {
+  binThreshold: number;
+  boxThreshold: number;
+  /** Regions whose box has a side shorter than this (map pixels) are dropped. */
+  minSize: number;
+  maxRegions: number;
+  /** The DB unclip ratio: the shrunk text kernel grows back by area * ratio / perimeter. */
+  unclipRatio: number;
+}
+
+export const DEFAULT_REGION_OPTIONS: RegionOptions = { binThreshold: 0.3, boxThreshold: 0.6, minSize: 3, maxRegions: 50, unclipRatio: 1.5 };
+
+// PaddleOCR's detection preprocessing: ImageNet statistics, applied to the image as OpenCV
+// loads it (BGR), so mean[0] / std[0] belong to the blue channel.
+const MEAN_BGR = [0.485, 0.456, 0.406] as const;
+const STD_BGR = [0.229, 0.224, 0.225] as const;
+// The network downsamples by 32, so both input sides must be multiples of it.
+const STRIDE = 32;
+
+/**
+ * PP-OCRv4 text detection (DB algorithm). The model maps an image to a per-pixel text
+ * probability map of the same size; regions are the connected blobs of that map.
+ */
+export class TextDetector {
+  private input = new Float32Array(0);
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly maxSide: number,
+    private readonly regionOpts: RegionOptions,
+  ) {}
+
+  static async load(opts: TextDetectorOptions): Promise<TextDetector> {
+    const session = await ort.InferenceSession.create(opts.modelPath, {
+      intraOpNumThreads: opts.threads,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+      graphOptimizationLevel: 'all',
+    });
+    const d = DEFAULT_REGION_OPTIONS;
+    return new TextDetector(session, opts.maxSide ?? 640, {
+      ...d,
+      binThreshold: opts.binThreshold ?? d.binThreshold,
+      boxThreshold: opts.boxThreshold ?? d.boxThreshold,
+      maxRegions: opts.maxRegions ?? d.maxRegions,
+    });
+  }
+
+  /** `rgb` is interleaved 8-bit RGB, width × height × 3 bytes. */
+  async detect(rgb: Uint8Array, width: number, height: number): Promise<TextDetection> {
+    if (!(width > 0 && height > 0) || rgb.length !== width * height * 3) {
+      throw new Error(`text detector input must be ${width}x${height}x3 = ${width * height * 3} bytes, got ${rgb.length}`);
+    }
+    const { width: w, height: h } = inputSize(width, height, this.maxSide);
+    if (this.input.length !== 3 * w * h) this.input = new Float32Array(3 * w * h);
+    resizeToBgrTensor(rgb, width, height, this.input, w, h);
+    const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', this.input, [1, 3, h, w]) };
+    const out = await this.session.run(feeds);
+    const map = out[this.session.outputNames[0]!]!;
+    const regions = regionsFromProbabilityMap(map.data as Float32Array, w, h, this.regionOpts).map((r) => ({
+      box: scaleBox(r.box, width / w, height / h),
+      score: Math.round(r.score * 1e4) / 1e4,
+    }));
+    return { regions, score: regions.reduce((m, r) => Math.max(m, r.score), 0) };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** PaddleOCR's "max" limit: only shrink, then snap each side to the nearest multiple of 32. */
+export function inputSize(width: number, height: number, maxSide: number): { width: number; height: number } {
+  const ratio = Math.max(width, height) > maxSide ? maxSide / Math.max(width, height) : 1;
+  const snap = (v: number) => Math.max(STRIDE, Math.round((v * ratio) / STRIDE) * STRIDE);
+  return { width: snap(width), height: snap(height) };
+}
+
+/**
+ * Bilinear resize straight from interleaved RGB into the normalised BGR CHW tensor, saving
+ * an intermediate image. Pixel centres are aligned (as OpenCV's INTER_LINEAR does) so the
+ * model sees what it saw in training.
+ */
+export function resizeToBgrTensor(rgb: Uint8Array, sw: number, sh: number, out: Float32Array, dw: number, dh: number): void {
+  const xs = samplePositions(sw, dw);
+  const plane = dw * dh;
+  // Per-channel affine (p * a + b) so the inner loop does no division.
+  const a = [0, 1, 2].map((c) => 1 / (255 * STD_BGR[c]!));
+  const b = [0, 1, 2].map((c) => -MEAN_BGR[c]! / STD_BGR[c]!);
+  const ys = samplePositions(sh, dh);
+  for (let y = 0; y < dh; y++) {
+    const row0 = ys.i0[y]! * sw * 3;
+    const row1 = ys.i1[y]! * sw * 3;
+    const fy = ys.f[y]!;
+    for (let x = 0; x < dw; x++) {
+      const c0 = xs.i0[x]! * 3;
+      const c1 = xs.i1[x]! * 3;
+      const fx = xs.f[x]!;
+      const o = y * dw + x;
+      for (let c = 0; c < 3; c++) {
+        const top = rgb[row0 + c0 + c]! + (rgb[row0 + c1 + c]! - rgb[row0 + c0 + c]!) * fx;
+        const bottom = rgb[row1 + c0 + c]! + (rgb[row1 + c1 + c]! - rgb[row1 + c0 + c]!) * fx;
+        const bgr = 2 - c; // source R lands in plane 2
+        out[bgr * plane + o] = (top + (bottom - top) * fy) * a[bgr]! + b[bgr]!;
+      }
+    }
+  }
+}
+
+/** Neighbouring source indices and the weight of the second, per destination index. */
+function samplePositions(src: number, dst: number): { i0: Int32Array; i1: Int32Array; f: Float32Array } {
+  const i0 = new Int32Array(dst);
+  const i1 = new Int32Array(dst);
+  const f = new Float32Array(dst);
+  const scale = src / dst;
+  for (let d = 0; d < dst; d++) {
+    const s = Math.min(Math.max((d + 0.5) * scale - 0.5, 0), src - 1);
+    i0[d] = Math.floor(s);
+    i1[d] = Math.min(i0[d]! + 1, src - 1);
+    f[d] = s - i0[d]!;
+  }
+  return { i0, i1, f };
+}
+
+/**
+ * DB post-processing on a w × h probability map; boxes come back in map pixels. Uses
+ * 8-connectivity, as OpenCV's contour finding does in the reference implementation, and
+ * axis-aligned boxes instead of rotated rectangles, which is enough to say where text is.
+ */
+export function regionsFromProbabilityMap(map: Float32Array, w: number, h: number, opts: Partial<RegionOptions> = {}): TextRegion[] {
+  const o = { ...DEFAULT_REGION_OPTIONS, ...opts };
+  if (map.length < w * h) throw new Error(`probability map has ${map.length} values, expected ${w * h}`);
+  const visited = new Uint8Array(w * h);
+  const stack = new Int32Array(w * h);
+  const regions: TextRegion[] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (visited[start] || map[start]! <= o.binThreshold) continue;
+    const c = floodFill(map, w, h, start, o.binThreshold, visited, stack);
+    const bw = c.x1 - c.x0;
+    const bh = c.y1 - c.y0;
+    if (Math.min(bw, bh) < o.minSize || c.score < o.boxThreshold) continue;
+    // The model is trained on shrunk text kernels; grow the box back by the DB offset.
+    const d = (bw * bh * o.unclipRatio) / (2 * (bw + bh));
+    const box: TextBox = [Math.max(0, c.x0 - d), Math.max(0, c.y0 - d), Math.min(w, c.x1 + d), Math.min(h, c.y1 + d)];
+    regions.push({ box, score: c.score });
+  }
+  return regions.sort((p, q) => q.score - p.score).slice(0, o.maxRegions);
+}
+
+interface Component {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  score: number;
+}
+
+/** Iterative (explicit stack) so large blobs cannot overflow the call stack. */
+function floodFill(map: Float32Array, w: number, h: number, start: number, threshold: number, visited: Uint8Array, stack: Int32Array): Component {
+  let top = 0;
+  stack[top++] = start;
+  visited[start] = 1;
+  let x0 = w, y0 = h, x1 = -1, y1 = -1, sum = 0, count = 0;
+  while (top > 0) {
+    const i = stack[--top]!;
+    const x = i % w;
+    const y = (i - x) / w;
+    sum += map[i]!;
+    count++;
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+    for (let ny = Math.max(0, y - 1); ny <= Math.min(h - 1, y + 1); ny++) {
+      for (let nx = Math.max(0, x - 1); nx <= Math.min(w - 1, x + 1); nx++) {
+        const n = ny * w + nx;
+        if (visited[n] || map[n]! <= threshold) continue;
+        visited[n] = 1;
+        stack[top++] = n;
+      }
+    }
+  }
+  return { x0, y0, x1: x1 + 1, y1: y1 + 1, score: sum / count };
+}
+
+function scaleBox(box: TextBox, sx: number, sy: number): TextBox {
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return [r(box[0] * sx), r(box[1] * sy), r(box[2] * sx), r(box[3] * sy)];
+}
