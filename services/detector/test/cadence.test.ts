@@ -1,0 +1,39 @@
+import { CadenceTracker } from '../src/cadence.js';
+
+describe('CadenceTracker', () => {
+  it('is due the first time, then once per interval, and always for interval 0', () => {
+    const c = new CadenceTracker();
+    expect(c.due('s', 'expression', 1000, 1000)).toBe(true);
+    c.record('s', 'expression', 1000, []);
+    expect(c.due('s', 'expression', 1500, 1000)).toBe(false);
+    expect(c.due('s', 'expression', 2000, 1000)).toBe(true);
+    expect(c.due('s', 'expression', 1500, 0)).toBe(true);
+    expect(c.due('other', 'expression', 1500, 1000)).toBe(true);
+  });
+
+  it('is due again when capture time goes backwards (a camera restarted its clock)', () => {
+    const c = new CadenceTracker();
+    c.record('s', 'liveness', 10_000, []);
+    expect(c.due('s', 'liveness', 5_000, 1000)).toBe(true);
+  });
+
+  it('carries results to overlapping faces with their age, each result once', () => {
+    const c = new CadenceTracker();
+    c.record('s', 'expression', 1000, [
+      { box: [0, 0, 10, 10], value: 'a' },
+      { box: [100, 100, 110, 110], value: 'b' },
+    ]);
+    const carried = c.carry<string>('s', 'expression', [[101, 101, 111, 111], [1, 1, 11, 11], [0, 0, 10, 10], [300, 300, 310, 310]], 1400);
+    // The exact match wins result a over the face that merely overlaps it.
+    expect(carried).toEqual([{ value: 'b', ageMs: 400 }, undefined, { value: 'a', ageMs: 400 }, undefined]);
+  });
+
+  it('forgets streams not seen for a while', () => {
+    const c = new CadenceTracker(1000);
+    c.record('old', 'text', 0, []);
+    c.record('new', 'text', 5000, []);
+    c.sweep(5000);
+    expect(c.size).toBe(1);
+    expect(c.due('old', 'text', 5000, 60_000)).toBe(true);
+  });
+});

@@ -1,0 +1,38 @@
+import { applyRoomConfig, needsLandmarks, type AnalysisSettings } from '../src/settings.js';
+
+const defaults: AnalysisSettings = {
+  analyzers: {
+    landmarks: { enabled: true, intervalMs: 0 },
+    pose: { enabled: true, intervalMs: 0 },
+    eyes: { enabled: true, intervalMs: 0 },
+    expression: { enabled: true, intervalMs: 1000 },
+    liveness: { enabled: true, intervalMs: 1000 },
+    text: { enabled: false, intervalMs: 5000 },
+    crops: { enabled: true, intervalMs: 0 },
+  },
+  minFaceSize: 16,
+  lookingAtCamera: { maxYawDeg: 25, maxPitchDeg: 20 },
+  livenessThreshold: 0.5,
+};
+
+describe('room settings', () => {
+  it('keeps the defaults without a room config', () => expect(applyRoomConfig(defaults, undefined)).toBe(defaults));
+
+  it('overrides only the fields a room sets', () => {
+    const s = applyRoomConfig(defaults, { analyzers: { expression: { intervalMs: 250 }, text: { enabled: true } }, minFaceSize: 40 });
+    expect(s.analyzers.expression).toEqual({ enabled: true, intervalMs: 250 });
+    expect(s.analyzers.text).toEqual({ enabled: true, intervalMs: 5000 });
+    expect(s.analyzers.pose).toEqual(defaults.analyzers.pose);
+    expect(s.minFaceSize).toBe(40);
+    expect(s.livenessThreshold).toBe(0.5);
+    expect(defaults.analyzers.expression.intervalMs).toBe(1000);
+  });
+
+  it('runs landmarks when eyes or crops need them, even if landmarks output is off', () => {
+    const off = (names: string[]) =>
+      applyRoomConfig(defaults, { analyzers: Object.fromEntries(names.map((n) => [n, { enabled: false }])) });
+    expect(needsLandmarks(off(['landmarks']))).toBe(true);
+    expect(needsLandmarks(off(['landmarks', 'eyes']))).toBe(true);
+    expect(needsLandmarks(off(['landmarks', 'eyes', 'crops']))).toBe(false);
+  });
+});

@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { connect, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { analyzeImageReply, decodeJson, facesMessage, FRAME_HEADERS, kvBuckets, subjects, type FacesMessage } from '@lookout/contracts';
+import { FIXTURES, FramePublisher, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+
+const bbt4 = fs.readFileSync(path.join(FIXTURES, 'faces/group/fa_bbt4.jpg'));
+const neutral = fs.readFileSync(path.join(FIXTURES, 'faces/expressions/fa_neutral.jpg'));
+
+/** Collects faces messages of one subject and lets a test await a given sequence number. */
+class FacesCollector {
+  readonly received: FacesMessage[] = [];
+  private readonly waiters = new Map<number, (m: FacesMessage) => void>();
+  private readonly sub: Subscription;
+  constructor(nc: NatsConnection, room: string, stream: string) {
+    this.sub = nc.subscribe(subjects.faces(room, stream), {
+      callback: (_err, msg) => {
+        const m = decodeJson(facesMessage, msg.data);
+        this.received.push(m);
+        this.waiters.get(m.seq)?.(m);
+      },
+    });
+  }
+  next(seq: number, timeoutMs = 20_000): Promise<FacesMessage> {
+    const seen = this.received.find((m) => m.seq === seq);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no faces message for seq ${seq}`)), timeoutMs);
+      this.waiters.set(seq, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  }
+  close(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+describe('detector service (two replicas, real nats-server)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let frames: FramePublisher;
+  const replicas: RunningService[] = [];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url, name: 'detector-test' });
+    frames = new FramePublisher(nc);
+    // A generous frame age: two replicas load models on 2 cores while other test files run.
+    const env = { MAX_FRAME_AGE_MS: '5000' };
+    replicas.push(await startService('detector', nats.url, { ...env, INSTANCE_ID: 'detector-a' }));
+    replicas.push(await startService('detector', nats.url, { ...env, INSTANCE_ID: 'detector-b' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    await stopAllProcesses();
+    await nats?.stop();
+  });
+
+  const processed = async () => {
+    let sum = 0;
+    for (const r of replicas) sum += metricValue((await r.get('/metrics')).body, 'lookout_detector_frames_processed_total', { room: 'share' });
+    return sum;
+  };
+
+  it('shares one stream between replicas, each frame analysed exactly once', async () => {
+    const faces = new FacesCollector(nc, 'share', 'cam');
+    for (let i = 0; i < 16; i++) {
+      const { seq } = frames.publish('share', 'cam', neutral);
+      await faces.next(seq);
+    }
+    faces.close();
+    const seqs = faces.received.map((m) => m.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(seqs).toHaveLength(16);
+    expect(new Set(faces.received.map((m) => m.worker))).toEqual(new Set(['detector-a', 'detector-b']));
+    expect(await processed()).toBe(16);
+  });
+
+  it('publishes the full per-face analysis with cadence ages and per-stage timings', async () => {
+    const faces = new FacesCollector(nc, 'full', 'cam');
+    const first = await faces.next(frames.publish('full', 'cam', neutral).seq);
+    const face = first.faces[0]!;
+    expect(Object.keys(face).sort()).toEqual(['box', 'crop', 'expression', 'eyes', 'landmarks', 'liveness', 'pose', 'score']);
+    expect(face.expression!.label).toBe('neutral');
+    expect(first.text).toMatchObject({ ageMs: 0 });
+    for (const stage of ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'queue']) expect(first.timings[stage]).toBeGreaterThanOrEqual(0);
+    faces.close();
+  });
+
+  it('drops stale frames and counts them', async () => {
+    const before = await Promise.all(replicas.map(async (r) => metricValue((await r.get('/metrics')).body, 'lookout_detector_frames_dropped_total', { reason: 'stale' })));
+    const faces = new FacesCollector(nc, 'stale', 'cam');
+    const old = frames.publish('stale', 'cam', neutral, { captureMs: Date.now() - 60_000 });
+    const fresh = frames.publish('stale', 'cam2', neutral);
+    await new FacesCollector(nc, 'stale', 'cam2').next(fresh.seq);
+    const after = await Promise.all(replicas.map(async (r) => metricValue((await r.get('/metrics')).body, 'lookout_detector_frames_dropped_total', { reason: 'stale' })));
+    expect(after.reduce((a, b) => a + b) - before.reduce((a, b) => a + b)).toBe(1);
+    expect(faces.received.some((m) => m.seq === old.seq)).toBe(false);
+    faces.close();
+  });
+
+  it('answers detector.analyze with the full result, and with a coded error for bad input', async () => {
+    const ok = decodeJson(analyzeImageReply, (await nc.request(subjects.detectorAnalyze(), bbt4, { timeout: 20_000 })).data);
+    expect(ok.ok).toBe(true);
+    if (ok.ok) {
+      expect(ok.faces).toHaveLength(6);
+      expect(ok.faces.every((f) => f.pose && f.expression && f.liveness)).toBe(true);
+    }
+    const bad = decodeJson(analyzeImageReply, (await nc.request(subjects.detectorAnalyze(), new TextEncoder().encode('not an image'), { timeout: 20_000 })).data);
+    expect(bad).toEqual({ ok: false, error: { code: 'not_jpeg', message: expect.stringContaining('SOI') } });
+    const h = headers();
+    h.set(FRAME_HEADERS.room, 'a.b');
+    const badRoom = decodeJson(analyzeImageReply, (await nc.request(subjects.detectorAnalyze(), bbt4, { timeout: 20_000, headers: h })).data);
+    expect(badRoom).toMatchObject({ ok: false, error: { code: 'invalid_room' } });
+  });
+
+  it('applies a room\'s analysis config from KV live, and ignores an invalid one', async () => {
+    const kv = await new Kvm(nc).create(kvBuckets.roomConfig);
+    const updated = Promise.all(replicas.map((r) => r.waitForLine((l) => l.includes('room config updated') && l.includes('"room":"quiet"'))));
+    await kv.put('quiet', JSON.stringify({ analyzers: { pose: { enabled: false }, expression: { enabled: false }, crops: { enabled: false } } }));
+    await updated;
+    const rejected = Promise.all(replicas.map((r) => r.waitForLine((l) => l.includes('ignored invalid room config'))));
+    await kv.put('broken', JSON.stringify({ analyzers: { pose: { intervalMs: -5 } } }));
+    await rejected;
+
+    const quiet = new FacesCollector(nc, 'quiet', 'cam');
+    const face = (await quiet.next(frames.publish('quiet', 'cam', neutral).seq)).faces[0]!;
+    expect(face.pose).toBeUndefined();
+    expect(face.expression).toBeUndefined();
+    expect(face.crop).toBeUndefined();
+    expect(face.eyes).toBeDefined();
+    quiet.close();
+
+    const broken = new FacesCollector(nc, 'broken', 'cam');
+    expect((await broken.next(frames.publish('broken', 'cam', neutral).seq)).faces[0]!.pose).toBeDefined();
+    broken.close();
+    const bad = metricValue((await replicas[0]!.get('/metrics')).body, 'lookout_bad_messages_total', { subject_kind: 'room_config' });
+    expect(bad).toBe(1);
+  });
+});
