@@ -80,15 +80,31 @@ describe('detector service (two replicas, real nats-server)', () => {
     expect(await processed()).toBe(16);
   });
 
-  it('publishes the full per-face analysis with cadence ages and per-stage timings', async () => {
+  it('publishes the full per-face analysis, spreading the slow analyzers over a stream\'s frames and carrying their results with age', async () => {
     const faces = new FacesCollector(nc, 'full', 'cam');
-    const first = await faces.next(frames.publish('full', 'cam', neutral).seq);
-    const face = first.faces[0]!;
-    expect(Object.keys(face).sort()).toEqual(['box', 'crop', 'expression', 'eyes', 'landmarks', 'liveness', 'pose', 'score']);
-    expect(face.expression!.label).toBe('neutral');
-    expect(first.text).toMatchObject({ ageMs: 0 });
-    for (const stage of ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'queue']) expect(first.timings[stage]).toBeGreaterThanOrEqual(0);
+    const got: FacesMessage[] = [];
+    for (let i = 0; i < 10; i++) got.push(await faces.next(frames.publish('full', 'cam', neutral).seq));
     faces.close();
+    const SLOW = ['expression', 'liveness', 'text'] as const;
+    const slowRun = (m: FacesMessage) => SLOW.filter((k) => k in m.timings);
+    // Each replica keeps its own cadence: per replica, at most one slow analyzer per frame,
+    // the most overdue first (expression, liveness, text), and results carried with their age.
+    for (const worker of new Set(got.map((m) => m.worker))) {
+      const mine = got.filter((m) => m.worker === worker);
+      expect(mine.map(slowRun).slice(0, 3).flat()).toEqual(SLOW.slice(0, Math.min(3, mine.length)));
+      expect(mine.every((m) => slowRun(m).length <= 1)).toBe(true);
+      mine.forEach((m, i) => {
+        const lastRun = (k: (typeof SLOW)[number]) => mine.slice(0, i + 1).reverse().find((x) => k in x.timings);
+        const face = m.faces[0]!;
+        if (lastRun('expression')) expect(face.expression!.ageMs).toBe(m.captureMs - lastRun('expression')!.captureMs);
+        if (lastRun('liveness')) expect(face.liveness!.ageMs).toBe(m.captureMs - lastRun('liveness')!.captureMs);
+        if (lastRun('text')) expect(m.text!.ageMs).toBe(m.captureMs - lastRun('text')!.captureMs);
+      });
+    }
+    const full = got.find((m) => m.faces[0]!.liveness && m.text)!;
+    expect(Object.keys(full.faces[0]!).sort()).toEqual(['box', 'crop', 'expression', 'eyes', 'landmarks', 'liveness', 'pose', 'score']);
+    expect(full.faces[0]!.expression!.label).toBe('neutral');
+    for (const stage of ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'crops', 'queue']) expect(full.timings[stage]).toBeGreaterThanOrEqual(0);
   });
 
   it('drops stale frames and counts them', async () => {

@@ -18,8 +18,17 @@ export class CadenceTracker {
 
   /** True when `analyzer` has not run on this stream within `intervalMs` of `captureMs`. */
   due(stream: string, analyzer: string, captureMs: number, intervalMs: number): boolean {
+    return this.overdueBy(stream, analyzer, captureMs, intervalMs) >= 0;
+  }
+
+  /**
+   * How long past due `analyzer` is on this stream (ms; Infinity if it never ran or the
+   * clock went backwards, negative while not due yet).
+   */
+  overdueBy(stream: string, analyzer: string, captureMs: number, intervalMs: number): number {
     const last = this.streams.get(stream)?.runs.get(analyzer);
-    return !last || intervalMs === 0 || captureMs - last.captureMs >= intervalMs || captureMs < last.captureMs;
+    if (!last || captureMs < last.captureMs) return Infinity;
+    return captureMs - last.captureMs - intervalMs;
   }
 
   record<T>(stream: string, analyzer: string, captureMs: number, results: Array<{ box: Rect; value: T }>): void {

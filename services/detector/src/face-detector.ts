@@ -1,4 +1,5 @@
 import ort from 'onnxruntime-node';
+import { sessionOptions } from './ort-options.js';
 import type { DetectedFace } from '@lookout/contracts';
 import type { Rect } from '@lookout/contracts';
 import { nms } from './nms.js';
@@ -30,12 +31,7 @@ export class FaceDetector {
   ) {}
 
   static async load(opts: FaceDetectorOptions): Promise<FaceDetector> {
-    const session = await ort.InferenceSession.create(opts.modelPath, {
-      intraOpNumThreads: opts.threads,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-      graphOptimizationLevel: 'all',
-    });
+    const session = await ort.InferenceSession.create(opts.modelPath, sessionOptions(opts.threads));
     return new FaceDetector(session, opts, new Float32Array(3 * DETECTOR_INPUT.width * DETECTOR_INPUT.height));
   }
 

@@ -40,6 +40,12 @@ export interface StreamFrame {
 
 type Carried<T> = { value: T; ageMs: number } | undefined;
 
+type SlowAnalyzer = 'pose' | 'eyes' | 'expression' | 'liveness' | 'text';
+const SLOW_CANDIDATES: readonly SlowAnalyzer[] = ['pose', 'eyes', 'expression', 'liveness', 'text'];
+
+/** A stream frame plus whether this analyzer may run on it (see slowSlot). */
+type ScheduledFrame = StreamFrame & { mayRun: boolean };
+
 /**
  * Everything the detector does to one JPEG, whatever brought it (NATS frame, request/reply,
  * command line): decode, detect, then each enabled analyzer on its cadence.
@@ -80,14 +86,15 @@ export class FacePipeline {
       const points = await time('landmarks', () => m.landmarks!.run(image, faces));
       faces.forEach((f, i) => (f.landmarks = points[i]));
     }
+    const slot = stream && this.slowSlot(settings, stream);
     const run = <T>(name: 'pose' | 'eyes' | 'expression' | 'liveness', model: FaceModel<T> | undefined) =>
-      this.runScheduled(name, model, image, faces, settings, stream, time);
+      this.runScheduled(name, model, image, faces, settings, stream && { ...stream, mayRun: name === slot || settings.analyzers[name].intervalMs === 0 }, time);
     const pose = await run('pose', m.pose);
     const eyes = await run('eyes', m.eyes);
     const expression = await run('expression', m.expression);
     const liveness = await run('liveness', m.liveness);
     const crops = settings.analyzers.crops.enabled ? await time('crops', () => Promise.all(faces.map((f) => alignedCrop(image, f)))) : [];
-    const text = await this.runText(image, settings, stream, time);
+    const text = await this.runText(image, settings, stream && { ...stream, mayRun: slot === 'text' }, time);
     const out = detected.map((d, i): DetectedFace => {
       const face: DetectedFace = { box: unscaleBox(d.box, scale), score: d.score };
       const lm = faces[i]!.landmarks;
@@ -106,21 +113,40 @@ export class FacePipeline {
     return { width: frame.width, height: frame.height, faces: out, ...(text ? { text: unscaleText(text, scale) } : {}), timings };
   }
 
-  /** Runs a per-face analyzer when due (or always, for one-off images); else carries its last result. */
+  /**
+   * The one slow (interval > 0) analyzer this stream frame may run: the most overdue.
+   * Running every due one in the same frame would stack their costs (expression ~30 ms a
+   * face, text ~45 ms) into one late frame, and streams started together fall due
+   * together; one per frame spreads them over the stream's next frames.
+   */
+  private slowSlot(settings: AnalysisSettings, stream: StreamFrame): SlowAnalyzer | undefined {
+    let best: SlowAnalyzer | undefined;
+    let bestBy = -1;
+    for (const name of SLOW_CANDIDATES) {
+      const s = settings.analyzers[name];
+      if (!s.enabled || s.intervalMs === 0 || (name === 'text' ? !this.models.text : !this.models[name])) continue;
+      const by = this.cadence.overdueBy(stream.key, name, stream.captureMs, s.intervalMs);
+      if (by >= 0 && by > bestBy) {
+        best = name;
+        bestBy = by;
+      }
+    }
+    return best;
+  }
+
+  /** Runs a per-face analyzer when allowed (always, for one-off images); else carries its last result. */
   private async runScheduled<T>(
     name: 'pose' | 'eyes' | 'expression' | 'liveness',
     model: FaceModel<T> | undefined,
     image: RgbImage,
     faces: FaceContext[],
     settings: AnalysisSettings,
-    stream: StreamFrame | undefined,
+    stream: ScheduledFrame | undefined,
     time: <U>(stage: string, fn: () => Promise<U>) => Promise<U>,
   ): Promise<Array<Carried<T>>> {
     const schedule = settings.analyzers[name];
     if (!model || !schedule.enabled || faces.length === 0) return faces.map(() => undefined);
-    if (stream && !this.cadence.due(stream.key, name, stream.captureMs, schedule.intervalMs)) {
-      return this.cadence.carry<T>(stream.key, name, faces.map((f) => f.box), stream.captureMs);
-    }
+    if (stream && !stream.mayRun) return this.cadence.carry<T>(stream.key, name, faces.map((f) => f.box), stream.captureMs);
     const values = await time(name, () => model.run(image, faces));
     if (stream) this.cadence.record(stream.key, name, stream.captureMs, values.map((value, i) => ({ box: faces[i]!.box, value })));
     return values.map((value) => ({ value, ageMs: 0 }));
@@ -129,13 +155,13 @@ export class FacePipeline {
   private async runText(
     image: RgbImage,
     settings: AnalysisSettings,
-    stream: StreamFrame | undefined,
+    stream: ScheduledFrame | undefined,
     time: <U>(stage: string, fn: () => Promise<U>) => Promise<U>,
   ): Promise<TextInFrame | undefined> {
     const schedule = settings.analyzers.text;
     if (!this.models.text || !schedule.enabled) return undefined;
     const whole: Rect = [0, 0, image.width, image.height];
-    if (stream && !this.cadence.due(stream.key, 'text', stream.captureMs, schedule.intervalMs)) {
+    if (stream && !stream.mayRun) {
       const [last] = this.cadence.carry<TextInFrame>(stream.key, 'text', [whole], stream.captureMs);
       return last && { ...last.value, ageMs: last.ageMs };
     }

@@ -51,6 +51,7 @@ export function defaultSettings(config: Config): AnalysisSettings {
 export async function loadModels(config: Config): Promise<LoadedModels> {
   const file = (name: string) => path.resolve(config.modelsDir, name);
   const threads = config.inferenceThreads;
+  const batch = config.batchFaceModels;
   const detector = await FaceDetector.load({
     modelPath: file(config.detectorModel),
     confidence: config.detectConfidence,
@@ -59,11 +60,11 @@ export async function loadModels(config: Config): Promise<LoadedModels> {
     threads,
   });
   const [landmarks, pose, eyes, expression, liveness, text] = await Promise.all([
-    FaceModel.load(landmarkSpec, file(config.landmarkModel), threads),
-    FaceModel.load(poseSpec, file(config.poseModel), threads),
-    FaceModel.load(eyeSpec, file(config.eyeModel), threads),
-    FaceModel.load(expressionSpec, file(config.expressionModel), threads),
-    FaceModel.load(livenessSpec, file(config.livenessModel), threads),
+    FaceModel.load(landmarkSpec, file(config.landmarkModel), threads, batch),
+    FaceModel.load(poseSpec, file(config.poseModel), threads, batch),
+    FaceModel.load(eyeSpec, file(config.eyeModel), threads, batch),
+    FaceModel.load(expressionSpec, file(config.expressionModel), threads, batch),
+    FaceModel.load(livenessSpec, file(config.livenessModel), threads, batch),
     TextDetector.load({ modelPath: file(config.textModel), threads }),
   ]);
   const analyzers: AnalyzerModels = { landmarks, pose, eyes, expression, liveness, text };

@@ -1,4 +1,5 @@
 import ort from 'onnxruntime-node';
+import { sessionOptions } from './ort-options.js';
 
 /** x1 y1 x2 y2; edges, so a one-pixel region at (x, y) is [x, y, x + 1, y + 1]. */
 export type TextBox = [number, number, number, number];
@@ -60,12 +61,7 @@ export class TextDetector {
   ) {}
 
   static async load(opts: TextDetectorOptions): Promise<TextDetector> {
-    const session = await ort.InferenceSession.create(opts.modelPath, {
-      intraOpNumThreads: opts.threads,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-      graphOptimizationLevel: 'all',
-    });
+    const session = await ort.InferenceSession.create(opts.modelPath, sessionOptions(opts.threads));
     const d = DEFAULT_REGION_OPTIONS;
     return new TextDetector(session, opts.maxSide ?? 640, {
       ...d,

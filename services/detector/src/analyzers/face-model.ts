@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
+import { sessionOptions } from '../ort-options.js';
+import { makeBatchDynamic } from '../onnx-batch.js';
 import type { Rect } from '@lookout/contracts';
 import { sampleGray, sampleRgbPlanar, type Affine, type Normalization, type RgbImage } from '../sampler.js';
 
@@ -37,16 +40,19 @@ export class FaceModel<R> {
     private readonly batchable: boolean,
   ) {}
 
-  static async load<R>(spec: FaceModelSpec<R>, modelPath: string, threads: number): Promise<FaceModel<R>> {
-    const session = await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-      graphOptimizationLevel: 'all',
-    });
+  /** `batch`: make the batch dimension symbolic (onnx-batch.ts) and run all faces at once. */
+  static async load<R>(spec: FaceModelSpec<R>, modelPath: string, threads: number, batch = true): Promise<FaceModel<R>> {
+    const bytes = await readFile(modelPath);
+    const model = (batch && makeBatchDynamic(bytes)) || bytes;
+    const session = await ort.InferenceSession.create(model, sessionOptions(threads));
     const meta = session.inputMetadata[0];
     const batchDim = meta && 'shape' in meta ? meta.shape[0] : 1;
     return new FaceModel(spec, session, typeof batchDim !== 'number' || batchDim < 1);
+  }
+
+  /** True when all faces of a frame go through one inference. */
+  get batched(): boolean {
+    return this.batchable;
   }
 
   get inputName(): string {
