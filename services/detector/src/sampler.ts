@@ -44,8 +44,67 @@ function sample(img: RgbImage, x: number, y: number, ch: number): number {
   return top * (1 - fy) + bottom * fy;
 }
 
+/**
+ * Source taps along one axis for an axis-aligned map: the two neighbouring indices and
+ * their weights, with a neighbour outside the image weighted 0 (the generic sampler reads
+ * it as black), so the fast path gives exactly the generic result.
+ */
+interface Taps {
+  i0: Int32Array;
+  i1: Int32Array;
+  w0: Float32Array;
+  w1: Float32Array;
+}
+
+function taps(count: number, scale: number, shift: number, size: number): Taps {
+  const t: Taps = { i0: new Int32Array(count), i1: new Int32Array(count), w0: new Float32Array(count), w1: new Float32Array(count) };
+  for (let k = 0; k < count; k++) {
+    const pos = scale * k + shift;
+    const p0 = Math.floor(pos);
+    const f = pos - p0;
+    const in0 = p0 >= 0 && p0 < size;
+    const in1 = p0 + 1 >= 0 && p0 + 1 < size;
+    t.i0[k] = in0 ? p0 : 0;
+    t.i1[k] = in1 ? p0 + 1 : 0;
+    t.w0[k] = in0 ? 1 - f : 0;
+    t.w1[k] = in1 ? f : 0;
+  }
+  return t;
+}
+
+/** Crop-and-resize (no rotation): the common case, done with precomputed taps. */
+function sampleAxisAligned(img: RgbImage, t: Affine, outW: number, outH: number, norm: Normalization, out: Float32Array, offset: number): void {
+  const xs = taps(outW, t[0], t[2], img.width);
+  const ys = taps(outH, t[4], t[5], img.height);
+  const plane = outW * outH;
+  const { data, width } = img;
+  const dst = norm.bgr ? [2, 1, 0] : [0, 1, 2];
+  const a = dst.map((d) => norm.scale / norm.std[d]!);
+  const b = dst.map((d) => -norm.mean[d]! / norm.std[d]!);
+  for (let v = 0; v < outH; v++) {
+    const r0 = ys.i0[v]! * width;
+    const r1 = ys.i1[v]! * width;
+    const wy0 = ys.w0[v]!;
+    const wy1 = ys.w1[v]!;
+    for (let u = 0; u < outW; u++) {
+      const p00 = (r0 + xs.i0[u]!) * 3;
+      const p01 = (r0 + xs.i1[u]!) * 3;
+      const p10 = (r1 + xs.i0[u]!) * 3;
+      const p11 = (r1 + xs.i1[u]!) * 3;
+      const wx0 = xs.w0[u]!;
+      const wx1 = xs.w1[u]!;
+      const i = offset + v * outW + u;
+      for (let c = 0; c < 3; c++) {
+        const value = (data[p00 + c]! * wx0 + data[p01 + c]! * wx1) * wy0 + (data[p10 + c]! * wx0 + data[p11 + c]! * wx1) * wy1;
+        out[i + dst[c]! * plane] = value * a[c]! + b[c]!;
+      }
+    }
+  }
+}
+
 /** Writes a normalised planar (CHW) RGB tensor of outW × outH into `out` at `offset`. */
 export function sampleRgbPlanar(img: RgbImage, t: Affine, outW: number, outH: number, norm: Normalization, out: Float32Array, offset = 0): void {
+  if (t[1] === 0 && t[3] === 0) return sampleAxisAligned(img, t, outW, outH, norm, out, offset);
   const plane = outW * outH;
   const order = norm.bgr ? [2, 1, 0] : [0, 1, 2];
   for (let v = 0; v < outH; v++) {

@@ -1,5 +1,6 @@
 import ort from 'onnxruntime-node';
 import { sessionOptions } from './ort-options.js';
+import { rectToAffine, sampleRgbPlanar, type Normalization } from './sampler.js';
 
 /** x1 y1 x2 y2; edges, so a one-pixel region at (x, y) is [x, y, x + 1, y + 1]. */
 export type TextBox = [number, number, number, number];
@@ -42,8 +43,7 @@ export const DEFAULT_REGION_OPTIONS: RegionOptions = { binThreshold: 0.3, boxThr
 
 // PaddleOCR's detection preprocessing: ImageNet statistics, applied to the image as OpenCV
 // loads it (BGR), so mean[0] / std[0] belong to the blue channel.
-const MEAN_BGR = [0.485, 0.456, 0.406] as const;
-const STD_BGR = [0.229, 0.224, 0.225] as const;
+const PPOCR_NORMALIZATION: Normalization = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], bgr: true };
 // The network downsamples by 32, so both input sides must be multiples of it.
 const STRIDE = 32;
 
@@ -78,7 +78,7 @@ export class TextDetector {
     }
     const { width: w, height: h } = inputSize(width, height, this.maxSide);
     if (this.input.length !== 3 * w * h) this.input = new Float32Array(3 * w * h);
-    resizeToBgrTensor(rgb, width, height, this.input, w, h);
+    sampleRgbPlanar({ width, height, data: rgb }, rectToAffine([0, 0, width, height], w, h), w, h, PPOCR_NORMALIZATION, this.input);
     const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', this.input, [1, 3, h, w]) };
     const out = await this.session.run(feeds);
     const map = out[this.session.outputNames[0]!]!;
@@ -99,52 +99,6 @@ export function inputSize(width: number, height: number, maxSide: number): { wid
   const ratio = Math.max(width, height) > maxSide ? maxSide / Math.max(width, height) : 1;
   const snap = (v: number) => Math.max(STRIDE, Math.round((v * ratio) / STRIDE) * STRIDE);
   return { width: snap(width), height: snap(height) };
-}
-
-/**
- * Bilinear resize straight from interleaved RGB into the normalised BGR CHW tensor, saving
- * an intermediate image. Pixel centres are aligned (as OpenCV's INTER_LINEAR does) so the
- * model sees what it saw in training.
- */
-export function resizeToBgrTensor(rgb: Uint8Array, sw: number, sh: number, out: Float32Array, dw: number, dh: number): void {
-  const xs = samplePositions(sw, dw);
-  const plane = dw * dh;
-  // Per-channel affine (p * a + b) so the inner loop does no division.
-  const a = [0, 1, 2].map((c) => 1 / (255 * STD_BGR[c]!));
-  const b = [0, 1, 2].map((c) => -MEAN_BGR[c]! / STD_BGR[c]!);
-  const ys = samplePositions(sh, dh);
-  for (let y = 0; y < dh; y++) {
-    const row0 = ys.i0[y]! * sw * 3;
-    const row1 = ys.i1[y]! * sw * 3;
-    const fy = ys.f[y]!;
-    for (let x = 0; x < dw; x++) {
-      const c0 = xs.i0[x]! * 3;
-      const c1 = xs.i1[x]! * 3;
-      const fx = xs.f[x]!;
-      const o = y * dw + x;
-      for (let c = 0; c < 3; c++) {
-        const top = rgb[row0 + c0 + c]! + (rgb[row0 + c1 + c]! - rgb[row0 + c0 + c]!) * fx;
-        const bottom = rgb[row1 + c0 + c]! + (rgb[row1 + c1 + c]! - rgb[row1 + c0 + c]!) * fx;
-        const bgr = 2 - c; // source R lands in plane 2
-        out[bgr * plane + o] = (top + (bottom - top) * fy) * a[bgr]! + b[bgr]!;
-      }
-    }
-  }
-}
-
-/** Neighbouring source indices and the weight of the second, per destination index. */
-function samplePositions(src: number, dst: number): { i0: Int32Array; i1: Int32Array; f: Float32Array } {
-  const i0 = new Int32Array(dst);
-  const i1 = new Int32Array(dst);
-  const f = new Float32Array(dst);
-  const scale = src / dst;
-  for (let d = 0; d < dst; d++) {
-    const s = Math.min(Math.max((d + 0.5) * scale - 0.5, 0), src - 1);
-    i0[d] = Math.floor(s);
-    i1[d] = Math.min(i0[d]! + 1, src - 1);
-    f[d] = s - i0[d]!;
-  }
-  return { i0, i1, f };
 }
 
 /**

@@ -55,3 +55,20 @@ describe('sampler', () => {
     expect(Array.from(outside.data)).toEqual([0, 0, 0]);
   });
 });
+
+describe('sampler fast path', () => {
+  it('gives the generic (rotating) path\'s result for crops inside and across the image edge', () => {
+    const w = 37;
+    const h = 23;
+    const img: RgbImage = { width: w, height: h, data: new Uint8Array(w * h * 3).map((_, i) => (i * 7919) % 251) };
+    const norm = { scale: 1 / 255, mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3], bgr: true } as const;
+    for (const rect of [[3, 2, 30, 20], [-5, -4, 40, 30], [10.3, 4.7, 12.9, 9.1]] as const) {
+      const t = rectToAffine(rect, 16, 12);
+      const fast = new Float32Array(3 * 16 * 12);
+      const generic = new Float32Array(3 * 16 * 12);
+      sampleRgbPlanar(img, t, 16, 12, norm, fast);
+      sampleRgbPlanar(img, [t[0], 1e-12, t[2], 1e-12, t[4], t[5]], 16, 12, norm, generic);
+      fast.forEach((v, i) => expect(v).toBeCloseTo(generic[i]!, 3));
+    }
+  });
+});

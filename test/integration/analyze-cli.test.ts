@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FIXTURES, ROOT } from '@lookout/testkit';
+
+describe('npm run analyze (command line, no NATS)', () => {
+  it('prints one JSON object per image, an error line for a bad file, and exits 1 when any failed', () => {
+    const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-cli-')), 'not-an-image.jpg');
+    fs.writeFileSync(bad, 'hello');
+    const files = [path.join(FIXTURES, 'faces/group/fa_bbt4.jpg'), path.join(FIXTURES, 'faces/expressions/fa_happy.jpg'), bad];
+    const r = spawnSync('npm', ['run', '-s', 'analyze', '--', ...files], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ANALYZERS: 'pose,expression' } });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(r.status).toBe(1);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ file: files[0], width: expect.any(Number), height: expect.any(Number) });
+    expect(lines[0].faces).toHaveLength(6);
+    for (const f of lines[0].faces) {
+      expect(f.box).toHaveLength(4);
+      expect(Object.keys(f.pose).sort()).toEqual(['lookingAtCamera', 'pitch', 'roll', 'yaw']);
+      expect(f.eyes).toBeUndefined();
+    }
+    expect(lines[1].faces[0].expression.label).toBe('happy');
+    expect(lines[2]).toEqual({ file: bad, error: { code: 'not_jpeg', message: expect.any(String) } });
+    fs.rmSync(path.dirname(bad), { recursive: true });
+  });
+
+  it('explains its usage without files', () => {
+    const r = spawnSync('npm', ['run', '-s', 'analyze'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('usage: npm run analyze');
+  });
+});
