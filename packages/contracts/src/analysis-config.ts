@@ -46,4 +46,8 @@ export const roomAnalysisConfig = validator('room analysis config', RoomAnalysis
 export const kvBuckets = {
   /** room id → RoomAnalysisConfig (written by the gateway, watched by detectors). */
   roomConfig: 'lookout_room_config',
+  /** SFU instance id → SfuInstanceInfo; entries expire when heartbeats stop. */
+  sfuInstances: 'lookout_sfu_instances',
+  /** room id → RoomPlacement: which SFU instance owns the room. */
+  roomPlacement: 'lookout_room_placement',
 } as const;

@@ -75,3 +75,17 @@ export function decodeFrameHeaders(get: (name: string) => string | undefined): F
   if (peer !== undefined && peer !== '') meta.peer = peer;
   return frameMeta.parse(meta);
 }
+
+/** Width and height from a JPEG's SOF marker (walking the marker segments); undefined if none. */
+export function jpegSize(jpeg: Uint8Array): { width: number; height: number } | undefined {
+  let i = 2;
+  while (i + 9 < jpeg.length && jpeg[i] === 0xff) {
+    const marker = jpeg[i + 1]!;
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC)
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (jpeg[i + 5]! << 8) | jpeg[i + 6]!, width: (jpeg[i + 7]! << 8) | jpeg[i + 8]! };
+    }
+    i += 2 + ((jpeg[i + 2]! << 8) | jpeg[i + 3]!);
+  }
+  return undefined;
+}

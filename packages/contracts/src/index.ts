@@ -6,3 +6,4 @@ export * from './faces.js';
 export * from './ws.js';
 export * from './geometry.js';
 export * from './analysis-config.js';
+export * from './sfu.js';

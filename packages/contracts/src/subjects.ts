@@ -45,6 +45,21 @@ export const subjects = {
   detectorAnalyze: () => 'detector.analyze',
 
   /** Request/reply: signaling and control addressed to one SFU instance. */
+  /** Events about a room's media (worker died, stream state changes, room closed). */
+  sfuEvents: (room: string) => {
+    assertId('room', room);
+    return `sfuevents.${room}`;
+  },
+
+  /** Events of every room (monitoring, gateways). */
+  sfuEventsAll: () => 'sfuevents.*',
+
+  /** Every signaling operation of one SFU instance (its subscription). */
+  sfuAll: (instance: string) => {
+    assertId('instance', instance);
+    return `sfu.${instance}.*`;
+  },
+
   sfu: (instance: string, op: string) => {
     assertId('instance', instance);
     assertId('op', op);

@@ -53,7 +53,8 @@ export interface ServiceContext<C> {
  */
 export async function startService<T extends TObject>(opts: ServiceOptions<T>): Promise<ServiceContext<Static<T> & Common>> {
   const config = loadConfig(opts.config, opts.env) as Static<T> & Common;
-  const instance = config.instanceId ?? `${opts.name}-${os.hostname()}-${process.pid}`;
+  // Instance ids end up in NATS subjects and KV keys: keep the default to the id alphabet.
+  const instance = config.instanceId ?? `${opts.name}-${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   const log = createLogger(opts.name, config.logLevel, instance);
   const lifecycle = new Lifecycle(log, config.shutdownTimeoutMs);
   const metrics = createMetrics(opts.name, instance);

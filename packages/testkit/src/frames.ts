@@ -1,6 +1,5 @@
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { encodeFrameHeaders, subjects, type FrameMeta } from '@lookout/contracts';
-import { jpegSize } from './jpeg.js';
+import { encodeFrameHeaders, jpegSize, subjects, type FrameMeta } from '@lookout/contracts';
 
 /** Publishes JPEG frames the way the SFU tap does: body + validated metadata headers. */
 export class FramePublisher {
@@ -19,9 +18,5 @@ export class FramePublisher {
 
 /** Broken JPEGs are published on purpose by tests; their headers still need a size. */
 function safeSize(jpeg: Uint8Array): { width: number; height: number } {
-  try {
-    return jpegSize(jpeg);
-  } catch {
-    return { width: 1, height: 1 };
-  }
+  return jpegSize(jpeg) ?? { width: 1, height: 1 };
 }

@@ -4,4 +4,4 @@ export * from './nats-server.js';
 export * from './services.js';
 export * from './ws-client.js';
 export * from './frames.js';
-export * from './jpeg.js';
+export * from './sfu-client.js';

@@ -45,6 +45,11 @@ export class WorkerPool {
     return this.workers.every((w) => w !== undefined && !w.closed);
   }
 
+  /** Live workers, for placing routers. */
+  live(): types.Worker[] {
+    return this.workers.filter((w): w is types.Worker => w !== undefined && !w.closed);
+  }
+
   get pids(): number[] {
     return this.workers.flatMap((w) => (w ? [w.pid] : []));
   }

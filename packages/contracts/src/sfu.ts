@@ -1,0 +1,114 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Id } from './ids.js';
+import { validator, type Validator } from './validation.js';
+
+/**
+ * SFU signaling: request/reply on `sfu.<instance>.<op>`. mediasoup's own objects
+ * (RTP capabilities and parameters, DTLS and ICE parameters) are checked for shape here and
+ * in depth by mediasoup, whose message is passed back in the error reply.
+ */
+const MediasoupObject = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
+
+const Fps = Type.Number({ minimum: 0.1, maximum: 30, description: 'Frames per second sampled onto NATS' });
+
+export const sfuRequests = {
+  createRoom: Type.Object({ room: Id, sampleFps: Type.Optional(Fps) }, { additionalProperties: false }),
+  closeRoom: Type.Object({ room: Id }, { additionalProperties: false }),
+  getRouterRtpCapabilities: Type.Object({ room: Id }, { additionalProperties: false }),
+  createWebRtcTransport: Type.Object(
+    { room: Id, peer: Id, direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) },
+    { additionalProperties: false },
+  ),
+  connectTransport: Type.Object({ room: Id, transportId: Type.String({ maxLength: 64 }), dtlsParameters: MediasoupObject('mediasoup DtlsParameters') }, { additionalProperties: false }),
+  restartIce: Type.Object({ room: Id, transportId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+  closeTransport: Type.Object({ room: Id, transportId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+  produce: Type.Object(
+    {
+      room: Id,
+      peer: Id,
+      transportId: Type.String({ maxLength: 64 }),
+      stream: Id,
+      kind: Type.Union([Type.Literal('video'), Type.Literal('audio')]),
+      rtpParameters: MediasoupObject('mediasoup RtpParameters'),
+    },
+    { additionalProperties: false },
+  ),
+  closeProducer: Type.Object({ room: Id, producerId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+  consume: Type.Object(
+    { room: Id, peer: Id, transportId: Type.String({ maxLength: 64 }), producerId: Type.String({ maxLength: 64 }), rtpCapabilities: MediasoupObject('mediasoup RtpCapabilities') },
+    { additionalProperties: false },
+  ),
+  resumeConsumer: Type.Object({ room: Id, consumerId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+  setSampleRate: Type.Object({ room: Id, fps: Fps }, { additionalProperties: false }),
+  ingest: Type.Object(
+    {
+      room: Id,
+      stream: Id,
+      url: Type.String({ minLength: 1, maxLength: 2048, description: 'rtsp:// or rtsps:// URL, or a media file path under the SFU\'s INGEST_FILE_ROOT' }),
+      loop: Type.Optional(Type.Boolean({ description: 'Files: start again at the end' })),
+    },
+    { additionalProperties: false },
+  ),
+  stopIngest: Type.Object({ room: Id, stream: Id }, { additionalProperties: false }),
+  listStreams: Type.Object({ room: Id }, { additionalProperties: false }),
+} as const;
+
+export type SfuOp = keyof typeof sfuRequests;
+export type SfuRequest<O extends SfuOp> = Static<(typeof sfuRequests)[O]>;
+
+export const sfuRequestValidators = Object.fromEntries(
+  Object.entries(sfuRequests).map(([op, schema]) => [op, validator(`sfu ${op} request`, schema as TSchema)]),
+) as { [O in SfuOp]: Validator<(typeof sfuRequests)[O]> };
+
+export const StreamState = Type.Union(['starting', 'live', 'reconnecting', 'failed', 'closed'].map((s) => Type.Literal(s)));
+export type StreamState = Static<typeof StreamState>;
+
+export const StreamInfo = Type.Object({
+  stream: Id,
+  source: Type.Union([Type.Literal('webrtc'), Type.Literal('ingest')]),
+  producerId: Type.Optional(Type.String()),
+  state: StreamState,
+  error: Type.Optional(Type.String()),
+  framesPublished: Type.Integer({ minimum: 0 }),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+});
+export type StreamInfo = Static<typeof StreamInfo>;
+
+export const SfuReply = Type.Union(
+  [
+    Type.Object({ ok: Type.Literal(true), data: Type.Unknown() }),
+    Type.Object({ ok: Type.Literal(false), error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }) }),
+  ],
+  { $id: 'SfuReply' },
+);
+export type SfuReply = Static<typeof SfuReply>;
+export const sfuReply = validator('sfu reply', SfuReply);
+
+/** Events about a room's media, on `sfuevents.<room>` (clients reconnect on worker_died). */
+export const SfuEvent = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('worker_died'), room: Id, instance: Type.String() }),
+    Type.Object({ type: Type.Literal('stream_state'), room: Id, stream: Id, state: StreamState, error: Type.Optional(Type.String()) }),
+    Type.Object({ type: Type.Literal('room_closed'), room: Id }),
+  ],
+  { $id: 'SfuEvent' },
+);
+export type SfuEvent = Static<typeof SfuEvent>;
+export const sfuEvent = validator('sfu event', SfuEvent);
+
+/** What an SFU instance advertises in `kvBuckets.sfuInstances` (heartbeat with TTL). */
+export const SfuInstanceInfo = Type.Object({
+  instance: Id,
+  rooms: Type.Integer({ minimum: 0 }),
+  streams: Type.Integer({ minimum: 0 }),
+  workers: Type.Integer({ minimum: 0 }),
+  updatedMs: Type.Integer({ minimum: 0 }),
+});
+export type SfuInstanceInfo = Static<typeof SfuInstanceInfo>;
+export const sfuInstanceInfo = validator('sfu instance info', SfuInstanceInfo);
+
+/** Which SFU instance owns a room (`kvBuckets.roomPlacement`, key = room). */
+export const RoomPlacement = Type.Object({ instance: Id, sinceMs: Type.Integer({ minimum: 0 }) });
+export type RoomPlacement = Static<typeof RoomPlacement>;
+export const roomPlacement = validator('room placement', RoomPlacement);

@@ -1,0 +1,142 @@
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import type { types } from 'mediasoup';
+import type { Logger } from '@lookout/service-kit';
+import { startFfmpeg, type FfmpegProcess } from './ffmpeg-process.js';
+import { RoomError } from './room-error.js';
+import type { RtpPortPool } from './rtp-ports.js';
+import type { TapMetrics } from './tap-metrics.js';
+
+export interface IngestOptions {
+  router: types.Router;
+  stream: string;
+  url: string;
+  loop: boolean;
+  ffmpegPath: string;
+  ports: RtpPortPool;
+  /** Files must resolve inside this directory; empty = file ingest disabled. */
+  fileRoot: string;
+  log: Logger;
+  metrics: TapMetrics;
+  onState: (state: 'live' | 'reconnecting' | 'failed', error?: string) => void;
+}
+
+const PAYLOAD_TYPE = 101;
+
+/** The source to hand ffmpeg: an RTSP URL, or a readable file under the ingest root. */
+export async function resolveSource(url: string, fileRoot: string): Promise<{ kind: 'rtsp' | 'file'; input: string }> {
+  if (/^rtsps?:\/\//i.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new RoomError('invalid_url', `url: not a valid URL: ${url}`, 'url');
+    }
+    return { kind: 'rtsp', input: url };
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new RoomError('invalid_url', `url: only rtsp://, rtsps:// or a file path are accepted, got ${url.split(':')[0]}:`, 'url');
+  if (!fileRoot) throw new RoomError('file_ingest_disabled', 'url: file ingest is disabled (INGEST_FILE_ROOT is empty)', 'url');
+  const root = path.resolve(fileRoot);
+  const file = path.resolve(root, url);
+  if (file !== root && !file.startsWith(root + path.sep)) throw new RoomError('invalid_url', `url: ${url} is outside the ingest root`, 'url');
+  try {
+    await access(file, constants.R_OK);
+  } catch {
+    throw new RoomError('unreadable_file', `url: cannot read ${url}`, 'url');
+  }
+  return { kind: 'file', input: file };
+}
+
+/**
+ * ffmpeg pushes a file or RTSP camera as VP8 over RTP into a PlainTransport producer, so
+ * it is tapped and viewable like a webcam. Keyframes every second: nobody can ask ffmpeg
+ * for one (it ignores PLI), and a tap needs one to start.
+ */
+export class Ingest {
+  private transport: types.PlainTransport | undefined;
+  private ffmpeg: FfmpegProcess | undefined;
+  private doneCpu: (() => Promise<void>) | undefined;
+  private closed = false;
+  private retries = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** ffmpeg's own sending ports: fixed, because the comedia transport locks onto the first source. */
+  private localPort: number | undefined;
+  producer: types.Producer | undefined;
+
+  constructor(private readonly o: IngestOptions) {}
+
+  /** Resolves with the producer once RTP flows; rejects (state failed) if it never does. */
+  async start(): Promise<types.Producer> {
+    const source = await resolveSource(this.o.url, this.o.fileRoot);
+    this.localPort = await this.o.ports.allocate();
+    this.transport = await this.o.router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: true });
+    const ssrc = 10_000_000 + Math.floor(Math.random() * 1_000_000_000);
+    this.producer = await this.transport.produce({
+      kind: 'video',
+      rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: PAYLOAD_TYPE, clockRate: 90000 }], encodings: [{ ssrc }] },
+      appData: { stream: this.o.stream, source: 'ingest' },
+    });
+    const flowing = new Promise<void>((resolve) => this.transport!.once('tuple', () => resolve()));
+    const exited = this.launch(source, ssrc);
+    const first = await Promise.race([flowing.then(() => 'flowing' as const), exited.then(() => 'exited' as const), delay(15_000).then(() => 'timeout' as const)]);
+    if (first !== 'flowing') {
+      const why = first === 'timeout' ? 'no video within 15 s' : this.ffmpeg?.stderrTail() || 'ffmpeg exited';
+      await this.close();
+      throw new RoomError('ingest_failed', `url: ${this.o.url}: ${why}`, 'url');
+    }
+    return this.producer;
+  }
+
+  private launch(source: { kind: 'rtsp' | 'file'; input: string }, ssrc: number): Promise<unknown> {
+    const t = this.transport!;
+    const input = source.kind === 'rtsp' ? ['-rtsp_transport', 'tcp', '-timeout', '5000000', '-i', source.input] : ['-re', ...(this.o.loop ? ['-stream_loop', '-1'] : []), '-i', source.input];
+    const args = [
+      '-nostdin', ...input, '-an',
+      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1500k', '-pix_fmt', 'yuv420p',
+      '-force_key_frames', 'expr:gte(t,n_forced*1)', '-error-resilient', '1',
+      '-ssrc', String(ssrc), '-payload_type', String(PAYLOAD_TYPE),
+      '-f', 'rtp',
+      `rtp://127.0.0.1:${t.tuple.localPort}?rtcpport=${t.rtcpTuple!.localPort}&localrtpport=${this.localPort}&localrtcpport=${this.localPort! + 1}&pkt_size=1200`,
+    ];
+    const ffmpeg = startFfmpeg(this.o.ffmpegPath, args);
+    this.ffmpeg = ffmpeg;
+    this.doneCpu = this.o.metrics.trackCpu(() => ffmpeg.cpuSeconds());
+    return ffmpeg.exited.then(({ code }) => this.onExit(source, ssrc, code, ffmpeg));
+  }
+
+  /** A file that ends (no loop) is done; an RTSP camera that drops is retried with backoff. */
+  private async onExit(source: { kind: 'rtsp' | 'file'; input: string }, ssrc: number, code: number | null, ffmpeg: FfmpegProcess): Promise<void> {
+    await this.doneCpu?.();
+    if (this.closed || this.ffmpeg !== ffmpeg) return;
+    if (source.kind === 'file' && code === 0) {
+      this.o.log.info({ stream: this.o.stream }, 'file ingest ended');
+      return;
+    }
+    this.retries++;
+    this.o.metrics.ffmpegRestarts.inc({ kind: 'ingest' });
+    const wait = Math.min(30_000, 1000 * 2 ** Math.min(this.retries, 5));
+    this.o.log.warn({ stream: this.o.stream, code, wait, stderr: ffmpeg.stderrTail() }, 'ingest ffmpeg exited; retrying');
+    this.o.onState('reconnecting', ffmpeg.stderrTail());
+    this.retryTimer = setTimeout(() => {
+      if (this.closed) return;
+      const relaunched = this.launch(source, ssrc);
+      // Same source ports, so no new 'tuple' event: call it live once ffmpeg stays up.
+      const upTimer = setTimeout(() => {
+        if (this.closed) return;
+        this.retries = 0;
+        this.o.onState('live');
+      }, 3000);
+      void relaunched.then(() => clearTimeout(upTimer));
+    }, wait);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.ffmpeg?.stop();
+    this.transport?.close();
+    if (this.localPort !== undefined) this.o.ports.release(this.localPort);
+    this.localPort = undefined;
+  }
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());

@@ -1,0 +1,13 @@
+import type { types } from 'mediasoup';
+
+/** Codecs every room's router offers: VP8 and H264 for video (both tapped), Opus for audio. */
+export const MEDIA_CODECS: types.RtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 1000 } },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1, 'x-google-start-bitrate': 1000 },
+  },
+];

@@ -1,0 +1,71 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { kvBuckets, roomPlacement, sfuInstanceInfo, type SfuInstanceInfo } from '@lookout/contracts';
+import type { Logger } from '@lookout/service-kit';
+import { RoomError } from './room-error.js';
+
+/**
+ * This instance's presence and its rooms in JetStream KV, so any gateway can route a room:
+ * a heartbeat entry that expires with the bucket's TTL when the instance dies, and one
+ * placement entry per room, claimed with create (or compare-and-set over a dead owner).
+ */
+export class Registry {
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly instance: string,
+    private readonly instances: KV,
+    private readonly placements: KV,
+    private readonly log: Logger,
+    private readonly ttlMs: number,
+  ) {}
+
+  static async open(nc: NatsConnection, instance: string, log: Logger, ttlMs: number): Promise<Registry> {
+    const kvm = new Kvm(nc);
+    const instances = await kvm.create(kvBuckets.sfuInstances, { ttl: ttlMs, history: 1 });
+    const placements = await kvm.create(kvBuckets.roomPlacement, { history: 1 });
+    return new Registry(instance, instances, placements, log, ttlMs);
+  }
+
+  /** Heartbeats every third of the TTL with the current load. */
+  startHeartbeat(load: () => Omit<SfuInstanceInfo, 'instance' | 'updatedMs'>): void {
+    const beat = () =>
+      this.instances
+        .put(this.instance, JSON.stringify(sfuInstanceInfo.parse({ instance: this.instance, updatedMs: Date.now(), ...load() })))
+        .catch((err: Error) => this.log.warn({ err }, 'heartbeat failed'));
+    void beat();
+    this.timer = setInterval(beat, Math.max(1000, Math.floor(this.ttlMs / 3)));
+  }
+
+  async claim(room: string): Promise<void> {
+    const value = JSON.stringify(roomPlacement.parse({ instance: this.instance, sinceMs: Date.now() }));
+    try {
+      await this.placements.create(room, value);
+      return;
+    } catch {
+      // Someone holds it: us (a retry), a live instance, or a dead one.
+    }
+    const current = await this.placements.get(room);
+    const owner = current?.operation === 'PUT' ? roomPlacement.parse(current.json()).instance : undefined;
+    if (owner && owner !== this.instance && (await this.alive(owner))) {
+      throw new RoomError('room_elsewhere', `room: ${room} is served by SFU instance ${owner}`, 'room');
+    }
+    await this.placements.update(room, value, current?.revision ?? 0);
+  }
+
+  private async alive(instance: string): Promise<boolean> {
+    const e = await this.instances.get(instance);
+    return e?.operation === 'PUT';
+  }
+
+  async release(room: string): Promise<void> {
+    const current = await this.placements.get(room);
+    if (current?.operation === 'PUT' && roomPlacement.parse(current.json()).instance === this.instance) await this.placements.delete(room);
+  }
+
+  async close(rooms: string[]): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all(rooms.map((r) => this.release(r).catch(() => undefined)));
+    await this.instances.delete(this.instance).catch(() => undefined);
+  }
+}

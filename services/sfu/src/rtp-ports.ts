@@ -1,0 +1,53 @@
+import dgram from 'node:dgram';
+
+/**
+ * Even/odd UDP port pairs (RTP, RTCP) for ffmpeg, from a range kept outside the kernel's
+ * ephemeral range so the OS does not hand them to someone else between our check and
+ * ffmpeg's bind. Each candidate pair is test-bound before it is handed out.
+ */
+export class RtpPortPool {
+  private readonly inUse = new Set<number>();
+  private next: number;
+
+  constructor(
+    private readonly min: number,
+    private readonly max: number,
+  ) {
+    if (min % 2 !== 0 || max <= min) throw new Error(`RTP port range must start even and be non-empty: ${min}-${max}`);
+    this.next = min;
+  }
+
+  async allocate(): Promise<number> {
+    const span = this.max - this.min + 1;
+    for (let tries = 0; tries < span / 2; tries++) {
+      const port = this.next;
+      this.next = this.next + 2 > this.max - 1 ? this.min : this.next + 2;
+      if (this.inUse.has(port)) continue;
+      if ((await canBind(port)) && (await canBind(port + 1))) {
+        this.inUse.add(port);
+        return port;
+      }
+    }
+    throw new Error(`no free RTP port pair in ${this.min}-${this.max}`);
+  }
+
+  release(port: number): void {
+    this.inUse.delete(port);
+  }
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    sock.once('error', () => resolve(false));
+    sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
+  });
+}
+
+/** True once some process has bound `port` on UDP (read from /proc/net/udp; Linux). */
+export async function udpPortBound(port: number): Promise<boolean> {
+  const { readFile } = await import('node:fs/promises');
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const table = await readFile('/proc/net/udp', 'utf8').catch(() => '');
+  return table.split('\n').some((line) => line.split(/\s+/)[2]?.endsWith(hex.trim()));
+}

@@ -1,0 +1,42 @@
+import { Counter, Gauge, Histogram, type Registry } from '@lookout/service-kit';
+
+/** Metrics shared by every frame tap of an SFU instance. */
+export class TapMetrics {
+  readonly framesPublished: Counter<'room'>;
+  readonly ffmpegRestarts: Counter<'kind'>;
+  readonly timeToFirstFrame: Histogram;
+  private readonly cpuSources = new Set<() => Promise<number>>();
+  private finishedCpu = 0;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.framesPublished = new Counter({ name: 'lookout_sfu_frames_published_total', help: 'JPEG frames published on NATS', labelNames: ['room'], registers });
+    this.ffmpegRestarts = new Counter({ name: 'lookout_sfu_ffmpeg_restarts_total', help: 'ffmpeg processes restarted after exiting on their own', labelNames: ['kind'], registers });
+    this.timeToFirstFrame = new Histogram({
+      name: 'lookout_sfu_tap_first_frame_seconds',
+      help: 'Time from starting a tap to its first JPEG',
+      buckets: [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+      registers,
+    });
+    const sources = this.cpuSources;
+    const finished = () => this.finishedCpu;
+    new Gauge({
+      name: 'lookout_sfu_ffmpeg_cpu_seconds',
+      help: 'CPU seconds used by ffmpeg (taps and ingests), including finished processes',
+      registers,
+      async collect() {
+        const live = await Promise.all([...sources].map((s) => s()));
+        this.set(finished() + live.reduce((a, b) => a + b, 0));
+      },
+    });
+  }
+
+  /** Tracks a running ffmpeg's CPU; call the returned function (async) when it is gone. */
+  trackCpu(read: () => Promise<number>): () => Promise<void> {
+    this.cpuSources.add(read);
+    return async () => {
+      this.finishedCpu += await read();
+      this.cpuSources.delete(read);
+    };
+  }
+}

@@ -1,0 +1,160 @@
+import path from 'node:path';
+import sharp from 'sharp';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { decodeFrameHeaders, decodeJson, facesMessage, sfuEvent, subjects, type SfuEvent } from '@lookout/contracts';
+import {
+  childProcesses,
+  FIXTURES,
+  metricValue,
+  sfuCall,
+  sfuOk,
+  startNatsServer,
+  startService,
+  stopAllProcesses,
+  type NatsServer,
+  type RunningService,
+} from '@lookout/testkit';
+
+const VIDEO = 'video/two-people-sequential-640x480-15fps.webm';
+const INSTANCE = 'sfu-test';
+
+describe('SFU: file ingest, frame tap, signaling errors, clean close (real mediasoup, ffmpeg, NATS)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let sfu: RunningService;
+  let detector: RunningService;
+  const events: SfuEvent[] = [];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url, name: 'sfu-test' });
+    nc.subscribe(subjects.sfuEventsAll(), {
+      callback: (_e, m) => {
+        events.push(decodeJson(sfuEvent, m.data));
+      },
+    });
+    [sfu, detector] = await Promise.all([
+      startService('sfu', nats.url, { INSTANCE_ID: INSTANCE, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES }),
+      startService('detector', nats.url, { MAX_FRAME_AGE_MS: '5000', ANALYZERS: '' }),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    await stopAllProcesses();
+    await nats?.stop();
+  });
+
+  it('ingests a file into a room and publishes JPEG frames at the configured rate, with faces in them', async () => {
+    await sfuOk(nc, INSTANCE, 'createRoom', { room: 'files', sampleFps: 5 });
+    const arrivals: Array<{ ms: number; width: number; height: number; jpeg: Uint8Array }> = [];
+    let firstFrame: (() => void) | undefined;
+    const gotFirst = new Promise<void>((r) => (firstFrame = r));
+    nc.subscribe(subjects.frames('files', 'cam-file'), {
+      callback: (_e, m) => {
+        const meta = decodeFrameHeaders((n) => m.headers?.get(n) || undefined);
+        arrivals.push({ ms: Date.now(), width: meta.width, height: meta.height, jpeg: m.data });
+        firstFrame?.();
+      },
+    });
+    let faceFrames = 0;
+    let sawFace: (() => void) | undefined;
+    const gotFace = new Promise<void>((r) => (sawFace = r));
+    nc.subscribe(subjects.faces('files', 'cam-file'), {
+      callback: (_e, m) => {
+        if (decodeJson(facesMessage, m.data).faces.length > 0 && ++faceFrames === 1) sawFace?.();
+      },
+    });
+    const started = Date.now();
+    const { producerId } = await sfuOk<{ producerId: string }>(nc, INSTANCE, 'ingest', { room: 'files', stream: 'cam-file', url: VIDEO, loop: true });
+    expect(producerId).toEqual(expect.any(String));
+    await gotFirst;
+    console.log(`file ingest: first frame ${Date.now() - started} ms after the ingest request`);
+
+    // Count frames over the next 5 s window.
+    const windowStart = Date.now();
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (Date.now() - windowStart >= 5000) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 100);
+    });
+    const inWindow = arrivals.filter((a) => a.ms >= windowStart && a.ms < windowStart + 5000).length;
+    expect(inWindow).toBeGreaterThanOrEqual(20);
+    expect(inWindow).toBeLessThanOrEqual(30);
+
+    for (const a of arrivals.slice(0, 5)) {
+      const meta = await sharp(a.jpeg).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 640, 480]);
+      expect([a.width, a.height]).toEqual([640, 480]);
+    }
+    await gotFace;
+    const streams = await sfuOk<Array<{ stream: string; state: string; source: string }>>(nc, INSTANCE, 'listStreams', { room: 'files' });
+    expect(streams).toEqual([expect.objectContaining({ stream: 'cam-file', state: 'live', source: 'ingest', width: 640, height: 480 })]);
+    expect(events).toContainEqual({ type: 'stream_state', room: 'files', stream: 'cam-file', state: 'live' });
+  });
+
+  it('answers bad signaling with an error naming the problem and keeps serving', async () => {
+    const error = async (op: string, body: unknown) => {
+      const r = await sfuCall(nc, INSTANCE, op, body);
+      if (r.ok) throw new Error(`${op} unexpectedly succeeded`);
+      return r.error;
+    };
+    expect(await error('getRouterRtpCapabilities', { room: 'nowhere' })).toMatchObject({ code: 'unknown_room', field: 'room' });
+    expect(await error('createWebRtcTransport', { room: 'files', peer: 'p', direction: 'sideways' })).toMatchObject({ code: 'invalid_request', field: 'direction' });
+    expect(await error('connectTransport', { room: 'files', transportId: 'nope', dtlsParameters: {} })).toMatchObject({ code: 'unknown_transport', field: 'transportId' });
+    const t = await sfuOk<{ id: string }>(nc, INSTANCE, 'createWebRtcTransport', { room: 'files', peer: 'p', direction: 'send' });
+    const malformed = await error('produce', { room: 'files', peer: 'p', transportId: t.id, stream: 's', kind: 'video', rtpParameters: { codecs: 'vp8' } });
+    expect(malformed.code).toBe('invalid_parameters');
+    expect(malformed.message).toMatch(/codecs/);
+    expect(await error('frobnicate', { room: 'files' })).toMatchObject({ code: 'unknown_op' });
+    expect(await error('listStreams', '{not json')).toMatchObject({ code: 'invalid_request' });
+    expect(await error('ingest', { room: 'files', stream: 'x', url: '../../../etc/passwd' })).toMatchObject({ code: 'invalid_url', field: 'url' });
+    expect(await error('ingest', { room: 'files', stream: 'y', url: 'faces/README.md' })).toMatchObject({ code: 'ingest_failed', field: 'url' });
+    expect(await error('ingest', { room: 'files', stream: 'z', url: 'http://example.com/x.mp4' })).toMatchObject({ code: 'invalid_url' });
+    const failed = (await sfuOk<Array<{ stream: string; state: string; error?: string }>>(nc, INSTANCE, 'listStreams', { room: 'files' })).find((s) => s.stream === 'y');
+    expect(failed).toMatchObject({ state: 'failed', error: expect.stringContaining('faces/README.md') });
+    // Still serving: another room works.
+    await sfuOk(nc, INSTANCE, 'createRoom', { room: 'other' });
+    expect(await sfuOk(nc, INSTANCE, 'getRouterRtpCapabilities', { room: 'other' })).toHaveProperty('codecs');
+    expect(sfu.child.exitCode).toBeNull();
+  });
+
+  it('changes the sample rate at run time', async () => {
+    await sfuOk(nc, INSTANCE, 'setSampleRate', { room: 'files', fps: 2 });
+    const times: number[] = [];
+    const sub = nc.subscribe(subjects.frames('files', 'cam-file'), {
+      callback: () => {
+        times.push(Date.now());
+      },
+    });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (times.length > 0 && Date.now() - times[0]! >= 5000) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 100);
+    });
+    sub.unsubscribe();
+    const inWindow = times.filter((t) => t - times[0]! < 5000).length;
+    expect(inWindow).toBeGreaterThanOrEqual(8);
+    expect(inWindow).toBeLessThanOrEqual(12);
+  });
+
+  it('closing rooms leaves no ffmpeg process and no transport', async () => {
+    expect((await childProcesses(sfu.child.pid!, 'ffmpeg')).length).toBeGreaterThan(0);
+    await sfuOk(nc, INSTANCE, 'closeRoom', { room: 'files' });
+    await sfuOk(nc, INSTANCE, 'closeRoom', { room: 'other' });
+    expect(await childProcesses(sfu.child.pid!, 'ffmpeg')).toEqual([]);
+    const metrics = (await sfu.get('/metrics')).body;
+    expect(metricValue(metrics, 'lookout_sfu_rooms')).toBe(0);
+    expect(metricValue(metrics, 'lookout_sfu_webrtc_transports')).toBe(0);
+    expect(metricValue(metrics, 'lookout_sfu_frames_published_total', { room: 'files' })).toBeGreaterThan(20);
+    expect(events).toContainEqual({ type: 'room_closed', room: 'files' });
+    expect((await sfuCall(nc, INSTANCE, 'listStreams', { room: 'files' })).ok).toBe(false);
+    expect(metricValue((await detector.get('/metrics')).body, 'lookout_detector_frames_processed_total', { room: 'files' })).toBeGreaterThan(0);
+  });
+});
