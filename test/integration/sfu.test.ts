@@ -1,4 +1,3 @@
-import path from 'node:path';
 import sharp from 'sharp';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { decodeFrameHeaders, decodeJson, facesMessage, sfuEvent, subjects, type SfuEvent } from '@lookout/contracts';
