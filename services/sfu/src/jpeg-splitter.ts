@@ -50,7 +50,7 @@ export class JpegSplitter {
   /** Walks length-prefixed segments; returns the frame end, 0 to continue, undefined for more data. */
   private walkSegments(): number | undefined {
     const b = this.buf;
-    while (this.pos + 4 <= b.length) {
+    while (this.pos + 2 <= b.length) {
       if (b[this.pos] !== 0xff) {
         // Not a marker where one must be: resynchronise on the next SOI.
         this.buf = b.subarray(this.pos);
@@ -67,6 +67,7 @@ export class JpegSplitter {
         this.pos += 2;
         continue;
       }
+      if (this.pos + 4 > b.length) return undefined;
       const length = (b[this.pos + 2]! << 8) | b[this.pos + 3]!;
       if (this.pos + 2 + length > b.length) return undefined;
       this.pos += 2 + length;
