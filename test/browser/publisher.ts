@@ -1,0 +1,37 @@
+// Bundled with esbuild for Chromium by test/integration/sfu-webrtc.test.ts. Publishes the
+// (fake) camera into a room through the SFU's signaling API, which the test relays to NATS
+// via window.signal.
+import { Device } from 'mediasoup-client';
+
+type Signal = (op: string, body: unknown) => Promise<unknown>;
+declare global {
+  interface Window {
+    signal: Signal;
+    publish: (opts: { room: string; stream: string; peer: string }) => Promise<{ connectionState: string; handler: string }>;
+  }
+}
+
+window.publish = async ({ room, stream, peer }) => {
+  const device = await Device.factory();
+  const routerRtpCapabilities = await window.signal('getRouterRtpCapabilities', { room });
+  await device.load({ routerRtpCapabilities: routerRtpCapabilities as never });
+  const params = (await window.signal('createWebRtcTransport', { room, peer, direction: 'send' })) as { id: string };
+  const transport = device.createSendTransport(params as never);
+  transport.on('connect', ({ dtlsParameters }, done, fail) => {
+    window.signal('connectTransport', { room, transportId: params.id, dtlsParameters }).then(() => done(), fail);
+  });
+  transport.on('produce', ({ kind, rtpParameters }, done, fail) => {
+    window.signal('produce', { room, peer, transportId: params.id, stream, kind, rtpParameters }).then((r) => done(r as { id: string }), fail);
+  });
+  const connected = new Promise<string>((resolve) => {
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'connected' || state === 'failed') resolve(state);
+    });
+  });
+  const media = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  const track = media.getVideoTracks()[0]!;
+  // 'detail' and a high start bitrate: Chrome otherwise starts at 320×240 while it ramps up.
+  track.contentHint = 'detail';
+  await transport.produce({ track, codecOptions: { videoGoogleStartBitrate: 1000 } });
+  return { connectionState: await connected, handler: device.handlerName };
+};

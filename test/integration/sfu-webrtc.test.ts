@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { decodeFrameHeaders, subjects } from '@lookout/contracts';
+import { childProcesses, FIXTURES, freePort, ROOT, sfuCall, sfuOk, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+
+const INSTANCE = 'sfu-webrtc';
+
+describe('SFU: a browser publishes its camera over WebRTC (real Chromium, mediasoup, ffmpeg, NATS)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let sfu: RunningService;
+  let browser: Browser;
+  let server: http.Server;
+  let pageUrl: string;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-webrtc-'));
+
+  beforeAll(async () => {
+    const y4m = path.join(tmp, 'camera.y4m');
+    // The first 4 s are enough (Chromium loops the file); the whole clip would be ~80 MB.
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-i', path.join(FIXTURES, 'video/two-people-sequential-640x480-15fps.webm'), '-t', '4', '-pix_fmt', 'yuv420p', y4m]);
+    const bundle = await build({ entryPoints: [path.join(ROOT, 'test/browser/publisher.ts')], bundle: true, format: 'iife', target: 'chrome110', write: false, logLevel: 'error' });
+    const html = `<!doctype html><meta charset="utf-8"><title>publisher</title><script>${bundle.outputFiles[0]!.text}</script>`;
+    server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    pageUrl = `http://127.0.0.1:${port}/`;
+
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url, name: 'webrtc-test' });
+    sfu = await startService('sfu', nats.url, { INSTANCE_ID: INSTANCE, MEDIASOUP_WORKERS: '1', RTC_LISTEN_IP: '127.0.0.1' });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
+        '--allow-loopback-in-peer-connection',
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await nc?.close();
+    await stopAllProcesses();
+    await nats?.stop();
+    server?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('publishes through the signaling API and frames arrive on NATS at the tap\'s size', async () => {
+    await sfuOk(nc, INSTANCE, 'createRoom', { room: 'webcams' });
+    const frames: Array<{ ms: number; width: number; height: number }> = [];
+    nc.subscribe(subjects.frames('webcams', 'laptop'), {
+      callback: (_e, m) => {
+        const meta = decodeFrameHeaders((n) => m.headers?.get(n) || undefined);
+        frames.push({ ms: Date.now(), width: meta.width, height: meta.height });
+      },
+    });
+    const page = await browser.newPage();
+    await page.exposeFunction('signal', async (op: string, body: unknown) => {
+      const reply = await sfuCall(nc, INSTANCE, op, body);
+      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+      return reply.data;
+    });
+    await page.goto(pageUrl);
+    const started = Date.now();
+    const result = await page.evaluate(() => window.publish({ room: 'webcams', stream: 'laptop', peer: 'alice' }));
+    expect(result.connectionState).toBe('connected');
+
+    // Full-size frames: Chrome may start small while its bandwidth estimate ramps up.
+    const fullSize = await new Promise<{ ms: number }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no 640×480 frame; got ${JSON.stringify(frames.slice(-3))}`)), 30_000);
+      const check = setInterval(() => {
+        const f = frames.find((x) => x.width === 640 && x.height === 480);
+        if (f) {
+          clearInterval(check);
+          clearTimeout(timer);
+          resolve(f);
+        }
+      }, 50);
+    });
+    console.log(`webrtc: first frame ${frames[0]!.ms - started} ms after publish() began (${frames[0]!.width}×${frames[0]!.height}), first 640×480 frame after ${fullSize.ms - started} ms; handler ${result.handler}`);
+    expect(frames.length).toBeGreaterThan(0);
+
+    await page.close();
+    await sfuOk(nc, INSTANCE, 'closeRoom', { room: 'webcams' });
+    expect(await childProcesses(sfu.child.pid!, 'ffmpeg')).toEqual([]);
+  });
+});
