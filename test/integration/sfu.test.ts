@@ -121,6 +121,26 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
     expect(sfu.child.exitCode).toBeNull();
   });
 
+  it('restarts a tap whose ffmpeg dies, and frames keep coming', async () => {
+    const taps = await ffmpegWith(sfu.child.pid!, '-f sdp');
+    expect(taps).toHaveLength(1);
+    process.kill(taps[0]!, 'SIGKILL');
+    const after = Date.now();
+    await new Promise<void>((resolve) => {
+      const sub = nc.subscribe(subjects.frames('files', 'cam-file'), {
+        callback: () => {
+          if (Date.now() - after < 200) return; // frames already in flight
+          sub.unsubscribe();
+          resolve();
+        },
+      });
+    });
+    const restarted = await ffmpegWith(sfu.child.pid!, '-f sdp');
+    expect(restarted).toHaveLength(1);
+    expect(restarted[0]).not.toBe(taps[0]);
+    expect(metricValue((await sfu.get('/metrics')).body, 'lookout_sfu_ffmpeg_restarts_total', { kind: 'tap' })).toBe(1);
+  });
+
   it('changes the sample rate at run time', async () => {
     await sfuOk(nc, INSTANCE, 'setSampleRate', { room: 'files', fps: 2 });
     const times: number[] = [];
@@ -156,4 +176,38 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
     expect((await sfuCall(nc, INSTANCE, 'listStreams', { room: 'files' })).ok).toBe(false);
     expect(metricValue((await detector.get('/metrics')).body, 'lookout_detector_frames_processed_total', { room: 'files' })).toBeGreaterThan(0);
   });
+
+  it('replaces a mediasoup worker that dies and tells the rooms it carried', async () => {
+    await sfuOk(nc, INSTANCE, 'createRoom', { room: 'fragile' });
+    const [worker] = await childProcesses(sfu.child.pid!, 'mediasoup-worke');
+    expect(worker).toBeDefined();
+    const told = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (events.some((e) => e.type === 'worker_died' && e.room === 'fragile')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+    });
+    process.kill(worker!, 'SIGKILL');
+    await told;
+    await sfu.waitForLine((l) => l.includes('mediasoup worker started') && !l.includes(`"pid":${worker}`));
+    const [replacement] = await childProcesses(sfu.child.pid!, 'mediasoup-worke');
+    expect(replacement).not.toBe(worker);
+    expect((await sfuCall(nc, INSTANCE, 'listStreams', { room: 'fragile' })).ok).toBe(false);
+    await sfuOk(nc, INSTANCE, 'createRoom', { room: 'fragile' });
+    expect((await sfu.get('/readyz')).status).toBe(200);
+    expect(metricValue((await sfu.get('/metrics')).body, 'lookout_sfu_worker_deaths_total')).toBe(1);
+  });
 });
+
+/** ffmpeg children of `pid` whose command line contains `needle`. */
+async function ffmpegWith(pid: number, needle: string): Promise<number[]> {
+  const { readFile } = await import('node:fs/promises');
+  const out: number[] = [];
+  for (const child of await childProcesses(pid, 'ffmpeg')) {
+    const cmd = (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
+    if (cmd.includes(needle)) out.push(child);
+  }
+  return out;
+}

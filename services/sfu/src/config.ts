@@ -11,6 +11,11 @@ export const SfuConfig = configSchema(9101, {
   rtcMaxPort: Type.Integer({ minimum: 1024, maximum: 65535, default: 40999, description: 'Highest UDP/TCP port for WebRTC' }),
   rtcListenIp: Type.String({ default: '127.0.0.1', description: 'Address WebRTC transports listen on (0.0.0.0 in containers)' }),
   rtcAnnouncedIp: Type.Optional(Type.String({ description: 'Address announced to browsers in ICE candidates (the host/node IP in Docker/Kubernetes)' })),
+  videoCodecs: Type.String({
+    default: 'VP8,H264',
+    pattern: '^(VP8|H264)(,(VP8|H264))*$',
+    description: 'Video codecs rooms offer, preferred first (VP8, H264); Opus is always offered for audio',
+  }),
   maxIncomingBitrate: Type.Integer({ minimum: 100_000, default: 1_500_000, description: 'Per send transport, bits/s' }),
   initialOutgoingBitrate: Type.Integer({ minimum: 100_000, default: 1_000_000, description: 'Starting estimate for viewers, bits/s' }),
   mediasoupLogLevel: Type.Union([Type.Literal('debug'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('none')], {

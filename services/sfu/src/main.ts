@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { ConfigError, startService } from '@lookout/service-kit';
 import { SfuConfig } from './config.js';
+import { mediaCodecs } from './media-codecs.js';
 import { Registry } from './registry.js';
 import { RoomManager } from './room-manager.js';
 import { RtpPortPool } from './rtp-ports.js';
@@ -53,6 +54,7 @@ const rooms: RoomManager = new RoomManager(
   svc.instance,
   log,
   svc.metrics,
+  mediaCodecs(config.videoCodecs.split(',')),
 );
 svc.onShutdown('registry', () => registry.close(rooms.ids()));
 svc.onShutdown('rooms', () => rooms.closeAll());

@@ -1,7 +1,7 @@
 import type { types } from 'mediasoup';
 
-/** Codecs every room's router offers: VP8 and H264 for video (both tapped), Opus for audio. */
-export const MEDIA_CODECS: types.RtpCodecCapability[] = [
+/** Codecs a room's router can offer: VP8 and H264 for video (both tapped), Opus for audio. */
+const ALL_CODECS: types.RtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
   { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 1000 } },
   {
@@ -11,3 +11,11 @@ export const MEDIA_CODECS: types.RtpCodecCapability[] = [
     parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1, 'x-google-start-bitrate': 1000 },
   },
 ];
+
+export const VIDEO_CODEC_NAMES = ['VP8', 'H264'] as const;
+
+/** Opus plus the configured video codecs, in the configured order (the first is preferred). */
+export function mediaCodecs(video: readonly string[]): types.RtpCodecCapability[] {
+  const videoCodecs = video.map((name) => ALL_CODECS.find((c) => c.mimeType === `video/${name}`)!);
+  return [ALL_CODECS[0]!, ...videoCodecs];
+}

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeJson, sfuEvent, subjects, type SfuEvent } from '@lookout/contracts';
 import { Gauge, type Logger, type Registry as Metrics } from '@lookout/service-kit';
-import { MEDIA_CODECS } from './media-codecs.js';
+import type { types } from 'mediasoup';
 import type { Registry } from './registry.js';
 import { Room, type RoomContext } from './room.js';
 import { RoomError } from './room-error.js';
@@ -21,6 +21,7 @@ export class RoomManager {
     private readonly instance: string,
     private readonly log: Logger,
     metrics: Metrics,
+    private readonly codecs: types.RtpCodecCapability[],
   ) {
     pool.onWorkerDied = (_index, pid) => void this.onWorkerDied(pid);
     const rooms = this.rooms;
@@ -69,7 +70,7 @@ export class RoomManager {
     for (const r of this.rooms.values()) load.set(r.workerPid, (load.get(r.workerPid) ?? 0) + 1);
     const worker = this.pool.live().sort((a, b) => (load.get(a.pid) ?? 0) - (load.get(b.pid) ?? 0))[0];
     if (!worker) throw new RoomError('no_worker', 'no mediasoup worker is available');
-    const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    const router = await worker.createRouter({ mediaCodecs: this.codecs });
     const room = new Room(id, router, worker.pid, fps, this.ctx);
     this.rooms.set(id, room);
     this.log.info({ room: id, worker: worker.pid }, 'room created');
