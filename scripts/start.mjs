@@ -99,30 +99,37 @@ process.on('SIGHUP', () => void shutdown(0));
 ensureSetup();
 
 let natsUrl = env.NATS_URL || undefined;
-if (!natsUrl) {
-  if (await portInUse(natsPort)) {
-    say(`port ${natsPort} is taken; set NATS_URL to use that server, or NATS_PORT for another port`);
-    process.exit(1);
+try {
+  if (!natsUrl) {
+    if (await portInUse(natsPort)) {
+      say(`port ${natsPort} is taken; set NATS_URL to use that server, or NATS_PORT for another port`);
+      process.exit(1);
+    }
+    const dataDir = path.join(path.resolve(root, env.DATA_DIR ?? 'data'), 'nats');
+    mkdirSync(dataDir, { recursive: true });
+    // deploy/nats.conf holds the settings shared with compose; flags override its addresses.
+    const args = ['-c', path.join('deploy', 'nats.conf'), '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort), '-js', '-sd', dataDir];
+    await waitForLine('nats-server', 'nats-server', args, {}, (l) => l.includes('Server is ready'));
+    natsUrl = `nats://127.0.0.1:${natsPort}`;
   }
-  const dataDir = path.join(path.resolve(root, env.DATA_DIR ?? 'data'), 'nats');
-  mkdirSync(dataDir, { recursive: true });
-  // deploy/nats.conf holds the settings shared with compose; flags override its addresses.
-  const args = ['-c', path.join('deploy', 'nats.conf'), '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort), '-js', '-sd', dataDir];
-  await waitForLine('nats-server', 'nats-server', args, {}, (l) => l.includes('Server is ready'));
-  natsUrl = `nats://127.0.0.1:${natsPort}`;
+
+  const common = { NATS_URL: natsUrl, HTTP_HOST: '127.0.0.1', MEDIASOUP_WORKER_BIN: env.MEDIASOUP_WORKER_BIN ?? '' };
+  if (!common.MEDIASOUP_WORKER_BIN) delete common.MEDIASOUP_WORKER_BIN;
+  const ready = (l) => l.includes('"msg":"ready"');
+  const readyLines = await Promise.all(
+    SERVICES.map((s) =>
+      waitForLine(s, process.execPath, [path.join('services', s, 'dist', 'main.js')], { ...common, HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
+    ),
+  );
+  for (const [i, s] of SERVICES.entries()) {
+    const { httpPort, port } = JSON.parse(readyLines[i]);
+    say(`${s.padEnd(8)} metrics: http://127.0.0.1:${httpPort ?? port}/metrics`);
+  }
+  say(`NATS:     ${natsUrl}`);
+  say(`Dashboard: http://127.0.0.1:${gatewayPort}/`);
+} catch (err) {
+  // A service that dies while starting must not leave the others (or nats-server) behind.
+  say(`start-up failed: ${err.message}`);
+  await shutdown(1);
 }
 
-const common = { NATS_URL: natsUrl, HTTP_HOST: '127.0.0.1', MEDIASOUP_WORKER_BIN: env.MEDIASOUP_WORKER_BIN ?? '' };
-if (!common.MEDIASOUP_WORKER_BIN) delete common.MEDIASOUP_WORKER_BIN;
-const ready = (l) => l.includes('"msg":"ready"');
-const readyLines = await Promise.all(
-  SERVICES.map((s) =>
-    waitForLine(s, process.execPath, [path.join('services', s, 'dist', 'main.js')], { ...common, HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
-  ),
-);
-for (const [i, s] of SERVICES.entries()) {
-  const { httpPort, port } = JSON.parse(readyLines[i]);
-  say(`${s.padEnd(8)} metrics: http://127.0.0.1:${httpPort ?? port}/metrics`);
-}
-say(`NATS:     ${natsUrl}`);
-say(`Dashboard: http://127.0.0.1:${gatewayPort}/`);

@@ -62,4 +62,23 @@ describe('npm start (scripts/start.mjs)', () => {
     const alive = [...childPids, ...pids].filter(isAlive).map(describeProcess);
     expect(alive).toEqual([]);
   });
+
+  it('stops everything it started when a service fails to start', async () => {
+    const [port, natsPort, monitorPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const launcher = spawnProcess('launcher', process.execPath, ['scripts/start.mjs'], {
+      PORT: String(port),
+      NATS_PORT: String(natsPort),
+      NATS_MONITOR_PORT: String(monitorPort),
+      DATA_DIR: dataDir,
+      NATS_URL: '',
+      LOG_FORMAT: 'json',
+      MAX_FRAME_AGE_MS: 'soon', // the detector refuses this and exits
+    }, ROOT);
+    await launcher.waitForLine((l) => l.includes('"msg":"health server listening"'), 60_000);
+    const children = fs.readFileSync(`/proc/${launcher.child.pid}/task/${launcher.child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const { code } = await launcher.exited;
+    expect(code).toBe(1);
+    expect(launcher.output.some((l) => l.includes('MAX_FRAME_AGE_MS'))).toBe(true);
+    expect(children.filter(isAlive).map(describeProcess)).toEqual([]);
+  });
 });

@@ -16,6 +16,12 @@ export interface Spawned {
 
 const live = new Set<Spawned>();
 
+// If the test or benchmark process dies before its cleanup runs (an uncaught error, a
+// timeout), take its children with it rather than leave them running.
+process.on('exit', () => {
+  for (const p of live) p.child.kill('SIGKILL');
+});
+
 /** Stops every process spawned by this test file that is still running. */
 export async function stopAllProcesses(): Promise<void> {
   await Promise.all([...live].map((p) => p.stop()));

@@ -90,12 +90,12 @@ export class FrameTap {
   private ffmpegArgs(): string[] {
     const w = this.o.maxWidth;
     return [
-      '-nostdin', '-protocol_whitelist', 'pipe,udp,rtp',
+      '-nostdin', '-threads', '1', '-protocol_whitelist', 'pipe,udp,rtp',
       '-fflags', '+genpts+discardcorrupt', '-flags', 'low_delay',
       '-probesize', '32768', '-analyzeduration', '200000', '-fpsprobesize', '0', '-reorder_queue_size', '64',
       '-f', 'sdp', '-i', 'pipe:0',
       '-an', '-vf', `fps=${this.o.fps()},scale='min(${w},iw)':-2`,
-      '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', 'pipe:1',
+      '-c:v', 'mjpeg', '-threads', '1', '-q:v', '5', '-f', 'image2pipe', 'pipe:1',
     ];
   }
 
