@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { decodeFrameHeaders, decodeJson, facesMessage, sfuEvent, subjects, type SfuEvent } from '@lookout/contracts';
+import { Kvm } from '@nats-io/kv';
+import { decodeFrameHeaders, decodeJson, facesMessage, kvBuckets, roomPlacement, sfuEvent, sfuInstanceInfo, subjects, type SfuEvent } from '@lookout/contracts';
 import {
   childProcesses,
   FIXTURES,
@@ -119,6 +120,25 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
     await sfuOk(nc, INSTANCE, 'createRoom', { room: 'other' });
     expect(await sfuOk(nc, INSTANCE, 'getRouterRtpCapabilities', { room: 'other' })).toHaveProperty('codecs');
     expect(sfu.child.exitCode).toBeNull();
+  });
+
+  it('registers itself and its rooms in KV, and a second instance is refused a room the first one owns', async () => {
+    const kvm = new Kvm(nc);
+    const instances = await kvm.open(kvBuckets.sfuInstances);
+    const placements = await kvm.open(kvBuckets.roomPlacement);
+    const me = sfuInstanceInfo.parse((await instances.get(INSTANCE))!.json());
+    expect(me).toMatchObject({ instance: INSTANCE, workers: 1 });
+    expect(roomPlacement.parse((await placements.get('files'))!.json()).instance).toBe(INSTANCE);
+
+    const second = await startService('sfu', nats.url, { INSTANCE_ID: 'sfu-second', MEDIASOUP_WORKERS: '1', RTC_MIN_PORT: '41000', RTC_MAX_PORT: '41099', TAP_PORT_MIN: '30000', TAP_PORT_MAX: '30999' });
+    const refused = await sfuCall(nc, 'sfu-second', 'createRoom', { room: 'files' });
+    expect(refused).toEqual({ ok: false, error: { code: 'room_elsewhere', message: expect.stringContaining(INSTANCE), field: 'room' } });
+    await sfuOk(nc, 'sfu-second', 'createRoom', { room: 'elsewhere' });
+    expect(roomPlacement.parse((await placements.get('elsewhere'))!.json()).instance).toBe('sfu-second');
+    expect(await second.stop()).toBe(0);
+    // A clean shutdown gives its rooms and its registration back.
+    expect((await placements.get('elsewhere'))?.operation ?? 'DEL').not.toBe('PUT');
+    expect((await instances.get('sfu-second'))?.operation ?? 'DEL').not.toBe('PUT');
   });
 
   it('restarts a tap whose ffmpeg dies, and frames keep coming', async () => {
