@@ -7,11 +7,11 @@ type Signal = (op: string, body: unknown) => Promise<unknown>;
 declare global {
   interface Window {
     signal: Signal;
-    publish: (opts: { room: string; stream: string; peer: string }) => Promise<{ connectionState: string; handler: string }>;
+    publish: (opts: { room: string; stream: string; peer: string; codec: 'VP8' | 'H264' }) => Promise<{ connectionState: string; handler: string; codec: string }>;
   }
 }
 
-window.publish = async ({ room, stream, peer }) => {
+window.publish = async ({ room, stream, peer, codec }) => {
   const device = await Device.factory();
   const routerRtpCapabilities = await window.signal('getRouterRtpCapabilities', { room });
   await device.load({ routerRtpCapabilities: routerRtpCapabilities as never });
@@ -32,6 +32,8 @@ window.publish = async ({ room, stream, peer }) => {
   const track = media.getVideoTracks()[0]!;
   // 'detail' and a high start bitrate: Chrome otherwise starts at 320×240 while it ramps up.
   track.contentHint = 'detail';
-  await transport.produce({ track, codecOptions: { videoGoogleStartBitrate: 1000 } });
-  return { connectionState: await connected, handler: device.handlerName };
+  const chosen = device.rtpCapabilities.codecs!.find((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
+  if (!chosen) throw new Error(`this browser cannot send ${codec}`);
+  const producer = await transport.produce({ track, codec: chosen, codecOptions: { videoGoogleStartBitrate: 1000 } });
+  return { connectionState: await connected, handler: device.handlerName, codec: producer.rtpParameters.codecs[0]!.mimeType };
 };

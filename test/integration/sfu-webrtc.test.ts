@@ -53,10 +53,10 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('publishes through the signaling API and frames arrive on NATS at the tap\'s size', async () => {
+  it.each(['VP8', 'H264'] as const)('publishes %s through the signaling API and frames arrive on NATS at the tap\'s size', async (codec) => {
     await sfuOk(nc, INSTANCE, 'createRoom', { room: 'webcams' });
     const frames: Array<{ ms: number; width: number; height: number }> = [];
-    nc.subscribe(subjects.frames('webcams', 'laptop'), {
+    const sub = nc.subscribe(subjects.frames('webcams', 'laptop'), {
       callback: (_e, m) => {
         const meta = decodeFrameHeaders((n) => m.headers?.get(n) || undefined);
         frames.push({ ms: Date.now(), width: meta.width, height: meta.height });
@@ -70,8 +70,9 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
     });
     await page.goto(pageUrl);
     const started = Date.now();
-    const result = await page.evaluate(() => window.publish({ room: 'webcams', stream: 'laptop', peer: 'alice' }));
+    const result = await page.evaluate((c) => window.publish({ room: 'webcams', stream: 'laptop', peer: 'alice', codec: c }), codec);
     expect(result.connectionState).toBe('connected');
+    expect(result.codec).toBe(`video/${codec}`);
 
     // Full-size frames: Chrome may start small while its bandwidth estimate ramps up.
     const fullSize = await new Promise<{ ms: number }>((resolve, reject) => {
@@ -85,10 +86,11 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
         }
       }, 50);
     });
-    console.log(`webrtc: first frame ${frames[0]!.ms - started} ms after publish() began (${frames[0]!.width}×${frames[0]!.height}), first 640×480 frame after ${fullSize.ms - started} ms; handler ${result.handler}`);
+    console.log(`webrtc ${codec}: first frame ${frames[0]!.ms - started} ms after publish() began (${frames[0]!.width}×${frames[0]!.height}), first 640×480 frame after ${fullSize.ms - started} ms; handler ${result.handler}`);
     expect(frames.length).toBeGreaterThan(0);
 
     await page.close();
+    sub.unsubscribe();
     await sfuOk(nc, INSTANCE, 'closeRoom', { room: 'webcams' });
     expect(await childProcesses(sfu.child.pid!, 'ffmpeg')).toEqual([]);
   });
