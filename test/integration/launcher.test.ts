@@ -27,7 +27,8 @@ describe('npm start (scripts/start.mjs)', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('brings up NATS and every service, serves the dashboard, and stops them all on SIGTERM', async () => {
+  /** `npm start` on free ports with its data in a temp dir; resolves with the process and the gateway port. */
+  async function startLauncher(env: NodeJS.ProcessEnv) {
     const [port, natsPort, monitorPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const launcher = spawnProcess('launcher', process.execPath, ['scripts/start.mjs'], {
       PORT: String(port),
@@ -36,8 +37,15 @@ describe('npm start (scripts/start.mjs)', () => {
       DATA_DIR: dataDir,
       NATS_URL: '',
       LOG_FORMAT: 'json',
-      MEDIASOUP_WORKERS: '1',
+      ...env,
     }, ROOT);
+    return { launcher, port };
+  }
+
+  const childrenOf = (pid: number) => fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+
+  it('brings up NATS and every service, serves the dashboard, and stops them all on SIGTERM', async () => {
+    const { launcher, port } = await startLauncher({ MEDIASOUP_WORKERS: '1' });
     const line = await launcher.waitForLine((l) => l.includes('Dashboard:'), 90_000);
     expect(line).toContain(`http://127.0.0.1:${port}/`);
 
@@ -50,11 +58,7 @@ describe('npm start (scripts/start.mjs)', () => {
       const m = /"mediasoupWorkers":\[(\d+)/.exec(l);
       return m ? [Number(m[1])] : [];
     });
-    const childPids = fs
-      .readFileSync(`/proc/${launcher.child.pid}/task/${launcher.child.pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .map(Number);
+    const childPids = childrenOf(launcher.child.pid!);
     expect(childPids).toHaveLength(5); // nats-server + four services
     expect(pids).toHaveLength(1);
 
@@ -64,18 +68,10 @@ describe('npm start (scripts/start.mjs)', () => {
   });
 
   it('stops everything it started when a service fails to start', async () => {
-    const [port, natsPort, monitorPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    const launcher = spawnProcess('launcher', process.execPath, ['scripts/start.mjs'], {
-      PORT: String(port),
-      NATS_PORT: String(natsPort),
-      NATS_MONITOR_PORT: String(monitorPort),
-      DATA_DIR: dataDir,
-      NATS_URL: '',
-      LOG_FORMAT: 'json',
-      MAX_FRAME_AGE_MS: 'soon', // the detector refuses this and exits
-    }, ROOT);
+    // The detector refuses this value and exits.
+    const { launcher } = await startLauncher({ MAX_FRAME_AGE_MS: 'soon' });
     await launcher.waitForLine((l) => l.includes('"msg":"health server listening"'), 60_000);
-    const children = fs.readFileSync(`/proc/${launcher.child.pid}/task/${launcher.child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const children = childrenOf(launcher.child.pid!);
     const { code } = await launcher.exited;
     expect(code).toBe(1);
     expect(launcher.output.some((l) => l.includes('MAX_FRAME_AGE_MS'))).toBe(true);
