@@ -7,6 +7,8 @@ export interface NatsOptions {
   servers: string;
   name: string;
   log: Logger;
+  user?: string;
+  pass?: string;
 }
 
 /** A NATS connection plus what readiness needs to know about it. */
@@ -28,6 +30,7 @@ export async function connectNats(opts: NatsOptions): Promise<NatsLink> {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     pingInterval: 10_000,
+    ...(opts.user !== undefined ? { user: opts.user, pass: opts.pass ?? '' } : {}),
   });
   opts.log.info({ server: nc.getServer() }, 'connected to NATS');
   let up = true;

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type http from 'node:http';
 import type { Static, TObject } from '@sinclair/typebox';
 import type { Counter, Registry } from 'prom-client';
-import { loadConfig, type CommonConfig } from './config.js';
+import { ConfigError, loadConfig, type CommonConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { badMessageCounter, createMetrics } from './metrics.js';
 import { connectNats, type NatsConnection } from './nats.js';
@@ -80,7 +80,15 @@ export async function startService<T extends TObject>(opts: ServiceOptions<T>): 
 
   let started = false;
   checks.set('started', () => started);
-  const link = await connectNats({ servers: config.natsUrl, name: instance, log });
+  if ((config.natsUser === undefined) !== (config.natsPassword === undefined)) {
+    throw new ConfigError(config.natsUser === undefined ? 'NATS_USER' : 'NATS_PASSWORD', 'NATS_USER and NATS_PASSWORD go together');
+  }
+  const link = await connectNats({
+    servers: config.natsUrl,
+    name: instance,
+    log,
+    ...(config.natsUser !== undefined ? { user: config.natsUser, pass: config.natsPassword! } : {}),
+  });
   checks.set('nats', link.connected);
   lifecycle.onShutdown('nats', async () => {
     if (!link.nc.isClosed()) await link.nc.drain();
