@@ -15,7 +15,7 @@ const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'i
 /** What is missing, in words; empty when nothing is. */
 export function missingPieces() {
   const missing = [];
-  for (const cmd of ['nats-server', 'ffmpeg', 'chromium']) if (!onPath(cmd)) missing.push(cmd);
+  for (const cmd of ['nats-server', 'ffmpeg', 'chromium', 'docker-compose']) if (!onPath(cmd)) missing.push(cmd);
   if (!existsSync(workerBin)) missing.push('mediasoup-worker');
   if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) missing.push('npm dependencies');
   if (!existsSync(path.join(root, 'models', 'fr_detect.onnx'))) missing.push('models');

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 MEDIASOUP_WORKER_BIN="${MEDIASOUP_WORKER_BIN:-/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker}"
 export MEDIASOUP_WORKER_BIN
 export ONNXRUNTIME_NODE_INSTALL=skip
-APT_PACKAGES=(nats-server ffmpeg chromium)
+APT_PACKAGES=(nats-server ffmpeg chromium docker-compose)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -17,7 +17,7 @@ manual_instructions() {
   cat <<MSG
 [setup] $1
 [setup] Lookout needs, on Debian 12 (bookworm) or equivalent:
-  - nats-server (>= 2.9, with JetStream), ffmpeg (>= 5), chromium (tests only)
+  - nats-server (>= 2.9, with JetStream), ffmpeg (>= 5), chromium and docker-compose (tests only)
   - mediasoup-worker 3.8.4: Debian experimental's package 'mediasoup-worker'.
       Add the 'experimental' suite (component main) of your Debian mirror, pin it with
         Package: *
@@ -109,6 +109,8 @@ install_system_packages
 install_node_deps
 log "models"
 npm run -s models
+log "deploy validation tools"
+node scripts/validate-deploy.mjs --fetch-tools
 log "build"
 npm run -s build
 log "done"

@@ -12,18 +12,23 @@
 //
 //   node scripts/validate-deploy.mjs           summary; exit 1 if anything is wrong
 //   node scripts/validate-deploy.mjs --json    the full report (rendered objects included)
+//   node scripts/validate-deploy.mjs --root <dir>   check a copy of the tree (the tests
+//                                                   use it to prove failures are caught)
 // Environment: KUBECTL=<path> uses that kubectl (>= 1.27) instead of the pinned one;
 // DOCKER_COMPOSE=<path> another docker-compose.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import YAML from 'yaml';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cacheDir = path.join(root, 'node_modules', '.cache', 'lookout-deploy');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const rootArg = process.argv.indexOf('--root');
+const root = rootArg >= 0 && process.argv[rootArg + 1] ? path.resolve(process.argv[rootArg + 1]) : repo;
+// In this checkout's node_modules, so the generated TypeScript resolves kubernetes-models.
+const cacheDir = path.join(repo, 'node_modules', '.cache', 'lookout-deploy');
 const OVERLAYS = ['dev', 'prod'];
 const SERVICES = ['sfu', 'detector', 'reid', 'gateway'];
 
@@ -44,10 +49,10 @@ const KUBECTL = {
 
 /**
  * Environment variables set on Lookout containers that the config schemas do not define
- * yet: announced by issues in flight (the SFU's WebRTC addresses, the gateway's API keys).
- * Everything else set must be in docs/configuration.md, so a misspelt name fails here.
+ * yet: announced by the gateway issue (its API keys). Everything else set must be in
+ * docs/configuration.md, so a misspelt name fails here.
  */
-const PENDING_ENV = new Set(['RTC_LISTEN_IP', 'RTC_ANNOUNCED_IP', 'API_KEYS']);
+const PENDING_ENV = new Set(['API_KEYS']);
 const GENERIC_ENV = new Set(['NODE_ENV']);
 
 const problems = [];
@@ -165,6 +170,7 @@ async function validateDockerfile() {
 
 function validateCompose() {
   const bin = process.env.DOCKER_COMPOSE || 'docker-compose';
+  // An empty env file: an .env beside compose.yaml must not change what is checked.
   const envFile = path.join(cacheDir, 'empty.env');
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(envFile, '');
@@ -291,7 +297,7 @@ async function strictFieldCheck(overlay, objects) {
     }
   });
   mkdirSync(cacheDir, { recursive: true });
-  const file = path.join(cacheDir, `strict-${overlay}.mts`);
+  const file = path.join(cacheDir, `strict-${overlay}-${process.pid}.mts`);
   writeFileSync(file, lines.join('\n'));
   const program = ts.createProgram([file], {
     strict: true,
@@ -302,7 +308,9 @@ async function strictFieldCheck(overlay, objects) {
     target: ts.ScriptTarget.ES2022,
     types: [],
   });
-  return ts.getPreEmitDiagnostics(program).map((d) => {
+  const diagnostics = ts.getPreEmitDiagnostics(program);
+  rmSync(file, { force: true });
+  return diagnostics.map((d) => {
     const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
     const owner = owners[line];
     const what = owner ? `${owner.kind}/${owner.metadata?.name}` : 'generated file';
@@ -442,7 +450,7 @@ async function validateKubernetes() {
 }
 
 function schemaVersion() {
-  const pkg = JSON.parse(read('node_modules/kubernetes-models/package.json'));
+  const pkg = JSON.parse(readFileSync(path.join(repo, 'node_modules/kubernetes-models/package.json'), 'utf8'));
   return `kubernetes-models ${pkg.version} (Kubernetes 1.30 OpenAPI) + its TypeScript types`;
 }
 
@@ -507,6 +515,12 @@ function validateMonitoring(k8s) {
 }
 
 // ---------------------------------------------------------------------------------------
+
+if (process.argv.includes('--fetch-tools')) {
+  // Called by scripts/setup.sh so that validation (and its test) never downloads.
+  console.log(`deploy tools: kubectl ${KUBECTL.version} at ${path.relative(repo, await pinnedKubectl())}`);
+  process.exit(0);
+}
 
 const json = process.argv.includes('--json');
 const dockerfile = await validateDockerfile();
