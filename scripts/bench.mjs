@@ -160,9 +160,11 @@ ${baseline.rows
   .map((r) => row([r.streams, f(r.baseline), f(r.lookout), `${r.baseline.latency_ms.p50} / ${r.baseline.latency_ms.p95}`, `${r.lookout.latency_ms.p50} / ${r.lookout.latency_ms.p95}`, `${r.baseline.cpu_percent}%`, `${r.lookout.cpu_percent}%`, (r.lookout.cpu_percent / r.baseline.cpu_percent).toFixed(2)]))
   .join('\n')}
 
-**Where we lose:** on one machine, for face detection alone, the single process is cheaper
-(about half the CPU per stream) and faster from frame to boxes (no JPEG hand-off, no
-process hops, no delivery to a client in its number). Lookout pays for re-encoding frames
+**Where we lose:** on one machine, for face detection alone, the single process needs less
+CPU as streams are added (the ratio column; runs vary by ±30% on this shared 2-core
+machine) and is much faster from frame to boxes (no JPEG hand-off, no process hops, no
+delivery to a client in its number), and at 6 streams it still keeps 5 fps where Lookout,
+sharing the same 2 cores between the SFU's ffmpegs and the services, starts to shed. Lookout pays for re-encoding frames
 as JPEG, decoding them again in the detector, and moving them through NATS, reid and the
 gateway. **What that buys:** detectors scale out across cores and machines by adding
 replicas (the baseline is one event loop; its detection blocks its WebRTC handling),
