@@ -7,7 +7,8 @@ type Signal = (op: string, body: unknown) => Promise<unknown>;
 declare global {
   interface Window {
     signal: Signal;
-    publish: (opts: { room: string; stream: string; peer: string; codec: 'VP8' | 'H264' }) => Promise<{ connectionState: string; handler: string; codec: string }>;
+    publish: (opts: { room: string; stream: string; peer: string; codec: 'VP8' | 'H264' }) => Promise<{ connectionState: string; handler: string; codec: string; producerId: string }>;
+    watch: (opts: { room: string; peer: string; producerId: string }) => Promise<{ width: number; height: number; framesDecoded: number }>;
   }
 }
 
@@ -35,5 +36,32 @@ window.publish = async ({ room, stream, peer, codec }) => {
   const chosen = device.rtpCapabilities.codecs!.find((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
   if (!chosen) throw new Error(`this browser cannot send ${codec}`);
   const producer = await transport.produce({ track, codec: chosen, codecOptions: { videoGoogleStartBitrate: 1000 } });
-  return { connectionState: await connected, handler: device.handlerName, codec: producer.rtpParameters.codecs[0]!.mimeType };
+  return { connectionState: await connected, handler: device.handlerName, codec: producer.rtpParameters.codecs[0]!.mimeType, producerId: producer.id };
+};
+
+/** A dashboard viewer: consumes one producer and resolves once a video element shows it. */
+window.watch = async ({ room, peer, producerId }) => {
+  const device = await Device.factory();
+  await device.load({ routerRtpCapabilities: (await window.signal('getRouterRtpCapabilities', { room })) as never });
+  const params = (await window.signal('createWebRtcTransport', { room, peer, direction: 'recv' })) as { id: string };
+  const transport = device.createRecvTransport(params as never);
+  transport.on('connect', ({ dtlsParameters }, done, fail) => {
+    window.signal('connectTransport', { room, transportId: params.id, dtlsParameters }).then(() => done(), fail);
+  });
+  const c = (await window.signal('consume', { room, peer, transportId: params.id, producerId, rtpCapabilities: device.rtpCapabilities })) as {
+    id: string;
+    kind: 'video';
+    rtpParameters: never;
+  };
+  const consumer = await transport.consume({ id: c.id, producerId, kind: c.kind, rtpParameters: c.rtpParameters });
+  await window.signal('resumeConsumer', { room, consumerId: c.id });
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = new MediaStream([consumer.track]);
+  document.body.append(video);
+  await video.play();
+  await new Promise<void>((resolve) => video.requestVideoFrameCallback(() => resolve()));
+  const stats = video.getVideoPlaybackQuality();
+  return { width: video.videoWidth, height: video.videoHeight, framesDecoded: stats.totalVideoFrames };
 };

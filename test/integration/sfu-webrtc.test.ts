@@ -53,7 +53,7 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it.each(['VP8', 'H264'] as const)('publishes %s through the signaling API and frames arrive on NATS at the tap\'s size', async (codec) => {
+  it.each(['VP8', 'H264'] as const)('publishes %s through the signaling API: frames arrive on NATS at the tap\'s size and a viewer page plays it', async (codec) => {
     await sfuOk(nc, INSTANCE, 'createRoom', { room: 'webcams' });
     const frames: Array<{ ms: number; width: number; height: number }> = [];
     const sub = nc.subscribe(subjects.frames('webcams', 'laptop'), {
@@ -86,6 +86,19 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
         }
       }, 50);
     });
+    // A dashboard in another page watches the same stream through the SFU.
+    const viewer = await browser.newPage();
+    await viewer.exposeFunction('signal', async (op: string, body: unknown) => {
+      const reply = await sfuCall(nc, INSTANCE, op, body);
+      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+      return reply.data;
+    });
+    await viewer.goto(pageUrl);
+    const watched = await viewer.evaluate((id) => window.watch({ room: 'webcams', peer: 'dashboard', producerId: id }), result.producerId);
+    expect(watched.width).toBeGreaterThan(0);
+    expect(watched.framesDecoded).toBeGreaterThan(0);
+    await viewer.close();
+
     console.log(`webrtc ${codec}: first frame ${frames[0]!.ms - started} ms after publish() began (${frames[0]!.width}×${frames[0]!.height}), first 640×480 frame after ${fullSize.ms - started} ms; handler ${result.handler}`);
     expect(frames.length).toBeGreaterThan(0);
 
