@@ -3,28 +3,13 @@
 // onnxruntime threads, per-face models batched and one face at a time. Frames are fed
 // back to back as one stream with real capture times, so the slow analyzers keep their
 // cadences (expression and liveness 1/s, text 1/5 s) as in production.
-import fs from 'node:fs';
-import path from 'node:path';
-import { ROOT, summarize, writeResult } from './lib.mjs';
-
-const D = path.join(ROOT, 'services/detector/dist');
-const { loadConfig } = await import(path.join(ROOT, 'packages/service-kit/dist/index.js'));
-const { DetectorConfig } = await import(path.join(D, 'config.js'));
-const { loadModels, defaultSettings } = await import(path.join(D, 'models.js'));
-const { FacePipeline } = await import(path.join(D, 'face-pipeline.js'));
-const { CadenceTracker } = await import(path.join(D, 'cadence.js'));
-const sharp = (await import('sharp')).default;
+import { cameraFrame, inProcessDetector, summarize, writeResult } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const FIX = path.resolve(ROOT, '../shared/fixtures/faces');
-const frame = (file) => sharp(fs.readFileSync(path.join(FIX, file))).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
-const frames = { one_face: await frame('identities/barack_obama/fr_obama1.jpg'), four_faces: await frame('group/fa_bbt1.jpg') };
+const frames = { one_face: await cameraFrame('faces/identities/barack_obama/fr_obama1.jpg'), four_faces: await cameraFrame('faces/group/fa_bbt1.jpg') };
 
 async function run(threads, batch, name, jpeg) {
-  const config = loadConfig(DetectorConfig, { INFERENCE_THREADS: String(threads), MODELS_DIR: path.join(ROOT, 'models'), BATCH_FACE_MODELS: String(batch) });
-  const models = await loadModels(config);
-  const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide);
-  const settings = defaultSettings(config);
+  const { pipeline, settings, close } = await inProcessDetector({ INFERENCE_THREADS: String(threads), BATCH_FACE_MODELS: String(batch) });
   for (let i = 0; i < 5; i++) await pipeline.analyze(jpeg, settings);
   const stages = {};
   const totals = [];
@@ -40,7 +25,7 @@ async function run(threads, batch, name, jpeg) {
     n++;
   }
   const fps = Math.round((n / ((performance.now() - t0) / 1000)) * 10) / 10;
-  await models.close();
+  await close();
   return { frame: name, faces, threads, batched: batch, fps, frame_ms: summarize(totals), stage_ms: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { ...summarize(v), runs: v.length }])) };
 }
 

@@ -39,3 +39,26 @@ export function writeResult(name, data) {
   fs.writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), machine: machine(), ...data }, null, 2) + '\n');
   return file;
 }
+
+/**
+ * The detector's FacePipeline in this process, configured from `env` exactly as the
+ * service would be (DetectorConfig), plus a 640×480 JPEG of a fixture file.
+ */
+export async function inProcessDetector(env = {}) {
+  const D = path.join(ROOT, 'services/detector/dist');
+  const { loadConfig } = await import(path.join(ROOT, 'packages/service-kit/dist/index.js'));
+  const { DetectorConfig } = await import(path.join(D, 'config.js'));
+  const { loadModels, defaultSettings } = await import(path.join(D, 'models.js'));
+  const { FacePipeline } = await import(path.join(D, 'face-pipeline.js'));
+  const { CadenceTracker } = await import(path.join(D, 'cadence.js'));
+  const config = loadConfig(DetectorConfig, { MODELS_DIR: path.join(ROOT, 'models'), ...env });
+  const models = await loadModels(config);
+  const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide);
+  return { pipeline, settings: defaultSettings(config), close: () => models.close() };
+}
+
+/** A fixture image (path under shared/fixtures) as a 640×480 JPEG, like a camera frame. */
+export async function cameraFrame(fixture) {
+  const sharp = (await import('sharp')).default;
+  return sharp(fs.readFileSync(path.resolve(ROOT, '../shared/fixtures', fixture))).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
+}

@@ -4,24 +4,16 @@
 // Latency: N one-face streams × 5 fps, capture time → result (p50/p95).
 // Throughput: the same N streams offered faster than either can take (20 fps each), frames
 // completed per second.
-import fs from 'node:fs';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { ROOT, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, inProcessDetector, ROOT, summarize, writeResult } from './lib.mjs';
 
-const D = path.join(ROOT, 'services/detector/dist');
-const { loadConfig } = await import(path.join(ROOT, 'packages/service-kit/dist/index.js'));
-const { DetectorConfig } = await import(path.join(D, 'config.js'));
-const { loadModels, defaultSettings } = await import(path.join(D, 'models.js'));
-const { FacePipeline } = await import(path.join(D, 'face-pipeline.js'));
-const { CadenceTracker } = await import(path.join(D, 'cadence.js'));
-const { LatestFrameQueue } = await import(path.join(D, 'latest-frame-queue.js'));
+const { LatestFrameQueue } = await import(path.join(ROOT, 'services/detector/dist/latest-frame-queue.js'));
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
-const sharp = (await import('sharp')).default;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const STREAMS = (process.env.BENCH_OVERHEAD_STREAMS ?? '1,4').split(',').map(Number);
-const frame = await sharp(fs.readFileSync(path.join(testkit.FIXTURES, 'faces/identities/barack_obama/fr_obama1.jpg'))).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
+const frame = await cameraFrame('faces/identities/barack_obama/fr_obama1.jpg');
 
 /** Calls `emit(stream)` for every stream at `fps`, staggered, for SECONDS; resolves after. */
 function schedule(streams, fps, emit) {
@@ -40,10 +32,7 @@ function schedule(streams, fps, emit) {
 
 /** The bare loop: one frame at a time, newest per stream first in line, like the detector. */
 async function bare(streams, fps) {
-  const config = loadConfig(DetectorConfig, { MODELS_DIR: path.join(ROOT, 'models') });
-  const models = await loadModels(config);
-  const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide);
-  const settings = defaultSettings(config);
+  const { pipeline, settings, close } = await inProcessDetector();
   for (let i = 0; i < 5; i++) await pipeline.analyze(frame, settings);
   const queue = new LatestFrameQueue();
   const latencies = [];
@@ -61,7 +50,7 @@ async function bare(streams, fps) {
     queue.push(stream, { stream, captureMs: Date.now() });
     void pump();
   });
-  await models.close();
+  await close();
   return latencies;
 }
 

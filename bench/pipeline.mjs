@@ -3,13 +3,11 @@
 // WebSocket client. Latency is capture time → WebSocket receipt. Sweeps N upward, once with
 // one face per frame (a proctoring webcam) and once with four (a small group on a camera).
 import path from 'node:path';
-import fs from 'node:fs';
 import { connect } from '@nats-io/transport-node';
-import { ROOT, procStats, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, ROOT, procStats, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
-const sharp = (await import('sharp')).default;
-const { FIXTURES, FramePublisher, isAck, metricValue, startNatsServer, startService, stopAllProcesses, TestWsClient } = testkit;
+const { FramePublisher, isAck, metricValue, startNatsServer, startService, stopAllProcesses, TestWsClient } = testkit;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEPS = {
@@ -18,7 +16,6 @@ const SWEEPS = {
 };
 const FPS = 5;
 
-const frameOf = (file) => sharp(fs.readFileSync(path.join(FIXTURES, file))).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
 
 const nats = await startNatsServer();
 const services = {};
@@ -30,7 +27,7 @@ try {
   const ws = await TestWsClient.connect(`ws://127.0.0.1:${services.gateway.httpPort}/ws`);
 
   for (const [sweep, { file, streams: counts }] of Object.entries(SWEEPS)) {
-  const frame = await frameOf(file);
+  const frame = await cameraFrame(file);
   for (const streams of counts) {
     const room = `bench-${sweep.replace('_', '-')}-${streams}`;
     ws.send({ type: 'subscribe', room });

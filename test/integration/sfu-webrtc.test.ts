@@ -53,6 +53,18 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  /** The test page, with window.signal relaying to the SFU over NATS (the gateway's job later). */
+  async function openPage() {
+    const page = await browser.newPage();
+    await page.exposeFunction('signal', async (op: string, body: unknown) => {
+      const reply = await sfuCall(nc, INSTANCE, op, body);
+      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+      return reply.data;
+    });
+    await page.goto(pageUrl);
+    return page;
+  }
+
   it.each(['VP8', 'H264'] as const)('publishes %s through the signaling API: frames arrive on NATS at the tap\'s size and a viewer page plays it', async (codec) => {
     await sfuOk(nc, INSTANCE, 'createRoom', { room: 'webcams' });
     const frames: Array<{ ms: number; width: number; height: number }> = [];
@@ -62,13 +74,7 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
         frames.push({ ms: Date.now(), width: meta.width, height: meta.height });
       },
     });
-    const page = await browser.newPage();
-    await page.exposeFunction('signal', async (op: string, body: unknown) => {
-      const reply = await sfuCall(nc, INSTANCE, op, body);
-      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
-      return reply.data;
-    });
-    await page.goto(pageUrl);
+    const page = await openPage();
     const started = Date.now();
     const result = await page.evaluate((c) => window.publish({ room: 'webcams', stream: 'laptop', peer: 'alice', codec: c }), codec);
     expect(result.connectionState).toBe('connected');
@@ -87,13 +93,7 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
       }, 50);
     });
     // A dashboard in another page watches the same stream through the SFU.
-    const viewer = await browser.newPage();
-    await viewer.exposeFunction('signal', async (op: string, body: unknown) => {
-      const reply = await sfuCall(nc, INSTANCE, op, body);
-      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
-      return reply.data;
-    });
-    await viewer.goto(pageUrl);
+    const viewer = await openPage();
     const watched = await viewer.evaluate((id) => window.watch({ room: 'webcams', peer: 'dashboard', producerId: id }), result.producerId);
     expect(watched.width).toBeGreaterThan(0);
     expect(watched.framesDecoded).toBeGreaterThan(0);
