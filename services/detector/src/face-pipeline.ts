@@ -110,6 +110,8 @@ export class FacePipeline {
       if (crops[i]) face.crop = crops[i];
       return face;
     });
+    // Soft per-stream state for streams that stopped sending is dropped as time moves on.
+    if (stream) this.cadence.sweep(stream.captureMs);
     return { width: frame.width, height: frame.height, faces: out, ...(text ? { text: unscaleText(text, scale) } : {}), timings };
   }
 
@@ -124,7 +126,7 @@ export class FacePipeline {
     let bestBy = -1;
     for (const name of SLOW_CANDIDATES) {
       const s = settings.analyzers[name];
-      if (!s.enabled || s.intervalMs === 0 || (name === 'text' ? !this.models.text : !this.models[name])) continue;
+      if (!s.enabled || s.intervalMs === 0 || !this.models[name]) continue;
       const by = this.cadence.overdueBy(stream.key, name, stream.captureMs, s.intervalMs);
       if (by >= 0 && by > bestBy) {
         best = name;

@@ -11,7 +11,6 @@ import {
 } from '@lookout/contracts';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@lookout/service-kit';
 import { BadFrameError } from './frame-decoder.js';
-import type { CadenceTracker } from './cadence.js';
 import type { FacePipeline } from './face-pipeline.js';
 import type { AnalysisSettings } from './settings.js';
 import { LatestFrameQueue } from './latest-frame-queue.js';
@@ -24,7 +23,6 @@ export interface FrameWorkerOptions {
   metrics: Registry;
   badMessages: Counter<'subject_kind' | 'reason'>;
   pipeline: FacePipeline;
-  cadence: CadenceTracker;
   settingsFor: (room: string) => AnalysisSettings;
   /** Frames older than this (capture time to processing start) are dropped. */
   maxFrameAgeMs: number;
@@ -141,7 +139,6 @@ export class FrameWorker {
       this.opts.nc.publish(subjects.faces(meta.room, meta.stream), body);
       this.processed.inc({ room: meta.room });
       for (const [stage, ms] of Object.entries(result.timings)) this.latency.observe({ stage }, ms / 1000);
-      this.opts.cadence.sweep(meta.captureMs);
       this.latency.observe({ stage: 'total' }, (this.now() - meta.captureMs) / 1000);
     } catch (err) {
       if (err instanceof BadFrameError) this.drop('bad_frame', err.reason, err, `${meta.room}/${meta.stream}#${meta.seq}`);

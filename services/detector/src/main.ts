@@ -18,8 +18,7 @@ await rooms.start(svc.nc);
 svc.onShutdown('room-settings', () => rooms.stop());
 svc.addReadiness('room_settings', () => rooms.ready);
 
-const cadence = new CadenceTracker();
-const pipeline = new FacePipeline(models.detector, models.analyzers, cadence, config.maxAnalysisSide);
+const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide);
 
 const worker = new FrameWorker({
   nc: svc.nc,
@@ -27,7 +26,6 @@ const worker = new FrameWorker({
   metrics: svc.metrics,
   badMessages: svc.badMessages,
   pipeline,
-  cadence,
   settingsFor: (room) => rooms.for(room),
   maxFrameAgeMs: config.maxFrameAgeMs,
   workerId: svc.instance,

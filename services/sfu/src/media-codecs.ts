@@ -12,8 +12,6 @@ const ALL_CODECS: types.RtpCodecCapability[] = [
   },
 ];
 
-export const VIDEO_CODEC_NAMES = ['VP8', 'H264'] as const;
-
 /** Opus plus the configured video codecs, in the configured order (the first is preferred). */
 export function mediaCodecs(video: readonly string[]): types.RtpCodecCapability[] {
   const videoCodecs = video.map((name) => ALL_CODECS.find((c) => c.mimeType === `video/${name}`)!);
