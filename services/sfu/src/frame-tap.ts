@@ -69,8 +69,15 @@ export class FrameTap {
       void ffmpeg.exited.then(({ code, signal }) => this.onExit(run, code, signal));
       await this.resumeWhenListening(run);
     } catch (err) {
-      transport.close();
-      this.o.ports.release(port);
+      // Once ffmpeg runs, the run owns the transport and the port: stop it as a whole.
+      const run = this.run;
+      if (run?.transport === transport) {
+        this.run = undefined;
+        await this.teardown(run);
+      } else {
+        transport.close();
+        this.o.ports.release(port);
+      }
       throw err;
     }
   }
