@@ -2,6 +2,7 @@
 const workspaceSources = {
   '^@lookout/contracts$': '<rootDir>/packages/contracts/src/index.ts',
   '^@lookout/service-kit$': '<rootDir>/packages/service-kit/src/index.ts',
+  '^@lookout/onnx-kit$': '<rootDir>/packages/onnx-kit/src/index.ts',
   '^@lookout/testkit$': '<rootDir>/packages/testkit/src/index.ts',
 };
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { validator } from './validation.js';
+import { RecognitionSettings, RuleThresholds } from './rules.js';
 
 /**
  * Optional analyzers of the detector. Face detection always runs. `landmarks` also runs
@@ -36,6 +37,8 @@ export const RoomAnalysisConfig = Type.Object(
       ),
     ),
     livenessThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    rules: Type.Optional(RuleThresholds),
+    recognition: Type.Optional(RecognitionSettings),
   },
   { $id: 'RoomAnalysisConfig', additionalProperties: false },
 );
@@ -50,4 +53,14 @@ export const kvBuckets = {
   sfuInstances: 'lookout_sfu_instances',
   /** room id → RoomPlacement: which SFU instance owns the room. */
   roomPlacement: 'lookout_room_placement',
+  /** subject id → gallery record (names, embeddings, negatives); followed by every reid replica. */
+  gallery: 'lookout_gallery',
+  /** `<room>.<stream>` → reid's per-stream state (tracks, principal, rule counters), CAS-updated. */
+  streamState: 'lookout_stream_state',
+  /** `<room>.<stream>` → StreamSession (written by the gateway). */
+  streamSessions: 'lookout_stream_sessions',
+  /** `<room>.<subject>` → last recognition event time: the cooldown shared by all replicas. */
+  recognitionCooldown: 'lookout_recognition_cooldown',
+  /** face ref → embedding of a face named in an event (TTL), for negative feedback. */
+  faceRefs: 'lookout_face_refs',
 } as const;

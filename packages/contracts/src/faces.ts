@@ -119,10 +119,28 @@ export const FacesMessage = Type.Object(
 export type FacesMessage = Static<typeof FacesMessage>;
 export const facesMessage = validator('faces message', FacesMessage);
 
+const Score = Type.Number({ minimum: 0, maximum: 100 });
+
+/** Per-frame scores of one face, 0–100 (docs/reid.md says how each is computed). */
+export const FaceScores = Type.Object(
+  {
+    eyeContact: Score,
+    engagement: Score,
+    positivity: Score,
+    postureStability: Score,
+    confidence: Score,
+  },
+  { $id: 'FaceScores' },
+);
+export type FaceScores = Static<typeof FaceScores>;
+
 export const AnalysedFace = Type.Composite(
   [
     DetectedFace,
     Type.Object({
+      trackId: Type.Optional(Type.String({ description: 'Stable id of this face across the frames of the stream' })),
+      principal: Type.Optional(Type.Boolean({ description: 'This face is the stream\'s principal person' })),
+      scores: Type.Optional(FaceScores),
       identity: Type.Union([Type.Null(), Type.Object({ subjectId: Id, name: Type.String(), similarity: Type.Number() })], {
         description: 'Recognised gallery subject, or null when unknown / not yet identified',
       }),
@@ -138,6 +156,15 @@ export const AnalysisMessage = Type.Object(
     faces: Type.Array(AnalysedFace),
     text: Type.Optional(TextInFrame),
     timings: StageTimings,
+    principal: Type.Optional(
+      Type.Object({
+        subjectId: Type.Union([Id, Type.Null()]),
+        name: Type.Union([Type.String(), Type.Null()]),
+        expected: Type.Boolean({ description: 'Set by the session rather than learnt from the stream' }),
+        status: Type.Union([Type.Literal('present'), Type.Literal('absent'), Type.Literal('replaced')]),
+      }),
+    ),
+    sessionId: Type.Optional(Id),
   },
   { $id: 'AnalysisMessage' },
 );

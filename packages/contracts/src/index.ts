@@ -7,3 +7,7 @@ export * from './ws.js';
 export * from './geometry.js';
 export * from './analysis-config.js';
 export * from './sfu.js';
+export * from './rules.js';
+export * from './sessions.js';
+export * from './events.js';
+export * from './gallery.js';

@@ -1,4 +1,5 @@
 import { assertId } from './ids.js';
+import type { GalleryOp } from './gallery.js';
 
 /**
  * Every NATS subject Lookout uses is built here. Services never concatenate subject
@@ -11,6 +12,8 @@ const PREFIX = {
   faces: 'faces',
   analysis: 'analysis',
   alerts: 'alerts',
+  recognitions: 'recognitions',
+  metrics: 'metrics',
 } as const;
 
 export type StreamSubjectKind = keyof typeof PREFIX;
@@ -35,6 +38,16 @@ export const subjects = {
   analysis: (room: string, stream: string) => streamSubject('analysis', room, stream),
   /** Alert episodes of one stream. */
   alerts: (room: string, stream: string) => streamSubject('alerts', room, stream),
+
+  /** Recognition events (PASS/REJECT) of one stream; also stored in LOOKOUT_EVENTS. */
+  recognitions: (room: string, stream: string) => streamSubject('recognitions', room, stream),
+  /** Per-second metrics of one stream; also stored in LOOKOUT_EVENTS. */
+  metrics: (room: string, stream: string) => streamSubject('metrics', room, stream),
+
+  /** Request/reply: one gallery operation (see gallery.ts). */
+  gallery: (op: GalleryOp) => `gallery.${op}`,
+  /** Every gallery operation (reid's subscription). */
+  galleryAll: () => 'gallery.*',
 
   /** All streams of a room, for one kind. */
   roomStreams: (kind: StreamSubjectKind, room: string) => roomWildcard(kind, room),

@@ -5,3 +5,4 @@ export * from './nats.js';
 export * from './http.js';
 export * from './lifecycle.js';
 export * from './service.js';
+export * from './kv-mirror.js';

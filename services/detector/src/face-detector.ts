@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { sessionOptions } from './ort-options.js';
+import { sessionOptions } from '@lookout/onnx-kit';
 import type { DetectedFace } from '@lookout/contracts';
 import type { Rect } from '@lookout/contracts';
 import { nms } from './nms.js';

@@ -1,3 +1,32 @@
+import { Type, type Static } from '@sinclair/typebox';
 import { configSchema } from '@lookout/service-kit';
 
-export const ReidConfig = configSchema(9103, {});
+const Similarity = (value: number, description: string) => Type.Number({ minimum: -1, maximum: 1, default: value, description });
+const Ms = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description });
+
+export const ReidConfig = configSchema(9103, {
+  modelsDir: Type.String({ default: 'models', description: 'Directory holding the model files (see models/manifest.json)' }),
+  featureModel: Type.String({ default: 'fr_feature.onnx', description: 'Face embedding model (112×112 aligned crop → 512-d), relative to MODELS_DIR' }),
+  inferenceThreads: Type.Integer({ minimum: 1, default: 1, description: 'onnxruntime intra-op threads for the embedding model' }),
+  batchFaceModels: Type.Boolean({ default: true, description: 'Embed all faces of a frame in one inference' }),
+  acceptSimilarity: Similarity(0.45, 'Cosine similarity at or above which a face matches a gallery subject (fixture EER point: 0.36)'),
+  acceptMargin: Similarity(0.05, 'The best subject must lead the next subject by at least this much'),
+  negativeMargin: Similarity(0.05, 'A face closer than (positive − this) to one of a subject\'s negative examples loses the difference from its score'),
+  searchTopK: Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'Gallery embeddings fetched per face before grouping by subject' }),
+  keepImages: Type.Boolean({ default: false, description: 'Keep the aligned 112×112 face crop of each enrolled image in the gallery (off: embeddings only)' }),
+  maxEmbeddingsPerSubject: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Images (embeddings) kept per subject' }),
+  enrollMinFaceSize: Type.Number({ minimum: 0, default: 60, description: 'Enrollment: shorter side of the face box below this is "too small" (pixels)' }),
+  enrollMinSharpness: Type.Number({ minimum: 0, default: 80, description: 'Enrollment: variance of the Laplacian of the aligned crop below this is "too blurred"' }),
+  enrollMinScore: Type.Number({ minimum: 0, maximum: 1, default: 0.8, description: 'Enrollment: detector score below this does not count as a usable face' }),
+  enrollCompetingArea: Type.Number({ minimum: 0, maximum: 1, default: 0.4, description: 'Enrollment: another face at least this share of the main face\'s area makes the image "several faces"' }),
+  detectorTimeoutMs: Ms(15000, 'Timeout of a detector.analyze request during enrollment'),
+  principalStableMs: Ms(2000, 'Without an expected subject, the first identity stable this long becomes the stream\'s principal person'),
+  recognitionCooldownMs: Ms(30000, 'Default per-identity, per-room cooldown of recognition events (rooms may override)'),
+  rejectUnknown: Type.Boolean({ default: false, description: 'Default: emit REJECT recognition events for faces that match nobody' }),
+  streamStateTtlMs: Ms(3_600_000, 'Per-stream state expires this long after the stream\'s last frame'),
+  faceRefTtlMs: Ms(7 * 86_400_000, 'Embeddings of faces named in events are kept this long for "not this subject" feedback'),
+  eventsMaxAgeMs: Ms(30 * 86_400_000, 'Retention of the LOOKOUT_EVENTS JetStream stream (alerts, recognitions, metrics)'),
+  casRetries: Type.Integer({ minimum: 1, maximum: 100, default: 12, description: 'Attempts to commit a frame to the stream state before giving up on that frame' }),
+  jetstreamReplicas: Type.Integer({ minimum: 1, maximum: 5, default: 1, description: 'Replicas of the KV buckets and the event stream reid creates' }),
+});
+export type ReidConfig = Static<typeof ReidConfig>;

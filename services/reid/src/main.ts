@@ -1,15 +1,83 @@
-import { startService } from '@lookout/service-kit';
+import path from 'node:path';
+import { roomAnalysisConfig, streamSession } from '@lookout/contracts';
+import { KvMirror, startService } from '@lookout/service-kit';
+import { openBuckets } from './buckets.js';
 import { ReidConfig } from './config.js';
-import { FacesRelay } from './faces-relay.js';
+import { EMBEDDING_DIM, FaceEmbedder } from './embedder.js';
+import { Enrollment } from './enrollment.js';
+import { EventPublisher } from './event-publisher.js';
+import { FrameAnalyzer } from './frame-analyzer.js';
+import { GalleryIndex } from './gallery-index.js';
+import { GalleryService } from './gallery-service.js';
+import { GalleryStore } from './gallery-store.js';
+import { RecognitionGate } from './recognition-gate.js';
+import { StreamStateStore } from './stream-state-store.js';
+import { DEFAULT_TRACKER_CONFIG } from './stream/tracker.js';
 
 const svc = await startService({ name: 'reid', config: ReidConfig });
+const { config, log, badMessages } = svc;
 
-const relay = new FacesRelay({
+const embedder = await FaceEmbedder.load(path.resolve(config.modelsDir, config.featureModel), config.inferenceThreads, config.batchFaceModels);
+svc.onShutdown('embedder', () => embedder.close());
+
+const buckets = await openBuckets(svc.nc, config);
+const publisher = await EventPublisher.start(svc.nc, config.eventsMaxAgeMs, config.jetstreamReplicas);
+
+const gallery = new GalleryIndex(
+  EMBEDDING_DIM,
+  { acceptSimilarity: config.acceptSimilarity, acceptMargin: config.acceptMargin, negativeMargin: config.negativeMargin, topK: config.searchTopK },
+  log.child({ module: 'gallery-index' }),
+  badMessages,
+);
+await gallery.start(buckets.gallery);
+svc.onShutdown('gallery-index', () => gallery.stop());
+svc.addReadiness('gallery', () => gallery.ready);
+
+const sessions = new KvMirror('stream_session', streamSession, log.child({ module: 'sessions' }), badMessages);
+const rooms = new KvMirror('room_config', roomAnalysisConfig, log.child({ module: 'room-config' }), badMessages);
+await Promise.all([sessions.start(buckets.streamSessions), rooms.start(buckets.roomConfig)]);
+svc.onShutdown('mirrors', () => (sessions.stop(), rooms.stop()));
+svc.addReadiness('sessions', () => sessions.ready && rooms.ready);
+
+const galleryService = new GalleryService({
   nc: svc.nc,
-  log: svc.log.child({ module: 'faces-relay' }),
-  metrics: svc.metrics,
-  badMessages: svc.badMessages,
+  log: log.child({ module: 'gallery' }),
+  store: new GalleryStore(buckets.gallery),
+  index: gallery,
+  enrollment: new Enrollment(svc.nc, embedder, {
+    minFaceSize: config.enrollMinFaceSize,
+    minSharpness: config.enrollMinSharpness,
+    minScore: config.enrollMinScore,
+    competingArea: config.enrollCompetingArea,
+    detectorTimeoutMs: config.detectorTimeoutMs,
+  }),
+  faceRefs: buckets.faceRefs,
+  cooldowns: buckets.cooldowns,
+  keepImages: config.keepImages,
+  maxEmbeddings: config.maxEmbeddingsPerSubject,
+  badMessages,
 });
-relay.start();
-svc.onShutdown('faces-relay', () => relay.stop());
-await svc.ready();
+galleryService.start();
+svc.onShutdown('gallery-service', () => galleryService.stop());
+
+const analyzer = new FrameAnalyzer({
+  nc: svc.nc,
+  log: log.child({ module: 'frames' }),
+  metrics: svc.metrics,
+  badMessages,
+  embedder,
+  gallery,
+  sessions,
+  rooms,
+  state: new StreamStateStore(buckets.streamState),
+  publisher,
+  gate: new RecognitionGate(buckets.cooldowns),
+  faceRefs: buckets.faceRefs,
+  tracker: { ...DEFAULT_TRACKER_CONFIG, principalStableMs: config.principalStableMs },
+  casRetries: config.casRetries,
+  recognition: { cooldownMs: config.recognitionCooldownMs, rejectUnknown: config.rejectUnknown },
+});
+analyzer.start();
+svc.onShutdown('frames', () => analyzer.stop());
+
+await svc.ready({ subjects: gallery.subjectCount, embeddings: gallery.embeddingCount });

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
-import { sessionOptions } from '../ort-options.js';
-import { makeBatchDynamic } from '../onnx-batch.js';
+import { makeBatchDynamic, sessionOptions } from '@lookout/onnx-kit';
 import type { Rect } from '@lookout/contracts';
 import { sampleGray, sampleRgbPlanar, type Affine, type Normalization, type RgbImage } from '../sampler.js';
 
@@ -40,7 +39,7 @@ export class FaceModel<R> {
     private readonly batchable: boolean,
   ) {}
 
-  /** `batch`: make the batch dimension symbolic (onnx-batch.ts) and run all faces at once. */
+  /** `batch`: make the batch dimension symbolic (@lookout/onnx-kit) and run all faces at once. */
   static async load<R>(spec: FaceModelSpec<R>, modelPath: string, threads: number, batch = true): Promise<FaceModel<R>> {
     const bytes = await readFile(modelPath);
     const model = (batch && makeBatchDynamic(bytes)) || bytes;

@@ -1,7 +1,7 @@
 import type ort from 'onnxruntime-node';
 
 /**
- * Session options shared by every model of the detector. Several sessions run one after
+ * Session options shared by every model (detector and reid). Several sessions run one after
  * another per frame; with spinning thread pools each one's idle threads burn the cores the
  * next one needs (measured: 2 threads ran 3× slower than 1 on 2 cores), so spinning is off.
  */

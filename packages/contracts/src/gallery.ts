@@ -1,0 +1,124 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Id } from './ids.js';
+import { validator, type Validator } from './validation.js';
+
+/**
+ * Gallery operations: request/reply on `gallery.<op>` (queue group reid). Requests are
+ * JSON; images travel base64-encoded (JPEG or PNG) and the whole request must fit the
+ * NATS max payload. A reply is `{ ok: true, … }` or `{ ok: false, error }`; it is sent
+ * only after the KV write is acknowledged by JetStream (durable).
+ */
+export const GALLERY_OPS = ['enroll', 'add_images', 'rename', 'delete', 'list', 'get', 'negative'] as const;
+export type GalleryOp = (typeof GALLERY_OPS)[number];
+
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Boolean()]), {
+  description: 'Free-form key/value pairs (at most 32)',
+  maxProperties: 32,
+});
+const ImageData = Type.String({ contentEncoding: 'base64', minLength: 1, description: 'JPEG or PNG, base64' });
+const Images = Type.Array(ImageData, { minItems: 1, maxItems: 20 });
+
+export const GalleryRequests = {
+  enroll: Type.Object(
+    {
+      subjectId: Type.Optional(Id),
+      name: Name,
+      metadata: Type.Optional(Metadata),
+      images: Images,
+    },
+    { additionalProperties: false },
+  ),
+  add_images: Type.Object({ subjectId: Id, images: Images }, { additionalProperties: false }),
+  rename: Type.Object({ subjectId: Id, name: Name, metadata: Type.Optional(Metadata) }, { additionalProperties: false }),
+  delete: Type.Object({ subjectId: Id }, { additionalProperties: false }),
+  list: Type.Object(
+    {
+      offset: Type.Optional(Type.Integer({ minimum: 0 })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    },
+    { additionalProperties: false },
+  ),
+  get: Type.Object({ subjectId: Id }, { additionalProperties: false }),
+  negative: Type.Object(
+    {
+      subjectId: Id,
+      faceRef: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'From an alert or recognition event' })),
+      image: Type.Optional(ImageData),
+    },
+    { additionalProperties: false, description: 'Mark a face as "not this subject": give faceRef or image' },
+  ),
+} satisfies Record<GalleryOp, TSchema>;
+
+export type GalleryRequest<O extends GalleryOp> = Static<(typeof GalleryRequests)[O]>;
+export const galleryRequest = Object.fromEntries(GALLERY_OPS.map((op) => [op, validator(`gallery.${op} request`, GalleryRequests[op])])) as {
+  [O in GalleryOp]: Validator<(typeof GalleryRequests)[O]>;
+};
+
+/** Why an image was not used. */
+export const IMAGE_REJECTIONS = ['bad_image', 'no_face', 'several_faces', 'too_small', 'too_blurred', 'duplicate'] as const;
+export type ImageRejection = (typeof IMAGE_REJECTIONS)[number];
+
+export const ImageResult = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0 }),
+    ok: Type.Boolean(),
+    embeddingId: Type.Optional(Type.String()),
+    error: Type.Optional(
+      Type.Object({
+        code: Type.Union(IMAGE_REJECTIONS.map((c) => Type.Literal(c))),
+        message: Type.String(),
+      }),
+    ),
+    quality: Type.Optional(
+      Type.Object({
+        faceSize: Type.Number({ description: 'Shorter side of the face box, pixels' }),
+        sharpness: Type.Number({ description: 'Variance of the Laplacian of the aligned crop' }),
+        score: Type.Number(),
+      }),
+    ),
+  },
+  { $id: 'ImageResult' },
+);
+export type ImageResult = Static<typeof ImageResult>;
+
+export const SubjectSummary = Type.Object(
+  {
+    subjectId: Id,
+    name: Name,
+    metadata: Metadata,
+    embeddings: Type.Integer({ minimum: 0 }),
+    negatives: Type.Integer({ minimum: 0 }),
+    imagesKept: Type.Integer({ minimum: 0 }),
+    createdMs: Type.Integer({ minimum: 0 }),
+    updatedMs: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'SubjectSummary' },
+);
+export type SubjectSummary = Static<typeof SubjectSummary>;
+
+export const GalleryError = Type.Object({
+  code: Type.String({ description: 'invalid_request | not_found | exists | no_usable_image | limit | unavailable | internal' }),
+  message: Type.String(),
+  field: Type.Optional(Type.String()),
+  images: Type.Optional(Type.Array(ImageResult)),
+});
+export type GalleryError = Static<typeof GalleryError>;
+
+const Fail = Type.Object({ ok: Type.Literal(false), error: GalleryError });
+const Ok = <P extends Record<string, TSchema>>(props: P) => Type.Union([Type.Object({ ok: Type.Literal(true), ...props }), Fail]);
+
+export const GalleryReplies = {
+  enroll: Ok({ subject: SubjectSummary, images: Type.Array(ImageResult) }),
+  add_images: Ok({ subject: SubjectSummary, images: Type.Array(ImageResult) }),
+  rename: Ok({ subject: SubjectSummary }),
+  delete: Ok({ subjectId: Id }),
+  list: Ok({ subjects: Type.Array(SubjectSummary), total: Type.Integer({ minimum: 0 }) }),
+  get: Ok({ subject: SubjectSummary }),
+  negative: Ok({ subject: SubjectSummary }),
+} satisfies Record<GalleryOp, TSchema>;
+
+export type GalleryReply<O extends GalleryOp> = Static<(typeof GalleryReplies)[O]>;
+export const galleryReply = Object.fromEntries(GALLERY_OPS.map((op) => [op, validator(`gallery.${op} reply`, GalleryReplies[op])])) as {
+  [O in GalleryOp]: Validator<(typeof GalleryReplies)[O]>;
+};

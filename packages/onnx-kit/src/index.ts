@@ -1,0 +1,2 @@
+export * from './onnx-batch.js';
+export * from './ort-options.js';

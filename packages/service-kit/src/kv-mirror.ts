@@ -1,0 +1,63 @@
+import type { KV } from '@nats-io/kv';
+import type { Counter } from 'prom-client';
+import type { Logger } from './logger.js';
+
+/** What a mirror needs to turn a KV value into T (a contracts validator fits). */
+export interface MirrorParser<T> {
+  parse(value: unknown): T;
+}
+
+/**
+ * A small KV bucket kept in memory and followed live with a watch (room configs, stream
+ * sessions): every replica reads the current value without a round trip. Invalid values
+ * are counted and skipped, never fatal.
+ */
+export class KvMirror<T> {
+  private readonly values = new Map<string, T>();
+  private watcher: { stop(): void } | undefined;
+  private loaded = false;
+
+  constructor(
+    private readonly what: string,
+    private readonly parser: MirrorParser<T>,
+    private readonly log: Logger,
+    private readonly badMessages: Counter<'subject_kind' | 'reason'>,
+  ) {}
+
+  async start(kv: KV): Promise<void> {
+    const initial = (await kv.status()).values;
+    const iter = await kv.watch();
+    this.watcher = iter;
+    if (initial === 0) this.loaded = true;
+    void (async () => {
+      for await (const e of iter) {
+        if (e.operation === 'PUT') this.put(e.key, () => e.json());
+        else this.values.delete(e.key);
+        if (e.delta === 0) this.loaded = true;
+      }
+    })();
+  }
+
+  private put(key: string, read: () => unknown): void {
+    try {
+      this.values.set(key, this.parser.parse(read()));
+    } catch (err) {
+      this.values.delete(key);
+      this.badMessages.inc({ subject_kind: this.what, reason: 'invalid' });
+      this.log.warn({ key, error: (err as Error).message }, `ignored invalid ${this.what}`);
+    }
+  }
+
+  /** True once the values present when the watch started are loaded. */
+  get ready(): boolean {
+    return this.loaded;
+  }
+
+  get(key: string): T | undefined {
+    return this.values.get(key);
+  }
+
+  stop(): void {
+    this.watcher?.stop();
+  }
+}

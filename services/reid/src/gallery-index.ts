@@ -1,0 +1,169 @@
+import type { KV } from '@nats-io/kv';
+import type { SubjectSummary } from '@lookout/contracts';
+import type { Counter, Logger } from '@lookout/service-kit';
+import { galleryRecord, summarize, type GalleryRecord } from './gallery-record.js';
+import { VectorIndex } from './index/vector-index.js';
+import { decodeVector, dot } from './vector-codec.js';
+import type { GalleryMatch } from './stream/types.js';
+
+export interface MatchSettings {
+  acceptSimilarity: number;
+  acceptMargin: number;
+  negativeMargin: number;
+  topK: number;
+}
+
+interface SubjectEntry {
+  summary: SubjectSummary;
+  keys: string[];
+  negatives: Float32Array[];
+}
+
+/**
+ * This replica's in-memory copy of the gallery: every embedding in a VectorIndex, names
+ * and negative examples per subject. It follows the KV bucket with a watch, so an
+ * enrollment made through any replica is searchable here as soon as the watch delivers it.
+ */
+export class GalleryIndex {
+  private readonly subjects = new Map<string, SubjectEntry>();
+  private readonly index: VectorIndex;
+  private watcher: { stop(): void } | undefined;
+  private loaded = false;
+  private readonly waiters = new Map<string, Array<{ revision: number; resolve: () => void }>>();
+  private readonly revisions = new Map<string, number>();
+
+  constructor(
+    dim: number,
+    private readonly settings: MatchSettings,
+    private readonly log: Logger,
+    private readonly badMessages: Counter<'subject_kind' | 'reason'>,
+  ) {
+    this.index = new VectorIndex({ dim });
+  }
+
+  async start(kv: KV): Promise<void> {
+    const initial = (await kv.status()).values;
+    const iter = await kv.watch();
+    this.watcher = iter;
+    if (initial === 0) this.loaded = true;
+    void (async () => {
+      for await (const e of iter) {
+        if (e.operation === 'PUT') this.put(e.key, e.revision, () => galleryRecord.parse(e.json()));
+        else this.remove(e.key, e.revision);
+        if (e.delta === 0) this.loaded = true;
+      }
+    })();
+  }
+
+  /** True once the bucket's existing entries are all in memory. */
+  get ready(): boolean {
+    return this.loaded;
+  }
+
+  get subjectCount(): number {
+    return this.subjects.size;
+  }
+
+  get embeddingCount(): number {
+    return this.index.size;
+  }
+
+  get isEmpty(): boolean {
+    return this.subjects.size === 0;
+  }
+
+  nameOf(subjectId: string): string | undefined {
+    return this.subjects.get(subjectId)?.summary.name;
+  }
+
+  summaries(): SubjectSummary[] {
+    return [...this.subjects.values()].map((s) => s.summary).sort((a, b) => a.name.localeCompare(b.name) || a.subjectId.localeCompare(b.subjectId));
+  }
+
+  /** Resolves once this replica has applied `revision` of `subjectId` (or a later one). */
+  caughtUp(subjectId: string, revision: number): Promise<void> {
+    if ((this.revisions.get(subjectId) ?? 0) >= revision) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.waiters.get(subjectId) ?? [];
+      list.push({ revision, resolve });
+      this.waiters.set(subjectId, list);
+    });
+  }
+
+  /**
+   * Best subject for one embedding. Scores are the best positive similarity per subject,
+   * lowered by that subject's negative examples: a face closer to a known "not this
+   * subject" face than to the subject itself (within negativeMargin) loses the difference.
+   */
+  match(embedding: Float32Array): GalleryMatch | null {
+    if (this.index.size === 0) return null;
+    const best = new Map<string, number>();
+    for (const hit of this.index.search(embedding, this.settings.topK)) {
+      const subjectId = hit.key.slice(0, hit.key.indexOf('/'));
+      if (!best.has(subjectId)) best.set(subjectId, hit.score);
+    }
+    const scored = [...best].map(([subjectId, pos]) => ({ subjectId, score: this.adjusted(subjectId, pos, embedding) })).sort((a, b) => b.score - a.score);
+    const top = scored[0];
+    const entry = top && this.subjects.get(top.subjectId);
+    if (!top || !entry) return null;
+    const second = scored[1]?.score ?? -1;
+    const accepted = top.score >= this.settings.acceptSimilarity && top.score - second >= this.settings.acceptMargin;
+    return { subjectId: top.subjectId, name: entry.summary.name, similarity: round(top.score), accepted };
+  }
+
+  private adjusted(subjectId: string, positive: number, embedding: Float32Array): number {
+    const negatives = this.subjects.get(subjectId)?.negatives ?? [];
+    let worst = -1;
+    for (const n of negatives) worst = Math.max(worst, dot(n, embedding));
+    return positive - Math.max(0, worst - positive + this.settings.negativeMargin);
+  }
+
+  private put(subjectId: string, revision: number, parse: () => GalleryRecord): void {
+    let record: GalleryRecord;
+    try {
+      record = parse();
+    } catch (err) {
+      this.badMessages.inc({ subject_kind: 'gallery_record', reason: 'invalid' });
+      this.log.warn({ subjectId, error: (err as Error).message }, 'ignored invalid gallery record');
+      return;
+    }
+    this.dropVectors(subjectId);
+    const keys: string[] = [];
+    for (const e of record.embeddings) {
+      const key = `${subjectId}/${e.id}`;
+      this.index.add(key, decodeVector(e.vector));
+      keys.push(key);
+    }
+    this.subjects.set(subjectId, { summary: summarize(record), keys, negatives: record.negatives.map((n) => decodeVector(n.vector)) });
+    this.applied(subjectId, revision);
+  }
+
+  private remove(subjectId: string, revision: number): void {
+    this.dropVectors(subjectId);
+    this.subjects.delete(subjectId);
+    this.applied(subjectId, revision);
+  }
+
+  private dropVectors(subjectId: string): void {
+    for (const key of this.subjects.get(subjectId)?.keys ?? []) this.index.remove(key);
+  }
+
+  private applied(subjectId: string, revision: number): void {
+    // A removed subject leaves nothing behind, not even its last revision.
+    if (this.subjects.has(subjectId)) this.revisions.set(subjectId, revision);
+    else this.revisions.delete(subjectId);
+    const list = this.waiters.get(subjectId);
+    if (!list) return;
+    const still = list.filter((w) => (w.revision <= revision ? (w.resolve(), false) : true));
+    if (still.length) this.waiters.set(subjectId, still);
+    else this.waiters.delete(subjectId);
+  }
+
+  stop(): void {
+    this.watcher?.stop();
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}

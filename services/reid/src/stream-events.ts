@@ -1,0 +1,92 @@
+import type { KV } from '@nats-io/kv';
+import type { AlertEvent, FacesMessage, RoomAnalysisConfig, StreamMetricsEvent } from '@lookout/contracts';
+import type { KvMirror, Logger } from '@lookout/service-kit';
+import type { EventPublisher } from './event-publisher.js';
+import type { RecognitionGate } from './recognition-gate.js';
+import type { FrameInput, FrameOutcome, TaggedTransition } from './stream/advance.js';
+import type { ObservedFace } from './stream/types.js';
+import { encodeVector } from './vector-codec.js';
+
+export interface StreamEventsOptions {
+  publisher: EventPublisher;
+  gate: RecognitionGate;
+  faceRefs: KV;
+  log: Logger;
+  recognition: { cooldownMs: number; rejectUnknown: boolean };
+  rooms: KvMirror<RoomAnalysisConfig>;
+}
+
+/** Alerts that name a face keep its embedding, so an operator can say "not this subject". */
+const KINDS_WITH_FACE = new Set(['identity_changed', 'unknown_person']);
+
+/**
+ * What a committed frame tells the outside world: alert transitions, the second of
+ * metrics it closed, and recognition events (PASS/REJECT) under the shared cooldown.
+ * Runs only after the state write succeeded, so a transition is emitted by the one
+ * replica whose write won.
+ */
+export class StreamEvents {
+  constructor(private readonly o: StreamEventsOptions) {}
+
+  async emit(msg: FacesMessage, input: FrameInput, outcome: FrameOutcome, observed: ObservedFace[]): Promise<void> {
+    for (const t of outcome.transitions) await this.o.publisher.alert(await this.alertEvent(msg, t, outcome, observed));
+    for (const m of outcome.metrics) await this.o.publisher.metrics(withStream(msg, m) as StreamMetricsEvent);
+    await this.recognitions(msg, input, outcome);
+  }
+
+  private async alertEvent(msg: FacesMessage, t: TaggedTransition, outcome: FrameOutcome, observed: ObservedFace[]): Promise<AlertEvent> {
+    const { sessionId, trackId, ...rest } = t;
+    const event: AlertEvent = { ...rest, room: msg.room, stream: msg.stream, ...(sessionId ? { sessionId } : {}) };
+    const track = trackId ?? t.to?.trackId;
+    if (t.state === 'open' && track && KINDS_WITH_FACE.has(t.kind)) {
+      const i = outcome.faces.findIndex((f) => f.trackId === track);
+      const embedding = observed[i]?.embedding;
+      if (embedding) event.faceRef = await this.faceRef(msg, track, embedding);
+    }
+    return event;
+  }
+
+  private async recognitions(msg: FacesMessage, input: FrameInput, outcome: FrameOutcome): Promise<void> {
+    const room = this.o.rooms.get(msg.room)?.recognition;
+    if (room?.enabled === false) return;
+    const cooldownMs = room?.cooldownMs ?? this.o.recognition.cooldownMs;
+    const rejectUnknown = room?.rejectUnknown ?? this.o.recognition.rejectUnknown;
+    for (const f of outcome.faces) {
+      const id = f.identity;
+      if (!id || (id.subjectId === null && !rejectUnknown)) continue;
+      const key = id.subjectId ? `${msg.room}.${id.subjectId}` : `${msg.room}.${msg.stream}_${f.trackId}`;
+      if (!(await this.o.gate.claim(key, msg.captureMs, cooldownMs))) continue;
+      const faceRef = f.embedding ? await this.faceRef(msg, f.trackId, f.embedding) : undefined;
+      await this.o.publisher.recognition({
+        id: `${msg.room}.${msg.stream}.${msg.seq}.${f.trackId}`,
+        room: msg.room,
+        stream: msg.stream,
+        ...(input.sessionId ? { sessionId: input.sessionId } : {}),
+        seq: msg.seq,
+        captureMs: msg.captureMs,
+        trackId: f.trackId,
+        decision: id.subjectId ? 'PASS' : 'REJECT',
+        subjectId: id.subjectId,
+        name: id.name,
+        similarity: id.similarity,
+        ...(faceRef ? { faceRef } : {}),
+      });
+    }
+  }
+
+  private async faceRef(msg: FacesMessage, trackId: string, embedding: Float32Array): Promise<string | undefined> {
+    const key = `${msg.room}.${msg.stream}.${msg.seq}.${trackId}`;
+    try {
+      await this.o.faceRefs.put(key, encodeVector(embedding));
+      return key;
+    } catch (err) {
+      this.o.log.warn({ err, key }, 'could not keep a face ref');
+      return undefined;
+    }
+  }
+}
+
+function withStream<T extends { sessionId: string | null }>(msg: FacesMessage, m: T): Omit<T, 'sessionId'> & { room: string; stream: string; sessionId?: string } {
+  const { sessionId, ...rest } = m;
+  return { ...rest, room: msg.room, stream: msg.stream, ...(sessionId ? { sessionId } : {}) };
+}
