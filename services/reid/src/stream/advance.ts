@@ -1,5 +1,5 @@
 import type { FaceScores, ResolvedRules, TextInFrame } from '@lookout/contracts';
-import { accumulateMetrics, type MetricsAccumulator } from './metrics.js';
+import { accumulateMetrics, flushMetrics, type MetricsAccumulator } from './metrics.js';
 import { closeAllEpisodes, evaluateRules, initialRulesState, type AlertTransition, type RulesState } from './rules.js';
 import { scoreFace } from './scores.js';
 import { initialTrackerState, stepTracker, type TrackerConfig } from './tracker.js';
@@ -59,6 +59,7 @@ export function advance(prev: StreamState | null, input: FrameInput): FrameOutco
   if (base.sessionId !== input.sessionId) {
     const closed = closeAllEpisodes(base.rules, { seq: base.lastSeq, captureMs: base.lastCaptureMs }, 'session changed');
     transitions.push(...closed.transitions.map((t) => ({ ...t, sessionId: base.sessionId })));
+    if (base.metrics) metrics.push({ ...flushMetrics(base.metrics), sessionId: base.sessionId });
     base = initialStreamState(input.sessionId);
   }
   const tracked = stepTracker(base.tracker, { seq: input.seq, captureMs: input.captureMs, faces: input.faces, expected: input.expected }, input.tracker);
