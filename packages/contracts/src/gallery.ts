@@ -1,14 +1,15 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id } from './ids.js';
+import { AnalysedFace, StageTimings, TextInFrame } from './faces.js';
 import { validator, type Validator } from './validation.js';
 
 /**
  * Gallery operations: request/reply on `gallery.<op>` (queue group reid). Requests are
  * JSON; images travel base64-encoded (JPEG or PNG) and the whole request must fit the
  * NATS max payload. A reply is `{ ok: true, … }` or `{ ok: false, error }`; it is sent
- * only after the KV write is acknowledged by JetStream (durable).
+ * only after the KV write is acknowledged by JetStream (durable). `identify` writes nothing.
  */
-export const GALLERY_OPS = ['enroll', 'add_images', 'rename', 'delete', 'list', 'get', 'negative'] as const;
+export const GALLERY_OPS = ['enroll', 'add_images', 'rename', 'delete', 'list', 'get', 'negative', 'identify'] as const;
 export type GalleryOp = (typeof GALLERY_OPS)[number];
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
@@ -47,6 +48,13 @@ export const GalleryRequests = {
       image: Type.Optional(ImageData),
     },
     { additionalProperties: false, description: 'Mark a face as "not this subject": give faceRef or image' },
+  ),
+  identify: Type.Object(
+    {
+      image: ImageData,
+      room: Type.Optional(Id),
+    },
+    { additionalProperties: false, description: 'Single-image analysis: the detector result with every face matched against the gallery' },
   ),
 } satisfies Record<GalleryOp, TSchema>;
 
@@ -116,6 +124,13 @@ export const GalleryReplies = {
   list: Ok({ subjects: Type.Array(SubjectSummary), total: Type.Integer({ minimum: 0 }) }),
   get: Ok({ subject: SubjectSummary }),
   negative: Ok({ subject: SubjectSummary }),
+  identify: Ok({
+    width: Type.Integer({ minimum: 1 }),
+    height: Type.Integer({ minimum: 1 }),
+    faces: Type.Array(AnalysedFace),
+    text: Type.Optional(TextInFrame),
+    timings: StageTimings,
+  }),
 } satisfies Record<GalleryOp, TSchema>;
 
 export type GalleryReply<O extends GalleryOp> = Static<(typeof GalleryReplies)[O]>;

@@ -5,3 +5,4 @@ export * from './services.js';
 export * from './ws-client.js';
 export * from './frames.js';
 export * from './sfu-client.js';
+export * from './gallery-client.js';

@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import sharp from 'sharp';
-import { analyzeImageReply, decodeJson, subjects, type DetectedFace, type ImageResult } from '@lookout/contracts';
+import type { DetectedFace, ImageResult } from '@lookout/contracts';
+import { analyzeImage, toJpeg } from './detector-client.js';
 import { FaceEmbedder } from './embedder.js';
 
 export interface EnrollmentSettings {
@@ -16,13 +17,6 @@ export interface UsableFace {
   index: number;
   embedding: Float32Array;
   crop: string;
-}
-
-export class DetectorUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DetectorUnavailableError';
-  }
 }
 
 type Rejection = NonNullable<ImageResult['error']>;
@@ -82,13 +76,7 @@ export class Enrollment {
 
   /** Faces in the image, or a message when the detector refused the image. */
   private async detect(jpeg: Uint8Array, index: number): Promise<DetectedFace[] | string> {
-    let data: Uint8Array;
-    try {
-      data = (await this.nc.request(subjects.detectorAnalyze(), jpeg, { timeout: this.settings.detectorTimeoutMs })).data;
-    } catch (err) {
-      throw new DetectorUnavailableError(`detector.analyze: ${(err as Error).message}`);
-    }
-    const reply = decodeJson(analyzeImageReply, data);
+    const reply = await analyzeImage(this.nc, jpeg, this.settings.detectorTimeoutMs);
     if (!reply.ok) return `images/${index}: ${reply.error.message}`;
     return reply.faces;
   }
@@ -109,15 +97,6 @@ export function pickFace(faces: DetectedFace[], s: Pick<EnrollmentSettings, 'min
 
 function area(f: DetectedFace): number {
   return (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]);
-}
-
-async function toJpeg(bytes: Buffer): Promise<Uint8Array | undefined> {
-  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return bytes;
-  try {
-    return await sharp(bytes, { limitInputPixels: 64_000_000 }).rotate().flatten({ background: '#808080' }).jpeg({ quality: 95 }).toBuffer();
-  } catch {
-    return undefined;
-  }
 }
 
 async function pad(jpeg: Uint8Array): Promise<Uint8Array> {

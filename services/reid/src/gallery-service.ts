@@ -13,7 +13,9 @@ import {
   type ImageResult,
 } from '@lookout/contracts';
 import type { Counter, Logger } from '@lookout/service-kit';
-import { DetectorUnavailableError, type Enrollment, type UsableFace } from './enrollment.js';
+import { DetectorUnavailableError } from './detector-client.js';
+import type { Enrollment, UsableFace } from './enrollment.js';
+import { ImageRejectedError, type ImageIdentifier } from './identify.js';
 import type { GalleryIndex } from './gallery-index.js';
 import { summarize, type GalleryRecord, type StoredVector } from './gallery-record.js';
 import { GalleryStore, GalleryStoreError } from './gallery-store.js';
@@ -25,6 +27,7 @@ export interface GalleryServiceOptions {
   store: GalleryStore;
   index: GalleryIndex;
   enrollment: Enrollment;
+  identifier: ImageIdentifier;
   faceRefs: KV;
   cooldowns: KV;
   keepImages: boolean;
@@ -83,6 +86,7 @@ export class GalleryService {
     }
     if (err instanceof GalleryStoreError) return { code: err.code, message: err.message, field: 'subjectId' };
     if (err instanceof DetectorUnavailableError) return { code: 'unavailable', message: err.message };
+    if (err instanceof ImageRejectedError) return { code: err.code, message: err.message, field: 'image' };
     this.o.log.error({ err, op }, 'gallery operation failed');
     return { code: 'internal', message: `gallery.${op} failed` };
   }
@@ -103,6 +107,8 @@ export class GalleryService {
         return this.get(req as GalleryRequest<'get'>);
       case 'negative':
         return this.negative(req as GalleryRequest<'negative'>);
+      case 'identify':
+        return this.o.identifier.identify(req as GalleryRequest<'identify'>);
     }
   }
 

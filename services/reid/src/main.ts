@@ -10,6 +10,7 @@ import { FrameAnalyzer } from './frame-analyzer.js';
 import { GalleryIndex } from './gallery-index.js';
 import { GalleryService } from './gallery-service.js';
 import { GalleryStore } from './gallery-store.js';
+import { ImageIdentifier } from './identify.js';
 import { RecognitionGate } from './recognition-gate.js';
 import { StreamStateStore } from './stream-state-store.js';
 import { DEFAULT_TRACKER_CONFIG } from './stream/tracker.js';
@@ -51,6 +52,7 @@ const galleryService = new GalleryService({
     competingArea: config.enrollCompetingArea,
     detectorTimeoutMs: config.detectorTimeoutMs,
   }),
+  identifier: new ImageIdentifier(svc.nc, embedder, gallery, config.detectorTimeoutMs),
   faceRefs: buckets.faceRefs,
   cooldowns: buckets.cooldowns,
   keepImages: config.keepImages,

@@ -1,0 +1,195 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import {
+  alertEvent,
+  analysisMessage,
+  decodeJson,
+  EVENT_STREAM,
+  facesMessage,
+  kvBuckets,
+  recognitionEvent,
+  streamKey,
+  streamMetricsEvent,
+  subjects,
+  type AlertEvent,
+  type AnalysisMessage,
+  type FacesMessage,
+  type StreamMetricsEvent,
+} from '@lookout/contracts';
+import { FIXTURES, FramePublisher, galleryCall, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+
+const VIDEO = path.join(FIXTURES, 'video/two-people-sequential-640x480-15fps.webm');
+const FPS = 15;
+const SWITCH_FRAME = 90;
+const identity = (person: string, file: string) => fs.readFileSync(path.join(FIXTURES, 'faces/identities', person, file)).toString('base64');
+
+/** Collects every message on a subject, decoded; `until` resolves when a predicate holds. */
+class Collector<T> {
+  readonly items: T[] = [];
+  private readonly sub: Subscription;
+  private waiters: Array<{ check: (items: T[]) => boolean; resolve: () => void }> = [];
+  constructor(nc: NatsConnection, subject: string, decode: (data: Uint8Array) => T) {
+    this.sub = nc.subscribe(subject, {
+      callback: (_e, m) => {
+        this.items.push(decode(m.data));
+        this.waiters = this.waiters.filter((w) => (w.check(this.items) ? (w.resolve(), false) : true));
+      },
+    });
+  }
+  until(check: (items: T[]) => boolean, timeoutMs = 60_000): Promise<void> {
+    if (check(this.items)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out with ${this.items.length} messages`)), timeoutMs);
+      this.waiters.push({ check, resolve: () => (clearTimeout(t), resolve()) });
+    });
+  }
+  close(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+describe('reid on a live stream (real nats-server, detector, reid; the two-person video frame by frame)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let detector: RunningService;
+  const reids: RunningService[] = [];
+  let frameDir: string;
+  const recorded: FacesMessage[] = [];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url, name: 'reid-stream-test' });
+    frameDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-frames-'));
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-i', VIDEO, '-q:v', '3', path.join(frameDir, 'f%04d.jpg')]);
+    // Frames are fed one at a time with capture times of the video, not of the wall clock.
+    [detector, ...reids] = await Promise.all([startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }), startService('reid', nats.url, { INSTANCE_ID: 'reid-a' })]);
+    const obama = await galleryCall(nc, 'enroll', { subjectId: 'obama', name: 'Barack Obama', images: ['fr_obama.jpg', 'fr_obama2.jpg'].map((f) => identity('barack_obama', f)) });
+    const jolie = await galleryCall(nc, 'enroll', { subjectId: 'jolie', name: 'Angelina Jolie', images: ['df_img1.jpg', 'df_img2.jpg'].map((f) => identity('angelina_jolie', f)) });
+    if (!obama.ok || !jolie.ok) throw new Error(JSON.stringify([obama, jolie]));
+  }, 180_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    await Promise.all([detector?.stop(), ...reids.map((r) => r.stop())]);
+    await stopAllProcesses();
+    await nats?.stop();
+    if (frameDir) fs.rmSync(frameDir, { recursive: true, force: true });
+  });
+
+  it('names the person, and raises identity_changed once, within 1 s of the switch, with both names', async () => {
+    const room = 'exam';
+    const stream = 'cam-1';
+    const analyses = new Collector<AnalysisMessage>(nc, subjects.analysis(room, stream), (d) => decodeJson(analysisMessage, d));
+    const alerts = new Collector<AlertEvent>(nc, subjects.alerts(room, stream), (d) => decodeJson(alertEvent, d));
+    const faces = new Collector<FacesMessage>(nc, subjects.faces(room, stream), (d) => decodeJson(facesMessage, d));
+    const frames = new FramePublisher(nc);
+    const files = fs.readdirSync(frameDir).sort();
+    const t0 = Date.now() - 60_000;
+    for (const [i, f] of files.entries()) {
+      frames.publish(room, stream, fs.readFileSync(path.join(frameDir, f)), { seq: i, captureMs: t0 + Math.round((i * 1000) / FPS) });
+      await analyses.until((a) => a.some((m) => m.seq === i));
+    }
+    recorded.push(...faces.items);
+    [analyses, alerts, faces].forEach((c) => c.close());
+
+    const named = (from: number, to: number) => analyses.items.filter((a) => a.seq >= from && a.seq < to).map((a) => a.faces[0]?.identity?.name ?? null);
+    const before = named(5, SWITCH_FRAME);
+    const after = named(SWITCH_FRAME + 5, files.length);
+    expect(before.filter((n) => n === 'Barack Obama').length / before.length).toBeGreaterThan(0.9);
+    expect(after.filter((n) => n === 'Angelina Jolie').length / after.length).toBeGreaterThan(0.9);
+    expect(analyses.items.find((a) => a.seq === 40)?.faces[0]).toMatchObject({ trackId: expect.any(String), principal: true, scores: expect.any(Object) });
+
+    const changed = alerts.items.filter((a) => a.kind === 'identity_changed');
+    expect(changed.filter((a) => a.state === 'open')).toHaveLength(1);
+    const open = changed[0]!;
+    const switchMs = t0 + Math.round((SWITCH_FRAME * 1000) / FPS);
+    expect(open.startMs).toBeGreaterThanOrEqual(switchMs);
+    const openedAt = analyses.items.find((a) => a.seq === open.startSeq);
+    expect(open.startMs - switchMs).toBeLessThanOrEqual(1000);
+    expect(openedAt).toBeDefined();
+    expect(open).toMatchObject({ severity: 'critical', from: { subjectId: 'obama', name: 'Barack Obama' }, to: { subjectId: 'jolie', name: 'Angelina Jolie' } });
+    expect(open.message).toMatch(/Barack Obama.*Angelina Jolie/);
+    expect(open.faceRef).toEqual(expect.any(String));
+
+    // The same events are in the JetStream stream, with recognitions and per-second metrics.
+    const stored = await readEvents(nc, `*.${room}.${stream}`);
+    expect(stored.alerts.filter((a) => a.kind === 'identity_changed' && a.state === 'open')).toHaveLength(1);
+    expect(stored.recognitions.map((r) => `${r.decision}:${r.subjectId}`).sort()).toEqual(['PASS:jolie', 'PASS:obama']);
+    expect(stored.metrics.length).toBeGreaterThanOrEqual(10);
+    expect(stored.metrics.some((m) => m.scores.engagement !== null)).toBe(true);
+  }, 180_000);
+
+  it('two reid replicas on one stream: every frame answered, no lost state update, no duplicate alert', async () => {
+    expect(recorded.length).toBe(180);
+    reids.push(await startService('reid', nats.url, { INSTANCE_ID: 'reid-b' }));
+    const room = 'exam2';
+    const stream = 'cam-2';
+    const analyses = new Collector<AnalysisMessage>(nc, subjects.analysis(room, stream), (d) => decodeJson(analysisMessage, d));
+    const alerts = new Collector<AlertEvent>(nc, subjects.alerts(room, stream), (d) => decodeJson(alertEvent, d));
+    const metricsBefore = await Promise.all(reids.map((r) => r.get('/metrics')));
+    // All at once, so both replicas work on the stream at the same time.
+    for (const m of recorded) nc.publish(subjects.faces(room, stream), JSON.stringify({ ...m, room, stream }));
+    await analyses.until((a) => a.length === recorded.length);
+    await nc.flush();
+
+    const metrics = await Promise.all(reids.map((r) => r.get('/metrics')));
+    const count = (outcome: string) => metrics.reduce((s, m, i) => s + metricValue(m.body, 'lookout_reid_frames_total', { outcome }) - metricValue(metricsBefore[i]!.body, 'lookout_reid_frames_total', { outcome }), 0);
+    const committed = count('committed');
+    const perReplica = metrics.map((m, i) => metricValue(m.body, 'lookout_reid_frames_total', { outcome: 'committed' }) - metricValue(metricsBefore[i]!.body, 'lookout_reid_frames_total', { outcome: 'committed' }));
+    expect(perReplica.every((n) => n > 0)).toBe(true);
+    expect(committed + count('late')).toBe(recorded.length);
+
+    // Every committed frame is in the state exactly once: per-second frame counts add up.
+    const kv = await new Kvm(nc).open(kvBuckets.streamState);
+    const state = (await kv.get(streamKey(room, stream)))!.json<{ lastSeq: number; metrics: { frames: number } }>();
+    expect(state.lastSeq).toBe(179);
+    const stored = await readEvents(nc, `*.${room}.${stream}`);
+    expect(stored.metrics.reduce((s, m) => s + m.frames, 0) + state.metrics.frames).toBe(committed);
+
+    const opened = alerts.items.filter((a) => a.state === 'open');
+    expect(new Set(opened.map((a) => a.id)).size).toBe(opened.length);
+    expect(opened.filter((a) => a.kind === 'identity_changed')).toHaveLength(1);
+    expect(stored.alerts.filter((a) => a.kind === 'identity_changed' && a.state === 'open')).toHaveLength(1);
+    analyses.close();
+    alerts.close();
+  }, 180_000);
+
+  it('a malformed faces message is counted and dropped; the stream goes on', async () => {
+    nc.publish(subjects.faces('exam', 'cam-9'), '{"room":"exam"');
+    nc.publish(subjects.faces('exam', 'cam-9'), JSON.stringify({ ...recorded[0]!, room: 'other', stream: 'cam-9' }));
+    nc.publish(subjects.faces('exam', 'cam-9'), JSON.stringify({ ...recorded[0]!, room: 'exam', stream: 'cam-9', faces: [{ ...recorded[0]!.faces[0]!, crop: { format: 'jpeg', width: 112, height: 112, data: 'AAAA' } }] }));
+    const analyses = new Collector<AnalysisMessage>(nc, subjects.analysis('exam', 'cam-9'), (d) => decodeJson(analysisMessage, d));
+    await analyses.until((a) => a.length === 1);
+    nc.publish(subjects.faces('exam', 'cam-9'), JSON.stringify({ ...recorded[1]!, room: 'exam', stream: 'cam-9' }));
+    await analyses.until((a) => a.some((m) => m.seq === recorded[1]!.seq));
+    analyses.close();
+    const bad = (await Promise.all(reids.map((r) => r.get('/metrics')))).map((m) => m.body);
+    const total = (reason: string) => bad.reduce((s, b) => s + metricValue(b, 'lookout_bad_messages_total', { subject_kind: 'faces', reason }), 0);
+    expect(total('invalid')).toBe(2);
+    expect(total('bad_crop')).toBe(1);
+    for (const r of reids) expect((await r.get('/readyz')).status).toBe(200);
+  }, 60_000);
+});
+
+async function readEvents(nc: NatsConnection, filter: string) {
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(EVENT_STREAM.name, { filter_subjects: ['alerts', 'recognitions', 'metrics'].map((k) => filter.replace('*', k)) });
+  const out = { alerts: [] as AlertEvent[], recognitions: [] as ReturnType<typeof recognitionEvent.parse>[], metrics: [] as StreamMetricsEvent[] };
+  for (;;) {
+    const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
+    let n = 0;
+    for await (const m of batch) {
+      n++;
+      const kind = m.subject.split('.')[0];
+      if (kind === 'alerts') out.alerts.push(decodeJson(alertEvent, m.data));
+      else if (kind === 'recognitions') out.recognitions.push(decodeJson(recognitionEvent, m.data));
+      else out.metrics.push(decodeJson(streamMetricsEvent, m.data));
+    }
+    if (n === 0) return out;
+  }
+}
