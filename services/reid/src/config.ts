@@ -11,7 +11,7 @@ export const ReidConfig = configSchema(9103, {
   batchFaceModels: Type.Boolean({ default: true, description: 'Embed all faces of a frame in one inference' }),
   acceptSimilarity: Similarity(0.45, 'Cosine similarity at or above which a face matches a gallery subject (fixture EER point: 0.36)'),
   acceptMargin: Similarity(0.05, 'The best subject must lead the next subject by at least this much'),
-  negativeMargin: Similarity(0.05, 'A face closer than (positive − this) to one of a subject\'s negative examples loses the difference from its score'),
+  negativeMargin: Similarity(0.05, 'A face closer than (positive − this) to one of a subject\'s negative examples loses twice the difference from its score'),
   searchTopK: Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'Gallery embeddings fetched per face before grouping by subject' }),
   keepImages: Type.Boolean({ default: false, description: 'Keep the aligned 112×112 face crop of each enrolled image in the gallery (off: embeddings only)' }),
   maxEmbeddingsPerSubject: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Images (embeddings) kept per subject' }),

@@ -92,8 +92,9 @@ export class GalleryIndex {
 
   /**
    * Best subject for one embedding. Scores are the best positive similarity per subject,
-   * lowered by that subject's negative examples: a face closer to a known "not this
-   * subject" face than to the subject itself (within negativeMargin) loses the difference.
+   * lowered by that subject's negative examples: a face about as close to a known "not
+   * this subject" face as to the subject itself (within negativeMargin) loses twice the
+   * difference.
    */
   match(embedding: Float32Array): GalleryMatch | null {
     if (this.index.size === 0) return null;
@@ -115,7 +116,9 @@ export class GalleryIndex {
     const negatives = this.subjects.get(subjectId)?.negatives ?? [];
     let worst = -1;
     for (const n of negatives) worst = Math.max(worst, dot(n, embedding));
-    return positive - Math.max(0, worst - positive + this.settings.negativeMargin);
+    // Twice the overlap: a face as close to a rejected face as to the subject must fall
+    // well under the accept threshold, not just below its own score.
+    return positive - 2 * Math.max(0, worst - positive + this.settings.negativeMargin);
   }
 
   private put(subjectId: string, revision: number, parse: () => GalleryRecord): void {
