@@ -67,7 +67,9 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     frameDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-frames-'));
     execFileSync('ffmpeg', ['-loglevel', 'error', '-i', VIDEO, '-q:v', '3', path.join(frameDir, 'f%04d.jpg')]);
     // Frames are fed one at a time with capture times of the video, not of the wall clock.
-    [detector, ...reids] = await Promise.all([startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }), startService('reid', nats.url, { INSTANCE_ID: 'reid-a' })]);
+    const [d, r] = await Promise.all([startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }), startService('reid', nats.url, { INSTANCE_ID: 'reid-a' })]);
+    detector = d;
+    reids.push(r);
     const obama = await galleryCall(nc, 'enroll', { subjectId: 'obama', name: 'Barack Obama', images: ['fr_obama.jpg', 'fr_obama2.jpg'].map((f) => identity('barack_obama', f)) });
     const jolie = await galleryCall(nc, 'enroll', { subjectId: 'jolie', name: 'Angelina Jolie', images: ['df_img1.jpg', 'df_img2.jpg'].map((f) => identity('angelina_jolie', f)) });
     if (!obama.ok || !jolie.ok) throw new Error(JSON.stringify([obama, jolie]));
@@ -115,9 +117,11 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     expect(open).toMatchObject({ severity: 'critical', from: { subjectId: 'obama', name: 'Barack Obama' }, to: { subjectId: 'jolie', name: 'Angelina Jolie' } });
     expect(open.message).toMatch(/Barack Obama.*Angelina Jolie/);
     expect(open.faceRef).toEqual(expect.any(String));
+    // The operator confirms: the newcomer is not the principal; the face ref carries the embedding.
+    expect(await galleryCall(nc, 'negative', { subjectId: 'obama', faceRef: open.faceRef })).toMatchObject({ ok: true, subject: { negatives: 1 } });
 
     // The same events are in the JetStream stream, with recognitions and per-second metrics.
-    const stored = await readEvents(nc, `*.${room}.${stream}`);
+    const stored = await readEvents(nc, `${room}.${stream}`);
     expect(stored.alerts.filter((a) => a.kind === 'identity_changed' && a.state === 'open')).toHaveLength(1);
     expect(stored.recognitions.map((r) => `${r.decision}:${r.subjectId}`).sort()).toEqual(['PASS:jolie', 'PASS:obama']);
     expect(stored.metrics.length).toBeGreaterThanOrEqual(10);
@@ -148,7 +152,7 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     const kv = await new Kvm(nc).open(kvBuckets.streamState);
     const state = (await kv.get(streamKey(room, stream)))!.json<{ lastSeq: number; metrics: { frames: number } }>();
     expect(state.lastSeq).toBe(179);
-    const stored = await readEvents(nc, `*.${room}.${stream}`);
+    const stored = await readEvents(nc, `${room}.${stream}`);
     expect(stored.metrics.reduce((s, m) => s + m.frames, 0) + state.metrics.frames).toBe(committed);
 
     const opened = alerts.items.filter((a) => a.state === 'open');
@@ -176,16 +180,19 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
   }, 60_000);
 });
 
-async function readEvents(nc: NatsConnection, filter: string) {
+/** Every stored event of one stream (`<room>.<stream>`), read back from LOOKOUT_EVENTS. */
+async function readEvents(nc: NatsConnection, roomStream: string) {
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(EVENT_STREAM.name, { filter_subjects: ['alerts', 'recognitions', 'metrics'].map((k) => filter.replace('*', k)) });
+  // nats-server 2.9 takes one filter that must sit inside one of the stream's subjects.
+  const consumer = await js.consumers.get(EVENT_STREAM.name);
   const out = { alerts: [] as AlertEvent[], recognitions: [] as ReturnType<typeof recognitionEvent.parse>[], metrics: [] as StreamMetricsEvent[] };
   for (;;) {
     const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
     let n = 0;
     for await (const m of batch) {
       n++;
-      const kind = m.subject.split('.')[0];
+      const [kind, ...rest] = m.subject.split('.');
+      if (rest.join('.') !== roomStream) continue;
       if (kind === 'alerts') out.alerts.push(decodeJson(alertEvent, m.data));
       else if (kind === 'recognitions') out.recognitions.push(decodeJson(recognitionEvent, m.data));
       else out.metrics.push(decodeJson(streamMetricsEvent, m.data));

@@ -27,7 +27,8 @@ export class RecognitionGate {
       }
     }
     try {
-      await this.kv.update(key, String(atMs), revision);
+      if (revision === 0) await this.kv.create(key, String(atMs));
+      else await this.kv.update(key, String(atMs), revision);
     } catch {
       return false; // another replica claimed it first
     }

@@ -21,7 +21,9 @@ export class StreamStateStore {
   /** False when another replica wrote first (re-read and recompute). */
   async write(key: string, state: StreamState, revision: number): Promise<boolean> {
     try {
-      await this.kv.update(key, JSON.stringify(state), revision);
+      const value = JSON.stringify(state);
+      if (revision === 0) await this.kv.create(key, value);
+      else await this.kv.update(key, value, revision);
       return true;
     } catch (err) {
       if (/wrong last sequence|key exists/i.test((err as Error).message)) return false;

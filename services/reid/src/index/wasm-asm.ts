@@ -5,14 +5,14 @@
  * or a build step. Only MVP instructions are used. Format:
  * https://webassembly.github.io/spec/core/binary/
  */
-export type Bytes = number[];
+export type Bytes = readonly number[];
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
 
 /** Unsigned LEB128. */
 export function uleb(n: number): Bytes {
-  const out: Bytes = [];
+  const out: number[] = [];
   do {
     let b = n & 0x7f;
     n >>>= 7;
@@ -24,7 +24,7 @@ export function uleb(n: number): Bytes {
 
 /** Signed LEB128 (i32.const immediates). */
 export function sleb(n: number): Bytes {
-  const out: Bytes = [];
+  const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
     n >>= 7;
@@ -94,8 +94,9 @@ function localGroups(types: number[]): Bytes {
 }
 
 /**
- * A module with the given functions (each with its own type) exported by name, and one
- * linear memory of one initial page exported as `memory` that the host grows as it needs.
+ * A module with the given functions (each with its own type) exported by name, importing
+ * its linear memory as `env.memory`. The host makes the memory: see SketchCodes.reserve for
+ * why it is never grown in place.
  */
 export function encodeModule(funcs: WasmFunction[]): Uint8Array {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
@@ -103,12 +104,13 @@ export function encodeModule(funcs: WasmFunction[]): Uint8Array {
     const code = [...localGroups(f.locals), ...f.body.flat(), ...op.end];
     return [...uleb(code.length), ...code];
   });
-  const exports = [...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]), [...name('memory'), 0x02, 0]];
+  const exports = funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
+  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 1];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec(types)),
+    ...section(2, vec([memoryImport])),
     ...section(3, vec(funcs.map((_, i) => uleb(i)))),
-    ...section(5, vec([[0x00, 1]])),
     ...section(7, vec(exports)),
     ...section(10, vec(bodies)),
   ]);
