@@ -159,9 +159,37 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     expect(new Set(opened.map((a) => a.id)).size).toBe(opened.length);
     expect(opened.filter((a) => a.kind === 'identity_changed')).toHaveLength(1);
     expect(stored.alerts.filter((a) => a.kind === 'identity_changed' && a.state === 'open')).toHaveLength(1);
+    // The recognition cooldown is shared: one PASS per person although both replicas saw them.
+    expect(stored.recognitions.map((r) => `${r.decision}:${r.subjectId}`).sort()).toEqual(['PASS:jolie', 'PASS:obama']);
     analyses.close();
     alerts.close();
   }, 180_000);
+
+  it('a session names the expected person and its own thresholds; its events carry the session id', async () => {
+    const room = 'exam3';
+    const stream = 'cam-3';
+    const sessions = await new Kvm(nc).open(kvBuckets.streamSessions);
+    await sessions.put(streamKey(room, stream), JSON.stringify({ sessionId: 'sess-1', expectedSubjectId: 'jolie', startedMs: Date.now(), rules: { identity_changed: { severity: 'warning' } } }));
+    const analyses = new Collector<AnalysisMessage>(nc, subjects.analysis(room, stream), (d) => decodeJson(analysisMessage, d));
+    const alerts = new Collector<AlertEvent>(nc, subjects.alerts(room, stream), (d) => decodeJson(alertEvent, d));
+    // The watch on the sessions bucket delivers within milliseconds; wait for it via the analysis.
+    for (const m of recorded.slice(0, 20)) {
+      nc.publish(subjects.faces(room, stream), JSON.stringify({ ...m, room, stream }));
+      await analyses.until((a) => a.some((x) => x.seq === m.seq));
+    }
+    await alerts.until((a) => a.some((x) => x.kind === 'identity_changed'));
+    const last = analyses.items.at(-1)!;
+    expect(last).toMatchObject({ sessionId: 'sess-1', principal: { subjectId: 'jolie', expected: true, status: 'replaced' } });
+    expect(alerts.items.find((a) => a.kind === 'identity_changed')).toMatchObject({
+      state: 'open',
+      severity: 'warning',
+      sessionId: 'sess-1',
+      from: { subjectId: 'jolie' },
+      to: { subjectId: 'obama', name: 'Barack Obama' },
+    });
+    analyses.close();
+    alerts.close();
+  }, 60_000);
 
   it('a malformed faces message is counted and dropped; the stream goes on', async () => {
     nc.publish(subjects.faces('exam', 'cam-9'), '{"room":"exam"');
