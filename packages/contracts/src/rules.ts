@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { validator } from './validation.js';
 
 /**
@@ -27,7 +27,7 @@ export const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const Frames = (description: string) => Type.Integer({ minimum: 1, maximum: 10_000, description });
 const Enabled = Type.Boolean({ description: 'false turns the rule off' });
 const Degrees = (description: string) => Type.Number({ minimum: 0, maximum: 90, description });
-const Rule = <P extends Record<string, import('@sinclair/typebox').TSchema>>(props: P) =>
+const Rule = <P extends Record<string, TSchema>>(props: P) =>
   Type.Partial(Type.Object({ enabled: Enabled, severity: Severity, ...props }, { additionalProperties: false }));
 
 export const RuleThresholds = Type.Partial(

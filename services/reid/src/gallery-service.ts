@@ -18,7 +18,7 @@ import type { Enrollment, UsableFace } from './enrollment.js';
 import { ImageRejectedError, type ImageIdentifier } from './identify.js';
 import type { GalleryIndex } from './gallery-index.js';
 import { summarize, type GalleryRecord, type StoredVector } from './gallery-record.js';
-import { GalleryStore, GalleryStoreError } from './gallery-store.js';
+import { GalleryStoreError, type GalleryStore } from './gallery-store.js';
 import { decodeVector, dot, encodeVector } from './vector-codec.js';
 
 export interface GalleryServiceOptions {

@@ -137,14 +137,14 @@ export class VectorIndex {
     return this.hits(top);
   }
 
-  /** Sketch scan + exact re-rank, whatever the size. */
-  searchSketch(query: Float32Array, k: number): SearchHit[] {
+  /** Sketch scan + exact re-rank of the `rerank` nearest sketches, whatever the size. */
+  searchSketch(query: Float32Array, k: number, rerank = this.rerank): SearchHit[] {
     this.check(query, 'query');
     const top = new TopK(this.clampK(k));
     if (top.k === 0) return [];
     const { words, at } = this.codes.view('query');
     this.sketch.encode(query, words, at);
-    for (const slot of this.codes.nearest(this.size, Math.max(this.rerank, top.k))) {
+    for (const slot of this.codes.nearest(this.size, Math.max(Number.isNaN(rerank) ? this.rerank : Math.floor(rerank), top.k))) {
       top.push(slot, this.vectors.dot(slot, query));
     }
     return this.hits(top);
