@@ -136,7 +136,7 @@ describe('detector service (two replicas, real nats-server)', () => {
 
   it('applies a room\'s analysis config from KV live, and ignores an invalid one', async () => {
     const kv = await new Kvm(nc).create(kvBuckets.roomConfig);
-    const updated = Promise.all(replicas.map((r) => r.waitForLine((l) => l.includes('room config updated') && l.includes('"room":"quiet"'))));
+    const updated = Promise.all(replicas.map((r) => r.waitForLine((l) => l.includes('room config updated') && l.includes('"key":"quiet"'))));
     await kv.put('quiet', JSON.stringify({ analyzers: { pose: { enabled: false }, expression: { enabled: false }, crops: { enabled: false } } }));
     await updated;
     const rejected = Promise.all(replicas.map((r) => r.waitForLine((l) => l.includes('ignored invalid room config'))));

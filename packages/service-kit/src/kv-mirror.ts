@@ -31,20 +31,28 @@ export class KvMirror<T> {
     if (initial === 0) this.loaded = true;
     void (async () => {
       for await (const e of iter) {
-        if (e.operation === 'PUT') this.put(e.key, () => e.json());
-        else this.values.delete(e.key);
+        if (e.operation === 'PUT') this.put(e.key, e.revision, () => e.json());
+        else {
+          this.values.delete(e.key);
+          this.log.info({ key: e.key }, `${this.label} removed`);
+        }
         if (e.delta === 0) this.loaded = true;
       }
     })();
   }
 
-  private put(key: string, read: () => unknown): void {
+  private get label(): string {
+    return this.what.replaceAll('_', ' ');
+  }
+
+  private put(key: string, revision: number, read: () => unknown): void {
     try {
       this.values.set(key, this.parser.parse(read()));
+      this.log.info({ key, revision }, `${this.label} updated`);
     } catch (err) {
       this.values.delete(key);
       this.badMessages.inc({ subject_kind: this.what, reason: 'invalid' });
-      this.log.warn({ key, error: (err as Error).message }, `ignored invalid ${this.what}`);
+      this.log.warn({ key, error: (err as Error).message }, `ignored invalid ${this.label}`);
     }
   }
 
