@@ -61,7 +61,6 @@ export class SignSketch {
   /** Writes the sketch of `v` (dim values) as bits/32 words into `out` from word `at`. */
   encode(v: Float32Array, out: Uint32Array, at: number): void {
     const buf = this.buf;
-    buf.fill(0);
     for (let i = 0; i < this.dim; i++) buf[i] = v[i]!;
     for (const signs of this.signs) {
       for (let i = 0; i < buf.length; i++) buf[i]! *= signs[i]!;
@@ -72,5 +71,6 @@ export class SignSketch {
       for (let b = 0; b < 32; b++) if (buf[(w << 5) + b]! > 0) word |= 1 << b;
       out[at + w] = word >>> 0;
     }
+    buf.fill(0); // zero padding for the next call, and no copy of the vector left behind
   }
 }

@@ -121,6 +121,7 @@ export class VectorIndex {
     this.keys.pop();
     this.slots.delete(key);
     this.vectors.truncate(this.keys.length);
+    this.codes.release(this.keys.length);
     return true;
   }
 

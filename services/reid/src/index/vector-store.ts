@@ -8,7 +8,10 @@ import type { TopK } from './top-k.js';
 const SHIFT = 14;
 const CHUNK = 1 << SHIFT;
 const MASK = CHUNK - 1;
-/** A chunk starts this small and doubles, so a gallery of a few people costs kilobytes. */
+/**
+ * The first chunk starts this small and doubles, so a gallery of a few people costs
+ * kilobytes; later chunks are made full size at once (the gallery is big by then).
+ */
 const FIRST = 64;
 
 /**
@@ -33,7 +36,11 @@ export class VectorStore {
     this.room(to).set(this.chunk(from).subarray(at, at + this.dim), (to & MASK) * this.dim);
   }
 
-  /** Zeroes the slot: a removed face's numbers must not linger in memory. */
+  /**
+   * Zeroes the slot: a removed face's numbers must not linger in memory. For the same reason
+   * every array this store lets go of (grown or shrunk) is zeroed first: the garbage
+   * collector frees memory but does not wipe it.
+   */
   erase(slot: number): void {
     const at = (slot & MASK) * this.dim;
     this.chunk(slot).fill(0, at, at + this.dim);
@@ -47,6 +54,7 @@ export class VectorStore {
     const used = size - (keep - 1) * CHUNK;
     if (last && last.length / this.dim >= 4 * Math.max(used, FIRST)) {
       this.chunks[keep - 1] = last.slice(0, Math.max(2 * used, FIRST) * this.dim);
+      last.fill(0); // the dropped copy must not keep vectors that may be removed later
     }
   }
 
@@ -86,16 +94,19 @@ export class VectorStore {
     return c;
   }
 
-  /** The chunk for `slot`, created or grown (doubling, up to CHUNK vectors) to hold it. */
+  /** The chunk for `slot`, created or grown to hold it. */
   private room(slot: number): Float32Array {
     const c = slot >>> SHIFT;
     const have = this.chunks[c];
     const need = ((slot & MASK) + 1) * this.dim;
     if (have && have.length >= need) return have;
-    let vectors = have ? have.length / this.dim : FIRST;
+    let vectors = have ? have.length / this.dim : c === 0 ? FIRST : CHUNK;
     while (vectors * this.dim < need) vectors *= 2;
     const grown = new Float32Array(Math.min(vectors, CHUNK) * this.dim);
-    if (have) grown.set(have);
+    if (have) {
+      grown.set(have);
+      have.fill(0);
+    }
     this.chunks[c] = grown;
     return grown;
   }
