@@ -113,6 +113,7 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     expect(open.startMs).toBeGreaterThanOrEqual(switchMs);
     const openedAt = analyses.items.find((a) => a.seq === open.startSeq);
     expect(open.startMs - switchMs).toBeLessThanOrEqual(1000);
+    console.log(`identity_changed: episode starts ${open.startMs - switchMs} ms after the cut (frame ${open.startSeq}, cut at ${SWITCH_FRAME})`);
     expect(openedAt).toBeDefined();
     expect(open).toMatchObject({ severity: 'critical', from: { subjectId: 'obama', name: 'Barack Obama' }, to: { subjectId: 'jolie', name: 'Angelina Jolie' } });
     expect(open.message).toMatch(/Barack Obama.*Angelina Jolie/);
@@ -144,8 +145,14 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     const metrics = await Promise.all(reids.map((r) => r.get('/metrics')));
     const count = (outcome: string) => metrics.reduce((s, m, i) => s + metricValue(m.body, 'lookout_reid_frames_total', { outcome }) - metricValue(metricsBefore[i]!.body, 'lookout_reid_frames_total', { outcome }), 0);
     const committed = count('committed');
-    const perReplica = metrics.map((m, i) => metricValue(m.body, 'lookout_reid_frames_total', { outcome: 'committed' }) - metricValue(metricsBefore[i]!.body, 'lookout_reid_frames_total', { outcome: 'committed' }));
-    expect(perReplica.every((n) => n > 0)).toBe(true);
+    // Both replicas took frames of the stream (a slower one may see all of its frames overtaken: late).
+    const handled = metrics.map((m, i) =>
+      ['committed', 'late'].reduce((s, outcome) => s + metricValue(m.body, 'lookout_reid_frames_total', { outcome }) - metricValue(metricsBefore[i]!.body, 'lookout_reid_frames_total', { outcome }), 0),
+    );
+    expect(handled.every((n) => n > 0)).toBe(true);
+    expect(committed).toBeGreaterThan(recorded.length / 4);
+    const conflicts = metrics.reduce((s, m, i) => s + metricValue(m.body, 'lookout_reid_state_conflicts_total') - metricValue(metricsBefore[i]!.body, 'lookout_reid_state_conflicts_total'), 0);
+    console.log(`two replicas: ${committed} frames committed, ${count('late')} late, ${conflicts} compare-and-set conflicts retried; per replica ${handled.join(' / ')}`);
     expect(committed + count('late')).toBe(recorded.length);
 
     // Every committed frame is in the state exactly once: per-second frame counts add up.
