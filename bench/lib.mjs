@@ -57,6 +57,32 @@ export async function inProcessDetector(env = {}) {
   return { pipeline, settings: defaultSettings(config), close: () => models.close() };
 }
 
+/**
+ * What reid does per frame, in this process: decode each face's aligned crop, embed it
+ * (the service's model and settings) and search a gallery index holding `gallerySize`
+ * random vectors plus nothing else. No tracks or rules: those are pure and cheap; what
+ * costs is the model and the search.
+ */
+export async function inProcessReid(gallerySize = 1000) {
+  const R = path.join(ROOT, 'services/reid/dist');
+  const { FaceEmbedder, EMBEDDING_DIM } = await import(path.join(R, 'embedder.js'));
+  const { VectorIndex } = await import(path.join(R, 'index/vector-index.js'));
+  const embedder = await FaceEmbedder.load(path.join(ROOT, 'models/fr_feature.onnx'), 1);
+  const index = new VectorIndex({ dim: EMBEDDING_DIM });
+  for (let i = 0; i < gallerySize; i++) {
+    const v = Float32Array.from({ length: EMBEDDING_DIM }, () => Math.random() - 0.5);
+    const n = Math.hypot(...v);
+    index.add(`s${i}/e0`, v.map((x) => x / n));
+  }
+  return {
+    async identify(faces) {
+      const crops = await Promise.all(faces.filter((f) => f.crop).map((f) => FaceEmbedder.decode(Buffer.from(f.crop.data, 'base64'))));
+      return (await embedder.embed(crops)).map((v) => index.search(v, 32)[0]);
+    },
+    close: () => embedder.close(),
+  };
+}
+
 /** A fixture image (path under shared/fixtures) as a 640×480 JPEG, like a camera frame. */
 export async function cameraFrame(fixture) {
   const sharp = (await import('sharp')).default;

@@ -1,12 +1,13 @@
 // What the distributed pipeline costs over a bare in-process loop, on the same frames:
-//  bare:     frames → FacePipeline (decode + the same models and cadences), in one process
+//  bare:     frames → FacePipeline (decode + the same models and cadences) → embedding +
+//            gallery search (reid's model and index), in one process
 //  services: frames → NATS → detector → reid → gateway → WebSocket client
 // Latency: N one-face streams × 5 fps, capture time → result (p50/p95).
 // Throughput: the same N streams offered faster than either can take (20 fps each), frames
 // completed per second.
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { cameraFrame, inProcessDetector, ROOT, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, inProcessDetector, inProcessReid, ROOT, summarize, writeResult } from './lib.mjs';
 
 const { LatestFrameQueue } = await import(path.join(ROOT, 'services/detector/dist/latest-frame-queue.js'));
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
@@ -33,7 +34,8 @@ function schedule(streams, fps, emit) {
 /** The bare loop: one frame at a time, newest per stream first in line, like the detector. */
 async function bare(streams, fps) {
   const { pipeline, settings, close } = await inProcessDetector();
-  for (let i = 0; i < 5; i++) await pipeline.analyze(frame, settings);
+  const reid = await inProcessReid();
+  for (let i = 0; i < 5; i++) await reid.identify((await pipeline.analyze(frame, settings)).faces);
   const queue = new LatestFrameQueue();
   const latencies = [];
   let busy = false;
@@ -41,7 +43,8 @@ async function bare(streams, fps) {
     if (busy) return;
     busy = true;
     for (let f = queue.shift(); f; f = queue.shift()) {
-      await pipeline.analyze(frame, settings, { key: f.stream, captureMs: f.captureMs });
+      const { faces } = await pipeline.analyze(frame, settings, { key: f.stream, captureMs: f.captureMs });
+      await reid.identify(faces);
       latencies.push(Date.now() - f.captureMs);
     }
     busy = false;
@@ -50,7 +53,7 @@ async function bare(streams, fps) {
     queue.push(stream, { stream, captureMs: Date.now() });
     void pump();
   });
-  await close();
+  await Promise.all([close(), reid.close()]);
   return latencies;
 }
 

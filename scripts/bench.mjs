@@ -109,7 +109,9 @@ if (overhead) {
 
 \`${overhead.command}\`: ${overhead.frame}; ${overhead.seconds_per_step} s per row. The bare loop runs the
 same FacePipeline in one process (same models, cadences and one-waiting-frame-per-stream
-queue); the services path is NATS → detector → reid → gateway → WebSocket client.
+queue) followed by reid's embedding model and a gallery search (1,000 subjects); the
+services path is NATS → detector → reid (embedding, search, tracks, rules, stream state in
+KV) → gateway → WebSocket client.
 "latency" offers 5 fps per stream; "throughput" offers 20 fps per stream, more than either can take.
 
 ${row(['streams', 'mode', 'offered fps', 'bare fps', 'services fps', 'throughput ratio', 'bare p50 / p95 ms', 'services p50 / p95 ms', 'added at p50 ms'])}
