@@ -124,21 +124,38 @@ Aim: the distributed pipeline adds < 10 ms at p50 and keeps ≥ 90% of the bare 
 `;
 }
 if (media) {
+  const fileRuns = media.runs.filter((r) => (r.source ?? 'file') === 'file');
+  const chromiumRuns = media.runs.filter((r) => r.source === 'chromium');
+  const pm = (s) => (s && s.n > 0 ? `${s.p50} / ${s.max}` : '—');
   md += `
 ## Media path: SFU frame tap (${media.date.slice(0, 10)})
 
-\`${media.command}\`: ${media.source}; ${media.seconds_per_step} s per row. CPU in % of one core per stream.
-The first frame is counted from the ingest request (ffmpeg start, VP8 encode, keyframe, tap start).
+\`${media.command}\`: ${media.seconds_per_step} s per row. CPU in % of one core.
+${fileRuns.length ? `
+**Files**: ${media.source}. The first frame is counted from the ingest request (ffmpeg start, VP8 encode, keyframe, tap start).
 
 ${row(['streams', 'first frame p50 ms', 'first frame max ms', 'frames/s per stream (p50)', 'tap ffmpeg CPU / stream', 'ingest ffmpeg CPU / stream'])}
 ${row(Array(6).fill('---'))}
-${media.runs
+${fileRuns
   .map((r) => row([r.streams, r.first_frame_ms.p50, r.first_frame_ms.max, r.frames_per_second_per_stream.p50, `${r.tap_ffmpeg_cpu_percent_per_stream}%`, `${r.ingest_ffmpeg_cpu_percent_per_stream}%`]))
   .join('\n')}
+` : ''}${chromiumRuns.length ? `
+**Browsers**: ${media.chromium_source}. Times are counted from the page's \`publish()\` call
+(mediasoup-client signaling over NATS, ICE/DTLS on loopback, keyframe, tap start); "connected" is when the send transport connected.
 
+${row(['streams', 'connected p50 / max ms', 'first frame p50 / max ms', 'first 640×480 frame p50 / max ms', `frames per stream in ${media.seconds_per_step} s (min / p50)`, 'frames/s per stream (p50)', '640×480 frames', 'tap ffmpeg CPU / stream', 'Chromium CPU total (per stream)'])}
+${row(Array(9).fill('---'))}
+${chromiumRuns
+  .map((r) => row([r.streams, pm(r.connected_ms), pm(r.first_frame_ms), pm(r.first_640x480_frame_ms), `${r.frames_per_stream_min ?? '—'} / ${r.frames_per_stream.p50}`, r.frames_per_second_per_stream.p50, `${r.frames_640x480_percent}%`, `${r.tap_ffmpeg_cpu_percent_per_stream}%`, `${r.chromium_cpu_percent}% (${r.chromium_cpu_percent_per_stream}%)`]))
+  .join('\n')}
+
+A WebRTC webcam costs the SFU only the tap (no ingest encode); the last column is the cost of the
+fake publisher itself (every Chromium process: y4m playback, VP8 encode, WebRTC), which a real deployment
+pays on the user's machine, not on the SFU's.
+` : `
 A WebRTC webcam costs only the tap (no ingest encode). In the Chromium test the first 640×480
 frame reached NATS ≈ 0.9 s after the page started publishing.
-`;
+`}`;
 }
 if (baseline) {
   const f = (r) => `${(r.frames_per_second_per_stream.reduce((a, b) => a + b, 0) / r.frames_per_second_per_stream.length).toFixed(2)}`;

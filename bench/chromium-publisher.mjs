@@ -1,0 +1,115 @@
+// Chromium fake-camera publishers for the media benchmark, set up the way
+// test/integration/sfu-webrtc.test.ts does it: the fixture video converted to y4m (in a temp
+// dir, first 4 s; Chromium loops it), test/browser/publisher.ts bundled with esbuild and
+// served from 127.0.0.1, one headless Chromium (/usr/bin/chromium via playwright-core) whose
+// pages relay mediasoup-client signaling to the SFU over NATS (sfu.<instance>.<op>).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { ROOT } from './lib.mjs';
+
+const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
+const { FIXTURES, freePort, sfuCall } = testkit;
+
+export const CHROMIUM_FIXTURE = 'video/two-people-sequential-640x480-15fps.webm';
+const Y4M_SECONDS = 4;
+
+/** pid → ppid and command name of every process, from /proc. */
+function processTable() {
+  const table = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      table.set(Number(entry), { ppid, comm });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return table;
+}
+
+/**
+ * Starts the page server and one Chromium. `close()` removes everything (browser, server,
+ * temp dir) and is safe to call after a failed start or twice.
+ */
+export async function startChromiumPublishers({ nc, instance }) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-chromium-'));
+  let server;
+  let browser;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await browser?.close().catch(() => {});
+    if (server) await new Promise((r) => server.close(() => r()));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    const y4m = path.join(tmp, 'camera.y4m');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-i', path.join(FIXTURES, CHROMIUM_FIXTURE), '-t', String(Y4M_SECONDS), '-pix_fmt', 'yuv420p', y4m]);
+    const bundle = await build({ entryPoints: [path.join(ROOT, 'test/browser/publisher.ts')], bundle: true, format: 'iife', target: 'chrome110', write: false, logLevel: 'error' });
+    const html = `<!doctype html><meta charset="utf-8"><title>publisher</title><script>${bundle.outputFiles[0].text}</script>`;
+    server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    const port = await freePort();
+    await new Promise((r) => server.listen(port, '127.0.0.1', r));
+    const pageUrl = `http://127.0.0.1:${port}/`;
+
+    const before = new Set(chromiumChildren());
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
+        '--allow-loopback-in-peer-connection',
+      ],
+    });
+    const roots = chromiumChildren().filter((pid) => !before.has(pid));
+    if (roots.length !== 1) throw new Error(`expected one new Chromium process under this one, found ${roots.length}`);
+    const [rootPid] = roots;
+
+    return {
+      y4mSeconds: Y4M_SECONDS,
+      /** A new page (own renderer) whose window.signal relays to the SFU; `publish` resolves once the send transport is connected. */
+      async openPage() {
+        const page = await browser.newPage();
+        await page.exposeFunction('signal', async (op, body) => {
+          const reply = await sfuCall(nc, instance, op, body);
+          if (!reply.ok) throw new Error(`${op}: ${reply.error.code}: ${reply.error.message}`);
+          return reply.data;
+        });
+        await page.goto(pageUrl);
+        return {
+          publish: (opts) => page.evaluate((o) => globalThis.publish(o), opts),
+          close: () => page.close().catch(() => {}),
+        };
+      },
+      /** Every process of this Chromium (browser, zygotes, renderers, GPU/utility), the launcher script included. */
+      pids() {
+        const table = processTable();
+        const out = [rootPid];
+        for (let i = 0; i < out.length; i++) {
+          for (const [pid, p] of table) if (p.ppid === out[i]) out.push(pid);
+        }
+        return out.filter((pid) => table.has(pid));
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Direct children of this process named chromium (/usr/bin/chromium is a launcher script). */
+function chromiumChildren() {
+  const out = [];
+  for (const [pid, p] of processTable()) if (p.ppid === process.pid && p.comm === 'chromium') out.push(pid);
+  return out;
+}
