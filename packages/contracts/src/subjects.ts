@@ -46,6 +46,8 @@ export const subjects = {
 
   /** Request/reply: one gallery operation (see gallery.ts). */
   gallery: (op: GalleryOp) => `gallery.${op}`,
+  /** Request/reply: close a stream's open episodes and flush its metrics (sessions.ts). */
+  reidEndStream: () => 'reid.end_stream',
   /** Every gallery operation (reid's subscription). */
   galleryAll: () => 'gallery.*',
 

@@ -1,4 +1,3 @@
-import type { KV } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   analysisMessage,
@@ -17,14 +16,12 @@ import {
 } from '@lookout/contracts';
 import { Counter, Histogram, type KvMirror, type Logger, type Registry } from '@lookout/service-kit';
 import { BadCropError, FaceEmbedder } from './embedder.js';
-import type { EventPublisher } from './event-publisher.js';
 import type { GalleryIndex } from './gallery-index.js';
-import { StreamEvents } from './stream-events.js';
+import type { StreamEvents } from './stream-events.js';
 import type { StreamStateStore } from './stream-state-store.js';
-import { advance, type FrameInput, type FrameOutcome } from './stream/advance.js';
+import { advance, isLate, type FrameInput, type FrameOutcome } from './stream/advance.js';
 import type { TrackerConfig } from './stream/tracker.js';
 import type { ObservedFace } from './stream/types.js';
-import type { RecognitionGate } from './recognition-gate.js';
 import { toAnalysis } from './analysis-message.js';
 
 export interface FrameAnalyzerOptions {
@@ -37,12 +34,9 @@ export interface FrameAnalyzerOptions {
   sessions: KvMirror<StreamSession>;
   rooms: KvMirror<RoomAnalysisConfig>;
   state: StreamStateStore;
-  publisher: EventPublisher;
-  gate: RecognitionGate;
-  faceRefs: KV;
+  events: StreamEvents;
   tracker: TrackerConfig;
   casRetries: number;
-  recognition: { cooldownMs: number; rejectUnknown: boolean };
 }
 
 /**
@@ -57,7 +51,6 @@ export class FrameAnalyzer {
   private readonly frames: Counter<'outcome'>;
   private readonly conflicts: Counter;
   private readonly reidMs: Histogram;
-  private readonly events: StreamEvents;
   /** Per stream, the frame being handled: frames of one stream go through in order here. */
   private readonly chains = new Map<string, Promise<void>>();
 
@@ -66,7 +59,6 @@ export class FrameAnalyzer {
     this.frames = new Counter({ name: 'lookout_reid_frames_total', help: 'Frames handled by reid, by outcome (committed, late, uncommitted)', labelNames: ['outcome'], registers });
     this.conflicts = new Counter({ name: 'lookout_reid_state_conflicts_total', help: 'Stream-state writes that lost a compare-and-set race and were retried', registers });
     this.reidMs = new Histogram({ name: 'lookout_reid_frame_ms', help: 'Time reid spends on one frame (ms)', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers });
-    this.events = new StreamEvents({ publisher: o.publisher, gate: o.gate, faceRefs: o.faceRefs, log: o.log, recognition: o.recognition, rooms: o.rooms });
   }
 
   start(): void {
@@ -109,7 +101,7 @@ export class FrameAnalyzer {
     this.o.nc.publish(subjects.analysis(faces.room, faces.stream), encodeJson(analysisMessage, analysis));
     this.reidMs.observe(reidMs);
     this.frames.inc({ outcome: outcome ? 'committed' : 'late' });
-    if (outcome) await this.events.emit(faces, input, outcome, observed);
+    if (outcome) await this.o.events.emit(faces, input, outcome, observed);
   }
 
   /** Embeds every face that has an aligned crop and searches the gallery. */
@@ -159,7 +151,7 @@ export class FrameAnalyzer {
   private async commit(key: string, input: FrameInput): Promise<FrameOutcome | undefined> {
     for (let attempt = 0; attempt < this.o.casRetries; attempt++) {
       const { state, revision } = await this.o.state.read(key);
-      if (state && input.seq <= state.lastSeq) return undefined;
+      if (state && isLate(state, input.seq, input.captureMs)) return undefined;
       const outcome = advance(state, input);
       if (await this.o.state.write(key, outcome.state, revision)) return outcome;
       this.conflicts.inc();

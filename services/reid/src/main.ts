@@ -12,6 +12,8 @@ import { GalleryService } from './gallery-service.js';
 import { GalleryStore } from './gallery-store.js';
 import { ImageIdentifier } from './identify.js';
 import { RecognitionGate } from './recognition-gate.js';
+import { StreamEnder } from './stream-ender.js';
+import { StreamEvents } from './stream-events.js';
 import { StreamStateStore } from './stream-state-store.js';
 import { DEFAULT_TRACKER_CONFIG } from './stream/tracker.js';
 
@@ -62,6 +64,16 @@ const galleryService = new GalleryService({
 galleryService.start();
 svc.onShutdown('gallery-service', () => galleryService.stop());
 
+const stateStore = new StreamStateStore(buckets.streamState);
+const events = new StreamEvents({
+  publisher,
+  gate: new RecognitionGate(buckets.cooldowns),
+  faceRefs: buckets.faceRefs,
+  log: log.child({ module: 'events' }),
+  recognition: { cooldownMs: config.recognitionCooldownMs, rejectUnknown: config.rejectUnknown },
+  rooms,
+});
+
 const analyzer = new FrameAnalyzer({
   nc: svc.nc,
   log: log.child({ module: 'frames' }),
@@ -71,15 +83,16 @@ const analyzer = new FrameAnalyzer({
   gallery,
   sessions,
   rooms,
-  state: new StreamStateStore(buckets.streamState),
-  publisher,
-  gate: new RecognitionGate(buckets.cooldowns),
-  faceRefs: buckets.faceRefs,
+  state: stateStore,
+  events,
   tracker: { ...DEFAULT_TRACKER_CONFIG, principalStableMs: config.principalStableMs },
   casRetries: config.casRetries,
-  recognition: { cooldownMs: config.recognitionCooldownMs, rejectUnknown: config.rejectUnknown },
 });
 analyzer.start();
 svc.onShutdown('frames', () => analyzer.stop());
+
+const ender = new StreamEnder({ nc: svc.nc, log: log.child({ module: 'stream-ender' }), state: stateStore, stateKv: buckets.streamState, events, casRetries: config.casRetries, badMessages });
+ender.start();
+svc.onShutdown('stream-ender', () => ender.stop());
 
 await svc.ready({ subjects: gallery.subjectCount, embeddings: gallery.embeddingCount });

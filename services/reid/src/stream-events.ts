@@ -3,7 +3,7 @@ import type { AlertEvent, FacesMessage, RoomAnalysisConfig, StreamMetricsEvent }
 import type { KvMirror, Logger } from '@lookout/service-kit';
 import type { EventPublisher } from './event-publisher.js';
 import type { RecognitionGate } from './recognition-gate.js';
-import type { FrameInput, FrameOutcome, TaggedTransition } from './stream/advance.js';
+import type { FlushedMetrics, FrameInput, FrameOutcome, TaggedTransition } from './stream/advance.js';
 import type { ObservedFace } from './stream/types.js';
 import { encodeVector } from './vector-codec.js';
 
@@ -29,20 +29,28 @@ export class StreamEvents {
   constructor(private readonly o: StreamEventsOptions) {}
 
   async emit(msg: FacesMessage, input: FrameInput, outcome: FrameOutcome, observed: ObservedFace[]): Promise<void> {
-    for (const t of outcome.transitions) await this.o.publisher.alert(await this.alertEvent(msg, t, outcome, observed));
-    for (const m of outcome.metrics) await this.o.publisher.metrics(withStream(msg, m) as StreamMetricsEvent);
+    const embeddingOf = (trackId: string) => observed[outcome.faces.findIndex((f) => f.trackId === trackId)]?.embedding ?? null;
+    await this.publish(msg, outcome.transitions, outcome.metrics, embeddingOf);
     await this.recognitions(msg, input, outcome);
   }
 
-  private async alertEvent(msg: FacesMessage, t: TaggedTransition, outcome: FrameOutcome, observed: ObservedFace[]): Promise<AlertEvent> {
+  /** Alert transitions and flushed seconds of one stream (also used when a stream ends). */
+  async publish(
+    at: { room: string; stream: string; seq: number },
+    transitions: TaggedTransition[],
+    metrics: FlushedMetrics[],
+    embeddingOf: (trackId: string) => Float32Array | null = () => null,
+  ): Promise<void> {
+    for (const t of transitions) await this.o.publisher.alert(await this.alertEvent(at, t, embeddingOf));
+    for (const m of metrics) await this.o.publisher.metrics(withStream(at, m) as StreamMetricsEvent);
+  }
+
+  private async alertEvent(at: { room: string; stream: string; seq: number }, t: TaggedTransition, embeddingOf: (trackId: string) => Float32Array | null): Promise<AlertEvent> {
     const { sessionId, trackId, ...rest } = t;
-    const event: AlertEvent = { ...rest, room: msg.room, stream: msg.stream, ...(sessionId ? { sessionId } : {}) };
+    const event: AlertEvent = { ...rest, room: at.room, stream: at.stream, ...(sessionId ? { sessionId } : {}) };
     const track = trackId ?? t.to?.trackId;
-    if (t.state === 'open' && track && KINDS_WITH_FACE.has(t.kind)) {
-      const i = outcome.faces.findIndex((f) => f.trackId === track);
-      const embedding = observed[i]?.embedding;
-      if (embedding) event.faceRef = await this.faceRef(msg, track, embedding);
-    }
+    const embedding = t.state === 'open' && track && KINDS_WITH_FACE.has(t.kind) ? embeddingOf(track) : null;
+    if (track && embedding) event.faceRef = await this.faceRef(at, track, embedding);
     return event;
   }
 
@@ -74,8 +82,8 @@ export class StreamEvents {
     }
   }
 
-  private async faceRef(msg: FacesMessage, trackId: string, embedding: Float32Array): Promise<string | undefined> {
-    const key = `${msg.room}.${msg.stream}.${msg.seq}.${trackId}`;
+  private async faceRef(at: { room: string; stream: string; seq: number }, trackId: string, embedding: Float32Array): Promise<string | undefined> {
+    const key = `${at.room}.${at.stream}.${at.seq}.${trackId}`;
     try {
       await this.o.faceRefs.put(key, encodeVector(embedding));
       return key;
@@ -86,7 +94,7 @@ export class StreamEvents {
   }
 }
 
-function withStream<T extends { sessionId: string | null }>(msg: FacesMessage, m: T): Omit<T, 'sessionId'> & { room: string; stream: string; sessionId?: string } {
+function withStream<T extends { sessionId: string | null }>(at: { room: string; stream: string }, m: T): Omit<T, 'sessionId'> & { room: string; stream: string; sessionId?: string } {
   const { sessionId, ...rest } = m;
-  return { ...rest, room: msg.room, stream: msg.stream, ...(sessionId ? { sessionId } : {}) };
+  return { ...rest, room: at.room, stream: at.stream, ...(sessionId ? { sessionId } : {}) };
 }

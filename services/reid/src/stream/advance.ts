@@ -88,3 +88,28 @@ export function advance(prev: StreamState | null, input: FrameInput): FrameOutco
   };
   return { state, faces, principal: tracked.principal, transitions, metrics };
 }
+
+/**
+ * The stream stopped (its producer closed, or the session ended): close every open
+ * episode at the last frame seen and flush the current second of metrics. The frame
+ * order (lastSeq, lastCaptureMs) is kept, so a late frame cannot reopen anything.
+ */
+export function endStream(prev: StreamState, reason: string): Omit<FrameOutcome, 'faces' | 'principal'> {
+  const closed = closeAllEpisodes(prev.rules, { seq: prev.lastSeq, captureMs: prev.lastCaptureMs }, reason);
+  const metrics: FlushedMetrics[] = prev.metrics ? [{ ...flushMetrics(prev.metrics), sessionId: prev.sessionId }] : [];
+  return {
+    state: { ...initialStreamState(prev.sessionId), lastSeq: prev.lastSeq, lastCaptureMs: prev.lastCaptureMs },
+    transitions: closed.transitions.map((t) => ({ ...t, sessionId: prev.sessionId })),
+    metrics,
+  };
+}
+
+/**
+ * Whether a frame comes after the state. A frame numbered at or below the last one is late
+ * unless it was captured clearly later: then the source restarted its numbering (a new
+ * tap after a reconnect), and the stream goes on rather than ignoring it until the state
+ * expires.
+ */
+export function isLate(state: StreamState, seq: number, captureMs: number, restartGapMs = 1000): boolean {
+  return seq <= state.lastSeq && captureMs <= state.lastCaptureMs + restartGapMs;
+}
