@@ -21,16 +21,17 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
   let nc: NatsConnection;
   let detector: RunningService;
   let reid: RunningService;
+  let reid2: RunningService;
 
   beforeAll(async () => {
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url, name: 'reid-gallery-test' });
-    [detector, reid] = await Promise.all([startService('detector', nats.url), startService('reid', nats.url)]);
+    [detector, reid, reid2] = await Promise.all([startService('detector', nats.url), startService('reid', nats.url), startService('reid', nats.url, { INSTANCE_ID: 'reid-2' })]);
   }, 120_000);
 
   afterAll(async () => {
     await nc?.close();
-    await Promise.all([detector?.stop(), reid?.stop()]);
+    await Promise.all([detector?.stop(), reid?.stop(), reid2?.stop()]);
     await stopAllProcesses();
     await nats?.stop();
   });
@@ -98,9 +99,24 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
       error: { code: 'not_found', field: 'subjectId' },
     });
     expect(await galleryCall(nc, 'negative', { subjectId: 'ghost', faceRef: 'nope' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    const metrics = await reid.get('/metrics');
-    expect(metricValue(metrics.body, 'lookout_bad_messages_total', { subject_kind: 'gallery' })).toBeGreaterThanOrEqual(2);
-    expect((await reid.get('/readyz')).status).toBe(200);
+    const bad = await Promise.all([reid, reid2].map(async (r) => metricValue((await r.get('/metrics')).body, 'lookout_bad_messages_total', { subject_kind: 'gallery' })));
+    expect(bad[0]! + bad[1]!).toBeGreaterThanOrEqual(2);
+    for (const r of [reid, reid2]) expect((await r.get('/readyz')).status).toBe(200);
+  });
+
+  it('an enrollment through one replica reaches every replica\'s index (the watch)', async () => {
+    const embeddings = async () => Promise.all([reid, reid2].map(async (r) => metricValue((await r.get('/metrics')).body, 'lookout_reid_gallery_embeddings')));
+    const before = await embeddings();
+    const files = fs.readdirSync(path.join(FACES, 'identities/jack_dorsey')).sort();
+    const r = await galleryCall(nc, 'enroll', { subjectId: 'jack', name: 'Jack', images: files.slice(0, 2).map((f) => identity('jack_dorsey', f)) });
+    if (!r.ok) throw new Error(JSON.stringify(r.error));
+    const t0 = Date.now();
+    let now = await embeddings();
+    while (!now.every((n, i) => n === before[i]! + r.subject.embeddings) && Date.now() - t0 < 5000) now = await embeddings();
+    const elapsed = Date.now() - t0;
+    expect(now).toEqual(before.map((n) => n + r.subject.embeddings));
+    console.log(`enrollment visible in both replicas' indexes ${elapsed} ms after the reply`);
+    await galleryCall(nc, 'delete', { subjectId: 'jack' });
   });
 
   it('identifies the people of the group photos after enrolling one image per person', async () => {

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import type { SubjectSummary } from '@lookout/contracts';
-import type { Counter, Logger } from '@lookout/service-kit';
+import { Gauge, type Counter, type Logger, type Registry } from '@lookout/service-kit';
 import { galleryRecord, summarize, type GalleryRecord } from './gallery-record.js';
 import { VectorIndex } from './index/vector-index.js';
 import { decodeVector, dot } from './vector-codec.js';
@@ -37,8 +37,31 @@ export class GalleryIndex {
     private readonly settings: MatchSettings,
     private readonly log: Logger,
     private readonly badMessages: Counter<'subject_kind' | 'reason'>,
+    metrics?: Registry,
   ) {
     this.index = new VectorIndex({ dim });
+    if (metrics) this.registerGauges(metrics);
+  }
+
+  private registerGauges(metrics: Registry): void {
+    const index = this.index;
+    const subjects = this.subjects;
+    new Gauge({
+      name: 'lookout_reid_gallery_subjects',
+      help: "Subjects in this replica's gallery index",
+      registers: [metrics],
+      collect() {
+        this.set(subjects.size);
+      },
+    });
+    new Gauge({
+      name: 'lookout_reid_gallery_embeddings',
+      help: "Embeddings in this replica's gallery index",
+      registers: [metrics],
+      collect() {
+        this.set(index.size);
+      },
+    });
   }
 
   async start(kv: KV): Promise<void> {

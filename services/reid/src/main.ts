@@ -31,6 +31,7 @@ const gallery = new GalleryIndex(
   { acceptSimilarity: config.acceptSimilarity, acceptMargin: config.acceptMargin, negativeMargin: config.negativeMargin, topK: config.searchTopK },
   log.child({ module: 'gallery-index' }),
   badMessages,
+  svc.metrics,
 );
 await gallery.start(buckets.gallery);
 svc.onShutdown('gallery-index', () => gallery.stop());
