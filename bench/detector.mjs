@@ -2,8 +2,10 @@
 // frames/s and per-analyzer ms on 640×480 frames with 1 and 4 faces, with 1 and 2
 // onnxruntime threads, per-face models batched and one face at a time. Frames are fed
 // back to back as one stream with real capture times, so the slow analyzers keep their
-// cadences (expression and liveness 1/s, text 1/5 s) as in production.
-import { cameraFrame, inProcessDetector, summarize, writeResult } from './lib.mjs';
+// cadences (expression and liveness 1/s, text 1/5 s) as in production. The "embed" stage
+// is reid's embedding model on the frame's aligned crops (same threads and batching),
+// timed on its own after the loop: it runs in the reid service, not in the detector.
+import { cameraFrame, inProcessDetector, inProcessReid, summarize, writeResult } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const frames = { one_face: await cameraFrame('faces/identities/barack_obama/fr_obama1.jpg'), four_faces: await cameraFrame('faces/group/fa_bbt1.jpg') };
@@ -25,8 +27,23 @@ async function run(threads, batch, name, jpeg) {
     n++;
   }
   const fps = Math.round((n / ((performance.now() - t0) / 1000)) * 10) / 10;
+  stages.embed = await embedTimes(threads, batch, (await pipeline.analyze(jpeg, settings)).faces);
   await close();
   return { frame: name, faces, threads, batched: batch, fps, frame_ms: summarize(totals), stage_ms: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { ...summarize(v), runs: v.length }])) };
+}
+
+/** Embedding (+ gallery search) of all faces of a frame, as reid does it, 50 times. */
+async function embedTimes(threads, batch, faces) {
+  const reid = await inProcessReid(1000, threads, batch);
+  for (let i = 0; i < 5; i++) await reid.identify(faces);
+  const times = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    await reid.identify(faces);
+    times.push(performance.now() - t);
+  }
+  await reid.close();
+  return times;
 }
 
 const runs = [];

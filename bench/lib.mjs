@@ -63,11 +63,11 @@ export async function inProcessDetector(env = {}) {
  * random vectors plus nothing else. No tracks or rules: those are pure and cheap; what
  * costs is the model and the search.
  */
-export async function inProcessReid(gallerySize = 1000) {
+export async function inProcessReid(gallerySize = 1000, threads = 1, batch = true) {
   const R = path.join(ROOT, 'services/reid/dist');
   const { FaceEmbedder, EMBEDDING_DIM } = await import(path.join(R, 'embedder.js'));
   const { VectorIndex } = await import(path.join(R, 'index/vector-index.js'));
-  const embedder = await FaceEmbedder.load(path.join(ROOT, 'models/fr_feature.onnx'), 1);
+  const embedder = await FaceEmbedder.load(path.join(ROOT, 'models/fr_feature.onnx'), threads, batch);
   const index = new VectorIndex({ dim: EMBEDDING_DIM });
   for (let i = 0; i < gallerySize; i++) {
     const v = Float32Array.from({ length: EMBEDDING_DIM }, () => Math.random() - 0.5);

@@ -46,14 +46,16 @@ asserted in tests. Re-run on your machine to compare.
 Machine: ${m ? `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, ${m.os}` : 'n/a'}.
 `;
 if (detector) {
-  const stageNames = ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'crops', 'expression', 'liveness', 'text'];
+  const stageNames = ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'crops', 'expression', 'liveness', 'text', 'embed'];
   const cell = (v) => (v ? `${v.p50}` : '–');
   md += `
 ## Detector, one replica in-process (${detector.date.slice(0, 10)})
 
 \`${detector.command}\`: ${detector.seconds_per_run} s per row, 640×480 JPEG frames fed back to back as one
 stream. Analyzers: ${detector.analyzers}. Frames/s is the whole pipeline per frame; stage
-columns are p50 ms per run of that stage (all faces of the frame).
+columns are p50 ms per run of that stage (all faces of the frame). "embed" is reid's
+embedding model plus a gallery search (1,000 subjects) on the frame's aligned crops, timed
+separately (it runs in the reid service, so it is not in frames/s).
 
 ${row(['frame', 'faces', 'threads', 'per-face models', 'frames/s', 'frame p50', 'frame p95', ...stageNames])}
 ${row(Array(6 + stageNames.length + 1).fill('---'))}
