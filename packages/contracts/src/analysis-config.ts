@@ -63,4 +63,12 @@ export const kvBuckets = {
   recognitionCooldown: 'lookout_recognition_cooldown',
   /** face ref → embedding of a face named in an event (TTL), for negative feedback. */
   faceRefs: 'lookout_face_refs',
+  /** session id → SessionInfo (gateway). */
+  sessions: 'lookout_sessions',
+  /** webhook id → registration (gateway). */
+  webhooks: 'lookout_webhooks',
+  /** webhook id → the latest deliveries (gateway). */
+  webhookLog: 'lookout_webhook_log',
+  /** job id → EnrollJob: batch enrollment progress and results (gateway). */
+  enrollJobs: 'lookout_enroll_jobs',
 } as const;

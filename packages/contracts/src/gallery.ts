@@ -113,6 +113,16 @@ export const GalleryError = Type.Object({
 });
 export type GalleryError = Static<typeof GalleryError>;
 
+const IdentifyResultProps = {
+  width: Type.Integer({ minimum: 1 }),
+  height: Type.Integer({ minimum: 1 }),
+  faces: Type.Array(AnalysedFace),
+  text: Type.Optional(TextInFrame),
+  timings: StageTimings,
+};
+/** Single-image analysis: the detector's result with gallery identities. */
+export const IdentifyResult = Type.Object(IdentifyResultProps, { $id: 'IdentifyResult' });
+
 const Fail = Type.Object({ ok: Type.Literal(false), error: GalleryError });
 const Ok = <P extends Record<string, TSchema>>(props: P) => Type.Union([Type.Object({ ok: Type.Literal(true), ...props }), Fail]);
 
@@ -124,13 +134,7 @@ export const GalleryReplies = {
   list: Ok({ subjects: Type.Array(SubjectSummary), total: Type.Integer({ minimum: 0 }) }),
   get: Ok({ subject: SubjectSummary }),
   negative: Ok({ subject: SubjectSummary }),
-  identify: Ok({
-    width: Type.Integer({ minimum: 1 }),
-    height: Type.Integer({ minimum: 1 }),
-    faces: Type.Array(AnalysedFace),
-    text: Type.Optional(TextInFrame),
-    timings: StageTimings,
-  }),
+  identify: Ok(IdentifyResultProps),
 } satisfies Record<GalleryOp, TSchema>;
 
 export type GalleryReply<O extends GalleryOp> = Static<(typeof GalleryReplies)[O]>;

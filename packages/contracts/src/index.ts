@@ -11,3 +11,4 @@ export * from './rules.js';
 export * from './sessions.js';
 export * from './events.js';
 export * from './gallery.js';
+export * from './api.js';

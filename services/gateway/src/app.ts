@@ -1,29 +1,48 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type http from 'node:http';
+import express, { type Express } from 'express';
+import { API_PREFIX } from '@lookout/contracts';
+import type { Logger } from '@lookout/service-kit';
+import type { ApiRouter } from './http/api-router.js';
+import type { Authenticator } from './http/auth.js';
+import { cors } from './http/cors.js';
+import { docsPage } from './http/docs-page.js';
+import { errorHandler, routeNotFound } from './http/errors.js';
+import { rateLimit } from './http/rate-limit.js';
 
 export interface AppOptions {
   healthHandler: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   webRoot: string;
+  log: Logger;
+  api: ApiRouter;
+  auth: Authenticator;
+  corsOrigins: string;
+  rateLimitPerMinute: number;
+  bodyLimitBytes: number;
+  version: string;
 }
 
-/** REST edge. Later issues add the API routers; errors are always JSON with a stable code. */
-export function createApp(opts: AppOptions): Express {
+/**
+ * The public HTTP edge: health and metrics, the REST API under /api/v1 (auth, rate limit,
+ * body limit, JSON errors), its OpenAPI document and docs page, and the web app.
+ */
+export function createApp(o: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('query parser', 'simple');
   app.use((req, res, next) => {
-    if (!opts.healthHandler(req, res)) next();
+    if (!o.healthHandler(req, res)) next();
   });
-  if (fs.existsSync(opts.webRoot)) {
-    app.use(express.static(path.resolve(opts.webRoot), { index: 'index.html', maxAge: '1h' }));
+  app.use(cors(o.corsOrigins));
+  const doc = o.api.openapi({ title: 'Lookout', version: o.version });
+  app.get('/openapi.json', (_req, res) => void res.json(doc));
+  app.get('/docs', (_req, res) => void res.type('html').send(docsPage(doc as Parameters<typeof docsPage>[0])));
+  app.use(API_PREFIX, o.auth.authenticate(), rateLimit(o.rateLimitPerMinute), express.json({ limit: o.bodyLimitBytes, strict: true }), o.api.router, routeNotFound);
+  if (fs.existsSync(o.webRoot)) {
+    app.use(express.static(path.resolve(o.webRoot), { index: 'index.html', maxAge: '1h' }));
   }
-  app.use((req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
-  });
-  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
-    res.status(status).json({ error: { code: err.type ?? (status === 500 ? 'internal' : 'bad_request'), message: err.message } });
-  });
+  app.use(routeNotFound);
+  app.use(errorHandler(o.log));
   return app;
 }

@@ -1,12 +1,39 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { configSchema } from '@lookout/service-kit';
 
 export const GatewayConfig = configSchema(8080, {
   webRoot: Type.String({ default: 'web/dist', description: 'Directory of the built web app served at /' }),
+  apiKeys: Type.String({
+    default: '',
+    description: 'Admin API keys, comma-separated `name:key` pairs (key ≥ 16 characters). Empty: only room tokens work, and nobody can issue them',
+  }),
+  tokenSecret: Type.String({
+    default: '',
+    description: 'HMAC key that signs room tokens; every gateway behind one load balancer needs the same. Empty: a random key per process (tokens die with it)',
+  }),
+  tokenTtlS: Type.Integer({ minimum: 10, maximum: 86_400, default: 3600, description: 'Default lifetime of a room token (seconds)' }),
+  corsOrigins: Type.String({ default: '', description: 'Origins allowed to call the API from a browser, comma-separated (`*` = any). Empty: same origin only' }),
+  rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600, description: 'Requests per minute per API key or room token (per gateway instance)' }),
+  bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest JSON request body' }),
+  uploadLimitBytes: Type.Integer({ minimum: 1024, default: 209_715_200, description: 'Largest multipart upload (images, ZIP)' }),
+  zipMaxEntries: Type.Integer({ minimum: 1, default: 2000, description: 'Batch enrollment: most files in one ZIP' }),
+  zipMaxEntryBytes: Type.Integer({ minimum: 1024, default: 10_485_760, description: 'Batch enrollment: largest uncompressed file' }),
+  zipMaxTotalBytes: Type.Integer({ minimum: 1024, default: 524_288_000, description: 'Batch enrollment: largest total uncompressed size' }),
+  zipMaxRatio: Type.Integer({ minimum: 1, default: 100, description: 'Batch enrollment: largest uncompressed/compressed ratio of a file (zip bombs)' }),
+  webhookAllowHosts: Type.String({
+    default: '',
+    description: 'Webhook destinations allowed even in private/loopback ranges: comma-separated host names, IPs or CIDRs. Public addresses are always allowed',
+  }),
+  webhookMaxAttempts: Type.Integer({ minimum: 1, default: 8, description: 'Delivery attempts of one event before it is given up (backoff doubles from 1 s)' }),
+  webhookDisableAfter: Type.Integer({ minimum: 1, default: 20, description: 'Consecutive failed deliveries after which a webhook is disabled' }),
   wsMaxBufferedBytes: Type.Integer({
     minimum: 1024,
     default: 1_048_576,
     description: 'A WebSocket client with more than this queued unsent is skipped for live frames (slow client)',
   }),
-  wsMaxMessageBytes: Type.Integer({ minimum: 1024, default: 65_536, description: 'Largest message a client may send' }),
+  wsMaxMessageBytes: Type.Integer({ minimum: 1024, default: 4_194_304, description: 'Largest message a client may send (fallback JPEG frames included)' }),
+  wsQueueLength: Type.Integer({ minimum: 1, default: 64, description: 'Messages queued per socket; the oldest analysis is dropped first, alerts never' }),
+  wsStuckMs: Type.Integer({ minimum: 100, default: 10_000, description: 'A socket whose queue stays full this long is closed' }),
+  wsHeartbeatMs: Type.Integer({ minimum: 100, default: 15_000, description: 'Ping interval; a peer that misses a pong is dropped' }),
 });
+export type GatewayConfig = Static<typeof GatewayConfig>;

@@ -1,24 +1,52 @@
+import { readFileSync } from 'node:fs';
 import { closeHttp, listenHttp, startService } from '@lookout/service-kit';
-import { GatewayConfig } from './config.js';
 import { createApp } from './app.js';
+import { openBuckets } from './buckets.js';
+import { GatewayConfig } from './config.js';
+import type { GatewayDeps } from './deps.js';
+import { ApiRouter } from './http/api-router.js';
+import { ApiKeys, Authenticator, RoomTokens } from './http/auth.js';
 import { RoomFeed } from './room-feed.js';
+import { registerAnalyzeRoutes } from './routes/analyze.js';
+import { registerRoomRoutes } from './routes/rooms.js';
+import { SfuClient } from './sfu-client.js';
 import { WsServer } from './ws-server.js';
 
 // The gateway serves health and metrics on its public port, beside the API and the app.
 const svc = await startService({ name: 'gateway', config: GatewayConfig, http: 'host' });
-const { config } = svc;
+const { config, log } = svc;
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const app = createApp({ healthHandler: svc.healthHandler, webRoot: config.webRoot });
+if (!config.tokenSecret) log.warn('TOKEN_SECRET is not set: room tokens are signed with a random key and only this process accepts them');
+const kv = await openBuckets(svc.nc);
+const auth = new Authenticator(new ApiKeys(config.apiKeys), new RoomTokens(config.tokenSecret));
+const deps: GatewayDeps = { nc: svc.nc, log, config, metrics: svc.metrics, badMessages: svc.badMessages, kv, auth, sfu: new SfuClient(svc.nc, kv.placement, kv.sfuInstances) };
+
+const api = new ApiRouter();
+registerRoomRoutes(api, deps);
+registerAnalyzeRoutes(api, deps);
+
+const app = createApp({
+  healthHandler: svc.healthHandler,
+  webRoot: config.webRoot,
+  log: log.child({ module: 'http' }),
+  api,
+  auth,
+  corsOrigins: config.corsOrigins,
+  rateLimitPerMinute: config.rateLimitPerMinute,
+  bodyLimitBytes: config.bodyLimitBytes,
+  version,
+});
 const { server, port } = await listenHttp(app, config.httpPort, config.httpHost);
 svc.onShutdown('http', () => closeHttp(server));
 
-const feed = new RoomFeed(svc.nc, svc.log.child({ module: 'room-feed' }), svc.badMessages);
+const feed = new RoomFeed(svc.nc, log.child({ module: 'room-feed' }), svc.badMessages);
 svc.onShutdown('room-feed', () => feed.close());
 
 const ws = new WsServer({
   server,
   feed,
-  log: svc.log.child({ module: 'ws' }),
+  log: log.child({ module: 'ws' }),
   metrics: svc.metrics,
   badMessages: svc.badMessages,
   maxBufferedBytes: config.wsMaxBufferedBytes,

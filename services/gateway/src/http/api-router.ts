@@ -1,0 +1,123 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { TSchema } from '@sinclair/typebox';
+import { API_PREFIX, ApiError as ApiErrorSchema, isId, validator, type RoomRole } from '@lookout/contracts';
+import { requireAdmin, requireRoom } from './auth.js';
+import { ApiError } from './errors.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/**
+ * Who may call a route: `admin` (API key), `room` (admin, or a token for the room named
+ * by the `:room` path parameter), `any` (any valid credential; the handler checks more),
+ * `none` (public).
+ */
+export type Access = 'admin' | 'room' | 'any' | 'none';
+
+export interface RouteSpec {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  roles?: readonly RoomRole[];
+  /** JSON body, validated before the handler runs; errors name the field. */
+  body?: TSchema;
+  /** Non-JSON bodies, for the document only (the handler parses them). */
+  upload?: { contentType: string; description: string };
+  response?: TSchema;
+  /** Success status (default 200). */
+  status?: number;
+  /** The handler writes the response itself (HTML, streams). */
+  raw?: { contentType: string };
+}
+
+type Handler = (req: Request, res: Response) => unknown;
+
+interface Operation {
+  spec: RouteSpec;
+}
+
+/**
+ * Routes of the REST API, declared once: the same declaration validates the request,
+ * checks access and feeds the OpenAPI document, so the document cannot drift from what
+ * the server does. Path parameters are ids (validated); JSON bodies are validated with
+ * their contracts schema.
+ */
+export class ApiRouter {
+  readonly router: Router = express.Router();
+  private readonly ops: Operation[] = [];
+
+  route(spec: RouteSpec, handler: Handler): void {
+    const check = spec.body ? validator('body', spec.body) : undefined;
+    this.ops.push({ spec });
+    this.router[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        for (const [name, value] of Object.entries(req.params)) {
+          if (!isId(value)) throw new ApiError(400, 'invalid_request', `${name}: invalid id; expected 1–64 characters from [A-Za-z0-9_-]`, name);
+        }
+        authorize(spec, req);
+        if (check) req.body = check.parse(req.body ?? {});
+        const result = await handler(req, res);
+        if (!res.headersSent) res.status(spec.status ?? 200).json(result ?? {});
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
+
+  /** The OpenAPI 3.1 document of every declared route. */
+  openapi(info: { title: string; version: string }): object {
+    const paths: Record<string, Record<string, object>> = {};
+    for (const { spec } of this.ops) {
+      const path = API_PREFIX + spec.path.replace(/:([A-Za-z]+)/g, '{$1}');
+      (paths[path] ??= {})[spec.method] = operation(spec);
+    }
+    return {
+      openapi: '3.1.0',
+      info: { ...info, description: 'Lookout gateway API. Errors are `ApiError` with a stable `code` and the offending `field`.' },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An admin API key or a room token (JWT, HS256)' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        },
+        schemas: { ApiError: plain(ApiErrorSchema) },
+      },
+      paths,
+    };
+  }
+}
+
+function authorize(spec: RouteSpec, req: Request): void {
+  if (spec.access === 'none') return;
+  if (!req.principal) throw req.authError ?? new ApiError(401, 'unauthorized', 'authorization: an API key or a room token is required');
+  if (spec.access === 'admin') requireAdmin(req.principal);
+  if (spec.access === 'room') requireRoom(req.principal, String(req.params.room), spec.roles);
+}
+
+function operation(spec: RouteSpec): object {
+  const params = [...spec.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }));
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } } });
+  const ok = spec.raw ? { description: 'OK', content: { [spec.raw.contentType]: {} } } : { description: 'OK', content: { 'application/json': { schema: spec.response ? plain(spec.response) : {} } } };
+  return {
+    summary: spec.summary,
+    tags: [spec.tag],
+    ...(spec.access === 'none' ? {} : { security: [{ bearer: [] }, { apiKey: [] }] }),
+    'x-access': spec.access === 'room' ? `admin, or a room token (${(spec.roles ?? ['publisher', 'viewer']).join(' or ')})` : spec.access,
+    parameters: params,
+    ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(spec.body) } } } } : {}),
+    ...(spec.upload ? { requestBody: { required: true, description: spec.upload.description, content: { [spec.upload.contentType]: {} } } } : {}),
+    responses: {
+      [String(spec.status ?? 200)]: ok,
+      400: error('Invalid request (the error names the field)'),
+      ...(spec.access === 'none' ? {} : { 401: error('Missing, malformed or expired credential'), 403: error('Credential not allowed here') }),
+      413: error('Body larger than the limit'),
+      429: error('Rate limit exceeded'),
+    },
+  };
+}
+
+/** A TypeBox schema as plain JSON Schema (drops TypeBox's symbol keys). */
+function plain(schema: TSchema): object {
+  return JSON.parse(JSON.stringify(schema)) as object;
+}
