@@ -6,3 +6,4 @@ export * from './ws-client.js';
 export * from './frames.js';
 export * from './sfu-client.js';
 export * from './gallery-client.js';
+export * from './api-client.js';
