@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { IngestCreate, RoomAnalysisConfig, RoomCreate, RoomInfo, StreamInfo, TokenReply, TokenRequest, roomAnalysisConfig, type IngestCreate as Ingest, type RoomCreate as Create, type TokenRequest as TokenReq } from '@lookout/contracts';
+import { IngestCreate, RoomAnalysisConfig, RoomCreate, RoomInfo, TokenReply, TokenRequest, roomAnalysisConfig, type IngestCreate as Ingest, type RoomCreate as Create, type TokenRequest as TokenReq } from '@lookout/contracts';
 import type { ApiRouter } from '../http/api-router.js';
 import { ApiError } from '../http/errors.js';
 import type { GatewayDeps } from '../deps.js';
@@ -60,10 +60,24 @@ export function registerRoomRoutes(api: ApiRouter, d: GatewayDeps): void {
     },
   );
 
-  api.route({ method: 'post', path: '/rooms/:room/ingest', tag: 'rooms', summary: 'Add an RTSP URL or a file as a stream of the room', access: 'admin', body: IngestCreate, response: StreamInfo, status: 201 }, async (req) => {
-    const body = req.body as Ingest;
-    return d.sfu.roomCall(String(req.params.room), 'ingest', { stream: body.stream, url: body.url, ...(body.loop !== undefined ? { loop: body.loop } : {}) });
-  });
+  api.route(
+    {
+      method: 'post',
+      path: '/rooms/:room/ingest',
+      tag: 'rooms',
+      summary: 'Add an RTSP URL or a file as a stream of the room',
+      access: 'admin',
+      body: IngestCreate,
+      response: Type.Object({ room: Type.String(), stream: Type.String(), producerId: Type.String() }),
+      status: 201,
+    },
+    async (req) => {
+      const body = req.body as Ingest;
+      const room = String(req.params.room);
+      const r = await d.sfu.roomCall<{ producerId: string }>(room, 'ingest', { stream: body.stream, url: body.url, ...(body.loop !== undefined ? { loop: body.loop } : {}) });
+      return { room, stream: body.stream, producerId: r.producerId };
+    },
+  );
 
   api.route({ method: 'delete', path: '/rooms/:room/ingest/:stream', tag: 'rooms', summary: 'Stop an ingested stream', access: 'admin' }, async (req) => {
     await d.sfu.roomCall(String(req.params.room), 'stopIngest', { stream: String(req.params.stream) });

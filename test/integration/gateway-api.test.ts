@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { FIXTURES, TEST_GATEWAY_ENV, apiCall, roomToken, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+
+type ErrorBody = { error: { code: string; message: string; field?: string } };
+
+describe('gateway REST API (real nats-server, sfu, detector, reid, gateway)', () => {
+  let nats: NatsServer;
+  const services: RunningService[] = [];
+  let base: string;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const env = { ...TEST_GATEWAY_ENV, CORS_ORIGINS: 'https://app.example', RATE_LIMIT_PER_MINUTE: '200', BODY_LIMIT_BYTES: '2048' };
+    services.push(
+      ...(await Promise.all([
+        startService('sfu', nats.url, { MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES }),
+        startService('detector', nats.url),
+        startService('reid', nats.url),
+        startService('gateway', nats.url, env),
+      ])),
+    );
+    base = `http://127.0.0.1:${services[3]!.httpPort}`;
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await stopAllProcesses();
+    await nats?.stop();
+  });
+
+  it('refuses missing, malformed, expired and wrong-room credentials', async () => {
+    const none = await apiCall<ErrorBody>(base, 'GET', '/rooms/r1', { auth: null });
+    expect(none).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+    expect((await apiCall<ErrorBody>(base, 'GET', '/rooms/r1', { auth: 'not-a-key' })).body.error.code).toBe('unauthorized');
+    expect((await apiCall<ErrorBody>(base, 'GET', '/rooms/r1', { auth: 'a.b.c' })).body.error.code).toBe('invalid_token');
+    expect((await apiCall<ErrorBody>(base, 'GET', '/rooms/r1', { auth: roomToken('r1', 'viewer', { expiresInS: -5 }) })).body.error.code).toBe('token_expired');
+    expect((await apiCall<ErrorBody>(base, 'GET', '/rooms/r1', { auth: roomToken('r1', 'viewer', { secret: 'another-secret-0123456789' }) })).body.error.code).toBe('invalid_token');
+    const wrongRoom = await apiCall<ErrorBody>(base, 'GET', '/rooms/r1', { auth: roomToken('r2', 'viewer') });
+    expect(wrongRoom).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    const notAdmin = await apiCall<ErrorBody>(base, 'POST', '/rooms', { auth: roomToken('r1', 'publisher'), json: { room: 'r1' } });
+    expect(notAdmin.status).toBe(403);
+  });
+
+  it('issues room tokens that open their own room only', async () => {
+    const issued = await apiCall<{ token: string; role: string; expiresMs: number }>(base, 'POST', '/tokens', { json: { room: 'tok', role: 'viewer', ttlSeconds: 60 } });
+    expect(issued.status).toBe(201);
+    expect(issued.body.expiresMs).toBeGreaterThan(Date.now());
+    const created = await apiCall(base, 'POST', '/rooms', { json: { room: 'tok' } });
+    expect(created.status).toBe(201);
+    expect((await apiCall(base, 'GET', '/rooms/tok', { auth: issued.body.token })).status).toBe(200);
+    expect((await apiCall(base, 'GET', '/rooms/other', { auth: issued.body.token })).status).toBe(403);
+    expect((await apiCall<ErrorBody>(base, 'POST', '/tokens', { json: { room: 'tok', role: 'boss' } })).body.error).toMatchObject({ code: 'invalid_request', field: 'role' });
+  });
+
+  it('creates, configures, lists and closes rooms on the SFU; ingest goes to the room\'s SFU', async () => {
+    const created = await apiCall<{ room: string; instance: string; streams: unknown[] }>(base, 'POST', '/rooms', { json: { room: 'hall', sampleFps: 2, config: { analyzers: { expression: { enabled: false } } } } });
+    expect(created).toMatchObject({ status: 201, body: { room: 'hall', streams: [] } });
+    expect((await apiCall<ErrorBody>(base, 'POST', '/rooms', { json: { room: 'hall' } })).status).toBe(409);
+    expect((await apiCall<{ rooms: Array<{ room: string }> }>(base, 'GET', '/rooms')).body.rooms.map((r) => r.room)).toContain('hall');
+
+    const config = { analyzers: { text: { enabled: false } }, rules: { no_face: { frames: 5 } } };
+    expect((await apiCall(base, 'PUT', '/rooms/hall/config', { json: config })).status).toBe(200);
+    expect((await apiCall(base, 'GET', '/rooms/hall/config')).body).toEqual(config);
+    const badRule = await apiCall<ErrorBody>(base, 'PUT', '/rooms/hall/config', { json: { rules: { no_face: { frames: 0 } } } });
+    expect(badRule).toMatchObject({ status: 400, body: { error: { field: 'rules/no_face/frames' } } });
+
+    const ingest = await apiCall<{ stream: string }>(base, 'POST', '/rooms/hall/ingest', { json: { stream: 'door', url: 'video/two-people-sequential-640x480-15fps.webm', loop: true } });
+    expect(ingest).toMatchObject({ status: 201, body: { stream: 'door' } });
+    expect((await apiCall<ErrorBody>(base, 'POST', '/rooms/hall/ingest', { json: { stream: 'x', url: '../../etc/passwd' } })).status).toBe(400);
+    expect((await apiCall<{ streams: Array<{ stream: string }> }>(base, 'GET', '/rooms/hall')).body.streams.map((s) => s.stream)).toContain('door');
+    expect((await apiCall(base, 'DELETE', '/rooms/hall/ingest/door')).status).toBe(200);
+    expect((await apiCall(base, 'DELETE', '/rooms/hall')).status).toBe(200);
+    expect((await apiCall(base, 'GET', '/rooms/hall')).status).toBe(404);
+  }, 60_000);
+
+  it('analyses one posted image', async () => {
+    const jpeg = fs.readFileSync(path.join(FIXTURES, 'faces/group/fa_bbt4.jpg'));
+    const r = await apiCall<{ faces: unknown[]; width: number }>(base, 'POST', '/analyze', { body: jpeg, headers: { 'content-type': 'image/jpeg' } });
+    expect(r.status).toBe(200);
+    expect(r.body.faces).toHaveLength(6);
+    expect((await apiCall<ErrorBody>(base, 'POST', '/analyze', { json: { image: 'x' } })).body.error.code).toBe('unsupported_media_type');
+  }, 60_000);
+
+  it('answers malformed JSON, wrong types, oversized bodies and unknown routes with the documented errors, and keeps serving', async () => {
+    expect(await apiCall<ErrorBody>(base, 'POST', '/rooms', { json: '{"room":' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
+    expect(await apiCall<ErrorBody>(base, 'POST', '/rooms', { json: { room: 42 } })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', field: 'room' } } });
+    expect(await apiCall<ErrorBody>(base, 'POST', '/rooms', { json: { room: 'ok', extra: true } })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    const big = await apiCall<ErrorBody>(base, 'POST', '/rooms', { json: { room: 'big', pad: 'x'.repeat(5000) } });
+    expect(big).toMatchObject({ status: 413, body: { error: { code: 'body_too_large' } } });
+    expect(big.body.error.message).toMatch(/2048 bytes/);
+    expect(await apiCall<ErrorBody>(base, 'GET', '/nope')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(await apiCall<ErrorBody>(base, 'GET', '/nope', { auth: null })).toMatchObject({ status: 404 });
+    expect(await apiCall<ErrorBody>(base, 'GET', '/rooms/a.b')).toMatchObject({ status: 400, body: { error: { field: 'room' } } });
+    expect((await apiCall(base, 'GET', '/rooms')).status).toBe(200);
+  });
+
+  it('serves an OpenAPI document and a docs page generated from the same route declarations', async () => {
+    const doc = await apiCall<{ openapi: string; paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>> }>(base, 'GET', '/openapi.json', { auth: null });
+    expect(doc.body.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/rooms', '/api/v1/rooms/{room}', '/api/v1/rooms/{room}/config', '/api/v1/tokens', '/api/v1/analyze']));
+    expect(doc.body.paths['/api/v1/rooms']!.post!.requestBody).toBeDefined();
+    expect(doc.body.paths['/api/v1/rooms']!.post!.responses['413']).toBeDefined();
+    const page = await apiCall(base, 'GET', '/docs', { auth: null });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('/api/v1/rooms/{room}/config');
+  });
+
+  it('applies the CORS allow-list and the per-credential rate limit', async () => {
+    const allowed = await apiCall(base, 'OPTIONS', '/rooms', { auth: null, headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const refused = await apiCall(base, 'OPTIONS', '/rooms', { auth: null, headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(refused.status).toBe(403);
+    const plain = await apiCall(base, 'GET', '/rooms', { headers: { origin: 'https://evil.example' } });
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+
+    const token = roomToken('limited', 'viewer', { peer: 'hammer' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 210; i++) statuses.push((await apiCall(base, 'GET', '/rooms/limited/config', { auth: token })).status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    const limited = await apiCall<ErrorBody>(base, 'GET', '/rooms/limited/config', { auth: token });
+    expect(limited).toMatchObject({ status: 429, body: { error: { code: 'rate_limited' } } });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another credential is not affected.
+    expect((await apiCall(base, 'GET', '/rooms/limited/config', { auth: roomToken('limited', 'viewer', { peer: 'calm' }) })).status).toBe(200);
+  }, 60_000);
+});
