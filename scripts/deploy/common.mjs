@@ -12,7 +12,6 @@ export const cacheDir = path.join(repo, 'node_modules', '.cache', 'lookout-deplo
 export const OVERLAYS = ['dev', 'prod'];
 export const SERVICES = ['sfu', 'detector', 'reid', 'gateway'];
 
-export const PENDING_ENV = new Set(['API_KEYS']);
 export const GENERIC_ENV = new Set(['NODE_ENV']);
 
 export const problems = [];
@@ -25,7 +24,7 @@ export function checkEnvNames(area, entries) {
   documentedEnv ??= new Set([...read('docs/configuration.md').matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
   for (const [owner, vars] of entries) {
     for (const v of vars) {
-      if (!documentedEnv.has(v) && !PENDING_ENV.has(v) && !GENERIC_ENV.has(v)) problem(area, `${owner}: ${v} is not a documented configuration variable (docs/configuration.md)`);
+      if (!documentedEnv.has(v) && !GENERIC_ENV.has(v)) problem(area, `${owner}: ${v} is not a documented configuration variable (docs/configuration.md)`);
     }
   }
 }
