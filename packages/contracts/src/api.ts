@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { GalleryRequests, ImageResult, SubjectSummary } from './gallery.js';
 import { RoomAnalysisConfig } from './analysis-config.js';
 import { AlertEvent } from './events.js';
 import { Id } from './ids.js';
-import { RuleThresholds } from './rules.js';
+import { ALERT_KINDS, RuleThresholds } from './rules.js';
 import { StreamInfo } from './sfu.js';
 import { validator } from './validation.js';
 
@@ -110,6 +111,12 @@ export const SessionInfo = Type.Object(
     status: Type.Union([Type.Literal('running'), Type.Literal('ended')]),
     startedMs: Type.Integer(),
     endedMs: Type.Optional(Type.Integer()),
+    streamEnd: Type.Optional(
+      Type.Object(
+        { ok: Type.Boolean(), closedEpisodes: Type.Optional(Type.Integer({ minimum: 0 })), error: Type.Optional(Type.String()) },
+        { description: 'What reid answered when the session ended (`reid.end_stream`); ok=false when reid was unreachable: open episodes then close with the next frame of the stream' },
+      ),
+    ),
   },
   { $id: 'SessionInfo' },
 );
@@ -122,7 +129,8 @@ const Timeline = Type.Array(Type.Tuple([Type.Integer({ description: 'ms since ep
 export const SessionReport = Type.Object(
   {
     session: SessionInfo,
-    durationMs: Type.Integer({ minimum: 0 }),
+    generatedMs: Type.Integer({ description: 'When this report was rebuilt from the event stream' }),
+    durationMs: Type.Integer({ minimum: 0, description: 'Session start to end (or to now while it runs)' }),
     framesAnalysed: Type.Integer({ minimum: 0 }),
     principalPresent: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
     scores: Type.Object({ engagement: ScoreSummary, eyeContact: ScoreSummary, positivity: ScoreSummary, postureStability: ScoreSummary, confidence: ScoreSummary }),
@@ -146,7 +154,16 @@ export const SessionReport = Type.Object(
     ),
     identity: Type.Object({
       expectedSubjectId: Type.Union([Id, Type.Null()]),
-      recognized: Type.Array(Type.Object({ subjectId: Type.Union([Id, Type.Null()]), name: Type.Union([Type.String(), Type.Null()]), decision: Type.String(), count: Type.Integer(), firstMs: Type.Integer() })),
+      recognized: Type.Array(
+        Type.Object({
+          subjectId: Type.Union([Id, Type.Null()]),
+          name: Type.Union([Type.String(), Type.Null()]),
+          decision: Type.String(),
+          count: Type.Integer(),
+          firstMs: Type.Integer(),
+          bestSimilarity: Type.Number(),
+        }),
+      ),
       changes: Type.Integer({ minimum: 0, description: 'identity_changed episodes' }),
       verified: Type.Union([Type.Boolean(), Type.Null()], { description: 'The expected subject was recognised and never replaced; null without an expected subject' }),
     }),
@@ -156,13 +173,15 @@ export const SessionReport = Type.Object(
 export type SessionReport = Static<typeof SessionReport>;
 
 export const WEBHOOK_EVENTS = ['alert', 'recognition', 'metrics'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 export const WebhookCreate = Type.Object(
   {
-    url: Type.String({ format: 'uri', minLength: 8, maxLength: 2048, pattern: '^https?://' }),
+    // No `format: 'uri'`: no format is registered with TypeBox; the gateway parses the URL.
+    url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://', description: 'http(s) URL; its host must resolve to an allowed address' }),
     events: Type.Array(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))), { minItems: 1, uniqueItems: true }),
-    alertKinds: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20, description: 'Only these alert kinds (default: all)' })),
-    rooms: Type.Optional(Type.Array(Id, { maxItems: 100, description: 'Only these rooms (default: all)' })),
-    secret: Type.String({ minLength: 16, maxLength: 256, description: 'HMAC-SHA256 key for the X-Lookout-Signature header' }),
+    alertKinds: Type.Optional(Type.Array(Type.Union(ALERT_KINDS.map((k) => Type.Literal(k))), { minItems: 1, maxItems: 20, uniqueItems: true, description: 'Only these alert kinds (default: all)' })),
+    rooms: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 100, uniqueItems: true, description: 'Only these rooms (default: all)' })),
+    secret: Type.String({ minLength: 16, maxLength: 256, description: 'HMAC-SHA256 key, never returned. Each request carries `X-Lookout-Event-Id` (stable across retries: deduplicate by it), `X-Lookout-Timestamp` (Unix seconds) and `X-Lookout-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + raw body)>`' }),
   },
   { $id: 'WebhookCreate', additionalProperties: false },
 );
@@ -178,6 +197,7 @@ export const WebhookInfo = Type.Object(
     rooms: Type.Optional(Type.Array(Id)),
     enabled: Type.Boolean(),
     disabledReason: Type.Optional(Type.String()),
+    disabledMs: Type.Optional(Type.Integer()),
     consecutiveFailures: Type.Integer({ minimum: 0 }),
     createdMs: Type.Integer(),
   },
@@ -185,12 +205,16 @@ export const WebhookInfo = Type.Object(
 );
 export type WebhookInfo = Static<typeof WebhookInfo>;
 
+export const WEBHOOK_OUTCOMES = ['delivered', 'retry', 'given_up'] as const;
 export const WebhookDelivery = Type.Object(
   {
     eventId: Type.String(),
+    type: Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))),
+    subject: Type.String(),
     attempt: Type.Integer({ minimum: 1 }),
     atMs: Type.Integer(),
     ok: Type.Boolean(),
+    outcome: Type.Union(WEBHOOK_OUTCOMES.map((o) => Type.Literal(o)), { description: 'delivered (2xx), retry (failed, will be retried), given_up (failed on the last attempt)' }),
     status: Type.Optional(Type.Integer()),
     error: Type.Optional(Type.String()),
     durationMs: Type.Number(),
@@ -221,3 +245,37 @@ export const EnrollJob = Type.Object(
   { $id: 'EnrollJob' },
 );
 export type EnrollJob = Static<typeof EnrollJob>;
+
+// Gallery admin (the gateway's face of reid's `gallery.<op>`). Multipart routes carry these
+// fields as form fields (metadata as a JSON string) beside the image files.
+const subjectFields = GalleryRequests.enroll.properties;
+
+export const GalleryEnrollFields = Type.Object(
+  { name: subjectFields.name, subjectId: subjectFields.subjectId, metadata: subjectFields.metadata },
+  { $id: 'GalleryEnrollFields', additionalProperties: false },
+);
+export type GalleryEnrollFields = Static<typeof GalleryEnrollFields>;
+export const galleryEnrollFields = validator('enrollment', GalleryEnrollFields);
+
+export const GallerySubjectUpdate = Type.Object(
+  { name: subjectFields.name, metadata: subjectFields.metadata },
+  { $id: 'GallerySubjectUpdate', additionalProperties: false, description: 'Rename; metadata, when given, replaces the old' },
+);
+export type GallerySubjectUpdate = Static<typeof GallerySubjectUpdate>;
+
+export const GalleryNegativeCreate = Type.Object(
+  { faceRef: Type.String({ minLength: 1, maxLength: 200, description: 'The face ref of an alert or recognition event that is not this subject' }) },
+  { $id: 'GalleryNegativeCreate', additionalProperties: false },
+);
+export type GalleryNegativeCreate = Static<typeof GalleryNegativeCreate>;
+
+export const GallerySubjectReply = Type.Object({ subject: SubjectSummary }, { $id: 'GallerySubjectReply' });
+export const GalleryEnrollReply = Type.Object(
+  { subject: SubjectSummary, images: Type.Array(ImageResult, { description: 'One verdict per uploaded image, in upload order' }) },
+  { $id: 'GalleryEnrollReply' },
+);
+export const GallerySubjectList = Type.Object(
+  { subjects: Type.Array(SubjectSummary), total: Type.Integer({ minimum: 0 }), offset: Type.Integer({ minimum: 0 }), limit: Type.Integer({ minimum: 1 }) },
+  { $id: 'GallerySubjectList' },
+);
+export const GalleryDeleteReply = Type.Object({ subjectId: Id }, { $id: 'GalleryDeleteReply' });

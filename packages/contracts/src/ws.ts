@@ -1,35 +1,127 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id } from './ids.js';
+import { RoomRole } from './api.js';
+import { AlertEvent, StreamMetricsEvent } from './events.js';
 import { AnalysisMessage } from './faces.js';
+import { FRAME_LIMITS } from './frame.js';
+import { Id } from './ids.js';
+import { SfuEvent, sfuRequests, type SfuOp } from './sfu.js';
 import { validator } from './validation.js';
 
-/** Path of the gateway's single WebSocket endpoint. */
+/**
+ * The gateway's single WebSocket endpoint: one connection per browser.
+ *
+ * 1. Authenticate: `join {room, token}` with a room token for that room (or an admin API
+ *    key), or `?token=` on the URL (a room token there joins its room at once). A socket
+ *    that has not joined within WS_JOIN_TIMEOUT_MS is closed with 4401. The first join of a
+ *    room creates it on the least-loaded SFU. Join again with a fresh token before `exp`:
+ *    when a room's token expires the socket is closed with 4401.
+ * 2. `subscribe {room, feeds?}` to the room's `analysis`, `alerts` and `metrics` (default
+ *    all three); every socket that joined or subscribed to a room also gets its `sfuevent`s.
+ * 3. `signal {id, op, data}` forwards one SFU signaling op (docs/sfu.md) for the joined
+ *    room; the gateway sets `room` and `peer` from the token, so `data` carries neither (or
+ *    the same values). Roles: `WS_SIGNAL_OPS`. A transport, producer or consumer can only be
+ *    used by the socket that created it; closing the socket closes its transports.
+ * 4. Fallback frame upload (publishers and admins): a `frame {stream, seq, captureMs, …}`
+ *    text message, then the JPEG as the next binary message; it is published on
+ *    `frames.<room>.<stream>` exactly like the SFU's tap, so the pipeline is the same.
+ *
+ * Replies: `ack` (echoing `id`), `signal` (the SFU's data), or `error {code, message, field,
+ * id}`. Refusals close the socket after the error: 4401 for a missing, malformed, unknown or
+ * expired credential, 4403 for a wrong room, role or peer. Backpressure: each socket has a
+ * bounded queue; when it is full the oldest `analysis` is dropped first, then the oldest
+ * `metrics`; alerts, acks, errors and signal replies are never dropped. A socket that does
+ * not take its messages for WS_STUCK_MS (or whose queue fills with messages that cannot be
+ * dropped) is closed with 4008. The server pings every WS_HEARTBEAT_MS and drops a peer that
+ * missed the previous pong.
+ */
 export const WS_PATH = '/ws';
 
-export const ClientSubscribe = Type.Object(
-  { type: Type.Literal('subscribe'), room: Id, id: Type.Optional(Type.String({ maxLength: 64 })) },
-  { additionalProperties: false },
-);
-export const ClientUnsubscribe = Type.Object(
-  { type: Type.Literal('unsubscribe'), room: Id, id: Type.Optional(Type.String({ maxLength: 64 })) },
-  { additionalProperties: false },
-);
-export const ClientPing = Type.Object(
-  { type: Type.Literal('ping'), id: Type.Optional(Type.String({ maxLength: 64 })) },
-  { additionalProperties: false },
-);
+/** Close codes (4000–4999 are the application's; 4401/4403 mirror HTTP 401/403). */
+export const WS_CLOSE = {
+  goingAway: 1001,
+  tooLarge: 1009,
+  stuck: 4008,
+  unauthorized: 4401,
+  forbidden: 4403,
+} as const;
 
-export const ClientMessage = Type.Union([ClientSubscribe, ClientUnsubscribe, ClientPing], { $id: 'ClientMessage' });
+export const WS_FEEDS = ['analysis', 'alerts', 'metrics'] as const;
+export type WsFeed = (typeof WS_FEEDS)[number];
+export const WsFeed = Type.Union(WS_FEEDS.map((f) => Type.Literal(f)));
+
+/** What a socket is in a room: a token's role, or `admin` (API key). */
+export const WsRole = Type.Union([RoomRole, Type.Literal('admin')]);
+export type WsRole = Static<typeof WsRole>;
+
+const VIEWER_OPS = ['getRouterRtpCapabilities', 'createWebRtcTransport', 'connectTransport', 'restartIce', 'closeTransport', 'consume', 'resumeConsumer', 'listStreams'] as const;
+
+/**
+ * SFU ops each token role may forward. Viewers receive media only (`createWebRtcTransport`
+ * with `direction: "recv"`); publishers may also produce. Admins may use every op, room
+ * control included (`setSampleRate`, `ingest`, `closeRoom`, …).
+ */
+export const WS_SIGNAL_OPS: Record<RoomRole, readonly SfuOp[]> = {
+  viewer: VIEWER_OPS,
+  publisher: [...VIEWER_OPS, 'produce', 'closeProducer'],
+};
+
+const SignalOp = Type.Union((Object.keys(sfuRequests) as SfuOp[]).map((op) => Type.Literal(op)));
+const RequestId = Type.String({ maxLength: 64, description: 'Echoed in the reply' });
+const Feeds = Type.Array(WsFeed, { minItems: 1, maxItems: WS_FEEDS.length, uniqueItems: true, description: 'Default: all' });
+
+export const ClientJoin = Type.Object(
+  {
+    type: Type.Literal('join'),
+    room: Id,
+    token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Room token for `room`, or an admin API key; may be left out after `?token=`' })),
+    peer: Type.Optional(Id),
+    id: Type.Optional(RequestId),
+  },
+  { additionalProperties: false, description: '`peer` is for admins; a room token names its own peer' },
+);
+export const ClientSubscribe = Type.Object({ type: Type.Literal('subscribe'), room: Id, feeds: Type.Optional(Feeds), id: Type.Optional(RequestId) }, { additionalProperties: false });
+export const ClientUnsubscribe = Type.Object({ type: Type.Literal('unsubscribe'), room: Id, feeds: Type.Optional(Feeds), id: Type.Optional(RequestId) }, { additionalProperties: false });
+export const ClientSignal = Type.Object(
+  {
+    type: Type.Literal('signal'),
+    id: RequestId,
+    op: SignalOp,
+    room: Type.Optional(Id),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The op\'s body (docs/sfu.md) without `room` and `peer`' })),
+  },
+  { additionalProperties: false, description: '`room` is needed only when the socket joined several rooms' },
+);
+export const ClientFrame = Type.Object(
+  {
+    type: Type.Literal('frame'),
+    stream: Id,
+    seq: Type.Integer({ minimum: 0 }),
+    captureMs: Type.Integer({ minimum: 0 }),
+    width: Type.Optional(Type.Integer({ minimum: 1, maximum: FRAME_LIMITS.maxWidth })),
+    height: Type.Optional(Type.Integer({ minimum: 1, maximum: FRAME_LIMITS.maxHeight })),
+    room: Type.Optional(Id),
+    id: Type.Optional(RequestId),
+  },
+  { additionalProperties: false, description: 'Announces the JPEG sent as the next binary message; size read from the JPEG unless given; acked only when `id` is set' },
+);
+export const ClientPing = Type.Object({ type: Type.Literal('ping'), id: Type.Optional(RequestId) }, { additionalProperties: false });
+
+export const ClientMessage = Type.Union([ClientJoin, ClientSubscribe, ClientUnsubscribe, ClientSignal, ClientFrame, ClientPing], { $id: 'ClientMessage' });
 export type ClientMessage = Static<typeof ClientMessage>;
 export const clientMessage = validator('websocket message', ClientMessage);
 
 export const ServerAck = Type.Object({
   type: Type.Literal('ack'),
   id: Type.Optional(Type.String()),
-  op: Type.Union([Type.Literal('subscribe'), Type.Literal('unsubscribe'), Type.Literal('ping')]),
+  op: Type.Union([Type.Literal('join'), Type.Literal('subscribe'), Type.Literal('unsubscribe'), Type.Literal('ping'), Type.Literal('frame')]),
   room: Type.Optional(Id),
+  feeds: Type.Optional(Type.Array(WsFeed, { description: 'subscribe/unsubscribe: the room\'s feeds now' })),
+  role: Type.Optional(WsRole),
+  peer: Type.Optional(Id),
+  sfu: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'join: the SFU instance owning the room; null when none could be reached (signaling tries again)' })),
+  expiresMs: Type.Optional(Type.Integer({ description: 'join: when the token expires' })),
+  seq: Type.Optional(Type.Integer({ description: 'frame: the published frame\'s seq' })),
 });
-export const ServerAnalysis = Type.Object({ type: Type.Literal('analysis'), data: AnalysisMessage });
 export const ServerError = Type.Object({
   type: Type.Literal('error'),
   id: Type.Optional(Type.String()),
@@ -37,7 +129,13 @@ export const ServerError = Type.Object({
   message: Type.String(),
   field: Type.Optional(Type.String()),
 });
+export const ServerAnalysis = Type.Object({ type: Type.Literal('analysis'), data: AnalysisMessage });
+export const ServerAlert = Type.Object({ type: Type.Literal('alert'), data: AlertEvent });
+export const ServerMetrics = Type.Object({ type: Type.Literal('metrics'), data: StreamMetricsEvent });
+export const ServerSignal = Type.Object({ type: Type.Literal('signal'), id: Type.String(), op: SignalOp, data: Type.Unknown() });
+export const ServerSfuEvent = Type.Object({ type: Type.Literal('sfuevent'), data: SfuEvent });
+export const ServerClosing = Type.Object({ type: Type.Literal('closing'), code: Type.Integer(), reason: Type.String() });
 
-export const ServerMessage = Type.Union([ServerAck, ServerAnalysis, ServerError], { $id: 'ServerMessage' });
+export const ServerMessage = Type.Union([ServerAck, ServerAnalysis, ServerError, ServerAlert, ServerMetrics, ServerSignal, ServerSfuEvent, ServerClosing], { $id: 'ServerMessage' });
 export type ServerMessage = Static<typeof ServerMessage>;
 export const serverMessage = validator('server message', ServerMessage);

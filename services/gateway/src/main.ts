@@ -6,11 +6,14 @@ import { GatewayConfig } from './config.js';
 import type { GatewayDeps } from './deps.js';
 import { ApiRouter } from './http/api-router.js';
 import { ApiKeys, Authenticator, RoomTokens } from './http/auth.js';
-import { RoomFeed } from './room-feed.js';
 import { registerAnalyzeRoutes } from './routes/analyze.js';
+import { registerGalleryRoutes } from './routes/gallery.js';
 import { registerRoomRoutes } from './routes/rooms.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+import { registerSessionRoutes } from './routes/sessions.js';
 import { SfuClient } from './sfu-client.js';
-import { WsServer } from './ws-server.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WsGateway } from './ws/ws-gateway.js';
 
 // The gateway serves health and metrics on its public port, beside the API and the app.
 const svc = await startService({ name: 'gateway', config: GatewayConfig, http: 'host' });
@@ -25,6 +28,9 @@ const deps: GatewayDeps = { nc: svc.nc, log, config, metrics: svc.metrics, badMe
 const api = new ApiRouter();
 registerRoomRoutes(api, deps);
 registerAnalyzeRoutes(api, deps);
+registerGalleryRoutes(api, deps);
+registerWebhookRoutes(api, deps);
+registerSessionRoutes(api, deps);
 
 const app = createApp({
   healthHandler: svc.healthHandler,
@@ -40,18 +46,11 @@ const app = createApp({
 const { server, port } = await listenHttp(app, config.httpPort, config.httpHost);
 svc.onShutdown('http', () => closeHttp(server));
 
-const feed = new RoomFeed(svc.nc, log.child({ module: 'room-feed' }), svc.badMessages);
-svc.onShutdown('room-feed', () => feed.close());
-
-const ws = new WsServer({
-  server,
-  feed,
-  log: log.child({ module: 'ws' }),
-  metrics: svc.metrics,
-  badMessages: svc.badMessages,
-  maxBufferedBytes: config.wsMaxBufferedBytes,
-  maxMessageBytes: config.wsMaxMessageBytes,
-});
+const ws = new WsGateway({ server, deps, log: log.child({ module: 'ws' }) });
 svc.onShutdown('ws', () => ws.close());
+
+const webhooks = new WebhookDispatcher(deps);
+await webhooks.start();
+svc.onShutdown('webhooks', () => webhooks.stop());
 
 await svc.ready({ port, url: `http://${config.httpHost}:${port}/` });

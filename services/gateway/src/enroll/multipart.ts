@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Request } from 'express';
+import busboy from 'busboy';
+import { ApiError } from '../http/errors.js';
+
+export interface UploadSpec {
+  /** Text fields allowed, each at most once. */
+  fields: readonly string[];
+  /** The one file field: how many files, largest each, and (for big files) a folder to stream them to. */
+  file: { field: string; maxFiles: number; maxBytes: number; toDir?: string };
+  /** The whole body. */
+  maxBodyBytes: number;
+}
+
+export interface UploadedFile {
+  filename: string;
+  size: number;
+  /** In memory (no `toDir`) … */
+  data?: Buffer;
+  /** … or on disk under `toDir`. */
+  path?: string;
+}
+
+export interface Upload {
+  fields: Record<string, string>;
+  files: UploadedFile[];
+}
+
+const MAX_FIELD_BYTES = 65_536;
+/** A refused body is read off up to this much past the limit (so the client sees the error), then the connection is dropped. */
+const DRAIN_BEYOND_LIMIT = 64 * 1_048_576;
+
+const tooLarge = (what: string, limit: number, field?: string) => new ApiError(413, 'body_too_large', `${what}: larger than the limit of ${limit} bytes`, field);
+
+/**
+ * Parses a multipart/form-data body with every limit enforced while it streams: the body,
+ * each file, the number of files and fields, and each field's length. On any refusal the
+ * rest of the body is read off and dropped (as body-parser does) before the error is
+ * answered, so the client sees the 413/400 instead of a reset connection.
+ */
+export function readUpload(req: Request, spec: UploadSpec): Promise<Upload> {
+  if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
+    return Promise.reject(new ApiError(415, 'unsupported_media_type', `body: send multipart/form-data (fields ${[...spec.fields, spec.file.field].join(', ')})`));
+  }
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    let bb: busboy.Busboy | undefined;
+    const sinks: fs.WriteStream[] = [];
+    const fail = (err: ApiError) => {
+      if (failed) return;
+      failed = true;
+      for (const s of sinks) s.destroy();
+      if (bb) {
+        req.unpipe(bb);
+        bb.removeAllListeners().on('error', () => undefined);
+      }
+      drain(req, spec.maxBodyBytes + DRAIN_BEYOND_LIMIT, () => reject(err));
+    };
+    if (Number(req.headers['content-length'] ?? 0) > spec.maxBodyBytes) return fail(tooLarge('body', spec.maxBodyBytes));
+    try {
+      bb = busboy({ headers: req.headers, limits: { fileSize: spec.file.maxBytes, files: spec.file.maxFiles, fields: spec.fields.length + 1, fieldSize: MAX_FIELD_BYTES } });
+    } catch (err) {
+      return fail(new ApiError(400, 'bad_request', `body: malformed multipart (${(err as Error).message})`));
+    }
+    const out: Upload = { fields: {}, files: [] };
+    const writes: Array<Promise<void>> = [];
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > spec.maxBodyBytes) fail(tooLarge('body', spec.maxBodyBytes));
+    });
+    bb.on('field', (name, value, info) => {
+      const err = fieldError(spec, out, name, info.valueTruncated);
+      if (err) return fail(err);
+      out.fields[name] = value;
+    });
+    bb.on('file', (name, stream, info) => {
+      // A part cut short errors on its own stream too; unhandled, that would crash the process.
+      stream.on('error', (err: Error) => fail(new ApiError(400, 'bad_request', `body: malformed multipart (${err.message})`)));
+      if (name !== spec.file.field) {
+        stream.resume();
+        return fail(new ApiError(400, 'invalid_request', `${name}: unexpected file; send files as "${spec.file.field}"`, name));
+      }
+      const file: UploadedFile = { filename: info.filename ?? '', size: 0 };
+      writes.push(saveFile(stream, file, spec, out.files.length, sinks).then(() => {
+        // Browsers send an empty part for a file input left blank.
+        if (file.size > 0 || file.filename) out.files.push(file);
+      }, (err: ApiError) => fail(err)));
+    });
+    bb.on('filesLimit', () => fail(new ApiError(400, 'invalid_request', `${spec.file.field}: at most ${spec.file.maxFiles} file(s)`, spec.file.field)));
+    // One field more than allowed still reaches fieldError(), which names it.
+    bb.on('fieldsLimit', () => fail(new ApiError(400, 'invalid_request', `body: too many text fields; expected ${spec.fields.join(', ') || 'none'}`)));
+    bb.on('error', (err: Error) => fail(new ApiError(400, 'bad_request', `body: malformed multipart (${err.message})`)));
+    bb.on('close', () => {
+      void Promise.all(writes).then(() => {
+        if (!failed) resolve(out);
+      });
+    });
+    req.on('aborted', () => fail(new ApiError(400, 'bad_request', 'body: upload aborted')));
+    req.pipe(bb);
+  });
+}
+
+function fieldError(spec: UploadSpec, out: Upload, name: string, truncated: boolean): ApiError | undefined {
+  if (name === spec.file.field) return new ApiError(400, 'invalid_request', `${name}: expected a file`, name);
+  if (!spec.fields.includes(name)) return new ApiError(400, 'invalid_request', `${name}: unknown field; expected ${[...spec.fields, spec.file.field].join(', ')}`, name);
+  if (name in out.fields) return new ApiError(400, 'invalid_request', `${name}: given more than once`, name);
+  if (truncated) return tooLarge(name, MAX_FIELD_BYTES, name);
+  return undefined;
+}
+
+/** Buffers one file part, or streams it to disk; rejects with 413 when it hits the limit. */
+function saveFile(stream: Readable & { truncated?: boolean }, file: UploadedFile, spec: UploadSpec, n: number, sinks: fs.WriteStream[]): Promise<void> {
+  const { field, maxBytes, toDir } = spec.file;
+  const limitError = () => tooLarge(`${field}/${n}`, maxBytes, `${field}/${n}`);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let sink: fs.WriteStream | undefined;
+    if (toDir) {
+      file.path = path.join(toDir, `upload-${n}`);
+      sink = fs.createWriteStream(file.path);
+      sinks.push(sink);
+      sink.on('error', (err) => reject(new ApiError(500, 'internal', `upload: ${err.message}`)));
+      stream.pipe(sink);
+    } else {
+      stream.on('data', (c: Buffer) => chunks.push(c));
+    }
+    stream.on('data', (c: Buffer) => (file.size += c.length));
+    stream.on('limit', () => {
+      stream.unpipe();
+      stream.resume();
+      sink?.destroy();
+      reject(limitError());
+    });
+    stream.on('end', () => {
+      if (stream.truncated) return;
+      if (!sink) {
+        file.data = Buffer.concat(chunks);
+        return resolve();
+      }
+      sink.on('finish', () => resolve());
+    });
+  });
+}
+
+/** Reads off the rest of a refused body, but no more than `cap` bytes (then drops the connection). */
+function drain(req: Request, cap: number, done: () => void): void {
+  if (req.readableEnded) return done();
+  let dropped = 0;
+  req.removeAllListeners('data');
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > cap) req.destroy();
+  });
+  req.once('end', done);
+  req.once('close', done);
+  req.resume();
+}

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import type { KV } from '@nats-io/kv';
+import { sessionInfo, streamKey, streamSession, type SessionInfo, type SessionStart, type StreamSession } from '@lookout/contracts';
+import { ApiError, notFound } from '../http/errors.js';
+
+const CAS_RETRIES = 5;
+const LIST_CONCURRENCY = 16;
+
+export type StreamEnd = NonNullable<SessionInfo['streamEnd']>;
+
+/**
+ * Sessions live in KV only (`lookout_sessions`: id → SessionInfo, and the stream's
+ * `lookout_stream_sessions` entry that reid reads), written by compare-and-set, so any
+ * gateway behind a load balancer can start, read or end any session.
+ */
+export class SessionStore {
+  constructor(
+    private readonly sessions: KV,
+    private readonly streamSessions: KV,
+  ) {}
+
+  /** Creates the session and claims its stream; 409 when the stream has a running session. */
+  async start(body: SessionStart, nowMs = Date.now()): Promise<SessionInfo> {
+    const info: SessionInfo = {
+      sessionId: newSessionId(nowMs),
+      room: body.room,
+      stream: body.stream,
+      ...(body.expectedSubjectId ? { expectedSubjectId: body.expectedSubjectId } : {}),
+      metadata: body.metadata ?? {},
+      ...(body.rules ? { rules: body.rules } : {}),
+      status: 'running',
+      startedMs: nowMs,
+    };
+    // The session is written before the stream is claimed, so whoever sees the claim also
+    // finds the session it names (an unknown or ended one marks a stale claim).
+    await this.sessions.create(info.sessionId, JSON.stringify(sessionInfo.parse(info)));
+    try {
+      await this.claimStream(info);
+    } catch (err) {
+      await this.sessions.purge(info.sessionId).catch(() => undefined);
+      throw err;
+    }
+    return info;
+  }
+
+  async get(id: string): Promise<{ info: SessionInfo; revision: number } | undefined> {
+    const e = await this.sessions.get(id);
+    if (!e || e.operation !== 'PUT') return undefined;
+    const info: unknown = e.json();
+    // A bad record is our fault, not the caller's: a 500, not a 400 naming a field.
+    if (!sessionInfo.is(info)) throw new Error(`lookout_sessions: invalid record ${id}`);
+    return { info, revision: e.revision };
+  }
+
+  async require(id: string): Promise<SessionInfo> {
+    const found = await this.get(id);
+    if (!found) throw notFound(`session: no session ${id}`, 'session');
+    return found.info;
+  }
+
+  /** Every session (optionally of one room), newest first. */
+  async list(room?: string): Promise<SessionInfo[]> {
+    const ids: string[] = [];
+    for await (const k of await this.sessions.keys()) ids.push(k);
+    const out: SessionInfo[] = [];
+    for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
+      const found = await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map((id) => this.get(id).catch(() => undefined)));
+      for (const f of found) if (f && (!room || f.info.room === room)) out.push(f.info);
+    }
+    return out.sort((a, b) => b.startedMs - a.startedMs || a.sessionId.localeCompare(b.sessionId));
+  }
+
+  /**
+   * Ends a session: releases its stream (so reid tags no new event with it), asks reid to
+   * close the stream's episodes (`endStream`), then marks it ended by compare-and-set.
+   * Idempotent: ending an ended session returns it; of two concurrent ends one write wins
+   * and both return the same record.
+   */
+  async end(id: string, endStream: (room: string, stream: string) => Promise<StreamEnd>, nowMs = Date.now()): Promise<SessionInfo> {
+    const first = await this.get(id);
+    if (!first) throw notFound(`session: no session ${id}`, 'session');
+    if (first.info.status === 'ended') return first.info;
+    await this.releaseStream(first.info);
+    const streamEnd = await endStream(first.info.room, first.info.stream);
+    let cur = first;
+    for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
+      const ended: SessionInfo = { ...cur.info, status: 'ended', endedMs: nowMs, streamEnd };
+      try {
+        await this.sessions.update(id, JSON.stringify(ended), cur.revision);
+        return ended;
+      } catch {
+        const again = await this.get(id);
+        if (!again) throw notFound(`session: no session ${id}`, 'session');
+        if (again.info.status === 'ended') return again.info;
+        cur = again;
+      }
+    }
+    throw new ApiError(409, 'conflict', `session: ${id} is being changed by someone else; retry`);
+  }
+
+  /** Takes `<room>.<stream>` for this session, replacing only a stale claim. */
+  private async claimStream(info: SessionInfo): Promise<void> {
+    const key = streamKey(info.room, info.stream);
+    const value: StreamSession = {
+      sessionId: info.sessionId,
+      ...(info.expectedSubjectId ? { expectedSubjectId: info.expectedSubjectId } : {}),
+      ...(info.rules ? { rules: info.rules } : {}),
+      startedMs: info.startedMs,
+    };
+    const json = JSON.stringify(streamSession.parse(value));
+    for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
+      const e = await this.streamSessions.get(key);
+      if (e && e.operation === 'PUT') {
+        const holder = await this.holderOf(e.json());
+        if (holder) throw new ApiError(409, 'session_running', `stream: ${info.room}/${info.stream} already has a running session (${holder})`, 'stream');
+      }
+      try {
+        // create() refuses if anyone wrote the key meanwhile; update() only replaces what we just judged stale.
+        if (!e) await this.streamSessions.create(key, json);
+        else await this.streamSessions.update(key, json, e.revision);
+        return;
+      } catch {
+        // Someone else wrote the key between our read and write: judge again.
+      }
+    }
+    throw new ApiError(409, 'conflict', `stream: ${info.room}/${info.stream} is being claimed by someone else; retry`, 'stream');
+  }
+
+  /** The running session a stream claim names, or undefined when the claim is stale. */
+  private async holderOf(claim: unknown): Promise<string | undefined> {
+    if (!streamSession.is(claim)) return undefined;
+    const found = await this.get(claim.sessionId);
+    return found?.info.status === 'running' ? claim.sessionId : undefined;
+  }
+
+  /** Deletes the stream's claim if it still names this session (another may have replaced it). */
+  private async releaseStream(info: SessionInfo): Promise<void> {
+    const key = streamKey(info.room, info.stream);
+    const e = await this.streamSessions.get(key);
+    if (!e || e.operation !== 'PUT') return;
+    const claim: unknown = e.json();
+    if (!streamSession.is(claim) || claim.sessionId !== info.sessionId) return;
+    await this.streamSessions.delete(key, { previousSeq: e.revision }).catch(() => undefined);
+  }
+}
+
+/** Time-ordered prefix (base 36) and 72 random bits: unique across gateways without coordination. */
+function newSessionId(nowMs: number): string {
+  return `s${nowMs.toString(36)}-${randomBytes(9).toString('base64url')}`;
+}

@@ -1,0 +1,93 @@
+import type { ClientMessage } from '@lookout/contracts';
+import type { Authenticator, Principal } from '../http/auth.js';
+import { forbidden, toWsError, unauthorized, WsError } from './errors.js';
+import type { Grant } from './signaling.js';
+
+type Join = Extract<ClientMessage, { type: 'join' }>;
+
+/**
+ * What one socket may do: the rooms it joined (one grant each, from a room token) and
+ * whether an admin key authenticated it (then every room may be read, and joined without
+ * a token).
+ */
+export class Access {
+  private admin: string | undefined;
+  private readonly grants = new Map<string, Grant>();
+
+  constructor(
+    private readonly auth: Authenticator,
+    /** Peer id of an admin that names none. */
+    private readonly adminPeer: string,
+  ) {}
+
+  get authenticated(): boolean {
+    return this.admin !== undefined || this.grants.size > 0;
+  }
+
+  /** A credential from the URL (`?token=`) or headers: an admin key, or a token that joins its room. */
+  fromCredential(credential: string): Grant | undefined {
+    const p = this.principal(credential, 'token');
+    if (p.kind === 'admin') {
+      this.admin = p.name;
+      return undefined;
+    }
+    return this.set({ room: p.claims.room, role: p.claims.role, peer: p.claims.peer, expiresMs: p.claims.exp * 1000 });
+  }
+
+  /** Resolves a join; throws 4401 (credential) or 4403 (room or peer of another token). */
+  join(msg: Join): Grant {
+    if (msg.token === undefined) {
+      if (this.admin !== undefined) return this.set({ room: msg.room, role: 'admin', peer: msg.peer ?? this.adminPeer });
+      const joined = this.grants.get(msg.room);
+      if (!joined) throw unauthorized('unauthorized', 'token: a room token for this room or an API key is required', 'token');
+      this.checkPeer(msg, joined.peer);
+      return joined;
+    }
+    const p = this.principal(msg.token, 'token');
+    if (p.kind === 'admin') {
+      this.admin = p.name;
+      return this.set({ room: msg.room, role: 'admin', peer: msg.peer ?? this.adminPeer });
+    }
+    const c = p.claims;
+    if (c.room !== msg.room) throw forbidden(`room: the token is for another room (${c.room})`, 'room');
+    this.checkPeer(msg, c.peer);
+    return this.set({ room: c.room, role: c.role, peer: c.peer, expiresMs: c.exp * 1000 });
+  }
+
+  canRead(room: string): boolean {
+    return this.admin !== undefined || this.grants.has(room);
+  }
+
+  isJoined(room: string): boolean {
+    return this.grants.has(room);
+  }
+
+  /** The grant to act in `room`, or in the only room joined when none is named. */
+  grantFor(room: string | undefined): Grant {
+    if (room !== undefined) {
+      const g = this.grants.get(room);
+      if (!g) throw forbidden(`room: this connection has not joined room ${room}`, 'room');
+      return g;
+    }
+    if (this.grants.size !== 1) throw new WsError('invalid_message', this.grants.size === 0 ? 'room: join a room first' : 'room: required when several rooms are joined', 'room');
+    return this.grants.values().next().value as Grant;
+  }
+
+  private set(grant: Grant): Grant {
+    this.grants.set(grant.room, grant);
+    return grant;
+  }
+
+  private checkPeer(msg: Join, peer: string): void {
+    if (msg.peer !== undefined && msg.peer !== peer) throw forbidden(`peer: the token is for another peer (${peer})`, 'peer');
+  }
+
+  private principal(credential: string, field: string): Principal {
+    try {
+      return this.auth.principal(credential);
+    } catch (err) {
+      const e = toWsError(err);
+      throw new WsError(e.code, e.message, e.field ?? field, e.close);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { Counter, Gauge, type Registry } from '@lookout/service-kit';
+
+/** Why a socket ended (label of lookout_gateway_ws_closes_total). */
+export type CloseReason = 'client' | 'unauthorized' | 'forbidden' | 'join_timeout' | 'token_expired' | 'stuck' | 'overflow' | 'heartbeat' | 'too_large' | 'shutdown' | 'error';
+
+/** Sums over the open sockets, read when /metrics is scraped. */
+export interface WsGauges {
+  clients(): number;
+  queued(): number;
+  buffered(): number;
+  roomFeeds(): number;
+}
+
+/** The WebSocket's metrics; names are stable (dashboards use them). */
+export class WsMetrics {
+  readonly connections: Counter;
+  readonly closes: Counter<'reason'>;
+  readonly sent: Counter<'type'>;
+  readonly dropped: Counter<'type' | 'reason'>;
+  readonly signals: Counter<'op' | 'outcome'>;
+  readonly frames: Counter<'outcome'>;
+
+  constructor(registry: Registry, gauges: WsGauges) {
+    const registers = [registry];
+    this.connections = new Counter({ name: 'lookout_gateway_ws_connections_total', help: 'WebSocket connections accepted', registers });
+    this.closes = new Counter({ name: 'lookout_gateway_ws_closes_total', help: 'WebSocket connections ended, by reason', labelNames: ['reason'], registers });
+    this.sent = new Counter({ name: 'lookout_gateway_ws_messages_sent_total', help: 'Messages handed to WebSocket clients, by type', labelNames: ['type'], registers });
+    this.dropped = new Counter({
+      name: 'lookout_gateway_ws_messages_dropped_total',
+      help: 'Messages dropped for slow WebSocket clients (queue_full: the socket\'s bounded queue made room), by type',
+      labelNames: ['type', 'reason'],
+      registers,
+    });
+    this.signals = new Counter({ name: 'lookout_gateway_ws_signals_total', help: 'SFU signaling ops forwarded for WebSocket clients, by op and outcome', labelNames: ['op', 'outcome'], registers });
+    this.frames = new Counter({ name: 'lookout_gateway_ws_frames_total', help: 'Fallback frames uploaded over WebSocket, by outcome (published, refused)', labelNames: ['outcome'], registers });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('lookout_gateway_ws_clients', 'Open WebSocket connections', gauges.clients);
+    gauge('lookout_gateway_ws_queued_messages', 'Messages waiting in the per-socket queues (all sockets)', gauges.queued);
+    gauge('lookout_gateway_ws_buffered_bytes', 'Bytes handed to sockets and not yet written to the network (all sockets)', gauges.buffered);
+    gauge('lookout_gateway_ws_room_feeds', 'NATS subscriptions held for WebSocket feeds (one per room and kind)', gauges.roomFeeds);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * How expendable a queued message is. A newer analysis supersedes an older one and a
+ * per-second metrics sample matters less than an alert, so under pressure `analysis` goes
+ * first, then `metrics`; `keep` (alerts, acks, errors, signal replies, stream states) is
+ * never dropped.
+ */
+export type DropClass = 'analysis' | 'metrics' | 'keep';
+
+export interface Queued {
+  readonly drop: DropClass;
+}
+
+export interface PushResult<T> {
+  /** The message that made room (a queued one, or the pushed one itself). */
+  dropped?: T;
+  /** Full of messages that may not be dropped: the pushed one was not queued. */
+  overflow: boolean;
+}
+
+const DROP_ORDER: readonly DropClass[] = ['analysis', 'metrics'];
+
+/** A bounded FIFO that makes room by dropping the oldest expendable message. */
+export class SendQueue<T extends Queued> {
+  private items: T[] = [];
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity: expected an integer ≥ 1, got ${capacity}`);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(item: T): PushResult<T> {
+    if (this.items.length < this.capacity) {
+      this.items.push(item);
+      return { overflow: false };
+    }
+    for (const cls of DROP_ORDER) {
+      const i = this.items.findIndex((x) => x.drop === cls);
+      if (i >= 0) {
+        const [victim] = this.items.splice(i, 1);
+        this.items.push(item);
+        return { dropped: victim, overflow: false };
+      }
+      // Nothing older of this class: the newcomer is the one to go.
+      if (item.drop === cls) return { dropped: item, overflow: false };
+    }
+    return { overflow: true };
+  }
+
+  shift(): T | undefined {
+    return this.items.shift();
+  }
+
+  /** Empties the queue, returning what was in it. */
+  clear(): T[] {
+    const out = this.items;
+    this.items = [];
+    return out;
+  }
+}

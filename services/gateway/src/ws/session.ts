@@ -1,0 +1,291 @@
+import type http from 'node:http';
+import type WebSocket from 'ws';
+import type { RawData } from 'ws';
+import { clientMessage, ValidationError, WS_CLOSE, WS_FEEDS, type ClientMessage, type ServerMessage, type WsFeed } from '@lookout/contracts';
+import type { Counter, Logger } from '@lookout/service-kit';
+import type { GatewayConfig } from '../config.js';
+import { credentialOf, type Authenticator } from '../http/auth.js';
+import { Access } from './access.js';
+import { forbidden, toWsError, unauthorized, WsError } from './errors.js';
+import type { FrameHeader, FrameUpload } from './frame-upload.js';
+import type { CloseReason, WsMetrics } from './metrics.js';
+import { Outbox, type Outgoing } from './outbox.js';
+import type { FeedKind, FeedListener, RoomFeeds } from './room-feeds.js';
+import { OwnedMedia, type Grant, type SignalingProxy } from './signaling.js';
+
+/** What every session of one gateway shares. */
+export interface SessionContext {
+  config: Pick<GatewayConfig, 'wsMaxBufferedBytes' | 'wsQueueLength' | 'wsStuckMs' | 'wsJoinTimeoutMs'>;
+  auth: Authenticator;
+  feeds: RoomFeeds;
+  signaling: SignalingProxy;
+  frames: FrameUpload;
+  metrics: WsMetrics;
+  badMessages: Counter<'subject_kind' | 'reason'>;
+  log: Logger;
+}
+
+/** Signaling requests one socket may have in flight (a browser needs a handful). */
+const MAX_SIGNALS_IN_FLIGHT = 8;
+/** Longest timer Node accepts. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const CLOSE_REASONS: Record<number, CloseReason> = { [WS_CLOSE.unauthorized]: 'unauthorized', [WS_CLOSE.forbidden]: 'forbidden' };
+
+const toBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+const encode = (msg: ServerMessage): Outgoing => ({ type: msg.type, drop: 'keep', data: Buffer.from(JSON.stringify(msg)) });
+
+/** One browser connection: authentication, feeds, signaling, frame upload, closing. */
+export class WsSession {
+  readonly closed: Promise<void>;
+  private readonly access: Access;
+  private readonly outbox: Outbox;
+  private readonly follows = new Map<string, Set<FeedKind>>();
+  private readonly owned = new OwnedMedia();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly listener: FeedListener = (m) => this.outbox.push(m);
+  private pendingFrame: { header: FrameHeader; grant: Grant } | undefined;
+  private signalsInFlight = 0;
+  private alive = true;
+  private closing = false;
+  private disposed = false;
+  private errorReason: CloseReason | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    req: http.IncomingMessage,
+    private readonly ctx: SessionContext,
+    readonly id: string,
+  ) {
+    const { config, metrics } = ctx;
+    this.access = new Access(ctx.auth, `admin-${id}`);
+    this.outbox = new Outbox(ws, config.wsQueueLength, config.wsMaxBufferedBytes, {
+      sent: (m) => metrics.sent.inc({ type: m.type }),
+      dropped: (m) => metrics.dropped.inc({ type: m.type, reason: 'queue_full' }),
+      overflow: () => this.close(WS_CLOSE.stuck, 'backpressure: send queue full of messages that cannot be dropped', 'overflow'),
+    });
+    this.closed = new Promise((resolve) => ws.once('close', () => resolve(this.dispose())));
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('error', (err: Error & { code?: string }) => this.onError(err));
+    this.authenticateUrl(req);
+  }
+
+  get queued(): number {
+    return this.outbox.queued;
+  }
+
+  get buffered(): number {
+    return this.outbox.buffered;
+  }
+
+  /** Called every WS_HEARTBEAT_MS: a peer that did not answer the previous ping is gone. */
+  heartbeat(): void {
+    if (this.closing) return;
+    if (!this.alive) return this.terminate('heartbeat');
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  /** Called periodically: closes a socket that has not taken its messages for WS_STUCK_MS. */
+  checkStuck(now: number): void {
+    if (!this.closing && this.outbox.isStuck(now, this.ctx.config.wsStuckMs)) this.close(WS_CLOSE.stuck, `backpressure: messages not read for ${this.ctx.config.wsStuckMs} ms`, 'stuck');
+  }
+
+  /** Sends `closing`, then closes; a peer that does not complete the close is cut off after a grace. */
+  close(code: number, reason: string, why: CloseReason): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.ctx.metrics.closes.inc({ reason: why });
+    this.outbox.push(encode({ type: 'closing', code, reason }));
+    this.outbox.stop();
+    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    const grace = Math.max(1000, this.ctx.config.wsStuckMs);
+    this.timers.set('kill', setTimeout(() => this.ws.terminate(), grace).unref());
+  }
+
+  /** Cuts the connection now (counted under `why` unless it was already closing). */
+  terminate(why: CloseReason): void {
+    if (!this.closing) {
+      this.closing = true;
+      this.ctx.metrics.closes.inc({ reason: why });
+      this.outbox.stop();
+    }
+    this.ws.terminate();
+  }
+
+  private send(msg: ServerMessage): void {
+    this.outbox.push(encode(msg));
+  }
+
+  private authenticateUrl(req: http.IncomingMessage): void {
+    const credential = credentialOf(req.headers, new URL(req.url ?? '/', 'http://x').searchParams);
+    if (credential === undefined) {
+      const ms = this.ctx.config.wsJoinTimeoutMs;
+      const timer = setTimeout(() => !this.access.authenticated && this.close(WS_CLOSE.unauthorized, `join: no join within ${ms} ms`, 'join_timeout'), ms);
+      this.timers.set('join', timer.unref());
+      return;
+    }
+    try {
+      const grant = this.access.fromCredential(credential);
+      if (grant) void this.joined(grant).catch((err) => this.refuse(err));
+    } catch (err) {
+      this.refuse(err);
+    }
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    if (this.closing) return;
+    if (isBinary) return this.onFrameData(toBuffer(data));
+    let msg: ClientMessage;
+    try {
+      let value: unknown;
+      try {
+        value = JSON.parse(toBuffer(data).toString('utf8'));
+      } catch (err) {
+        throw new ValidationError('websocket message', '', `not valid JSON (${(err as Error).message})`);
+      }
+      msg = clientMessage.parse(value);
+    } catch (err) {
+      return this.refuse(err, undefined, 'invalid');
+    }
+    this.dispatch(msg).catch((err) => this.refuse(err, msg.id));
+  }
+
+  /** Sends the error; counts a bad message when `bad` names why; closes on auth refusals. */
+  private refuse(err: unknown, id?: string, bad?: string): void {
+    const e = toWsError(err);
+    if (e.code === 'internal') this.ctx.log.error({ err, session: this.id }, 'websocket request failed');
+    if (bad) this.ctx.badMessages.inc({ subject_kind: 'ws', reason: bad });
+    if (this.closing) return;
+    this.send({ type: 'error', code: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}), ...(id !== undefined ? { id } : {}) });
+    if (e.close) this.close(e.close, e.message, CLOSE_REASONS[e.close] ?? 'error');
+  }
+
+  private async dispatch(msg: ClientMessage): Promise<void> {
+    const id = msg.id !== undefined ? { id: msg.id } : {};
+    if (msg.type === 'ping') return this.send({ type: 'ack', op: 'ping', ...id });
+    if (msg.type === 'join') return this.joined(this.access.join(msg), msg.id);
+    if (!this.access.authenticated) throw unauthorized('unauthorized', `${msg.type}: join a room first`, 'type');
+    switch (msg.type) {
+      case 'subscribe':
+        return this.subscribe(msg.room, msg.feeds ?? WS_FEEDS, id);
+      case 'unsubscribe':
+        return this.unsubscribe(msg.room, msg.feeds ?? WS_FEEDS, id);
+      case 'signal':
+        return this.signal(msg);
+      case 'frame':
+        return this.frameHeader(msg);
+    }
+  }
+
+  private async joined(grant: Grant, id?: string): Promise<void> {
+    this.follow(grant.room, ['sfuevents']);
+    this.expireAt(grant);
+    const sfu = await this.ctx.signaling.ensureRoom(grant.room);
+    const expires = grant.expiresMs !== undefined ? { expiresMs: grant.expiresMs } : {};
+    this.send({ type: 'ack', op: 'join', room: grant.room, role: grant.role, peer: grant.peer, sfu: sfu ?? null, ...expires, ...(id !== undefined ? { id } : {}) });
+  }
+
+  /** Closes the socket when the room's token expires (a join with a fresh token moves it). */
+  private expireAt(grant: Grant): void {
+    const key = `exp:${grant.room}`;
+    clearTimeout(this.timers.get(key));
+    if (grant.expiresMs === undefined) return;
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, grant.expiresMs - Date.now()));
+    this.timers.set(key, setTimeout(() => this.close(WS_CLOSE.unauthorized, `token: expired for room ${grant.room}; join again with a fresh token`, 'token_expired'), ms).unref());
+  }
+
+  private subscribe(room: string, feeds: readonly WsFeed[], id: { id?: string }): void {
+    if (!this.access.canRead(room)) throw forbidden(`room: this connection has not joined room ${room}`, 'room');
+    this.follow(room, [...feeds, 'sfuevents']);
+    this.send({ type: 'ack', op: 'subscribe', room, feeds: this.feedsOf(room), ...id });
+  }
+
+  private unsubscribe(room: string, feeds: readonly WsFeed[], id: { id?: string }): void {
+    this.unfollow(room, feeds);
+    if (this.feedsOf(room).length === 0 && !this.access.isJoined(room)) this.unfollow(room, ['sfuevents']);
+    this.send({ type: 'ack', op: 'unsubscribe', room, feeds: this.feedsOf(room), ...id });
+  }
+
+  private feedsOf(room: string): WsFeed[] {
+    return WS_FEEDS.filter((f) => this.follows.get(room)?.has(f));
+  }
+
+  private follow(room: string, kinds: readonly FeedKind[]): void {
+    if (this.disposed) return;
+    const set = this.follows.get(room) ?? new Set<FeedKind>();
+    this.follows.set(room, set);
+    for (const k of kinds) {
+      if (set.has(k)) continue;
+      set.add(k);
+      this.ctx.feeds.add(room, k, this.listener);
+    }
+  }
+
+  private unfollow(room: string, kinds: readonly FeedKind[]): void {
+    const set = this.follows.get(room);
+    if (!set) return;
+    for (const k of kinds) if (set.delete(k)) this.ctx.feeds.remove(room, k, this.listener);
+    if (set.size === 0) this.follows.delete(room);
+  }
+
+  private async signal(msg: Extract<ClientMessage, { type: 'signal' }>): Promise<void> {
+    const grant = this.access.grantFor(msg.room);
+    if (this.signalsInFlight >= MAX_SIGNALS_IN_FLIGHT) throw new WsError('too_many_requests', `signal: at most ${MAX_SIGNALS_IN_FLIGHT} requests in flight`, 'id');
+    this.signalsInFlight++;
+    try {
+      const data = await this.ctx.signaling.forward(grant, msg.op, msg.data ?? {}, this.owned);
+      this.ctx.metrics.signals.inc({ op: msg.op, outcome: 'ok' });
+      // The socket closed while the SFU worked: what it just created must not outlive it.
+      if (this.disposed) return void this.ctx.signaling.release(this.owned);
+      this.send({ type: 'signal', id: msg.id, op: msg.op, data: data ?? null });
+    } catch (err) {
+      this.ctx.metrics.signals.inc({ op: msg.op, outcome: 'error' });
+      throw err;
+    } finally {
+      this.signalsInFlight--;
+    }
+  }
+
+  private frameHeader(header: FrameHeader): void {
+    const grant = this.access.grantFor(header.room);
+    if (grant.role === 'viewer') throw forbidden('frame: a viewer may not upload frames', 'type');
+    const replaced = this.pendingFrame;
+    this.pendingFrame = { header, grant };
+    if (replaced) this.refuse(new WsError('missing_frame_data', 'frame: another frame header came before this one\'s JPEG', 'type'), replaced.header.id, 'bad_frame');
+  }
+
+  private onFrameData(jpeg: Buffer): void {
+    const pending = this.pendingFrame;
+    this.pendingFrame = undefined;
+    if (!pending) return this.refuse(new WsError('unexpected_binary', 'binary message without a frame header before it', 'type'), undefined, 'unexpected_binary');
+    const { header, grant } = pending;
+    try {
+      const meta = this.ctx.frames.publish(grant.room, grant.peer, header, jpeg);
+      this.ctx.metrics.frames.inc({ outcome: 'published' });
+      if (header.id !== undefined) this.send({ type: 'ack', op: 'frame', id: header.id, room: grant.room, seq: meta.seq });
+    } catch (err) {
+      this.ctx.metrics.frames.inc({ outcome: 'refused' });
+      this.refuse(err, header.id, 'bad_frame');
+    }
+  }
+
+  private onError(err: Error & { code?: string }): void {
+    // ws closes the socket itself after these (1009 for a message over maxPayload).
+    this.errorReason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_large' : 'error';
+    this.ctx.badMessages.inc({ subject_kind: 'ws', reason: this.errorReason });
+    this.ctx.log.debug({ err, session: this.id }, 'websocket error');
+  }
+
+  private async dispose(): Promise<void> {
+    this.disposed = true;
+    if (!this.closing) this.ctx.metrics.closes.inc({ reason: this.errorReason ?? 'client' });
+    this.closing = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.outbox.stop();
+    for (const [room, set] of [...this.follows]) this.unfollow(room, [...set]);
+    this.pendingFrame = undefined;
+    await this.ctx.signaling.release(this.owned);
+  }
+}

@@ -1,0 +1,151 @@
+import { sfuRequests, sfuRequestValidators, WS_SIGNAL_OPS, type SfuOp, type WsRole } from '@lookout/contracts';
+import type { Logger } from '@lookout/service-kit';
+import { ApiError } from '../http/errors.js';
+import type { SfuClient } from '../sfu-client.js';
+import { forbidden, toWsError, WsError } from './errors.js';
+
+/** What a socket may do in one room: from its token (or admin key). */
+export interface Grant {
+  room: string;
+  role: WsRole;
+  peer: string;
+  /** Token expiry (ms since epoch); none for admins. */
+  expiresMs?: number;
+}
+
+/** Media objects a socket created: only it may use them, and they close with it. */
+export class OwnedMedia {
+  /** transport id → room */
+  readonly transports = new Map<string, string>();
+  readonly producers = new Set<string>();
+  readonly consumers = new Set<string>();
+}
+
+type Body = Record<string, unknown>;
+
+/** The body field naming a media object, the set that must own it, and the error when not. */
+const OWNERSHIP: Partial<Record<SfuOp, { field: string; set: (o: OwnedMedia) => { has(id: string): boolean }; code: string }>> = {
+  connectTransport: { field: 'transportId', set: (o) => o.transports, code: 'unknown_transport' },
+  restartIce: { field: 'transportId', set: (o) => o.transports, code: 'unknown_transport' },
+  closeTransport: { field: 'transportId', set: (o) => o.transports, code: 'unknown_transport' },
+  produce: { field: 'transportId', set: (o) => o.transports, code: 'unknown_transport' },
+  consume: { field: 'transportId', set: (o) => o.transports, code: 'unknown_transport' },
+  closeProducer: { field: 'producerId', set: (o) => o.producers, code: 'unknown_producer' },
+  resumeConsumer: { field: 'consumerId', set: (o) => o.consumers, code: 'unknown_consumer' },
+};
+
+const CACHE_MS = 5_000;
+
+/**
+ * Forwards browser signaling to the SFU that owns the room. The gateway writes `room` and
+ * `peer` itself and checks the role and the ownership of transports, producers and
+ * consumers before anything reaches the SFU.
+ */
+export class SignalingProxy {
+  private readonly ensuring = new Map<string, Promise<string | undefined>>();
+  private readonly placed = new Map<string, { instance: string; untilMs: number }>();
+
+  constructor(
+    private readonly sfu: SfuClient,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Creates the room on the least-loaded SFU unless it has an owner; the owner, or
+   * undefined when no SFU answers (analysis still works; signaling tries again).
+   * Concurrent joins of one room share one lookup.
+   */
+  ensureRoom(room: string): Promise<string | undefined> {
+    const cached = this.placed.get(room);
+    if (cached && cached.untilMs > Date.now()) return Promise.resolve(cached.instance);
+    let pending = this.ensuring.get(room);
+    if (!pending) {
+      pending = this.sfu
+        .ensureRoom(room)
+        .then((instance) => (this.placed.set(room, { instance, untilMs: Date.now() + CACHE_MS }), instance))
+        .catch((err: Error) => (this.log.warn({ room, error: err.message }, 'could not place the room on an SFU'), undefined))
+        .finally(() => this.ensuring.delete(room));
+      this.ensuring.set(room, pending);
+    }
+    return pending;
+  }
+
+  /** Checks, forwards and records one op; throws WsError (fields relative to the message). */
+  async forward(grant: Grant, op: SfuOp, data: Body, owned: OwnedMedia): Promise<unknown> {
+    const body = this.authorize(grant, op, data, owned);
+    let result: unknown;
+    try {
+      result = await this.call(grant.room, op, body);
+    } catch (err) {
+      throw toWsError(err, 'data');
+    }
+    this.record(grant.room, op, body, result, owned);
+    return result;
+  }
+
+  /** Closes the transports a socket left open (their producers and consumers go with them). */
+  async release(owned: OwnedMedia): Promise<void> {
+    const all = [...owned.transports];
+    owned.transports.clear();
+    await Promise.all(
+      all.map(([transportId, room]) =>
+        this.sfu.roomCall(room, 'closeTransport', { transportId }).catch((err: Error) => this.log.debug({ room, transportId, error: err.message }, 'transport already gone')),
+      ),
+    );
+  }
+
+  private authorize(grant: Grant, op: SfuOp, data: Body, owned: OwnedMedia): Body {
+    if (grant.role !== 'admin' && !WS_SIGNAL_OPS[grant.role].includes(op)) throw forbidden(`op: a ${grant.role} may not ${op}`, 'op');
+    for (const key of ['room', 'peer'] as const) {
+      if (data[key] !== undefined && data[key] !== grant[key]) throw forbidden(`data/${key}: this socket acts for ${key} ${grant[key]} only`, `data/${key}`);
+    }
+    const body: Body = { ...data, room: grant.room };
+    if ('peer' in sfuRequests[op].properties) body.peer = grant.peer;
+    if (op === 'createWebRtcTransport' && grant.role === 'viewer' && body.direction !== 'recv') throw forbidden('data/direction: a viewer may only receive ("recv")', 'data/direction');
+    try {
+      sfuRequestValidators[op].parse(body);
+    } catch (err) {
+      throw toWsError(err, 'data');
+    }
+    const rule = OWNERSHIP[op];
+    const id = rule ? body[rule.field] : undefined;
+    if (rule && grant.role !== 'admin' && !rule.set(owned).has(id as string)) throw new WsError(rule.code, `data/${rule.field}: no such object of this connection`, `data/${rule.field}`);
+    return body;
+  }
+
+  private async call(room: string, op: SfuOp, body: Body): Promise<unknown> {
+    const { room: _room, ...rest } = body;
+    try {
+      return await this.sfu.roomCall(room, op, rest);
+    } catch (err) {
+      if (!(err instanceof ApiError) || !(await this.replace(room, err))) throw err;
+      return this.sfu.roomCall(room, op, rest);
+    }
+  }
+
+  /**
+   * A room with no live owner (new, or its SFU is gone) is placed again; a room its owner
+   * lost (worker died) is created there again (createRoom is idempotent). True: retry.
+   */
+  private async replace(room: string, err: ApiError): Promise<boolean> {
+    if (err.code === 'not_found') {
+      this.placed.delete(room);
+      if (!(await this.ensureRoom(room))) throw new WsError('no_sfu', 'no SFU instance is available for this room');
+      return true;
+    }
+    if (err.code !== 'unknown_room') return false;
+    const owner = await this.sfu.owner(room);
+    if (!owner) return false;
+    await this.sfu.call(owner.instance, 'createRoom', { room });
+    return true;
+  }
+
+  private record(room: string, op: SfuOp, body: Body, result: unknown, owned: OwnedMedia): void {
+    const id = (result as { id?: unknown } | null)?.id;
+    if (op === 'createWebRtcTransport' && typeof id === 'string') owned.transports.set(id, room);
+    else if (op === 'produce' && typeof id === 'string') owned.producers.add(id);
+    else if (op === 'consume' && typeof id === 'string') owned.consumers.add(id);
+    else if (op === 'closeTransport') owned.transports.delete(body.transportId as string);
+    else if (op === 'closeProducer') owned.producers.delete(body.producerId as string);
+  }
+}

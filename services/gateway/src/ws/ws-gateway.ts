@@ -1,0 +1,102 @@
+import type http from 'node:http';
+import { WebSocketServer } from 'ws';
+import { WS_CLOSE, WS_PATH } from '@lookout/contracts';
+import type { Logger } from '@lookout/service-kit';
+import type { GatewayDeps } from '../deps.js';
+import { FrameUpload } from './frame-upload.js';
+import { WsMetrics } from './metrics.js';
+import { RoomFeeds } from './room-feeds.js';
+import { WsSession, type SessionContext } from './session.js';
+import { SignalingProxy } from './signaling.js';
+
+export interface WsGatewayOptions {
+  server: http.Server;
+  deps: GatewayDeps;
+  log: Logger;
+}
+
+/** How long shutdown waits for sockets to complete their close before cutting them off. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+const sum = (sessions: Iterable<WsSession>, f: (s: WsSession) => number) => {
+  let n = 0;
+  for (const s of sessions) n += f(s);
+  return n;
+};
+
+/**
+ * The gateway's WebSocket endpoint (`WS_PATH`; protocol in packages/contracts/src/ws.ts):
+ * accepts connections, runs the heartbeat and the stuck-socket sweep, and shares the room
+ * feeds, the signaling proxy and the frame upload between sessions.
+ */
+export class WsGateway {
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<WsSession>();
+  private readonly feeds: RoomFeeds;
+  private readonly ctx: SessionContext;
+  private readonly intervals: NodeJS.Timeout[];
+  private connections = 0;
+
+  constructor(opts: WsGatewayOptions) {
+    const { deps, log } = opts;
+    const { config } = deps;
+    this.feeds = new RoomFeeds(deps.nc, log.child({ module: 'ws-feeds' }), deps.badMessages);
+    const metrics = new WsMetrics(deps.metrics, {
+      clients: () => this.sessions.size,
+      queued: () => sum(this.sessions, (s) => s.queued),
+      buffered: () => sum(this.sessions, (s) => s.buffered),
+      roomFeeds: () => this.feeds.size,
+    });
+    this.ctx = {
+      config,
+      auth: deps.auth,
+      feeds: this.feeds,
+      signaling: new SignalingProxy(deps.sfu, log.child({ module: 'ws-signaling' })),
+      frames: new FrameUpload(deps.nc),
+      metrics,
+      badMessages: deps.badMessages,
+      log,
+    };
+    // No compression: every message would be deflated once per socket instead of encoded once per room.
+    this.wss = new WebSocketServer({ server: opts.server, path: WS_PATH, maxPayload: config.wsMaxMessageBytes, perMessageDeflate: false });
+    this.wss.on('connection', (ws, req) => {
+      metrics.connections.inc();
+      const session = new WsSession(ws, req, this.ctx, `c${++this.connections}`);
+      this.sessions.add(session);
+      void session.closed.then(() => this.sessions.delete(session));
+    });
+    this.wss.on('error', (err) => log.error({ err }, 'websocket server error'));
+    const sweepMs = Math.min(1000, Math.max(50, Math.floor(config.wsStuckMs / 4)));
+    this.intervals = [
+      setInterval(() => this.sessions.forEach((s) => s.heartbeat()), config.wsHeartbeatMs),
+      setInterval(() => {
+        const now = Date.now();
+        this.sessions.forEach((s) => s.checkStuck(now));
+      }, sweepMs),
+    ];
+    for (const t of this.intervals) t.unref();
+  }
+
+  get clientCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Closes every socket with 1001 (going away), releases their media, and stops accepting. */
+  async close(): Promise<void> {
+    this.intervals.forEach(clearInterval);
+    const closed = Promise.all([...this.sessions].map((s) => s.closed));
+    for (const s of this.sessions) s.close(WS_CLOSE.goingAway, 'server shutting down', 'shutdown');
+    await within(closed, SHUTDOWN_GRACE_MS);
+    for (const s of this.sessions) s.terminate('shutdown');
+    // Sessions release their SFU transports as they end; give that a moment too.
+    await within(closed, SHUTDOWN_GRACE_MS);
+    this.feeds.close();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

@@ -1,0 +1,190 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { analysisMessage, decodeJson, kvBuckets, streamKey, subjects, type SessionInfo, type SessionReport } from '@lookout/contracts';
+import {
+  apiCall,
+  FIXTURES,
+  FramePublisher,
+  galleryCall,
+  ROOT,
+  roomToken,
+  startNatsServer,
+  startService,
+  stopAllProcesses,
+  TEST_GATEWAY_ENV,
+  type NatsServer,
+  type RunningService,
+} from '@lookout/testkit';
+
+const VIDEO = path.join(FIXTURES, 'video/two-people-sequential-640x480-15fps.webm');
+const FPS = 15;
+const ROOM = 'exam';
+const STREAM = 'cam-1';
+const identity = (person: string, file: string) => fs.readFileSync(path.join(FIXTURES, 'faces/identities', person, file)).toString('base64');
+
+describe('gateway sessions and reports (real nats-server, detector, reid, gateway; the two-person video frame by frame)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let detector: RunningService;
+  let reid: RunningService;
+  let gateway: RunningService;
+  let base: string;
+  let frameDir: string;
+  let session: SessionInfo;
+  const publisher = roomToken(ROOM, 'publisher');
+  const viewer = roomToken(ROOM, 'viewer');
+  const otherViewer = roomToken('other-room', 'viewer');
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url, name: 'gateway-sessions-test' });
+    frameDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-frames-'));
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-i', VIDEO, '-q:v', '3', path.join(frameDir, 'f%04d.jpg')]);
+    // Frames carry the video's capture times, not the wall clock: the detector must not drop them as stale.
+    [detector, reid, gateway] = await Promise.all([
+      startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }),
+      startService('reid', nats.url),
+      startService('gateway', nats.url, TEST_GATEWAY_ENV),
+    ]);
+    base = `http://127.0.0.1:${gateway.httpPort}`;
+    // Other photos of the two people than the video's frames.
+    const obama = await galleryCall(nc, 'enroll', { subjectId: 'obama', name: 'Barack Obama', images: ['fr_obama.jpg', 'fr_obama2.jpg'].map((f) => identity('barack_obama', f)) });
+    const jolie = await galleryCall(nc, 'enroll', { subjectId: 'jolie', name: 'Angelina Jolie', images: ['df_img1.jpg', 'df_img2.jpg'].map((f) => identity('angelina_jolie', f)) });
+    if (!obama.ok || !jolie.ok) throw new Error(JSON.stringify([obama, jolie]));
+  }, 180_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    await Promise.all([detector?.stop(), reid?.stop(), gateway?.stop()]);
+    await stopAllProcesses();
+    await nats?.stop();
+    if (frameDir) fs.rmSync(frameDir, { recursive: true, force: true });
+  });
+
+  it('starts a session: publisher of the room or admin only; one running session per stream', async () => {
+    const body = { room: ROOM, stream: STREAM, expectedSubjectId: 'obama', metadata: { candidate: 'B. Obama', exam: 'math-101' } };
+    expect((await apiCall(base, 'POST', '/sessions', { json: body, auth: null })).status).toBe(401);
+    expect((await apiCall(base, 'POST', '/sessions', { json: body, auth: viewer })).status).toBe(403);
+    expect((await apiCall(base, 'POST', '/sessions', { json: { ...body, room: 'other-room' }, auth: publisher })).status).toBe(403);
+    expect(await apiCall(base, 'POST', '/sessions', { json: { ...body, stream: 'a.b' } })).toMatchObject({ status: 400, body: { error: { field: 'stream' } } });
+    expect(await apiCall(base, 'POST', '/sessions', { json: { ...body, expectedSubjectId: 'nobody' } })).toMatchObject({ status: 422, body: { error: { code: 'unknown_subject', field: 'expectedSubjectId' } } });
+
+    const started = await apiCall<SessionInfo>(base, 'POST', '/sessions', { json: body, auth: publisher });
+    expect(started.status).toBe(201);
+    session = started.body;
+    expect(session).toMatchObject({ room: ROOM, stream: STREAM, expectedSubjectId: 'obama', status: 'running', metadata: body.metadata, sessionId: expect.any(String) });
+    expect(await apiCall(base, 'POST', '/sessions', { json: body })).toMatchObject({ status: 409, body: { error: { code: 'session_running', field: 'stream' } } });
+
+    // reid reads the stream's session from KV.
+    const kv = await new Kvm(nc).open(kvBuckets.streamSessions);
+    expect((await kv.get(streamKey(ROOM, STREAM)))?.json()).toMatchObject({ sessionId: session.sessionId, expectedSubjectId: 'obama' });
+
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}`, { auth: viewer })).body).toEqual(session);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}`, { auth: otherViewer })).status).toBe(403);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}`, { auth: null })).status).toBe(401);
+    expect((await apiCall(base, 'GET', '/sessions/nope')).status).toBe(404);
+    expect((await apiCall(base, 'GET', '/sessions', { auth: viewer })).status).toBe(403);
+  });
+
+  it('feeds the video through the pipeline; the live summary grows; the report waits for the end', async () => {
+    const analysed = new Map<number, string | undefined>();
+    const waiters = new Map<number, () => void>();
+    const sub = nc.subscribe(subjects.analysis(ROOM, STREAM), {
+      callback: (_e, m) => {
+        const a = decodeJson(analysisMessage, m.data);
+        analysed.set(a.seq, a.sessionId);
+        waiters.get(a.seq)?.();
+      },
+    });
+    const frames = new FramePublisher(nc);
+    const files = fs.readdirSync(frameDir).sort();
+    const t0 = Date.now() - 60_000;
+    for (const [i, f] of files.entries()) {
+      const done = new Promise<void>((resolve) => waiters.set(i, resolve));
+      frames.publish(ROOM, STREAM, fs.readFileSync(path.join(frameDir, f)), { seq: i, captureMs: t0 + Math.round((i * 1000) / FPS) });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((_r, reject) => (timer = setTimeout(() => reject(new Error(`no analysis for frame ${i}`)), 30_000)))]);
+      clearTimeout(timer);
+    }
+    sub.unsubscribe();
+    expect([...analysed.values()].every((id) => id === session.sessionId)).toBe(true);
+
+    const live = await apiCall<SessionReport>(base, 'GET', `/sessions/${session.sessionId}/live`, { auth: viewer });
+    expect(live.status).toBe(200);
+    expect(live.body.session.status).toBe('running');
+    expect(live.body.framesAnalysed).toBeGreaterThan(0);
+    expect(live.body.alerts.some((a) => a.kind === 'identity_changed' && a.endMs === null)).toBe(true);
+    expect(await apiCall(base, 'GET', `/sessions/${session.sessionId}/report`)).toMatchObject({ status: 409, body: { error: { code: 'session_running' } } });
+  }, 180_000);
+
+  it('ends the session: reid closes its episodes, the stream is free again', async () => {
+    expect((await apiCall(base, 'POST', `/sessions/${session.sessionId}/end`, { auth: viewer })).status).toBe(403);
+    const ended = await apiCall<SessionInfo>(base, 'POST', `/sessions/${session.sessionId}/end`, { auth: publisher });
+    expect(ended.status).toBe(200);
+    expect(ended.body).toMatchObject({ status: 'ended', endedMs: expect.any(Number), streamEnd: { ok: true } });
+    expect(ended.body.streamEnd?.closedEpisodes).toBeGreaterThanOrEqual(1);
+    // Ending twice returns the same record.
+    expect((await apiCall(base, 'POST', `/sessions/${session.sessionId}/end`)).body).toEqual(ended.body);
+    const kv = await new Kvm(nc).open(kvBuckets.streamSessions);
+    expect((await kv.get(streamKey(ROOM, STREAM)))?.operation).not.toBe('PUT');
+    session = ended.body;
+  });
+
+  it('the report lists the identity change from obama to jolie, with timelines, not verified', async () => {
+    const res = await apiCall<SessionReport>(base, 'GET', `/sessions/${session.sessionId}/report`, { auth: viewer });
+    expect(res.status).toBe(200);
+    const r = res.body;
+    console.log(
+      `report: ${r.framesAnalysed} frames, ${r.timelines.engagement.length} s, engagement ${JSON.stringify(r.scores.engagement)}, alerts ${r.alerts.map((a) => `${a.kind}[${a.endMs === null ? 'open' : 'closed'}]`).join(', ')}, recognized ${r.identity.recognized.map((g) => `${g.decision}:${g.subjectId}`).join(', ')}`,
+    );
+    expect(r.session).toEqual(session);
+    expect(r.framesAnalysed).toBeGreaterThanOrEqual(150);
+    const changes = r.alerts.filter((a) => a.kind === 'identity_changed');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ severity: 'critical', from: { subjectId: 'obama', name: 'Barack Obama' }, to: { subjectId: 'jolie', name: 'Angelina Jolie' }, endMs: expect.any(Number) });
+    expect(r.alerts.every((a) => a.endMs !== null)).toBe(true);
+    expect(r.timelines.engagement.filter(([, v]) => v !== null).length).toBeGreaterThanOrEqual(8);
+    expect(r.timelines.eyeContact.filter(([, v]) => v !== null).length).toBeGreaterThanOrEqual(8);
+    expect(r.timelines.expression.length).toBeGreaterThanOrEqual(8);
+    expect(r.scores.engagement).toMatchObject({ mean: expect.any(Number) });
+    expect(r.identity).toMatchObject({ expectedSubjectId: 'obama', changes: 1, verified: false });
+    expect(r.identity.recognized.map((g) => `${g.decision}:${g.subjectId}`).sort()).toEqual(['PASS:jolie', 'PASS:obama']);
+  });
+
+  it('serves the printable page with the charts and the episode; access as for the session', async () => {
+    const page = await apiCall(base, 'GET', `/sessions/${session.sessionId}/report.html?token=${viewer}`, { auth: null });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.text.match(/<svg /g)?.length).toBe(3);
+    expect(page.text).toContain('<polyline');
+    expect(page.text).toContain('identity_changed');
+    expect(page.text).toContain('Barack Obama → Angelina Jolie');
+    expect(page.text).not.toMatch(/<script/i);
+    // Kept for a look (ignored by git).
+    fs.mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'test-artifacts', 'session-report.html'), page.text);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report.html`, { auth: otherViewer })).status).toBe(403);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report.html`, { auth: null })).status).toBe(401);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report`, { auth: otherViewer })).status).toBe(403);
+  });
+
+  it('lists sessions newest first; a new session may start on the freed stream; reid being down does not block an end', async () => {
+    const next = await apiCall<SessionInfo>(base, 'POST', '/sessions', { json: { room: ROOM, stream: STREAM } });
+    expect(next.status).toBe(201);
+    const list = await apiCall<{ sessions: SessionInfo[] }>(base, 'GET', `/sessions?room=${ROOM}`);
+    expect(list.body.sessions.map((s) => s.sessionId)).toEqual([next.body.sessionId, session.sessionId]);
+    expect((await apiCall<{ sessions: SessionInfo[] }>(base, 'GET', '/sessions?room=nobody')).body.sessions).toEqual([]);
+    expect((await apiCall<{ sessions: SessionInfo[] }>(base, 'GET', '/sessions?status=running')).body.sessions.map((s) => s.sessionId)).toEqual([next.body.sessionId]);
+
+    await reid.stop();
+    const ended = await apiCall<SessionInfo>(base, 'POST', `/sessions/${next.body.sessionId}/end`);
+    expect(ended.body).toMatchObject({ status: 'ended', streamEnd: { ok: false, error: expect.stringMatching(/reid/) } });
+    const empty = await apiCall<SessionReport>(base, 'GET', `/sessions/${next.body.sessionId}/report`);
+    expect(empty.body).toMatchObject({ framesAnalysed: 0, alerts: [], identity: { verified: null } });
+  }, 60_000);
+});
