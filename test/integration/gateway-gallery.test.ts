@@ -121,6 +121,11 @@ describe('gateway gallery API (real nats-server, detector, reid and gateway)', (
     await expectError(call('POST', '/gallery/subjects', { body: form({ name: 'X' }, []) }), 400, { code: 'invalid_request', field: 'images' });
     await expectError(call('POST', '/gallery/subjects', { json: { name: 'X' } }), 415, { code: 'unsupported_media_type' });
     await expectError(call('POST', '/gallery/subjects', { body: form({ name: 'Nobody' }, [{ ...face, data: Buffer.from('nope') }]) }), 422, { code: 'no_usable_image', images: [expect.objectContaining({ ok: false, error: expect.objectContaining({ code: 'bad_image' }) })] });
+    // A form cut short is a 400, and the gateway keeps serving.
+    const cut = '--XYZ\r\nContent-Disposition: form-data; name="images"; filename="a.jpg"\r\n\r\nabc';
+    await expectError(call('POST', '/gallery/subjects', { body: cut, headers: { 'content-type': 'multipart/form-data; boundary=XYZ' } }), 400, { code: 'bad_request' });
+    await expectError(call('POST', '/gallery/subjects/ghost/negatives', { json: { faceRef: 'nope' } }), 404, { code: 'not_found' });
+    await expectError(call('POST', '/gallery/subjects/ghost/negatives', { json: {} }), 400, { code: 'invalid_request', field: 'faceRef' });
     await expectError(call('GET', '/gallery/subjects?limit=abc'), 400, { code: 'invalid_request', field: 'limit' });
     await expectError(call('GET', '/gallery/subjects/a.b'), 400, { code: 'invalid_request', field: 'subject' });
     await expectError(call('GET', '/gallery/nothing-here'), 404, { code: 'not_found' });

@@ -118,7 +118,7 @@ export class EnrollJobs {
         else report(img, { entry: img.entry, person: name, ok: false, error: v?.error ?? { code: r.error?.code ?? 'internal', message: r.error?.message ?? 'reid gave no verdict on this image' } });
       });
       if (r.subject) target = { mode: 'add', subjectId: r.subject.subjectId };
-      if (r.error && r.error.code !== 'no_usable_image') throw new ApiError(503, r.error.code, `reid: ${r.error.message}`);
+      if (r.error && r.error.code !== 'no_usable_image') throw new ApiError(503, r.error.code, r.error.message);
     }
   }
 }

@@ -42,10 +42,11 @@ const ZIP_DOC =
 /** Gallery admin over reid (`gallery.<op>`) and batch enrollment jobs. Admin only. */
 export function registerGalleryRoutes(api: ApiRouter, d: GatewayDeps): { close(): Promise<void> } {
   const gallery = new ReidGallery(d.nc);
-  const { zipMaxEntries: maxEntries, zipMaxEntryBytes: maxEntryBytes, zipMaxTotalBytes: maxTotalBytes, zipMaxRatio: maxRatio } = d.config;
-  const jobLog = d.log.child({ module: 'enroll-jobs' });
-  const store = new JobStore(d.kv.enrollJobs, jobLog);
-  const jobs = new EnrollJobs({ store, gallery, limits: { maxEntries, maxEntryBytes, maxTotalBytes, maxRatio }, log: jobLog });
+  registerSubjectRoutes(api, d, gallery);
+  return registerJobRoutes(api, d, gallery);
+}
+
+function registerSubjectRoutes(api: ApiRouter, d: GatewayDeps, gallery: ReidGallery): void {
   const imageLimit = Math.min(d.config.uploadLimitBytes, gallery.maxImageBytes());
   const images = (req: Request, fields: readonly string[]) =>
     readUpload(req, { fields, file: { field: 'images', maxFiles: MAX_IMAGES, maxBytes: imageLimit }, maxBodyBytes: d.config.uploadLimitBytes });
@@ -87,6 +88,15 @@ export function registerGalleryRoutes(api: ApiRouter, d: GatewayDeps): { close()
     { method: 'post', path: '/gallery/subjects/:subject/negatives', tag, summary: '"Not this subject": a face (ref from an alert or recognition) that must not match it', access: 'admin', body: GalleryNegativeCreate, response: GallerySubjectReply },
     async (req) => ({ subject: (await ask(gallery, 'negative', { subjectId: String(req.params.subject), faceRef: (req.body as { faceRef: string }).faceRef })).subject }),
   );
+
+}
+
+/** Batch enrollment: the upload goes to a temp folder, the job runs in the background. */
+function registerJobRoutes(api: ApiRouter, d: GatewayDeps, gallery: ReidGallery): { close(): Promise<void> } {
+  const { zipMaxEntries: maxEntries, zipMaxEntryBytes: maxEntryBytes, zipMaxTotalBytes: maxTotalBytes, zipMaxRatio: maxRatio } = d.config;
+  const jobLog = d.log.child({ module: 'enroll-jobs' });
+  const store = new JobStore(d.kv.enrollJobs, jobLog);
+  const jobs = new EnrollJobs({ store, gallery, limits: { maxEntries, maxEntryBytes, maxTotalBytes, maxRatio }, log: jobLog });
 
   api.route(
     { method: 'post', path: '/gallery/jobs', tag, summary: 'Batch enrollment from a ZIP; poll GET /gallery/jobs/{job} for progress and per-file results', access: 'admin', upload: { contentType: 'multipart/form-data', description: ZIP_DOC }, response: EnrollJob, status: 202 },
