@@ -234,6 +234,8 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
     expect(got.length).toBeLessThan(seq);
     const gotAlerts = stuck.take(isAlert).map((a) => a.data.startSeq);
     expect(gotAlerts).toEqual([0, 10, 20, 30, 40, 50, ...alerts].slice(0, gotAlerts.length));
+    const dropped = metricValue(text, 'lookout_gateway_ws_messages_dropped_total', { type: 'analysis', reason: 'queue_full' });
+    console.log(`fan-out: ${seq} analysis messages; the unread socket got ${got.length} and ${gotAlerts.length} alerts before its 4008, ${dropped} dropped for it; queue peak ${maxQueued}; gateway RSS ${Math.round(rss0)} → ${Math.round(rssMiB(gateway.child.pid!))} MiB`);
   }, 120_000);
 
   it('fallback frame upload: a publisher\'s JPEG over the socket is analysed and reaches a viewer', async () => {
@@ -277,7 +279,7 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
       code: 'unknown_transport',
       field: 'data/transportId',
     });
-    expect(await viewer.request({ type: 'signal', op: 'consume', data: { transportId: 5 } })).toMatchObject({ type: 'error', code: 'invalid_message', field: 'data/transportId' });
+    expect(await viewer.request({ type: 'signal', op: 'consume', data: { transportId: 5, producerId: 'p', rtpCapabilities: {} } })).toMatchObject({ type: 'error', code: 'invalid_message', field: 'data/transportId' });
     await refused(viewer, { type: 'signal', id: 's1', op: 'produce', data: { transportId: transport.id, stream: 'cam', kind: 'video', rtpParameters: {} } }, 'forbidden', WS_CLOSE.forbidden, 'op');
 
     // Acting for another peer is refused.
@@ -295,7 +297,7 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
   }, 60_000);
 
   it('heartbeat drops a peer that stops answering pings; a socket that never joins is closed with 4401', async () => {
-    const hb = await startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, INSTANCE_ID: 'gateway-hb', WS_HEARTBEAT_MS: '200', WS_JOIN_TIMEOUT_MS: '500' });
+    const hb = await startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, INSTANCE_ID: 'gateway-hb', WS_HEARTBEAT_MS: '500', WS_JOIN_TIMEOUT_MS: '1000' });
     const hbUrl = `ws://127.0.0.1:${hb.httpPort}${WS_PATH}`;
     const dead = await connectWs({ token: TEST_ADMIN_KEY, autoPong: false }, hbUrl);
     const live = await connectWs({ token: TEST_ADMIN_KEY }, hbUrl);

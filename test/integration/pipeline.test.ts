@@ -9,9 +9,11 @@ import {
   isAnalysis,
   isError,
   metricValue,
+  roomToken,
   startNatsServer,
   startService,
   stopAllProcesses,
+  TEST_GATEWAY_ENV,
   TestWsClient,
   type NatsServer,
   type RunningService,
@@ -38,10 +40,11 @@ describe('first frame through the whole pipe (real nats-server, services as proc
     nc = await connect({ servers: nats.url, name: 'pipeline-test' });
     frames = new FramePublisher(nc);
     const started = await Promise.all(
-      (['detector', 'reid', 'gateway', 'sfu'] as const).map(async (name) => [name, await startService(name, nats.url, { MEDIASOUP_WORKERS: '1' })] as const),
+      (['detector', 'reid', 'gateway', 'sfu'] as const).map(async (name) => [name, await startService(name, nats.url, { MEDIASOUP_WORKERS: '1', ...(name === 'gateway' ? TEST_GATEWAY_ENV : {}) })] as const),
     );
     for (const [name, svc] of started) services.set(name, svc);
     client = await TestWsClient.connect(`ws://127.0.0.1:${services.get('gateway')!.httpPort}${WS_PATH}`);
+    await client.join('lobby', roomToken('lobby', 'viewer'));
   }, 120_000);
 
   afterAll(async () => {

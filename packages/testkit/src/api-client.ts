@@ -18,7 +18,7 @@ export async function apiCall<T = unknown>(
   baseUrl: string,
   method: string,
   path: string,
-  opts: { auth?: string | null; json?: unknown; body?: string | Uint8Array | FormData | Blob; headers?: Record<string, string> } = {},
+  opts: { auth?: string | null; json?: unknown; body?: NonNullable<Parameters<typeof fetch>[1]>['body']; headers?: Record<string, string> } = {},
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   const auth = opts.auth === undefined ? TEST_ADMIN_KEY : opts.auth;

@@ -28,7 +28,9 @@ const deps: GatewayDeps = { nc: svc.nc, log, config, metrics: svc.metrics, badMe
 const api = new ApiRouter();
 registerRoomRoutes(api, deps);
 registerAnalyzeRoutes(api, deps);
-registerGalleryRoutes(api, deps);
+const gallery = registerGalleryRoutes(api, deps);
+// Closers run in reverse: this one after HTTP stops taking uploads, before NATS drains, so a running job records its final state.
+svc.onShutdown('enroll-jobs', () => gallery.close());
 registerWebhookRoutes(api, deps);
 registerSessionRoutes(api, deps);
 

@@ -9,6 +9,8 @@ import { ZipError, ZipReader, type ZipImage, type ZipLimits } from './zip-reader
 
 /** Jobs waiting or running on one gateway; more are refused (each holds an upload on disk). */
 const MAX_PENDING = 4;
+/** Images per reid request in a job: small, so progress moves every second or so (reid takes ~100 ms an image). */
+const IMAGES_PER_CALL = 5;
 
 export interface EnrollJobsOptions {
   store: JobStore;
@@ -107,7 +109,7 @@ export class EnrollJobs {
       report(img, { entry: img.entry, person: name, ok: false, error: { code: 'image_too_large', message: `${img.bytes} bytes: larger than one gallery request can carry` } });
       return false;
     });
-    for (const chunk of this.o.gallery.pack(target, fitting.map((i) => i.bytes))) {
+    for (const chunk of this.o.gallery.pack(target, fitting.map((i) => i.bytes), IMAGES_PER_CALL)) {
       if (this.closing) throw new Interrupted();
       const batch = chunk.map((i) => fitting[i]!);
       const data = await Promise.all(batch.map((img) => zip.read(img)));

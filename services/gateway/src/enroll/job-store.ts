@@ -53,7 +53,7 @@ export class JobProgress {
     readonly job: EnrollJob,
     private readonly log: Logger,
   ) {
-    this.heartbeat = setInterval(() => this.save(), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => void this.save(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 

@@ -44,63 +44,92 @@ export function readUpload(req: Request, spec: UploadSpec): Promise<Upload> {
   if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
     return Promise.reject(new ApiError(415, 'unsupported_media_type', `body: send multipart/form-data (fields ${[...spec.fields, spec.file.field].join(', ')})`));
   }
-  return new Promise((resolve, reject) => {
-    let failed = false;
-    let bb: busboy.Busboy | undefined;
-    const sinks: fs.WriteStream[] = [];
-    const fail = (err: ApiError) => {
-      if (failed) return;
-      failed = true;
-      for (const s of sinks) s.destroy();
-      if (bb) {
-        req.unpipe(bb);
-        bb.removeAllListeners().on('error', () => undefined);
-      }
-      drain(req, spec.maxBodyBytes + DRAIN_BEYOND_LIMIT, () => reject(err));
-    };
-    if (Number(req.headers['content-length'] ?? 0) > spec.maxBodyBytes) return fail(tooLarge('body', spec.maxBodyBytes));
+  return new Promise((resolve, reject) => new UploadReader(req, spec, resolve, reject).start());
+}
+
+const malformed = (err: Error) => new ApiError(400, 'bad_request', `body: malformed multipart (${err.message})`);
+
+/** One request's parse: busboy's events, the limits, and the single way out on failure. */
+class UploadReader {
+  private failed = false;
+  private bb: busboy.Busboy | undefined;
+  private readonly sinks: fs.WriteStream[] = [];
+  private readonly writes: Array<Promise<void>> = [];
+  private readonly out: Upload = { fields: {}, files: [] };
+  /** Files by part order: parts may finish out of order (disk writes), verdicts are by upload order. */
+  private readonly slots: Array<UploadedFile | undefined> = [];
+
+  constructor(
+    private readonly req: Request,
+    private readonly spec: UploadSpec,
+    private readonly resolve: (u: Upload) => void,
+    private readonly reject: (err: ApiError) => void,
+  ) {}
+
+  start(): void {
+    const { req, spec } = this;
+    if (Number(req.headers['content-length'] ?? 0) > spec.maxBodyBytes) return this.fail(tooLarge('body', spec.maxBodyBytes));
+    let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: spec.file.maxBytes, files: spec.file.maxFiles, fields: spec.fields.length + 1, fieldSize: MAX_FIELD_BYTES } });
+      bb = this.bb = busboy({ headers: req.headers, limits: { fileSize: spec.file.maxBytes, files: spec.file.maxFiles, fields: spec.fields.length + 1, fieldSize: MAX_FIELD_BYTES } });
     } catch (err) {
-      return fail(new ApiError(400, 'bad_request', `body: malformed multipart (${(err as Error).message})`));
+      return this.fail(malformed(err as Error));
     }
-    const out: Upload = { fields: {}, files: [] };
-    const writes: Array<Promise<void>> = [];
     let received = 0;
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      if (received > spec.maxBodyBytes) fail(tooLarge('body', spec.maxBodyBytes));
+      if (received > spec.maxBodyBytes) this.fail(tooLarge('body', spec.maxBodyBytes));
     });
     bb.on('field', (name, value, info) => {
-      const err = fieldError(spec, out, name, info.valueTruncated);
-      if (err) return fail(err);
-      out.fields[name] = value;
+      const err = fieldError(spec, this.out, name, info.valueTruncated);
+      if (err) return this.fail(err);
+      this.out.fields[name] = value;
     });
-    bb.on('file', (name, stream, info) => {
-      // A part cut short errors on its own stream too; unhandled, that would crash the process.
-      stream.on('error', (err: Error) => fail(new ApiError(400, 'bad_request', `body: malformed multipart (${err.message})`)));
-      if (name !== spec.file.field) {
-        stream.resume();
-        return fail(new ApiError(400, 'invalid_request', `${name}: unexpected file; send files as "${spec.file.field}"`, name));
-      }
-      const file: UploadedFile = { filename: info.filename ?? '', size: 0 };
-      writes.push(saveFile(stream, file, spec, out.files.length, sinks).then(() => {
-        // Browsers send an empty part for a file input left blank.
-        if (file.size > 0 || file.filename) out.files.push(file);
-      }, (err: ApiError) => fail(err)));
-    });
-    bb.on('filesLimit', () => fail(new ApiError(400, 'invalid_request', `${spec.file.field}: at most ${spec.file.maxFiles} file(s)`, spec.file.field)));
+    bb.on('file', (name, stream, info) => this.onFile(name, stream, info.filename));
+    bb.on('filesLimit', () => this.fail(new ApiError(400, 'invalid_request', `${spec.file.field}: at most ${spec.file.maxFiles} file(s)`, spec.file.field)));
     // One field more than allowed still reaches fieldError(), which names it.
-    bb.on('fieldsLimit', () => fail(new ApiError(400, 'invalid_request', `body: too many text fields; expected ${spec.fields.join(', ') || 'none'}`)));
-    bb.on('error', (err: Error) => fail(new ApiError(400, 'bad_request', `body: malformed multipart (${err.message})`)));
-    bb.on('close', () => {
-      void Promise.all(writes).then(() => {
-        if (!failed) resolve(out);
-      });
-    });
-    req.on('aborted', () => fail(new ApiError(400, 'bad_request', 'body: upload aborted')));
+    bb.on('fieldsLimit', () => this.fail(new ApiError(400, 'invalid_request', `body: too many text fields; expected ${spec.fields.join(', ') || 'none'}`)));
+    bb.on('error', (err: Error) => this.fail(malformed(err)));
+    bb.on('close', () => void Promise.all(this.writes).then(() => this.finish()));
+    req.on('aborted', () => this.fail(new ApiError(400, 'bad_request', 'body: upload aborted')));
     req.pipe(bb);
-  });
+  }
+
+  private onFile(name: string, stream: Readable, filename: string | undefined): void {
+    // A part cut short errors on its own stream too; unhandled, that would crash the process.
+    stream.on('error', (err: Error) => this.fail(malformed(err)));
+    if (name !== this.spec.file.field) {
+      stream.resume();
+      return this.fail(new ApiError(400, 'invalid_request', `${name}: unexpected file; send files as "${this.spec.file.field}"`, name));
+    }
+    const file: UploadedFile = { filename: filename ?? '', size: 0 };
+    const n = this.slots.push(undefined) - 1;
+    const saved = saveFile(stream, file, this.spec, n, this.sinks).then(
+      () => {
+        // Browsers send an empty part for a file input left blank.
+        if (file.size > 0 || file.filename) this.slots[n] = file;
+      },
+      (err: ApiError) => this.fail(err),
+    );
+    this.writes.push(saved);
+  }
+
+  private finish(): void {
+    if (this.failed) return;
+    this.out.files = this.slots.filter((f): f is UploadedFile => f !== undefined);
+    this.resolve(this.out);
+  }
+
+  private fail(err: ApiError): void {
+    if (this.failed) return;
+    this.failed = true;
+    for (const s of this.sinks) s.destroy();
+    if (this.bb) {
+      this.req.unpipe(this.bb);
+      this.bb.removeAllListeners().on('error', () => undefined);
+    }
+    drain(this.req, this.spec.maxBodyBytes + DRAIN_BEYOND_LIMIT, () => this.reject(err));
+  }
 }
 
 function fieldError(spec: UploadSpec, out: Upload, name: string, truncated: boolean): ApiError | undefined {

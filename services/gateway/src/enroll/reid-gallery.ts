@@ -89,7 +89,7 @@ export class ReidGallery {
   }
 
   /** Greedy packing of images (by byte size) into requests under the payload and count limits. */
-  pack(target: EnrollTarget, sizes: readonly number[]): number[][] {
+  pack(target: EnrollTarget, sizes: readonly number[], maxCount = MAX_IMAGES_PER_CALL): number[][] {
     const budget = this.imageBudget(target);
     const chunks: number[][] = [];
     let cur: number[] = [];
@@ -97,7 +97,7 @@ export class ReidGallery {
     sizes.forEach((bytes, i) => {
       const size = base64Length(bytes) + 3;
       if (size > budget) throw new Error(`image ${i}: ${bytes} bytes do not fit one gallery request`);
-      if (cur.length && (used + size > budget || cur.length >= MAX_IMAGES_PER_CALL)) {
+      if (cur.length && (used + size > budget || cur.length >= Math.min(maxCount, MAX_IMAGES_PER_CALL))) {
         chunks.push(cur);
         cur = [];
         used = 0;

@@ -27,6 +27,8 @@ const KINDS: Record<FeedKind, KindSpec> = {
 interface Feed {
   sub: Subscription;
   listeners: Set<FeedListener>;
+  /** Settles once the NATS server has the subscription. */
+  ready: Promise<void>;
 }
 
 /**
@@ -48,7 +50,11 @@ export class RoomFeeds {
     return this.feeds.size;
   }
 
-  add(room: string, kind: FeedKind, listener: FeedListener): void {
+  /**
+   * Resolves once the NATS server has the subscription, so a client acked after it gets
+   * everything published from then on.
+   */
+  add(room: string, kind: FeedKind, listener: FeedListener): Promise<void> {
     const key = `${kind}:${room}`;
     let feed = this.feeds.get(key);
     if (!feed) {
@@ -59,10 +65,14 @@ export class RoomFeeds {
           this.deliver(kind, room, msg.subject, msg.data, listeners);
         },
       });
-      feed = { sub, listeners };
+      // A flush failure (NATS reconnecting) must not fail the request: the subscription
+      // is re-sent on reconnect.
+      const ready = this.nc.flush().catch((err: Error) => this.log.warn({ room, kind, error: err.message }, 'feed subscription not confirmed'));
+      feed = { sub, listeners, ready };
       this.feeds.set(key, feed);
     }
     feed.listeners.add(listener);
+    return feed.ready;
   }
 
   remove(room: string, kind: FeedKind, listener: FeedListener): void {

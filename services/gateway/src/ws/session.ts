@@ -32,6 +32,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_REASONS: Record<number, CloseReason> = { [WS_CLOSE.unauthorized]: 'unauthorized', [WS_CLOSE.forbidden]: 'forbidden' };
 
 const toBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+/** A close frame's reason is at most 123 bytes. */
+function closeReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}
 const encode = (msg: ServerMessage): Outgoing => ({ type: msg.type, drop: 'keep', data: Buffer.from(JSON.stringify(msg)) });
 
 /** One browser connection: authentication, feeds, signaling, frame upload, closing. */
@@ -98,7 +104,7 @@ export class WsSession {
     this.ctx.metrics.closes.inc({ reason: why });
     this.outbox.push(encode({ type: 'closing', code, reason }));
     this.outbox.stop();
-    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    this.ws.close(code, closeReason(reason));
     const grace = Math.max(1000, this.ctx.config.wsStuckMs);
     this.timers.set('kill', setTimeout(() => this.ws.terminate(), grace).unref());
   }
@@ -180,9 +186,8 @@ export class WsSession {
   }
 
   private async joined(grant: Grant, id?: string): Promise<void> {
-    this.follow(grant.room, ['sfuevents']);
     this.expireAt(grant);
-    const sfu = await this.ctx.signaling.ensureRoom(grant.room);
+    const [sfu] = await Promise.all([this.ctx.signaling.ensureRoom(grant.room), this.follow(grant.room, ['sfuevents'])]);
     const expires = grant.expiresMs !== undefined ? { expiresMs: grant.expiresMs } : {};
     this.send({ type: 'ack', op: 'join', room: grant.room, role: grant.role, peer: grant.peer, sfu: sfu ?? null, ...expires, ...(id !== undefined ? { id } : {}) });
   }
@@ -196,9 +201,9 @@ export class WsSession {
     this.timers.set(key, setTimeout(() => this.close(WS_CLOSE.unauthorized, `token: expired for room ${grant.room}; join again with a fresh token`, 'token_expired'), ms).unref());
   }
 
-  private subscribe(room: string, feeds: readonly WsFeed[], id: { id?: string }): void {
+  private async subscribe(room: string, feeds: readonly WsFeed[], id: { id?: string }): Promise<void> {
     if (!this.access.canRead(room)) throw forbidden(`room: this connection has not joined room ${room}`, 'room');
-    this.follow(room, [...feeds, 'sfuevents']);
+    await this.follow(room, [...feeds, 'sfuevents']);
     this.send({ type: 'ack', op: 'subscribe', room, feeds: this.feedsOf(room), ...id });
   }
 
@@ -212,15 +217,18 @@ export class WsSession {
     return WS_FEEDS.filter((f) => this.follows.get(room)?.has(f));
   }
 
-  private follow(room: string, kinds: readonly FeedKind[]): void {
+  /** Resolves once NATS has every subscription this needed. */
+  private async follow(room: string, kinds: readonly FeedKind[]): Promise<void> {
     if (this.disposed) return;
     const set = this.follows.get(room) ?? new Set<FeedKind>();
     this.follows.set(room, set);
+    const pending: Array<Promise<void>> = [];
     for (const k of kinds) {
       if (set.has(k)) continue;
       set.add(k);
-      this.ctx.feeds.add(room, k, this.listener);
+      pending.push(this.ctx.feeds.add(room, k, this.listener));
     }
+    await Promise.all(pending);
   }
 
   private unfollow(room: string, kinds: readonly FeedKind[]): void {
