@@ -8,10 +8,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { ROOT, procStats, summarize, writeResult } from './lib.mjs';
+import { gatewayClient, ROOT, procStats, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
-const { FIXTURES, childProcesses, isAck, sfuOk, startNatsServer, startService, stopAllProcesses, TestWsClient } = testkit;
+const { FIXTURES, childProcesses, isAck, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEP = (process.env.BENCH_BASELINE_STREAMS ?? '1,2,4,6').split(',').map(Number);
 const VIDEO = 'video/two-people-sequential-640x480-15fps.webm';
@@ -71,10 +71,10 @@ const nats = await startNatsServer();
 const rows = [];
 try {
   const sfu = await startService('sfu', nats.url, { INSTANCE_ID: 'sfu-baseline', MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES });
-  const others = await Promise.all(['detector', 'reid', 'gateway'].map((n) => startService(n, nats.url, n === 'detector' ? { ANALYZERS: '' } : {})));
+  const others = await Promise.all(['detector', 'reid', 'gateway'].map((n) => startService(n, nats.url, n === 'detector' ? { ANALYZERS: '' } : n === 'gateway' ? TEST_GATEWAY_ENV : {})));
   const gateway = others[2];
   const nc = await connect({ servers: nats.url });
-  const ws = await TestWsClient.connect(`ws://127.0.0.1:${gateway.httpPort}/ws`);
+  const ws = await gatewayClient(testkit, gateway);
   const env = { nc, ws, sfuPid: sfu.child.pid, pids: [sfu.child.pid, ...others.map((s) => s.child.pid)] };
   for (const streams of SWEEP) {
     const ours = await lookout(streams, env);

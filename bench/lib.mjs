@@ -88,3 +88,11 @@ export async function cameraFrame(fixture) {
   const sharp = (await import('sharp')).default;
   return sharp(fs.readFileSync(path.resolve(ROOT, '../shared/fixtures', fixture))).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
 }
+
+/**
+ * The benches' WebSocket client: the gateway was started with `testkit.TEST_GATEWAY_ENV`,
+ * and the test admin key on the URL lets one socket subscribe to every room it measures.
+ */
+export function gatewayClient(testkit, gateway) {
+  return testkit.TestWsClient.connect(`ws://127.0.0.1:${gateway.httpPort}/ws`, { token: testkit.TEST_ADMIN_KEY });
+}

@@ -7,7 +7,7 @@
 // completed per second.
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { cameraFrame, inProcessDetector, inProcessReid, ROOT, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, gatewayClient, inProcessDetector, inProcessReid, ROOT, summarize, writeResult } from './lib.mjs';
 
 const { LatestFrameQueue } = await import(path.join(ROOT, 'services/detector/dist/latest-frame-queue.js'));
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
@@ -75,9 +75,9 @@ const nats = await testkit.startNatsServer();
 const rows = [];
 try {
   const svc = {};
-  for (const name of ['detector', 'reid', 'gateway']) svc[name] = await testkit.startService(name, nats.url);
+  for (const name of ['detector', 'reid', 'gateway']) svc[name] = await testkit.startService(name, nats.url, name === 'gateway' ? testkit.TEST_GATEWAY_ENV : {});
   const nc = await connect({ servers: nats.url });
-  const ws = await testkit.TestWsClient.connect(`ws://127.0.0.1:${svc.gateway.httpPort}/ws`);
+  const ws = await gatewayClient(testkit, svc.gateway);
   const publisher = new testkit.FramePublisher(nc);
   let n = 0;
   for (const streams of STREAMS) {

@@ -4,10 +4,10 @@
 // one face per frame (a proctoring webcam) and once with four (a small group on a camera).
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { cameraFrame, ROOT, procStats, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, gatewayClient, ROOT, procStats, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
-const { FramePublisher, isAck, metricValue, startNatsServer, startService, stopAllProcesses, TestWsClient } = testkit;
+const { FramePublisher, isAck, metricValue, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEPS = {
@@ -21,10 +21,10 @@ const nats = await startNatsServer();
 const services = {};
 const runs = [];
 try {
-  for (const name of ['detector', 'reid', 'gateway']) services[name] = await startService(name, nats.url);
+  for (const name of ['detector', 'reid', 'gateway']) services[name] = await startService(name, nats.url, name === 'gateway' ? TEST_GATEWAY_ENV : {});
   const nc = await connect({ servers: nats.url });
   const publisher = new FramePublisher(nc);
-  const ws = await TestWsClient.connect(`ws://127.0.0.1:${services.gateway.httpPort}/ws`);
+  const ws = await gatewayClient(testkit, services.gateway);
 
   for (const [sweep, { file, streams: counts }] of Object.entries(SWEEPS)) {
   const frame = await cameraFrame(file);

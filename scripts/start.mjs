@@ -7,8 +7,11 @@
 //   NATS_MONITOR_PORT  its monitoring port (default 8222)
 //   DATA_DIR    where the local nats-server keeps JetStream data (default ./data)
 //   LOG_FORMAT  "pretty" (default) or "json"
+//   API_KEYS, TOKEN_SECRET  the gateway's admin keys and token secret; unset: generated once
+//               into <DATA_DIR>/gateway-secrets.json (0600), the admin key printed at start
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -92,6 +95,36 @@ async function shutdown(code) {
   process.exit(code);
 }
 
+/**
+ * The gateway's admin API key and room-token secret, unless the environment sets them:
+ * generated once into <DATA_DIR>/gateway-secrets.json (mode 0600) and reused, so tokens
+ * and the admin key survive a restart.
+ */
+function gatewaySecrets() {
+  const out = { env: {}, adminKey: undefined, file: undefined };
+  if (env.API_KEYS && env.TOKEN_SECRET) return out;
+  const dir = path.resolve(root, env.DATA_DIR ?? 'data');
+  const file = path.join(dir, 'gateway-secrets.json');
+  let saved = {};
+  if (existsSync(file)) {
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`${file}: not valid JSON (${err.message}); delete it to generate new secrets`);
+    }
+  }
+  const ok = (v) => typeof v === 'string' && v.length >= 16;
+  const secrets = { adminKey: ok(saved.adminKey) ? saved.adminKey : randomBytes(24).toString('base64url'), tokenSecret: ok(saved.tokenSecret) ? saved.tokenSecret : randomBytes(32).toString('base64url') };
+  if (secrets.adminKey !== saved.adminKey || secrets.tokenSecret !== saved.tokenSecret) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  }
+  chmodSync(file, 0o600);
+  if (!env.API_KEYS) Object.assign(out, { adminKey: secrets.adminKey, file, env: { API_KEYS: `admin:${secrets.adminKey}` } });
+  if (!env.TOKEN_SECRET) out.env.TOKEN_SECRET = secrets.tokenSecret;
+  return out;
+}
+
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGHUP', () => void shutdown(0));
@@ -115,10 +148,11 @@ try {
 
   const common = { NATS_URL: natsUrl, HTTP_HOST: '127.0.0.1', MEDIASOUP_WORKER_BIN: env.MEDIASOUP_WORKER_BIN ?? '' };
   if (!common.MEDIASOUP_WORKER_BIN) delete common.MEDIASOUP_WORKER_BIN;
+  const secrets = gatewaySecrets();
   const ready = (l) => l.includes('"msg":"ready"');
   const readyLines = await Promise.all(
     SERVICES.map((s) =>
-      waitForLine(s, process.execPath, [path.join('services', s, 'dist', 'main.js')], { ...common, HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
+      waitForLine(s, process.execPath, [path.join('services', s, 'dist', 'main.js')], { ...common, ...(s === 'gateway' ? secrets.env : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
     ),
   );
   for (const [i, s] of SERVICES.entries()) {
@@ -127,6 +161,7 @@ try {
   }
   say(`NATS:     ${natsUrl}`);
   say(`Dashboard: http://127.0.0.1:${gatewayPort}/`);
+  if (secrets.adminKey) say(`Admin key: ${secrets.adminKey}  (kept in ${secrets.file}; set API_KEYS to use your own)`);
 } catch (err) {
   // A service that dies while starting must not leave the others (or nats-server) behind.
   say(`start-up failed: ${err.message}`);

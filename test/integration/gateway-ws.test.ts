@@ -8,6 +8,8 @@ import {
   isAlert,
   isAnalysis,
   isError,
+  isMetrics,
+  isSfuEvent,
   metricValue,
   roomToken,
   startNatsServer,
@@ -140,6 +142,12 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
       await refused(viewer, { type: 'frame', stream: 'cam', seq: 0, captureMs: Date.now() }, 'forbidden', WS_CLOSE.forbidden, 'type');
     });
 
+    it('closes a socket when its room token expires (4401)', async () => {
+      const c = await connectWs();
+      await c.join('auth', roomToken('auth', 'viewer', { expiresInS: 1 }));
+      expect(await c.closed).toMatchObject({ code: WS_CLOSE.unauthorized, reason: expect.stringContaining('expired') });
+    });
+
     it('keeps serving: bad messages are answered and counted, the socket stays open', async () => {
       const c = await connectWs();
       await c.join('auth', roomToken('auth', 'viewer'));
@@ -154,6 +162,7 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
       const text = await metrics();
       expect(metricValue(text, 'lookout_bad_messages_total', { subject_kind: 'ws', reason: 'invalid' })).toBe(2);
       expect(metricValue(text, 'lookout_gateway_ws_closes_total', { reason: 'unauthorized' })).toBe(7);
+      expect(metricValue(text, 'lookout_gateway_ws_closes_total', { reason: 'token_expired' })).toBe(1);
       expect(metricValue(text, 'lookout_gateway_ws_closes_total', { reason: 'forbidden' })).toBe(3);
       expect((await gateway.get('/readyz')).status).toBe(200);
     });
@@ -206,10 +215,12 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
       maxQueued = Math.max(maxQueued, metricValue(text, 'lookout_gateway_ws_queued_messages'));
       return text;
     };
-    while (metricValue(await step(20), 'lookout_gateway_ws_messages_dropped_total', { type: 'analysis', reason: 'queue_full' }) === 0) {
+    const dropping = (t: string) => metricValue(t, 'lookout_gateway_ws_messages_dropped_total', { type: 'analysis', reason: 'queue_full' }) > 0;
+    const cut = (t: string) => metricValue(t, 'lookout_gateway_ws_closes_total', { reason: 'stuck' }) > 0;
+    for (let t = await step(20); !dropping(t) && !cut(t); t = await step(20)) {
       if (seq > 5000) throw new Error('the unread socket never filled its queue');
     }
-    while (metricValue(await step(1), 'lookout_gateway_ws_closes_total', { reason: 'stuck' }) === 0) await new Promise((r) => setTimeout(r, 100));
+    while (!cut(await step(1))) await new Promise((r) => setTimeout(r, 100));
     await step(10);
 
     const all = Array.from({ length: seq - 60 }, (_, i) => i + 60);
@@ -220,6 +231,7 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
       expect(c.protocolErrors).toEqual([]);
     }
     const text = await metrics();
+    expect(dropping(text)).toBe(true);
     expect(metricValue(text, 'lookout_gateway_ws_messages_dropped_total', { type: 'alert' })).toBe(0);
     expect(maxQueued).toBeLessThanOrEqual(QUEUE * (readers.length + 1));
     expect(rssMiB(gateway.child.pid!) - rss0).toBeLessThan(150);
@@ -237,6 +249,30 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
     const dropped = metricValue(text, 'lookout_gateway_ws_messages_dropped_total', { type: 'analysis', reason: 'queue_full' });
     console.log(`fan-out: ${seq} analysis messages; the unread socket got ${got.length} and ${gotAlerts.length} alerts before its 4008, ${dropped} dropped for it; queue peak ${maxQueued}; gateway RSS ${Math.round(rss0)} → ${Math.round(rssMiB(gateway.child.pid!))} MiB`);
   }, 120_000);
+
+  it('sends only the feeds subscribed to, plus the room\'s SFU events', async () => {
+    const room = 'feeds';
+    const c = await connectWs();
+    await c.join(room, roomToken(room, 'viewer'));
+    expect(await c.subscribe(room, ['alerts', 'metrics'])).toMatchObject({ op: 'subscribe', feeds: ['alerts', 'metrics'] });
+    const second = Math.floor(Date.now() / 1000);
+    const scores = { eyeContact: 80, engagement: 70, positivity: 50, postureStability: 90, confidence: 95 };
+    // One NATS connection delivers in order: had the analysis been sent, it would come first.
+    nc.publish(subjects.analysis(room, 'cam'), JSON.stringify(analysis(room, 'cam', 1)));
+    nc.publish(subjects.metrics(room, 'cam'), JSON.stringify({ room, stream: 'cam', second, frames: 5, facesMean: 1, principalPresent: 1, scores, expressions: { neutral: 5 }, latencyMs: 80 }));
+    nc.publish(subjects.sfuEvents(room), JSON.stringify({ type: 'stream_state', room, stream: 'cam', state: 'live' }));
+    nc.publish(subjects.alerts(room, 'cam'), JSON.stringify(alert(room, 'cam', 1)));
+    expect((await c.next(isAlert)).data).toMatchObject({ room, startSeq: 1 });
+    expect(c.take(isMetrics).map((m) => m.data.second)).toEqual([second]);
+    expect(c.take(isSfuEvent).map((m) => m.data)).toEqual([{ type: 'stream_state', room, stream: 'cam', state: 'live' }]);
+    expect(c.take(isAnalysis)).toEqual([]);
+    // Data of another room on this room's subject is never shown.
+    nc.publish(subjects.alerts(room, 'cam'), JSON.stringify(alert('elsewhere', 'cam', 2)));
+    nc.publish(subjects.alerts(room, 'cam'), JSON.stringify(alert(room, 'cam', 3)));
+    expect((await c.next(isAlert)).data.startSeq).toBe(3);
+    expect(await c.request({ type: 'unsubscribe', room, feeds: ['metrics'] })).toMatchObject({ op: 'unsubscribe', feeds: ['alerts'] });
+    expect(c.protocolErrors).toEqual([]);
+  });
 
   it('fallback frame upload: a publisher\'s JPEG over the socket is analysed and reaches a viewer', async () => {
     const room = 'upload';

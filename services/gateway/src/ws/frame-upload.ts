@@ -26,7 +26,12 @@ export class FrameUpload {
     }
     const h = headers();
     for (const [k, v] of encoded) h.set(k, v);
-    this.nc.publish(subjects.frames(room, header.stream), jpeg, { headers: h });
+    try {
+      this.nc.publish(subjects.frames(room, header.stream), jpeg, { headers: h });
+    } catch (err) {
+      // e.g. over the NATS server's max_payload once the headers are counted
+      throw new WsError('frame_not_published', `data: ${(err as Error).message}`, 'data');
+    }
     return meta;
   }
 
