@@ -21,7 +21,7 @@ export function validateMonitoring(k8s) {
   const defined = new Set();
   for (const dir of ['services', 'packages']) {
     for (const f of walk(path.join(root, dir), (p) => p.endsWith('.ts'))) {
-      for (const m of readFileSync(f, 'utf8').matchAll(/name:\s*['"](lookout_[a-z0-9_]+)['"]/g)) defined.add(m[1]);
+      for (const m of readFileSync(f, 'utf8').matchAll(/['"](lookout_[a-z0-9_]+)['"]/g)) defined.add(m[1]);
     }
   }
   const adapterFile = 'deploy/k8s/prometheus-adapter/values.yaml';
