@@ -47,13 +47,16 @@ export class TestWsClient {
   static async connect(url: string, opts: TestWsOptions = {}): Promise<TestWsClient> {
     const target = opts.token ? `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(opts.token)}` : url;
     const ws = new WebSocket(target, { autoPong: opts.autoPong ?? true });
+    // Listen before 'open': a server that answers at once (a refused ?token=) sends its
+    // message in the same chunk as the upgrade, handled before an await would resume.
+    const client = new TestWsClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
     // Errors after open (a reset connection) surface through `closed`.
     ws.on('error', () => undefined);
-    return new TestWsClient(ws);
+    return client;
   }
 
   send(msg: unknown): void {
