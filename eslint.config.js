@@ -15,5 +15,5 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
-  { files: ['web/**/*.{js,mjs}'], languageOptions: { globals: { ...globals.browser } } },
+  { files: ['web/**/*.{js,mjs,ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },
 );
