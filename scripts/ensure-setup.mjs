@@ -19,7 +19,8 @@ export function missingPieces() {
   if (!existsSync(workerBin)) missing.push('mediasoup-worker');
   if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) missing.push('npm dependencies');
   if (!existsSync(path.join(root, 'models', 'fr_detect.onnx'))) missing.push('models');
-  if (!SERVICES.every((s) => existsSync(path.join(root, 'services', s, 'dist', 'main.js')))) missing.push('build');
+  const built = SERVICES.every((s) => existsSync(path.join(root, 'services', s, 'dist', 'main.js'))) && existsSync(path.join(root, 'web', 'dist', 'index.html'));
+  if (!built) missing.push('build');
   return missing;
 }
 
