@@ -1,0 +1,63 @@
+import { API_PREFIX } from '@lookout/contracts';
+import { ApiError } from './api';
+import { credential } from './auth';
+
+export interface UploadProgress {
+  loaded: number;
+  /** Undefined when the browser cannot tell the body's size. */
+  total?: number;
+}
+
+export interface UploadOptions {
+  method?: string;
+  onProgress?: (p: UploadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends a multipart form to the REST API and reports upload progress. XMLHttpRequest,
+ * because fetch() has no upload progress events; errors are the same ApiError as api().
+ */
+export function uploadForm<T>(path: string, form: FormData, opts: UploadOptions = {}): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(opts.method ?? 'POST', `${API_PREFIX}${path}`);
+    const auth = credential();
+    if (auth) xhr.setRequestHeader('authorization', `Bearer ${auth}`);
+    xhr.upload.onprogress = (e) => opts.onProgress?.({ loaded: e.loaded, ...(e.lengthComputable ? { total: e.total } : {}) });
+    xhr.onload = () => {
+      let data: unknown;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+      } catch {
+        data = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+      const e = (data as { error?: { code: string; message: string; field?: string } } | undefined)?.error;
+      reject(new ApiError(xhr.status, e?.code ?? 'http_error', e?.message ?? `${xhr.status} ${xhr.statusText}`, e?.field, data));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload failed: the server could not be reached'));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled'));
+    opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+}
+
+/** One line for an error shown to a person: the API's message, and which field it is about. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError && err.status === 401) return `${err.message}. Sign in with the admin key at the top of the page, then try again.`;
+  if (err instanceof ApiError) return err.field ? `${err.message} (field: ${err.field})` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The field an API error is about, if any (for aria-invalid on the matching input). */
+export function errorField(err: unknown): string | undefined {
+  return err instanceof ApiError ? err.field : undefined;
+}
+
+/** Bytes as a short human size. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
