@@ -31,6 +31,8 @@ export interface TileVideoProps {
 
 /** A result older than this is not drawn at all: the person may have left. */
 const MAX_AGE_MS = 2_000;
+/** No presented video frame for this long: draw latest-with-age instead of per frame. */
+const VIDEO_STALL_MS = 500;
 
 export function TileVideo({ media, buffer, sync, label, placeholder }: TileVideoProps) {
   const video = useRef<HTMLVideoElement>(null);
@@ -71,10 +73,13 @@ export function TileVideo({ media, buffer, sync, label, placeholder }: TileVideo
       }
     };
     const latest = () => render(buffer.latestWithAge(Date.now(), MAX_AGE_MS));
-    const stopFrames = sync === 'frame' ? followFrames(video.current, buffer, render) : () => undefined;
+    let lastFrame = 0;
+    const onFrame = (p: Picked | undefined) => ((lastFrame = performance.now()), render(p));
+    const stopFrames = sync === 'frame' ? followFrames(video.current, buffer, onFrame) : () => undefined;
     const unsubscribe = sync === 'latest' || !media ? buffer.subscribe(latest) : () => undefined;
-    // Ages results out (and redraws after a resize) when nothing else triggers a draw.
-    const timer = setInterval(() => (sync === 'latest' || !media || !video.current?.requestVideoFrameCallback ? latest() : undefined), 250);
+    // Ages results out (and redraws after a resize) when nothing else triggers a draw,
+    // including a video that has not shown a frame for a while (not started, stalled).
+    const timer = setInterval(() => (sync === 'latest' || !media || performance.now() - lastFrame > VIDEO_STALL_MS ? latest() : undefined), 250);
     const resized = new ResizeObserver(() => sizeCanvas(canvas.current) && latest());
     if (canvas.current?.parentElement) resized.observe(canvas.current.parentElement);
     return () => (stopFrames(), unsubscribe(), clearInterval(timer), resized.disconnect());

@@ -39,6 +39,8 @@ export class ScoreSeries {
 
   /** [seconds, engagement, eye contact]: uPlot's AlignedData (null = a gap). */
   columns(): [number[], Array<number | null>, Array<number | null>] {
-    return [this.points.map((p) => p.second), this.points.map((p) => p.engagement), this.points.map((p) => p.eyeContact)];
+    // uPlot cannot scale an x axis of one value (it draws nothing): lead a lone point with a gap.
+    const pts: ScorePoint[] = this.points.length === 1 ? [{ second: this.points[0]!.second - 1, engagement: null, eyeContact: null, latencyMs: null }, ...this.points] : this.points;
+    return [pts.map((p) => p.second), pts.map((p) => p.engagement), pts.map((p) => p.eyeContact)];
   }
 }

@@ -2,6 +2,7 @@ import { isId } from '@lookout/contracts';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { RoomForm, NeedCredential } from '../components/dashboard-room-form';
 import { PublishMetrics } from '../components/publish-metrics';
+import { PublishStatus } from '../components/publish-status';
 import { TileVideo } from '../components/tile-video';
 import { AnalysisBuffer } from '../lib/analysis-buffer';
 import { statusText, useLiveSocket, useTokenSource } from '../lib/live-hooks';
@@ -10,8 +11,6 @@ import { Publisher, type PublisherState } from '../lib/publisher';
 import { ScoreSeries } from '../lib/score-series';
 
 const FEEDS = ['analysis', 'metrics'] as const;
-const PATH_TONE: Record<PublisherState['path'], string> = { connecting: '', webrtc: 'ok', 'ice-restart': 'warn', fallback: 'warn', stopped: '' };
-const PATH_LABEL: Record<PublisherState['path'], string> = { connecting: 'Connecting', webrtc: 'WebRTC', 'ice-restart': 'Reconnecting (ICE restart)', fallback: 'Fallback upload', stopped: 'Stopped' };
 
 /**
  * Publish: join a room with a token, choose a camera, publish, and see your own video with
@@ -35,7 +34,6 @@ function Publish({ room, params, tokens }: { room: string; params: URLSearchPara
   useFeeds(socket, stream, buffer, series, setPeer);
   const cam = useCamera();
   const { publisher, state, start, stop } = usePublisher(socket, stream, cam, Number(params.get('fps')) || 5);
-  const conn = statusText(status);
   const validStream = isId(stream);
 
   return (
@@ -66,19 +64,7 @@ function Publish({ room, params, tokens }: { room: string; params: URLSearchPara
           <TileVideo media={cam.media} buffer={buffer} sync="latest" label="Your camera with analysis overlay" placeholder="Camera off: press Start publishing" />
         </div>
         <aside class="publish-side">
-          <section class="card" aria-labelledby="publish-status-title">
-            <h2 id="publish-status-title">Status</h2>
-            <div role="status" aria-live="polite" class="publish-status">
-              <p>
-                Gateway: <span class={`status ${conn.tone}`} data-testid="socket-status">{conn.text}</span>
-              </p>
-              <p>
-                Media: <span class={`status ${publisher ? PATH_TONE[state.path] : ''}`} data-testid="media-path" data-path={publisher ? state.path : 'idle'}>{publisher ? PATH_LABEL[state.path] : 'Not publishing'}</span>
-              </p>
-              {publisher && state.detail && <p class="muted" data-testid="media-detail">{state.detail}</p>}
-              {publisher && state.path === 'fallback' && <UploadCounter publisher={publisher} />}
-            </div>
-          </section>
+          <PublishStatus conn={statusText(status)} publisher={publisher} state={state} />
           <PublishMetrics buffer={buffer} series={series} />
         </aside>
       </div>
@@ -161,18 +147,4 @@ function usePublisher(socket: LiveSocket | null, stream: string, cam: Camera, fp
     cam.close();
   };
   return { publisher, state, start, stop };
-}
-
-function UploadCounter({ publisher }: { publisher: Publisher }) {
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    const t = setInterval(() => setTick((x) => x + 1), 1000);
-    return () => clearInterval(t);
-  }, []);
-  return (
-    <p class="muted" data-testid="upload-count">
-      Frames uploaded: {publisher.uploader.sent} (skipped {publisher.uploader.skipped}
-      {publisher.uploader.lastSkip ? `; last: ${publisher.uploader.lastSkip}` : ''})
-    </p>
-  );
 }

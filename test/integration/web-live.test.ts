@@ -1,0 +1,199 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { apiCall, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
+import { artifact, enroll, ensureWebBuilt, fakeCameraFile, launchChromium, newContext, timeUntil, watchErrors } from '../browser/web-harness.js';
+
+/**
+ * The web app in real Chromium against every real service: the Publish page publishes a
+ * fake camera (two people one after the other: Barack Obama 0–6 s, then Angelina Jolie,
+ * who is not enrolled) and the Room dashboard, in another browser context, watches it.
+ * Then WebRTC cannot connect and the Publish page falls back to JPEG upload.
+ *
+ * How WebRTC is made to fail: a second SFU announces 192.0.2.1 (TEST-NET-1, documentation
+ * only, never routed) in its ICE candidates — the classic deployment without the right
+ * RTC_ANNOUNCED_IP — and owns the fallback test's room. Chromium's
+ * `--force-webrtc-ip-handling-policy=disable_non_proxied_udp` was tried first and does not
+ * block anything here: the SFU also offers ICE over TCP, and the publisher connected.
+ */
+const UNREACHABLE_SFU = 'sfu-unreachable';
+describe('web app: Publish page and Room dashboard (real Chromium, SFU, detector, reid, gateway)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let gateway: RunningService;
+  let unreachableSfu: RunningService;
+  let base: string;
+  let browser: Browser;
+  let y4m: string;
+  const errors: string[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-web-'));
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    // The clip's 12 s (Chromium loops the file): the switch to the second person is at 6 s.
+    y4m = fakeCameraFile('video/two-people-sequential-640x480-15fps.webm', 12, tmp);
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url, name: 'web-live-test' });
+    [, unreachableSfu, , , gateway] = await Promise.all([
+      startService('sfu', nats.url, { MEDIASOUP_WORKERS: '1', RTC_LISTEN_IP: '127.0.0.1' }),
+      startService('sfu', nats.url, { INSTANCE_ID: UNREACHABLE_SFU, MEDIASOUP_WORKERS: '1', RTC_LISTEN_IP: '127.0.0.1', RTC_ANNOUNCED_IP: '192.0.2.1', RTC_MIN_PORT: '41000', RTC_MAX_PORT: '41999' }),
+      startService('detector', nats.url),
+      startService('reid', nats.url),
+      startService('gateway', nats.url, TEST_GATEWAY_ENV),
+    ]);
+    // The first test's room on the reachable SFU; the fallback test's on the other one.
+    await sfuOk(nc, 'sfu-test', 'createRoom', { room: 'web' });
+    await sfuOk(nc, UNREACHABLE_SFU, 'createRoom', { room: 'web-blocked' });
+    await sfuOk(nc, 'sfu-test', 'createRoom', { room: 'web-again' });
+    base = `http://127.0.0.1:${gateway.httpPort}`;
+    browser = await launchChromium(y4m);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await nc?.close();
+    await stopAllProcesses();
+    await nats?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const token = async (room: string, role: 'publisher' | 'viewer') => (await apiCall<{ token: string }>(base, 'POST', '/tokens', { json: { room, role } })).body.token;
+  const count = async (page: Page, testId: string) => Number((await page.getByTestId(testId).textContent()) ?? '0');
+
+  it('shows the enrolled name over the face, the dashboard tile with its box, then an identity_changed alert', async () => {
+    const admin = await newContext(browser, { admin: true });
+    const how = await enroll(admin, base, 'Barack Obama', 'faces/identities/barack_obama/fr_obama.jpg');
+
+    // The dashboard first (admin key: it mints its own viewer token), so it sees every alert.
+    const dashboard = await admin.newPage();
+    watchErrors(dashboard, errors);
+    await dashboard.goto(`${base}/#/dashboard?room=web`);
+    await dashboard.getByTestId('socket-status').getByText('Connected').waitFor({ timeout: 10_000 });
+
+    // The publisher in its own context, with a publisher token in the link.
+    const publisherContext = await newContext(browser);
+    const publish = await publisherContext.newPage();
+    watchErrors(publish, errors);
+    await publish.goto(`${base}/#/publish?room=web&stream=laptop&token=${await token('web', 'publisher')}`);
+    await publish.getByTestId('socket-status').getByText('Connected').waitFor({ timeout: 10_000 });
+    const started = Date.now();
+    await publish.getByRole('button', { name: 'Start publishing' }).click();
+    await publish.locator('[data-testid="media-path"][data-path="webrtc"]').waitFor({ timeout: 10_000 });
+
+    const firstAnalysisMs = await timeUntil(publish, 'the first analysis', async () => (await count(publish, 'frames-analysed')) > 0, 15_000);
+    const nameMs = await timeUntil(publish, 'Barack Obama over the face', () => publish.locator('.tile-face', { hasText: 'Barack Obama' }).isVisible(), 5_000);
+    const label = (await publish.locator('.tile-face', { hasText: 'Barack Obama' }).boundingBox())!;
+    const picture = (await publish.locator('.tile-media').boundingBox())!;
+    // The label sits on the face: inside the picture, not at a corner of the page.
+    expect(label.x).toBeGreaterThan(picture.x + picture.width * 0.15);
+    expect(label.y + label.height).toBeLessThan(picture.y + picture.height * 0.8);
+    await publish.getByTestId('my-identity').getByText(/Barack Obama/).waitFor({ timeout: 1_000 });
+    // The page's own metrics: the per-second chart has its first point (still Barack Obama on screen).
+    await publish.locator('.publish-metrics figcaption', { hasText: /engagement \d+/ }).waitFor({ timeout: 4_000 });
+    await publish.screenshot({ path: artifact('web-publish.png') });
+
+    const tile = dashboard.locator('article[data-stream="laptop"]');
+    await tile.waitFor({ timeout: 10_000 });
+    await tile.locator('.tile-face').first().waitFor({ timeout: 10_000 });
+    expect(await drawnPixels(dashboard, 'article[data-stream="laptop"] canvas')).toBeGreaterThan(100);
+    // The SFU's video plays in the tile (its first frame may take a moment after the tile appears).
+    await timeUntil(dashboard, 'the tile\'s video', () => tile.locator('video').evaluate((v: HTMLVideoElement) => v.videoWidth > 0), 5_000);
+    // Once the video is delayed by the pipeline latency the overlay follows its frames.
+    const syncMs = await timeUntil(dashboard, 'the overlay in sync with the video', () => tile.locator('[data-sync="frame"]').isVisible(), 10_000);
+    const syncText = await tile.locator('.tile-people').textContent();
+
+    const alert = dashboard.locator('li[data-kind="identity_changed"]');
+    await alert.waitFor({ timeout: 20_000 });
+    const alertMs = Date.now() - started;
+    const analysed = await count(publish, 'frames-analysed');
+    expect(await alert.textContent()).toMatch(/Barack Obama → an unknown person/);
+    expect(await tile.locator('.tile-latency').textContent()).toMatch(/latency p50 \d+ ms/);
+    await dashboard.screenshot({ path: artifact('web-dashboard.png'), fullPage: true });
+    // A small laptop screen: one column, nothing cut off.
+    for (const page of [dashboard, publish]) await page.setViewportSize({ width: 1024, height: 700 });
+    await dashboard.screenshot({ path: artifact('web-dashboard-1024.png'), fullPage: true });
+    await publish.screenshot({ path: artifact('web-publish-1024.png'), fullPage: true });
+
+    console.log(
+      `web: enrolled via ${how}; first analysis ${firstAnalysisMs} ms after WebRTC connected, name ${nameMs} ms later; ` +
+        `dashboard overlay in sync after ${syncMs} ms more (${syncText?.trim()}); identity_changed alert ${alertMs} ms after publish started; ${analysed} frames analysed by then`,
+    );
+    expect(errors).toEqual([]);
+    await publisherContext.close();
+    await admin.close();
+  }, 90_000);
+
+  it('falls back to JPEG upload over the WebSocket when WebRTC cannot connect, and analysis still arrives', async () => {
+    const context = await newContext(browser);
+    const publish = await context.newPage();
+    watchErrors(publish, errors);
+    await publish.goto(`${base}/#/publish?room=web-blocked&stream=blocked&token=${await token('web-blocked', 'publisher')}`);
+    await publish.getByTestId('socket-status').getByText('Connected').waitFor({ timeout: 10_000 });
+    const started = Date.now();
+    await publish.getByRole('button', { name: 'Start publishing' }).click();
+    // Failures say what the page said: its connection, media path and upload counters.
+    const explain = async (err: Error) => {
+      throw new Error(`${err.message}\nthe page says: ${await publish.locator('section[aria-labelledby="publish-status-title"]').textContent()}`);
+    };
+    await publish.locator('[data-testid="media-path"][data-path="fallback"]').waitFor({ timeout: 15_000 }).catch(explain);
+    const fellBackMs = Date.now() - started;
+    expect(await publish.getByTestId('media-detail').textContent()).toMatch(/Fallback upload: WebRTC did not connect within \d+ s/);
+    await timeUntil(publish, 'analysis of uploaded frames', async () => (await count(publish, 'frames-analysed')) > 0, 10_000).catch(explain);
+    await publish.locator('.tile-face').first().waitFor({ timeout: 5_000 });
+
+    // The dashboard (admin key) shows the upload-only stream over a placeholder.
+    const admin = await newContext(browser, { admin: true });
+    const dashboard = await admin.newPage();
+    watchErrors(dashboard, errors);
+    await dashboard.goto(`${base}/#/dashboard?room=web-blocked`);
+    const tile = dashboard.locator('article[data-stream="blocked"]');
+    await tile.getByText('fallback upload', { exact: false }).first().waitFor({ timeout: 10_000 });
+    await tile.locator('.tile-face').first().waitFor({ timeout: 10_000 });
+    await publish.screenshot({ path: artifact('web-publish-fallback.png') });
+    await dashboard.screenshot({ path: artifact('web-dashboard-fallback.png') });
+
+    // WebRTC really failed: the SFU never tapped a frame of this room.
+    const sfuMetrics = (await unreachableSfu.get('/metrics')).body;
+    expect(metricValue(sfuMetrics, 'lookout_sfu_frames_published_total', { room: 'web-blocked' })).toBe(0);
+    console.log(`web: WebRTC unreachable → fallback after ${fellBackMs} ms; ${await publish.getByTestId('upload-count').textContent()}`);
+    expect(errors).toEqual([]);
+    await context.close();
+    await admin.close();
+  }, 60_000);
+
+  it('reconnects by itself when the gateway restarts: visible status, then WebRTC published again', async () => {
+    const context = await newContext(browser);
+    const publish = await context.newPage();
+    watchErrors(publish, errors);
+    await publish.goto(`${base}/#/publish?room=web-again&stream=again&token=${await token('web-again', 'publisher')}`);
+    await publish.getByTestId('socket-status').getByText('Connected').waitFor({ timeout: 10_000 });
+    await publish.getByRole('button', { name: 'Start publishing' }).click();
+    await publish.locator('[data-testid="media-path"][data-path="webrtc"]').waitFor({ timeout: 10_000 });
+    await timeUntil(publish, 'the first analysis', async () => (await count(publish, 'frames-analysed')) > 0, 10_000);
+
+    const stopped = Date.now();
+    await gateway.stop();
+    await publish.getByTestId('socket-status').getByText(/Reconnecting/).waitFor({ timeout: 5_000 });
+    // The same port: the page keeps its URL.
+    gateway = await startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, HTTP_PORT: new URL(base).port });
+    await publish.getByTestId('socket-status').getByText('Connected').waitFor({ timeout: 15_000 });
+    await publish.locator('[data-testid="media-path"][data-path="webrtc"]').waitFor({ timeout: 10_000 });
+    const before = await count(publish, 'frames-analysed');
+    await timeUntil(publish, 'analysis after the reconnect', async () => (await count(publish, 'frames-analysed')) > before, 10_000);
+    console.log(`web: gateway restarted; the page was publishing over WebRTC again ${Date.now() - stopped} ms after the gateway stopped`);
+    expect(errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
+
+/** How many pixels of a canvas are drawn (not transparent): the overlay's boxes and arrows. */
+function drawnPixels(page: Page, selector: string): Promise<number> {
+  return page.locator(selector).first().evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+    return n;
+  });
+}
