@@ -18,12 +18,13 @@ const PAGES: Record<string, { title: string; view: (r: Route) => preact.JSX.Elem
   settings: { title: 'Settings', view: (r) => <SettingsPage params={r.params} /> },
 };
 
-function SignIn() {
+/** Header sign-in; `onChange` remounts the page so it reloads with the new credential. */
+function SignIn({ onChange }: { onChange: () => void }) {
   const [key, setKey] = useState(adminKey());
   const [draft, setDraft] = useState('');
   if (key) {
     return (
-      <button type="button" class="link" onClick={() => (setAdminKey(null), setKey(null))}>
+      <button type="button" class="link" onClick={() => (setAdminKey(null), setKey(null), onChange())}>
         Sign out
       </button>
     );
@@ -35,6 +36,7 @@ function SignIn() {
         e.preventDefault();
         setAdminKey(draft.trim());
         setKey(draft.trim());
+        onChange();
       }}
     >
       <label for="admin-key">Admin key</label>
@@ -46,6 +48,7 @@ function SignIn() {
 
 function App() {
   const route = useRoute();
+  const [signIns, setSignIns] = useState(0);
   const page = PAGES[route.page] ?? PAGES.dashboard!;
   document.title = `${page.title} · Lookout`;
   return (
@@ -61,9 +64,11 @@ function App() {
             </a>
           ))}
         </nav>
-        <SignIn />
+        <SignIn onChange={() => setSignIns((n) => n + 1)} />
       </header>
-      <main id="main">{page.view(route)}</main>
+      <main id="main" key={signIns}>
+        {page.view(route)}
+      </main>
     </>
   );
 }
