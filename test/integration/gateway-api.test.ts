@@ -55,7 +55,7 @@ describe('gateway REST API (real nats-server, sfu, detector, reid, gateway)', ()
 
   it('creates, configures, lists and closes rooms on the SFU; ingest goes to the room\'s SFU', async () => {
     const created = await apiCall<{ room: string; instance: string; streams: unknown[] }>(base, 'POST', '/rooms', { json: { room: 'hall', sampleFps: 2, config: { analyzers: { expression: { enabled: false } } } } });
-    expect(created).toMatchObject({ status: 201, body: { room: 'hall', streams: [] } });
+    expect(created).toMatchObject({ status: 201, body: { room: 'hall', sampleFps: 2, streams: [] } });
     expect((await apiCall<ErrorBody>(base, 'POST', '/rooms', { json: { room: 'hall' } })).status).toBe(409);
     expect((await apiCall<{ rooms: Array<{ room: string }> }>(base, 'GET', '/rooms')).body.rooms.map((r) => r.room)).toContain('hall');
 
@@ -69,6 +69,8 @@ describe('gateway REST API (real nats-server, sfu, detector, reid, gateway)', ()
     expect(ingest).toMatchObject({ status: 201, body: { stream: 'door' } });
     expect((await apiCall<ErrorBody>(base, 'POST', '/rooms/hall/ingest', { json: { stream: 'x', url: '../../etc/passwd' } })).status).toBe(400);
     expect((await apiCall<{ streams: Array<{ stream: string }> }>(base, 'GET', '/rooms/hall')).body.streams.map((s) => s.stream)).toContain('door');
+    expect((await apiCall(base, 'PUT', '/rooms/hall/sample-rate', { json: { fps: 3 } })).status).toBe(200);
+    expect((await apiCall<{ sampleFps: number }>(base, 'GET', '/rooms/hall')).body.sampleFps).toBe(3);
     expect((await apiCall(base, 'DELETE', '/rooms/hall/ingest/door')).status).toBe(200);
     expect((await apiCall(base, 'DELETE', '/rooms/hall')).status).toBe(200);
     expect((await apiCall(base, 'GET', '/rooms/hall')).status).toBe(404);

@@ -69,6 +69,7 @@ export const RoomInfo = Type.Object(
     room: Id,
     instance: Id,
     sinceMs: Type.Integer(),
+    sampleFps: Type.Number({ description: 'Frames per second sampled from each stream' }),
     streams: Type.Array(StreamInfo),
     config: RoomAnalysisConfig,
   },

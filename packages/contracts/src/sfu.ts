@@ -51,6 +51,8 @@ export const sfuRequests = {
   ),
   stopIngest: Type.Object({ room: Id, stream: Id }, { additionalProperties: false }),
   listStreams: Type.Object({ room: Id }, { additionalProperties: false }),
+  /** The room's sample rate and streams. */
+  getRoom: Type.Object({ room: Id }, { additionalProperties: false }),
 } as const;
 
 export type SfuOp = keyof typeof sfuRequests;

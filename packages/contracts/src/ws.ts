@@ -53,7 +53,7 @@ export const WsFeed = Type.Union(WS_FEEDS.map((f) => Type.Literal(f)));
 export const WsRole = Type.Union([RoomRole, Type.Literal('admin')]);
 export type WsRole = Static<typeof WsRole>;
 
-const VIEWER_OPS = ['getRouterRtpCapabilities', 'createWebRtcTransport', 'connectTransport', 'restartIce', 'closeTransport', 'consume', 'resumeConsumer', 'listStreams'] as const;
+const VIEWER_OPS = ['getRouterRtpCapabilities', 'createWebRtcTransport', 'connectTransport', 'restartIce', 'closeTransport', 'consume', 'resumeConsumer', 'listStreams', 'getRoom'] as const;
 
 /**
  * SFU ops each token role may forward. Viewers receive media only (`createWebRtcTransport`

@@ -230,6 +230,11 @@ export class Room {
     await this.endStream(stream, 'closed');
   }
 
+  /** Frames per second sampled from each stream. */
+  get sampleRate(): number {
+    return this.sampleFps;
+  }
+
   async setSampleRate(fps: number): Promise<void> {
     this.sampleFps = fps;
     await Promise.all([...this.streams.values()].map((s) => s.tap?.restart()));

@@ -41,6 +41,10 @@ export class SignalingServer {
       ingest: async (r) => ({ producerId: await rooms.get(r.room).ingest(r.stream, r.url, r.loop ?? false) }),
       stopIngest: (r) => rooms.get(r.room).stopIngest(r.stream),
       listStreams: async (r) => rooms.get(r.room).listStreams(),
+      getRoom: async (r) => {
+        const room = rooms.get(r.room);
+        return { room: room.id, sampleFps: room.sampleRate, streams: room.listStreams() };
+      },
     };
   }
 

@@ -1,15 +1,21 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
 import { errorText } from '../lib/upload';
 
 /**
  * Frames per second the SFU samples from each stream of the room. Applied at once on the
- * room's SFU (the API does not report the current rate, so the field starts empty).
+ * room's SFU; the field starts with the room's current rate when the room exists.
  */
 export function SettingsSampleRate({ room }: { room: string }) {
   const [fps, setFps] = useState('');
   const [status, setStatus] = useState('');
   const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    api<{ sampleFps: number }>(`/rooms/${room}`)
+      .then((r) => setFps((current) => current || String(r.sampleFps)))
+      .catch(() => undefined); // a room not created yet has no rate to show
+  }, [room]);
 
   async function submit(e: Event) {
     e.preventDefault();

@@ -93,6 +93,6 @@ async function roomConfigOf(d: GatewayDeps, room: string): Promise<unknown> {
 async function roomInfo(d: GatewayDeps, room: string): Promise<unknown> {
   const owner = await d.sfu.owner(room);
   if (!owner) throw new ApiError(404, 'not_found', `room: no room ${room}`, 'room');
-  const streams = await d.sfu.call<unknown[]>(owner.instance, 'listStreams', { room });
-  return { room, instance: owner.instance, sinceMs: owner.sinceMs, streams, config: await roomConfigOf(d, room) };
+  const info = await d.sfu.call<{ sampleFps: number; streams: unknown[] }>(owner.instance, 'getRoom', { room });
+  return { room, instance: owner.instance, sinceMs: owner.sinceMs, sampleFps: info.sampleFps, streams: info.streams, config: await roomConfigOf(d, room) };
 }
