@@ -5,6 +5,7 @@ import { PublishMetrics } from '../components/publish-metrics';
 import { PublishStatus } from '../components/publish-status';
 import { TileVideo } from '../components/tile-video';
 import { AnalysisBuffer } from '../lib/analysis-buffer';
+import { api } from '../lib/api';
 import { statusText, useLiveSocket, useTokenSource } from '../lib/live-hooks';
 import type { LiveSocket } from '../lib/live-socket';
 import { Publisher, type PublisherState } from '../lib/publisher';
@@ -14,7 +15,8 @@ const FEEDS = ['analysis', 'metrics'] as const;
 
 /**
  * Publish: join a room with a token, choose a camera, publish, and see your own video with
- * live overlays and your metrics. Route: `#/publish?room=…&token=…&stream=…&fps=…`.
+ * live overlays and your metrics. Route: `#/publish?room=…&token=…&stream=…&fps=…` (`fps`:
+ * fallback upload rate; default: the room's sample rate).
  */
 export function PublishPage({ params }: { params: URLSearchParams }) {
   const room = params.get('room') ?? '';
@@ -33,7 +35,7 @@ function Publish({ room, params, tokens }: { room: string; params: URLSearchPara
   const series = useMemo(() => new ScoreSeries(), [room, stream]);
   useFeeds(socket, stream, buffer, series, setPeer);
   const cam = useCamera();
-  const { publisher, state, start, stop } = usePublisher(socket, stream, cam, Number(params.get('fps')) || 5);
+  const { publisher, state, start, stop } = usePublisher(socket, stream, cam, useUploadFps(room, params, tokens, status.status === 'live'));
   const validStream = isId(stream);
 
   return (
@@ -127,6 +129,25 @@ function useCamera(): Camera {
     if (m && publisher) await publisher.replaceTrack(m.getVideoTracks()[0]!);
   };
   return { media, devices, deviceId, error, open, choose, close };
+}
+
+/**
+ * Frames per second for the fallback upload: `fps` from the link, else the room's sample
+ * rate (so uploaded frames arrive as often as the SFU would sample them), else 5.
+ */
+function useUploadFps(room: string, params: URLSearchParams, tokens: NonNullable<ReturnType<typeof useTokenSource>>, live: boolean): number {
+  const fromLink = Number(params.get('fps'));
+  const [roomFps, setRoomFps] = useState<number | null>(null);
+  useEffect(() => {
+    // Asked once joined: the first join is what creates the room on an SFU.
+    if (fromLink || !live) return;
+    void tokens
+      .get()
+      .then((token) => api<{ sampleFps: number }>(`/rooms/${room}`, { token }))
+      .then((r) => setRoomFps(r.sampleFps))
+      .catch(() => undefined); // no room info (yet): the default applies
+  }, [room, tokens, fromLink, live]);
+  return fromLink || roomFps || 5;
 }
 
 function usePublisher(socket: LiveSocket | null, stream: string, cam: Camera, fps: number) {
