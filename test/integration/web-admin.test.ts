@@ -238,11 +238,16 @@ describe('web app admin pages (Chromium; nats-server, detector, reid, sfu, gatew
 
   it('Settings: changes the sample rate, an analyzer and thresholds; the room config holds them', async () => {
     expect((await apiCall(base, 'POST', '/rooms', { json: { room: 'web-settings' } })).status).toBe(201);
+    // A fresh document: the session page before it polls its live report.
+    await page.goto('about:blank');
     await page.goto(`${base}/#/settings?room=web-settings`);
     const config = page.getByTestId('room-config');
     await config.waitFor();
 
-    await page.getByLabel('Frames per second').fill('2');
+    // The field starts from the room's current rate; change it once that has arrived.
+    const fpsField = page.getByLabel('Frames per second');
+    await expectValue(fpsField, /^\d/);
+    await fpsField.fill('2');
     const fps = page.waitForResponse((r) => r.url().endsWith('/rooms/web-settings/sample-rate') && r.request().method() === 'PUT');
     await page.getByRole('button', { name: 'Apply' }).click();
     expect((await fps).status()).toBe(200);
@@ -269,7 +274,7 @@ describe('web app admin pages (Chromium; nats-server, detector, reid, sfu, gatew
     expect(await config.getByLabel('text: state').inputValue()).toBe('off');
     expect(await config.getByLabel('text visible: on').isChecked()).toBe(false);
     await shot('settings');
-  }, 30_000);
+  }, 60_000);
 
   it('every page fits a 1024 × 768 laptop screen without sideways scrolling', async () => {
     const sessions = await apiCall<{ sessions: SessionInfo[] }>(base, 'GET', '/sessions?status=ended');
@@ -339,6 +344,17 @@ function syntheticEvents(s: SessionInfo, subjectId: string) {
 }
 
 /** Waits until the locator's text matches (Playwright's expect is not used with jest). */
+async function expectValue(locator: ReturnType<Page['locator']>, re: RegExp, timeout = 20_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await locator.inputValue({ timeout: 1000 }).catch(() => '');
+    if (re.test(last)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`expected ${re} as the value, got ${JSON.stringify(last)}`);
+}
+
 async function expectText(locator: ReturnType<Page['locator']>, re: RegExp, timeout = 20_000): Promise<void> {
   const deadline = Date.now() + timeout;
   let last = '';
