@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import type { EnrollJob, IdentifyResult, ImageResult, SubjectSummary } from '@lookout/contracts';
 import type { Static } from '@sinclair/typebox';
+import { buildZip } from '../support/zip-writer.js';
 import { FIXTURES, TEST_GATEWAY_ENV, apiCall, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const FACES = path.join(FIXTURES, 'faces', 'identities');
@@ -12,43 +12,6 @@ const UPLOAD_LIMIT = 6_000_000;
 
 type Enrolled = { subject: SubjectSummary; images: ImageResult[] };
 type ErrorBody = { error: { code: string; message: string; field?: string; images?: ImageResult[] } };
-
-/** A minimal ZIP writer (deflate, UTF-8 names): real tools refuse to write `../` entries or bombs. */
-function buildZip(entries: Array<{ name: string; data: Buffer }>): Buffer {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const body = deflateRawSync(e.data);
-    const head = (size: number, at: number) => {
-      const h = Buffer.alloc(size);
-      h.writeUInt16LE(20, at - 2);
-      h.writeUInt16LE(0x0800, at);
-      h.writeUInt16LE(8, at + 2);
-      h.writeUInt32LE(body.length, at + 12);
-      h.writeUInt32LE(e.data.length, at + 16);
-      h.writeUInt16LE(name.length, at + 20);
-      return h;
-    };
-    const local = head(30, 6);
-    local.writeUInt32LE(0x04034b50, 0);
-    const cd = head(46, 8);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt32LE(offset, 42);
-    parts.push(local, name, body);
-    central.push(cd, name);
-    offset += 30 + name.length + body.length;
-  }
-  const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, cd, end]);
-}
 
 function form(fields: Record<string, string>, files: Array<{ field: string; name: string; data: Buffer; type?: string }>): FormData {
   const f = new FormData();

@@ -3,12 +3,16 @@ import { deflateRawSync } from 'node:zlib';
 /**
  * A minimal ZIP writer for tests: stored or deflated entries, UTF-8 names, CRC-32 set (so
  * any reader accepts the archive). No ZIP64, no extra fields: test archives are small.
+ * Tests need it to build archives no well-behaved tool would make (traversal names, lying
+ * headers, bombs).
  */
 export interface ZipEntry {
   name: string;
   data: Buffer;
   /** Store without compression (default: deflate). */
   store?: boolean;
+  /** Lie in the headers about the uncompressed size (zip-bomb tests). */
+  declaredSize?: number;
 }
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -37,7 +41,7 @@ export function buildZip(entries: ZipEntry[]): Buffer {
       h.writeUInt16LE(e.store ? 0 : 8, at + 4);
       h.writeUInt32LE(crc32(e.data), at + 10);
       h.writeUInt32LE(body.length, at + 14);
-      h.writeUInt32LE(e.data.length, at + 18);
+      h.writeUInt32LE(e.declaredSize ?? e.data.length, at + 18);
       h.writeUInt16LE(name.length, at + 22);
     };
     const local = Buffer.alloc(30);

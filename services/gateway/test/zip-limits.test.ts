@@ -2,65 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { deflateRawSync } from 'node:zlib';
+import { buildZip, type ZipEntry } from '../../../test/support/zip-writer.js';
 import { classifyEntry, personFromFileName } from '../src/enroll/entry-names.js';
 import { ZipError, ZipReader, type ZipLimits, type ZipScan } from '../src/enroll/zip-reader.js';
-
-// A minimal ZIP writer, so the tests can build archives no well-behaved tool would make
-// (traversal names, lying headers, bombs).
-interface ZipEntrySpec {
-  name: string;
-  data: Buffer;
-  store?: boolean;
-  /** Lie in the headers about the uncompressed size. */
-  declaredSize?: number;
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-const crc32 = (b: Buffer) => (b.reduce((c, x) => CRC_TABLE[(c ^ x) & 0xff]! ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
-
-function buildZip(entries: ZipEntrySpec[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const body = e.store ? e.data : deflateRawSync(e.data);
-    const fields = (h: Buffer, at: number) => {
-      h.writeUInt16LE(0x0800, at); // UTF-8 names
-      h.writeUInt16LE(e.store ? 0 : 8, at + 2);
-      h.writeUInt32LE(crc32(e.data), at + 8);
-      h.writeUInt32LE(body.length, at + 12);
-      h.writeUInt32LE(e.declaredSize ?? e.data.length, at + 16);
-      h.writeUInt16LE(name.length, at + 20);
-    };
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    fields(local, 6);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    fields(central, 8);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
-}
 
 /** Incompressible bytes that start like a JPEG or PNG. */
 const jpeg = (n = 2000) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(n)]);
@@ -70,7 +14,7 @@ const LIMITS: ZipLimits = { maxEntries: 50, maxEntryBytes: 1_000_000, maxTotalBy
 let dir: string;
 let n = 0;
 
-async function scanOf(entries: ZipEntrySpec[], limits: Partial<ZipLimits> = {}): Promise<{ scan: ZipScan; zip: ZipReader }> {
+async function scanOf(entries: ZipEntry[], limits: Partial<ZipLimits> = {}): Promise<{ scan: ZipScan; zip: ZipReader }> {
   const file = path.join(dir, `t${n++}.zip`);
   fs.writeFileSync(file, buildZip(entries));
   const zip = await ZipReader.open(file, { ...LIMITS, ...limits });
