@@ -1,6 +1,31 @@
-import type { KV } from '@nats-io/kv';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { Counter } from 'prom-client';
 import type { Logger } from './logger.js';
+
+/** A watch on a whole KV bucket: every current value, then every change. */
+export interface BucketFollower {
+  /** True once the values present when the watch started have been delivered. */
+  readonly loaded: boolean;
+  stop(): void;
+}
+
+/**
+ * Follows a bucket with a watch, calling `onEntry` for each value, delete or purge, in
+ * order. `loaded` turns true at the last of the initial values (or at once for an empty
+ * bucket), which is what readiness checks wait for.
+ */
+export async function followBucket(kv: KV, onEntry: (e: KvWatchEntry) => void): Promise<BucketFollower> {
+  const initial = (await kv.status()).values;
+  const iter = await kv.watch();
+  const follower = { loaded: initial === 0, stop: () => iter.stop() };
+  void (async () => {
+    for await (const e of iter) {
+      onEntry(e);
+      if (e.delta === 0) follower.loaded = true;
+    }
+  })();
+  return follower;
+}
 
 /** What a mirror needs to turn a KV value into T (a contracts validator fits). */
 export interface MirrorParser<T> {
@@ -14,8 +39,7 @@ export interface MirrorParser<T> {
  */
 export class KvMirror<T> {
   private readonly values = new Map<string, T>();
-  private watcher: { stop(): void } | undefined;
-  private loaded = false;
+  private follower: BucketFollower | undefined;
 
   constructor(
     private readonly what: string,
@@ -25,20 +49,13 @@ export class KvMirror<T> {
   ) {}
 
   async start(kv: KV): Promise<void> {
-    const initial = (await kv.status()).values;
-    const iter = await kv.watch();
-    this.watcher = iter;
-    if (initial === 0) this.loaded = true;
-    void (async () => {
-      for await (const e of iter) {
-        if (e.operation === 'PUT') this.put(e.key, e.revision, () => e.json());
-        else {
-          this.values.delete(e.key);
-          this.log.info({ key: e.key }, `${this.label} removed`);
-        }
-        if (e.delta === 0) this.loaded = true;
+    this.follower = await followBucket(kv, (e) => {
+      if (e.operation === 'PUT') this.put(e.key, e.revision, () => e.json());
+      else {
+        this.values.delete(e.key);
+        this.log.info({ key: e.key }, `${this.label} removed`);
       }
-    })();
+    });
   }
 
   private get label(): string {
@@ -58,7 +75,7 @@ export class KvMirror<T> {
 
   /** True once the values present when the watch started are loaded. */
   get ready(): boolean {
-    return this.loaded;
+    return this.follower?.loaded ?? false;
   }
 
   get(key: string): T | undefined {
@@ -66,6 +83,6 @@ export class KvMirror<T> {
   }
 
   stop(): void {
-    this.watcher?.stop();
+    this.follower?.stop();
   }
 }

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import type { SubjectSummary } from '@lookout/contracts';
-import { Gauge, type Counter, type Logger, type Registry } from '@lookout/service-kit';
+import { followBucket, Gauge, type BucketFollower, type Counter, type Logger, type Registry } from '@lookout/service-kit';
 import { galleryRecord, summarize, type GalleryRecord } from './gallery-record.js';
 import { VectorIndex } from './index/vector-index.js';
 import { decodeVector, dot } from './vector-codec.js';
@@ -27,8 +27,7 @@ interface SubjectEntry {
 export class GalleryIndex {
   private readonly subjects = new Map<string, SubjectEntry>();
   private readonly index: VectorIndex;
-  private watcher: { stop(): void } | undefined;
-  private loaded = false;
+  private follower: BucketFollower | undefined;
   private readonly waiters = new Map<string, Array<{ revision: number; resolve: () => void }>>();
   private readonly revisions = new Map<string, number>();
 
@@ -65,22 +64,15 @@ export class GalleryIndex {
   }
 
   async start(kv: KV): Promise<void> {
-    const initial = (await kv.status()).values;
-    const iter = await kv.watch();
-    this.watcher = iter;
-    if (initial === 0) this.loaded = true;
-    void (async () => {
-      for await (const e of iter) {
-        if (e.operation === 'PUT') this.put(e.key, e.revision, () => galleryRecord.parse(e.json()));
-        else this.remove(e.key, e.revision);
-        if (e.delta === 0) this.loaded = true;
-      }
-    })();
+    this.follower = await followBucket(kv, (e) => {
+      if (e.operation === 'PUT') this.put(e.key, e.revision, () => galleryRecord.parse(e.json()));
+      else this.remove(e.key, e.revision);
+    });
   }
 
   /** True once the bucket's existing entries are all in memory. */
   get ready(): boolean {
-    return this.loaded;
+    return this.follower?.loaded ?? false;
   }
 
   get subjectCount(): number {
@@ -186,7 +178,7 @@ export class GalleryIndex {
   }
 
   stop(): void {
-    this.watcher?.stop();
+    this.follower?.stop();
   }
 }
 
