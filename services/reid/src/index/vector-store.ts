@@ -70,19 +70,7 @@ export class VectorStore {
       const end = Math.min(CHUNK, size - c * CHUNK) * dim;
       const base = c * CHUNK;
       for (let at = 0, slot = base; at < end; at += dim, slot++) {
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let j = 0;
-        for (; j + 3 < dim; j += 4) {
-          s0 += chunk[at + j]! * q[j]!;
-          s1 += chunk[at + j + 1]! * q[j + 1]!;
-          s2 += chunk[at + j + 2]! * q[j + 2]!;
-          s3 += chunk[at + j + 3]! * q[j + 3]!;
-        }
-        for (; j < dim; j++) s0 += chunk[at + j]! * q[j]!;
-        const score = s0 + s1 + s2 + s3;
+        const score = dotAt(chunk, at, q, dim);
         if (score > top.floor) top.push(slot, score);
       }
     }
