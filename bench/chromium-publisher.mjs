@@ -1,19 +1,15 @@
-// Chromium fake-camera publishers for the media benchmark, set up the way
-// test/integration/sfu-webrtc.test.ts does it: the fixture video converted to y4m (in a temp
+// Chromium fake-camera publishers for the media benchmark, set up with the same testkit
+// helpers as test/integration/sfu-webrtc.test.ts: the fixture video converted to y4m (in a temp
 // dir, first 4 s; Chromium loops it), test/browser/publisher.ts bundled with esbuild and
 // served from 127.0.0.1, one headless Chromium (/usr/bin/chromium via playwright-core) whose
 // pages relay mediasoup-client signaling to the SFU over NATS (sfu.<instance>.<op>).
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { ROOT } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
-const { FIXTURES, freePort, sfuCall } = testkit;
+const { fakeCameraFile, launchChromium, servePublisherPage, sfuCall } = testkit;
 
 export const CHROMIUM_FIXTURE = 'video/two-people-sequential-640x480-15fps.webm';
 const Y4M_SECONDS = 4;
@@ -48,28 +44,16 @@ export async function startChromiumPublishers({ nc, instance }) {
     if (closed) return;
     closed = true;
     await browser?.close().catch(() => {});
-    if (server) await new Promise((r) => server.close(() => r()));
+    await server?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   };
   try {
-    const y4m = path.join(tmp, 'camera.y4m');
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-i', path.join(FIXTURES, CHROMIUM_FIXTURE), '-t', String(Y4M_SECONDS), '-pix_fmt', 'yuv420p', y4m]);
-    const bundle = await build({ entryPoints: [path.join(ROOT, 'test/browser/publisher.ts')], bundle: true, format: 'iife', target: 'chrome110', write: false, logLevel: 'error' });
-    const html = `<!doctype html><meta charset="utf-8"><title>publisher</title><script>${bundle.outputFiles[0].text}</script>`;
-    server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
-    const port = await freePort();
-    await new Promise((r) => server.listen(port, '127.0.0.1', r));
-    const pageUrl = `http://127.0.0.1:${port}/`;
+    const y4m = fakeCameraFile(CHROMIUM_FIXTURE, Y4M_SECONDS, tmp);
+    server = await servePublisherPage();
+    const pageUrl = server.url;
 
     const before = new Set(chromiumChildren());
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
-        '--allow-loopback-in-peer-connection',
-      ],
-    });
+    browser = await launchChromium(y4m);
     const roots = chromiumChildren().filter((pid) => !before.has(pid));
     if (roots.length !== 1) throw new Error(`expected one new Chromium process under this one, found ${roots.length}`);
     const [rootPid] = roots;

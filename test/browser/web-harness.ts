@@ -3,17 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { apiCall, FIXTURES, ROOT, TEST_ADMIN_KEY } from '@lookout/testkit';
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** Converts the first `seconds` of a fixture video to y4m for Chromium's fake camera. */
-export function fakeCameraFile(video: string, seconds: number, dir: string): string {
-  const y4m = path.join(dir, `${path.basename(video, path.extname(video))}.y4m`);
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', path.join(FIXTURES, video), '-t', String(seconds), '-pix_fmt', 'yuv420p', y4m]);
-  return y4m;
-}
 
 /** Builds web/dist unless it is newer than every source of the web app (npm test's pretest builds it). */
 export function ensureWebBuilt(): void {
@@ -23,12 +14,6 @@ export function ensureWebBuilt(): void {
   const sources = Math.max(newest(path.join(ROOT, 'web/src')), newest(path.join(ROOT, 'packages/contracts/src')));
   if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= sources) return;
   execFileSync('npm', ['run', '-s', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'pipe' });
-}
-
-/** Chromium with a fake camera playing `y4m`; loopback ICE allowed (the SFU listens on 127.0.0.1). */
-export function launchChromium(y4m: string): Promise<Browser> {
-  const media = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`];
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...media, '--allow-loopback-in-peer-connection'] });
 }
 
 /** A browser context at laptop size; `admin` puts the admin key where the app keeps it. */

@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { decodeFrameHeaders, subjects } from '@lookout/contracts';
-import { childProcesses, FIXTURES, freePort, ROOT, sfuCall, sfuOk, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+import { childProcesses, fakeCameraFile, launchChromium, servePublisherPage, sfuCall, sfuOk, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const INSTANCE = 'sfu-webrtc';
 
@@ -16,32 +13,18 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
   let nc: NatsConnection;
   let sfu: RunningService;
   let browser: Browser;
-  let server: http.Server;
-  let pageUrl: string;
+  let publisherPage: { url: string; close(): Promise<void> };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-webrtc-'));
 
   beforeAll(async () => {
-    const y4m = path.join(tmp, 'camera.y4m');
     // The first 4 s are enough (Chromium loops the file); the whole clip would be ~80 MB.
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-i', path.join(FIXTURES, 'video/two-people-sequential-640x480-15fps.webm'), '-t', '4', '-pix_fmt', 'yuv420p', y4m]);
-    const bundle = await build({ entryPoints: [path.join(ROOT, 'test/browser/publisher.ts')], bundle: true, format: 'iife', target: 'chrome110', write: false, logLevel: 'error' });
-    const html = `<!doctype html><meta charset="utf-8"><title>publisher</title><script>${bundle.outputFiles[0]!.text}</script>`;
-    server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
-    const port = await freePort();
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-    pageUrl = `http://127.0.0.1:${port}/`;
+    const y4m = fakeCameraFile('video/two-people-sequential-640x480-15fps.webm', 4, tmp);
+    publisherPage = await servePublisherPage();
 
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url, name: 'webrtc-test' });
     sfu = await startService('sfu', nats.url, { INSTANCE_ID: INSTANCE, MEDIASOUP_WORKERS: '1', RTC_LISTEN_IP: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
-        '--allow-loopback-in-peer-connection',
-      ],
-    });
+    browser = await launchChromium(y4m);
   }, 120_000);
 
   afterAll(async () => {
@@ -49,7 +32,7 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
     await nc?.close();
     await stopAllProcesses();
     await nats?.stop();
-    server?.close();
+    await publisherPage?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -61,7 +44,7 @@ describe('SFU: a browser publishes its camera over WebRTC (real Chromium, medias
       if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
       return reply.data;
     });
-    await page.goto(pageUrl);
+    await page.goto(publisherPage.url);
     return page;
   }
 

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { alertEvent, encodeJson, eventMsgId, recognitionEvent, streamMetricsEvent, subjects, type AlertEvent, type RecognitionEvent, type SessionInfo, type StreamMetricsEvent } from '@lookout/contracts';
-import { apiCall, FIXTURES, ROOT, startNatsServer, startService, stopAllProcesses, TEST_ADMIN_KEY, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
+import { apiCall, FIXTURES, launchChromium, ROOT, startNatsServer, startService, stopAllProcesses, TEST_ADMIN_KEY, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
 import { buildZip } from '../support/zip-writer.js';
 
 const FACES = path.join(FIXTURES, 'faces');
@@ -45,10 +45,7 @@ describe('web app admin pages (Chromium; nats-server, detector, reid, sfu, gatew
       startService('gateway', nats.url, TEST_GATEWAY_ENV),
     ]);
     base = `http://127.0.0.1:${services[3]!.httpPort}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
-    });
+    browser = await launchChromium(y4m);
     page = await browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     // Sign in through the header's form; the key stays in localStorage for the next pages.

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { apiCall, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
-import { artifact, enroll, ensureWebBuilt, fakeCameraFile, launchChromium, newContext, timeUntil, watchErrors } from '../browser/web-harness.js';
+import { apiCall, fakeCameraFile, launchChromium, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
+import { artifact, enroll, ensureWebBuilt, newContext, timeUntil, watchErrors } from '../browser/web-harness.js';
 
 /**
  * The web app in real Chromium against every real service: the Publish page publishes a

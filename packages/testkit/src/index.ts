@@ -7,3 +7,4 @@ export * from './frames.js';
 export * from './sfu-client.js';
 export * from './gallery-client.js';
 export * from './api-client.js';
+export * from './chromium.js';
