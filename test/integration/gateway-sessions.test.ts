@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,9 +6,7 @@ import { Kvm } from '@nats-io/kv';
 import { analysisMessage, decodeJson, kvBuckets, streamKey, subjects, type SessionInfo, type SessionReport } from '@lookout/contracts';
 import {
   apiCall,
-  FIXTURES,
   FramePublisher,
-  galleryCall,
   ROOT,
   roomToken,
   startNatsServer,
@@ -19,12 +16,10 @@ import {
   type NatsServer,
   type RunningService,
 } from '@lookout/testkit';
+import { enrollVideoPeople, extractVideoFrames, VIDEO_FPS } from '../support/two-people-video.js';
 
-const VIDEO = path.join(FIXTURES, 'video/two-people-sequential-640x480-15fps.webm');
-const FPS = 15;
 const ROOM = 'exam';
 const STREAM = 'cam-1';
-const identity = (person: string, file: string) => fs.readFileSync(path.join(FIXTURES, 'faces/identities', person, file)).toString('base64');
 
 describe('gateway sessions and reports (real nats-server, detector, reid, gateway; the two-person video frame by frame)', () => {
   let nats: NatsServer;
@@ -43,7 +38,7 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url, name: 'gateway-sessions-test' });
     frameDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-frames-'));
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-i', VIDEO, '-q:v', '3', path.join(frameDir, 'f%04d.jpg')]);
+    extractVideoFrames(frameDir);
     // Frames carry the video's capture times, not the wall clock: the detector must not drop them as stale.
     [detector, reid, gateway] = await Promise.all([
       startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }),
@@ -52,9 +47,7 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     ]);
     base = `http://127.0.0.1:${gateway.httpPort}`;
     // Other photos of the two people than the video's frames.
-    const obama = await galleryCall(nc, 'enroll', { subjectId: 'obama', name: 'Barack Obama', images: ['fr_obama.jpg', 'fr_obama2.jpg'].map((f) => identity('barack_obama', f)) });
-    const jolie = await galleryCall(nc, 'enroll', { subjectId: 'jolie', name: 'Angelina Jolie', images: ['df_img1.jpg', 'df_img2.jpg'].map((f) => identity('angelina_jolie', f)) });
-    if (!obama.ok || !jolie.ok) throw new Error(JSON.stringify([obama, jolie]));
+    await enrollVideoPeople(nc);
   }, 180_000);
 
   afterAll(async () => {
@@ -105,7 +98,7 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     const t0 = Date.now() - 60_000;
     for (const [i, f] of files.entries()) {
       const done = new Promise<void>((resolve) => waiters.set(i, resolve));
-      frames.publish(ROOM, STREAM, fs.readFileSync(path.join(frameDir, f)), { seq: i, captureMs: t0 + Math.round((i * 1000) / FPS) });
+      frames.publish(ROOM, STREAM, fs.readFileSync(path.join(frameDir, f)), { seq: i, captureMs: t0 + Math.round((i * 1000) / VIDEO_FPS) });
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([done, new Promise((_r, reject) => (timer = setTimeout(() => reject(new Error(`no analysis for frame ${i}`)), 30_000)))]);
       clearTimeout(timer);

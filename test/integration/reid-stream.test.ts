@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,12 +20,9 @@ import {
   type FacesMessage,
   type StreamMetricsEvent,
 } from '@lookout/contracts';
-import { FIXTURES, FramePublisher, galleryCall, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+import { FramePublisher, galleryCall, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+import { enrollVideoPeople, extractVideoFrames, SWITCH_FRAME, VIDEO_FPS } from '../support/two-people-video.js';
 
-const VIDEO = path.join(FIXTURES, 'video/two-people-sequential-640x480-15fps.webm');
-const FPS = 15;
-const SWITCH_FRAME = 90;
-const identity = (person: string, file: string) => fs.readFileSync(path.join(FIXTURES, 'faces/identities', person, file)).toString('base64');
 
 /** Collects every message on a subject, decoded; `until` resolves when a predicate holds. */
 class Collector<T> {
@@ -65,14 +61,12 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url, name: 'reid-stream-test' });
     frameDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-frames-'));
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-i', VIDEO, '-q:v', '3', path.join(frameDir, 'f%04d.jpg')]);
+    extractVideoFrames(frameDir);
     // Frames are fed one at a time with capture times of the video, not of the wall clock.
     const [d, r] = await Promise.all([startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }), startService('reid', nats.url, { INSTANCE_ID: 'reid-a' })]);
     detector = d;
     reids.push(r);
-    const obama = await galleryCall(nc, 'enroll', { subjectId: 'obama', name: 'Barack Obama', images: ['fr_obama.jpg', 'fr_obama2.jpg'].map((f) => identity('barack_obama', f)) });
-    const jolie = await galleryCall(nc, 'enroll', { subjectId: 'jolie', name: 'Angelina Jolie', images: ['df_img1.jpg', 'df_img2.jpg'].map((f) => identity('angelina_jolie', f)) });
-    if (!obama.ok || !jolie.ok) throw new Error(JSON.stringify([obama, jolie]));
+    await enrollVideoPeople(nc);
   }, 180_000);
 
   afterAll(async () => {
@@ -93,7 +87,7 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     const files = fs.readdirSync(frameDir).sort();
     const t0 = Date.now() - 60_000;
     for (const [i, f] of files.entries()) {
-      frames.publish(room, stream, fs.readFileSync(path.join(frameDir, f)), { seq: i, captureMs: t0 + Math.round((i * 1000) / FPS) });
+      frames.publish(room, stream, fs.readFileSync(path.join(frameDir, f)), { seq: i, captureMs: t0 + Math.round((i * 1000) / VIDEO_FPS) });
       await analyses.until((a) => a.some((m) => m.seq === i));
     }
     recorded.push(...faces.items);
@@ -109,7 +103,7 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     const changed = alerts.items.filter((a) => a.kind === 'identity_changed');
     expect(changed.filter((a) => a.state === 'open')).toHaveLength(1);
     const open = changed[0]!;
-    const switchMs = t0 + Math.round((SWITCH_FRAME * 1000) / FPS);
+    const switchMs = t0 + Math.round((SWITCH_FRAME * 1000) / VIDEO_FPS);
     expect(open.startMs).toBeGreaterThanOrEqual(switchMs);
     const openedAt = analyses.items.find((a) => a.seq === open.startSeq);
     expect(open.startMs - switchMs).toBeLessThanOrEqual(1000);
