@@ -38,7 +38,13 @@ export class SfuClient {
     const e = await this.placement.get(room).catch(() => null);
     if (!e || e.operation !== 'PUT') return undefined;
     const p = roomPlacement.parse(e.json());
-    return (await this.alive()).some((i) => i.instance === p.instance) ? p : undefined;
+    return (await this.isAlive(p.instance)) ? p : undefined;
+  }
+
+  /** The instance's heartbeat is present (its entry expires when the heartbeats stop). */
+  private async isAlive(instance: string): Promise<boolean> {
+    const e = await this.instances.get(instance).catch(() => null);
+    return e?.operation === 'PUT' && sfuInstanceInfo.is(e.json());
   }
 
   async alive(): Promise<SfuInstanceInfo[]> {
