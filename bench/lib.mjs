@@ -83,10 +83,10 @@ export async function inProcessReid(gallerySize = 1000, threads = 1, batch = tru
   };
 }
 
-/** A fixture image (path under shared/fixtures) as a 640×480 JPEG, like a camera frame. */
+/** A fixture image (path under test/fixtures) as a 640×480 JPEG, like a camera frame. */
 export async function cameraFrame(fixture) {
   const sharp = (await import('sharp')).default;
-  return sharp(fs.readFileSync(path.resolve(ROOT, '../shared/fixtures', fixture))).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
+  return sharp(fs.readFileSync(path.resolve(ROOT, 'test/fixtures', fixture))).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
 }
 
 /**

@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { FIXTURES, galleryCall } from '@lookout/testkit';
 
 /**
- * The sequential two-person fixture video (../shared/fixtures/faces/README.md): Barack Obama
+ * The sequential two-person fixture video (test/fixtures/faces/README.md): Barack Obama
  * for frames 0–89, Angelina Jolie from frame 90, 15 fps.
  */
 export const TWO_PEOPLE_VIDEO = path.join(FIXTURES, 'video/two-people-sequential-640x480-15fps.webm');

@@ -5,7 +5,8 @@ import { spawnProcess, type Spawned } from './processes.js';
 
 /** The repository root (this file lives in packages/testkit/src or dist). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+/** Test data carried by the repository (test/fixtures/README.md: sources and licences). */
+export const FIXTURES = path.resolve(ROOT, 'test/fixtures');
 
 export type ServiceName = 'sfu' | 'detector' | 'reid' | 'gateway';
 

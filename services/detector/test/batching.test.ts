@@ -19,7 +19,7 @@ describe('batched per-face inference', () => {
   let faces: FaceContext[];
 
   beforeAll(async () => {
-    const jpeg = fs.readFileSync(path.resolve(ROOT, '../shared/fixtures/faces/group/fa_bbt4.jpg'));
+    const jpeg = fs.readFileSync(path.resolve(ROOT, 'test/fixtures/faces/group/fa_bbt4.jpg'));
     ({ image } = await decodeFrame(jpeg, 1280));
     const detector = await FaceDetector.load({ modelPath: model('fr_detect.onnx'), confidence: 0.65, nmsIou: 0.4, minFaceSize: 0, threads: 1 });
     faces = (await detector.detect(image)).map((d) => ({ box: d.box }));

@@ -11,7 +11,7 @@ import { loadConfig } from '@lookout/service-kit';
 import { DetectorConfig } from '../src/config.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures/faces');
+const FIXTURES = path.resolve(ROOT, 'test/fixtures/faces');
 type Box = [number, number, number, number];
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8')) as {
   group: Array<{ file: string; faces: number; boxes: Box[]; ambiguous_boxes: Box[] }>;

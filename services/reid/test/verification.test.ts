@@ -11,7 +11,7 @@ import { FaceEmbedder } from '../src/embedder.js';
 import { dot } from '../src/vector-codec.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const IDENTITIES = path.resolve(ROOT, '../shared/fixtures/faces/identities');
+const IDENTITIES = path.resolve(ROOT, 'test/fixtures/faces/identities');
 
 /**
  * 1:1 verification on every fixture identity image, with the real detector (alignment
