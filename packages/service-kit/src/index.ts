@@ -6,3 +6,4 @@ export * from './http.js';
 export * from './lifecycle.js';
 export * from './service.js';
 export * from './kv-mirror.js';
+export * from './proc-stat.js';
