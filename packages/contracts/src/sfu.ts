@@ -62,15 +62,51 @@ export const sfuRequestValidators = Object.fromEntries(
   Object.entries(sfuRequests).map(([op, schema]) => [op, validator(`sfu ${op} request`, schema as TSchema)]),
 ) as { [O in SfuOp]: Validator<(typeof sfuRequests)[O]> };
 
-export const StreamState = Type.Union(['starting', 'live', 'reconnecting', 'failed', 'closed'].map((s) => Type.Literal(s)));
+/** The media: is video reaching the SFU (WebRTC producer, or the ingest's source)? */
+export const StreamState = Type.Union(['starting', 'live', 'reconnecting', 'failed', 'closed'].map((s) => Type.Literal(s)), {
+  description: 'Media state: whether video reaches the SFU. Analysis has its own state (`analysis`).',
+});
 export type StreamState = Static<typeof StreamState>;
+
+/**
+ * Analysis: are frames of the stream being sampled onto NATS (the frame tap)? A stream can
+ * play fine while its analysis is unavailable, and the other way round; each says so itself.
+ * - starting: the tap is starting (no failure since the last frame)
+ * - live: frames flow
+ * - retrying: the tap failed and is being started again (with backoff)
+ * - unavailable: it keeps failing; still retried, and `reason` says why
+ * - paused: the producer is paused, so there is nothing to sample
+ */
+export const AnalysisState = Type.Union(['starting', 'live', 'retrying', 'unavailable', 'paused'].map((s) => Type.Literal(s)));
+export type AnalysisState = Static<typeof AnalysisState>;
+
+/** Why a tap failed; also the `reason` label of `lookout_sfu_tap_failures_total`. */
+export const TapFailureCode = Type.Union(
+  ['no_port', 'setup', 'spawn', 'exited', 'no_frames', 'stalled'].map((s) => Type.Literal(s)),
+  { description: 'no_port: no free UDP port pair for ffmpeg; setup: mediasoup refused the tap transport; spawn: ffmpeg could not be run; exited: ffmpeg exited; no_frames: nothing decoded before the deadline; stalled: frames stopped' },
+);
+export type TapFailureCode = Static<typeof TapFailureCode>;
+
+export const StreamAnalysis = Type.Object(
+  {
+    state: AnalysisState,
+    sinceMs: Type.Integer({ minimum: 0, description: 'When this state began (ms since the epoch)' }),
+    failures: Type.Integer({ minimum: 0, description: 'Consecutive tap failures since the last frame' }),
+    code: Type.Optional(TapFailureCode),
+    reason: Type.Optional(Type.String({ description: 'The last failure, in words (kept while retrying or unavailable)' })),
+    lastFrameMs: Type.Optional(Type.Integer({ minimum: 0, description: 'When the last frame was published' })),
+  },
+  { $id: 'StreamAnalysis' },
+);
+export type StreamAnalysis = Static<typeof StreamAnalysis>;
 
 export const StreamInfo = Type.Object({
   stream: Id,
   source: Type.Union([Type.Literal('webrtc'), Type.Literal('ingest')]),
   producerId: Type.Optional(Type.String()),
   state: StreamState,
-  error: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String({ description: 'Why the media is not live' })),
+  analysis: StreamAnalysis,
   framesPublished: Type.Integer({ minimum: 0 }),
   width: Type.Optional(Type.Integer()),
   height: Type.Optional(Type.Integer()),
@@ -87,11 +123,12 @@ export const SfuReply = Type.Union(
 export type SfuReply = Static<typeof SfuReply>;
 export const sfuReply = validator('sfu reply', SfuReply);
 
-/** Events about a room's media, on `sfuevents.<room>` (clients reconnect on worker_died). */
+/** Events about a room's media and its analysis, on `sfuevents.<room>` (clients reconnect on worker_died). */
 export const SfuEvent = Type.Union(
   [
     Type.Object({ type: Type.Literal('worker_died'), room: Id, instance: Type.String() }),
     Type.Object({ type: Type.Literal('stream_state'), room: Id, stream: Id, state: StreamState, error: Type.Optional(Type.String()) }),
+    Type.Object({ type: Type.Literal('analysis_state'), room: Id, stream: Id, analysis: StreamAnalysis }),
     Type.Object({ type: Type.Literal('room_closed'), room: Id }),
   ],
   { $id: 'SfuEvent' },

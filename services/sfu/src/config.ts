@@ -27,6 +27,13 @@ export const SfuConfig = configSchema(9101, {
   maxFrameWidth: Type.Integer({ minimum: 64, maximum: 4096, default: 640, description: 'Frames wider than this are scaled down (aspect kept)' }),
   tapPortMin: Type.Integer({ minimum: 1024, maximum: 65534, default: 20000, description: 'Lowest local UDP port for ffmpeg RTP (even; keep outside the ephemeral range)' }),
   tapPortMax: Type.Integer({ minimum: 1025, maximum: 65535, default: 29999, description: 'Highest local UDP port for ffmpeg RTP' }),
+  tapBindWaitMs: Type.Integer({
+    minimum: 0,
+    default: 5000,
+    description: "Longest wait for a tap ffmpeg's RTP socket to appear in /proc/net/udp* before its stream is resumed anyway (only saves time; never fatal)",
+  }),
+  tapFirstFrameTimeoutMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'A tap that decodes no frame this long after starting has failed and is started again (with backoff)' }),
+  tapStallTimeoutMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'A tap whose frames stop this long (or three frame intervals, if longer) has stalled and is started again' }),
   ingestFileRoot: Type.String({ default: '', description: 'Media files may be ingested only from under this directory (empty = file ingest off)' }),
   registryTtlMs: Type.Integer({ minimum: 3000, default: 15_000, description: 'Instance heartbeat TTL in KV; a dead instance disappears after this' }),
 });

@@ -1,12 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+
+export interface FfmpegExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT for a wrong FFMPEG_PATH). */
+  spawnError?: Error;
+}
 
 export interface FfmpegProcess {
   readonly child: ChildProcess;
   readonly pid: number;
   /** The last lines ffmpeg wrote to stderr (for error messages). */
   stderrTail(): string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves (never rejects) once the process is gone or failed to start. */
+  readonly exited: Promise<FfmpegExit>;
   /** SIGTERM, a second SIGTERM (ffmpeg ignores one while waiting on a silent socket), SIGKILL after 1 s. */
   stop(): Promise<void>;
   /** CPU seconds (user + system) so far, from /proc. */
@@ -24,9 +31,13 @@ export function startFfmpeg(binary: string, args: string[], stdin?: string): Ffm
   child.stdin!.on('error', () => undefined);
   if (stdin !== undefined) child.stdin!.end(stdin);
   else child.stdin!.end();
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  // A spawn failure emits 'error' and no 'exit': both end the process's life here.
+  const exited = new Promise<FfmpegExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (spawnError) => child.pid === undefined && resolve({ code: null, signal: null, spawnError }));
+  });
   let stopping: Promise<void> | undefined;
-  const running = () => child.exitCode === null && child.signalCode === null;
+  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
   return {
     child,
     pid: child.pid ?? -1,
@@ -55,4 +66,11 @@ export function startFfmpeg(binary: string, args: string[], stdin?: string): Ffm
       }
     },
   };
+}
+
+/** An exit in words, for logs and the stream's analysis reason. */
+export function describeExit(binary: string, exit: FfmpegExit, stderr: string): string {
+  if (exit.spawnError) return `cannot run ${binary}: ${exit.spawnError.message}`;
+  const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  return stderr ? `ffmpeg ${how}: ${stderr}` : `ffmpeg ${how}`;
 }

@@ -1,12 +1,24 @@
 import type { types } from 'mediasoup';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { encodeFrameHeaders, jpegSize, subjects } from '@lookout/contracts';
+import { encodeFrameHeaders, jpegSize, subjects, type TapFailureCode } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
-import { startFfmpeg, type FfmpegProcess } from './ffmpeg-process.js';
+import { describeExit, startFfmpeg, type FfmpegExit, type FfmpegProcess } from './ffmpeg-process.js';
 import { JpegSplitter } from './jpeg-splitter.js';
-import { udpPortBound, type RtpPortPool } from './rtp-ports.js';
+import type { RtpPortPool } from './rtp-ports.js';
 import { sdpForConsumer } from './sdp.js';
 import type { TapMetrics } from './tap-metrics.js';
+import type { TapStatus } from './tap-status.js';
+import { udpPortBoundBy } from './udp-sockets.js';
+
+/** How long a tap waits for each step; generous, because a busy 2-core machine is slow. */
+export interface TapTiming {
+  /** Longest wait for ffmpeg's socket to show up before resuming the consumer anyway. */
+  bindWaitMs: number;
+  /** No frame this long after a start: the start failed. */
+  firstFrameTimeoutMs: number;
+  /** No frame this long (or three frame intervals, if longer) once frames flowed: stalled. */
+  stallTimeoutMs: number;
+}
 
 export interface FrameTapOptions {
   router: types.Router;
@@ -21,7 +33,10 @@ export interface FrameTapOptions {
   maxWidth: number;
   log: Logger;
   metrics: TapMetrics;
-  onLive: (size: { width: number; height: number }) => void;
+  timing: TapTiming;
+  /** The stream's analysis state, which outlives any one tap (pause, resume). */
+  status: TapStatus;
+  onFrameSize: (size: { width: number; height: number }) => void;
 }
 
 /** One running ffmpeg with the transport and consumer that feed it. */
@@ -30,21 +45,30 @@ interface Run {
   consumer: types.Consumer;
   ffmpeg: FfmpegProcess;
   port: number;
-  keyframeTimer?: NodeJS.Timeout;
+  startedMs: number;
+  resumed: boolean;
+  firstFrameMs?: number;
+  lastFrameMs?: number;
+  watchdog?: NodeJS.Timeout;
+  torndown?: Promise<void>;
   doneCpu: () => Promise<void>;
 }
 
 /**
  * Samples a video producer into JPEG frames on `frames.<room>.<stream>`:
  * PlainTransport + paused consumer → ffmpeg (SDP on stdin) → JPEGs split by markers.
- * ffmpeg that exits while the producer lives is restarted with backoff.
+ *
+ * Whatever stops frames — no free port, ffmpeg that cannot start, exits, or decodes
+ * nothing, frames that stop — is one kind of failure: the run is torn down, the stream's
+ * `TapStatus` hears why, and a fresh run starts after its backoff, until `close()`.
  */
 export class FrameTap {
   private run: Run | undefined;
   private closed = false;
   private seq = 0;
-  private restarts = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** The start in progress: a second caller (a retry, a restart) joins it rather than racing it. */
+  private starting: Promise<void> | undefined;
   private lastSize: { width: number; height: number } | undefined;
   published = 0;
 
@@ -54,32 +78,45 @@ export class FrameTap {
     return this.lastSize;
   }
 
-  async start(): Promise<void> {
+  /** Starts a run; resolves once it is set up (frames follow), never rejects. */
+  start(): Promise<void> {
+    this.starting ??= this.startRun().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async startRun(): Promise<void> {
     if (this.closed || this.run) return;
+    clearTimeout(this.retryTimer);
     const startedMs = Date.now();
-    const port = await this.o.ports.allocate();
-    const transport = await this.o.router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+    let port: number;
     try {
-      await transport.connect({ ip: '127.0.0.1', port, rtcpPort: port + 1 });
-      const consumer = await transport.consume({ producerId: this.o.producer.id, rtpCapabilities: this.minimalCapabilities(), paused: true });
-      const ffmpeg = startFfmpeg(this.o.ffmpegPath, this.ffmpegArgs(), sdpForConsumer(consumer.rtpParameters, port));
-      const run: Run = { transport, consumer, ffmpeg, port, doneCpu: this.o.metrics.trackCpu(() => ffmpeg.cpuSeconds()) };
-      this.run = run;
-      this.pipeFrames(run, startedMs);
-      void ffmpeg.exited.then(({ code, signal }) => this.onExit(run, code, signal));
-      await this.resumeWhenListening(run);
+      port = await this.o.ports.allocate();
     } catch (err) {
-      // Once ffmpeg runs, the run owns the transport and the port: stop it as a whole.
-      const run = this.run;
-      if (run?.transport === transport) {
-        this.run = undefined;
-        await this.teardown(run);
-      } else {
-        transport.close();
-        this.o.ports.release(port);
-      }
-      throw err;
+      return this.fail('no_port', (err as Error).message);
     }
+    let transport: types.PlainTransport | undefined;
+    let consumer: types.Consumer;
+    try {
+      transport = await this.o.router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+      await transport.connect({ ip: '127.0.0.1', port, rtcpPort: port + 1 });
+      consumer = await transport.consume({ producerId: this.o.producer.id, rtpCapabilities: this.minimalCapabilities(), paused: true });
+    } catch (err) {
+      transport?.close();
+      this.o.ports.release(port);
+      return this.fail('setup', `mediasoup: ${(err as Error).message}`);
+    }
+    if (this.closed) {
+      transport.close();
+      this.o.ports.release(port);
+      return;
+    }
+    const ffmpeg = startFfmpeg(this.o.ffmpegPath, this.ffmpegArgs(), sdpForConsumer(consumer.rtpParameters, port));
+    const run: Run = { transport, consumer, ffmpeg, port, startedMs, resumed: false, doneCpu: this.o.metrics.trackCpu(() => ffmpeg.cpuSeconds()) };
+    this.run = run;
+    this.pipeFrames(run);
+    void ffmpeg.exited.then((exit) => this.onExit(run, exit));
+    run.watchdog = setInterval(() => this.watch(run), 1000);
+    await this.resumeWhenListening(run);
   }
 
   /** Only the producer's codec, no RTCP feedback, no header extensions: with the router's
@@ -106,71 +143,121 @@ export class FrameTap {
     ];
   }
 
-  private pipeFrames(run: Run, startedMs: number): void {
-    let first = true;
+  private pipeFrames(run: Run): void {
     const splitter = new JpegSplitter((jpeg) => {
       if (this.run !== run) return;
       const size = jpegSize(jpeg);
       if (!size) return;
-      if (first) {
-        first = false;
-        clearInterval(run.keyframeTimer);
-        this.restarts = 0;
-        this.o.metrics.timeToFirstFrame.observe((Date.now() - startedMs) / 1000);
-        this.o.log.info({ stream: this.o.stream, ms: Date.now() - startedMs, ...size }, 'first frame');
+      const now = Date.now();
+      if (run.firstFrameMs === undefined) {
+        run.firstFrameMs = now;
+        this.o.metrics.timeToFirstFrame.observe((now - run.startedMs) / 1000);
+        this.o.log.info({ stream: this.o.stream, ms: now - run.startedMs, ...size }, 'first frame');
       }
+      run.lastFrameMs = now;
       if (!this.lastSize || this.lastSize.width !== size.width || this.lastSize.height !== size.height) {
         this.lastSize = size;
-        this.o.onLive(size);
+        this.o.onFrameSize(size);
       }
-      this.publish(jpeg, size);
+      this.publish(jpeg, size, now);
+      this.o.status.frame(now);
     });
     run.ffmpeg.child.stdout!.on('data', (chunk: Buffer) => splitter.push(chunk));
   }
 
-  private publish(jpeg: Buffer, size: { width: number; height: number }): void {
+  private publish(jpeg: Buffer, size: { width: number; height: number }, captureMs: number): void {
     const h = headers();
-    const meta = { seq: this.seq++, captureMs: Date.now(), ...size, room: this.o.room, stream: this.o.stream, ...(this.o.peer ? { peer: this.o.peer } : {}) };
+    const meta = { seq: this.seq++, captureMs, ...size, room: this.o.room, stream: this.o.stream, ...(this.o.peer ? { peer: this.o.peer } : {}) };
     for (const [k, v] of encodeFrameHeaders(meta)) h.set(k, v);
     this.o.nc.publish(subjects.frames(this.o.room, this.o.stream), jpeg, { headers: h });
     this.published++;
     this.o.metrics.framesPublished.inc({ room: this.o.room });
   }
 
-  /** Resume once ffmpeg's socket is bound, then ask for a keyframe every second until one decodes. */
+  /**
+   * Resumes the consumer once ffmpeg's socket is bound, so the first keyframe is not sent
+   * into a closed port. Seeing the socket only saves time: where the kernel tables cannot
+   * tell (other kernels, sandboxes) or do not show it in time, the consumer is resumed
+   * anyway and the watchdog's keyframe requests and deadline decide.
+   */
   private async resumeWhenListening(run: Run): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (!(await udpPortBound(run.port))) {
+    const deadline = Date.now() + this.o.timing.bindWaitMs;
+    for (;;) {
       if (this.run !== run) return;
-      if (Date.now() > deadline) throw new Error(`ffmpeg did not bind UDP ${run.port}: ${run.ffmpeg.stderrTail()}`);
+      const bound = await udpPortBoundBy(run.ffmpeg.pid, run.port);
+      if (bound !== 'not_bound') break;
+      if (Date.now() > deadline) {
+        this.o.log.warn({ stream: this.o.stream, port: run.port, waitedMs: this.o.timing.bindWaitMs }, 'ffmpeg socket not seen in /proc/net/udp*; resuming anyway');
+        break;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
-    await run.consumer.resume();
-    await run.consumer.requestKeyFrame();
-    run.keyframeTimer = setInterval(() => void run.consumer.requestKeyFrame().catch(() => undefined), 1000);
+    if (this.run !== run) return;
+    try {
+      await run.consumer.resume();
+      run.resumed = true;
+      await run.consumer.requestKeyFrame();
+    } catch (err) {
+      if (this.run === run) this.failRun(run, 'setup', `mediasoup: ${(err as Error).message}`);
+    }
   }
 
-  private onExit(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
-    void this.teardown(run);
+  /** Every second: ask for a keyframe until one decodes; fail a run that yields no frames. */
+  private watch(run: Run): void {
+    if (this.run !== run) return;
+    const now = Date.now();
+    const { firstFrameTimeoutMs, stallTimeoutMs } = this.o.timing;
+    if (run.lastFrameMs === undefined) {
+      if (now - run.startedMs > firstFrameTimeoutMs) return this.failRun(run, 'no_frames', `no frame decoded within ${seconds(firstFrameTimeoutMs)}${this.sourceHint()}`);
+      if (run.resumed) void run.consumer.requestKeyFrame().catch(() => undefined);
+      return;
+    }
+    const stallMs = Math.max(stallTimeoutMs, 3000 / this.o.fps());
+    if (now - run.lastFrameMs > stallMs) this.failRun(run, 'stalled', `no frame for ${seconds(stallMs)}${this.sourceHint()}`);
+  }
+
+  /** Says when the SFU itself receives nothing, so the reason points at the source, not ffmpeg. */
+  private sourceHint(): string {
+    const scores = this.o.producer.score;
+    return scores.length === 0 || scores.every((s) => s.score === 0) ? ' (no video is reaching the SFU from the source)' : '';
+  }
+
+  private onExit(run: Run, exit: FfmpegExit): void {
     if (this.closed || this.run !== run) return;
+    this.failRun(run, exit.spawnError ? 'spawn' : 'exited', describeExit(this.o.ffmpegPath, exit, run.ffmpeg.stderrTail()));
+  }
+
+  private failRun(run: Run, code: TapFailureCode, reason: string): void {
+    if (this.run !== run) return;
     this.run = undefined;
-    this.restarts++;
-    this.o.metrics.ffmpegRestarts.inc({ kind: 'tap' });
-    const delay = Math.min(10_000, 500 * 2 ** Math.min(this.restarts, 5));
-    this.o.log.warn({ stream: this.o.stream, code, signal, delay, stderr: run.ffmpeg.stderrTail() }, 'tap ffmpeg exited; restarting');
-    this.restartTimer = setTimeout(() => void this.start().catch((err: Error) => this.o.log.error({ err }, 'tap restart failed')), delay);
+    void this.teardown(run);
+    this.fail(code, reason);
   }
 
-  private async teardown(run: Run): Promise<void> {
-    clearInterval(run.keyframeTimer);
-    await run.ffmpeg.stop();
-    run.transport.close();
-    this.o.ports.release(run.port);
-    await run.doneCpu();
+  private fail(code: TapFailureCode, reason: string): void {
+    if (this.closed) return;
+    this.o.metrics.tapFailures.inc({ reason: code });
+    if (code === 'exited') this.o.metrics.ffmpegRestarts.inc({ kind: 'tap' });
+    const delay = this.o.status.failed(Date.now(), code, reason);
+    this.o.log.warn({ stream: this.o.stream, code, reason, failures: this.o.status.failures, retryInMs: delay }, 'tap failed; starting it again');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.start(), delay);
   }
 
-  /** Restarts ffmpeg (e.g. after a sample-rate change). */
+  private teardown(run: Run): Promise<void> {
+    run.torndown ??= (async () => {
+      clearInterval(run.watchdog);
+      await run.ffmpeg.stop();
+      run.transport.close();
+      this.o.ports.release(run.port);
+      await run.doneCpu();
+    })();
+    return run.torndown;
+  }
+
+  /** Restarts ffmpeg (e.g. after a sample-rate change); the analysis state is left as it is. */
   async restart(): Promise<void> {
+    await this.starting;
     const run = this.run;
     this.run = undefined;
     if (run) await this.teardown(run);
@@ -179,9 +266,11 @@ export class FrameTap {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.restartTimer);
+    clearTimeout(this.retryTimer);
     const run = this.run;
     this.run = undefined;
     if (run) await this.teardown(run);
   }
 }
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;

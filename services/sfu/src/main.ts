@@ -40,6 +40,7 @@ const rooms: RoomManager = new RoomManager(
     ports: new RtpPortPool(config.tapPortMin, config.tapPortMax),
     ffmpegPath: config.ffmpegPath,
     maxWidth: config.maxFrameWidth,
+    tapTiming: { bindWaitMs: config.tapBindWaitMs, firstFrameTimeoutMs: config.tapFirstFrameTimeoutMs, stallTimeoutMs: config.tapStallTimeoutMs },
     ingestFileRoot: config.ingestFileRoot,
     webRtc: {
       listenIp: config.rtcListenIp,
@@ -48,6 +49,7 @@ const rooms: RoomManager = new RoomManager(
       initialOutgoingBitrate: config.initialOutgoingBitrate,
     },
     onStreamState: (room, stream, state, error) => rooms.publish({ type: 'stream_state', room, stream, state, ...(error ? { error } : {}) }),
+    onAnalysisState: (room, stream, analysis) => rooms.publish({ type: 'analysis_state', room, stream, analysis }),
   },
   config.sampleFps,
   svc.nc,

@@ -36,6 +36,17 @@ export class RoomManager {
     });
     const streams = () => this.streamCount;
     new Gauge({ name: 'lookout_sfu_streams', help: 'Video streams (webcams and ingests)', registers: [metrics], collect() { this.set(streams()); } });
+    new Gauge({
+      name: 'lookout_sfu_stream_analysis',
+      help: 'Video streams by analysis state (starting, live, retrying, unavailable, paused): is each one sampled onto NATS',
+      labelNames: ['state'],
+      registers: [metrics],
+      collect() {
+        const counts: Record<string, number> = { starting: 0, live: 0, retrying: 0, unavailable: 0, paused: 0 };
+        for (const room of rooms.values()) for (const state of room.streams.analysisStates()) counts[state]! += 1;
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
   }
 
   get size(): number {

@@ -1,34 +1,9 @@
 import type { types } from 'mediasoup';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { StreamInfo, StreamState } from '@lookout/contracts';
-import type { Logger } from '@lookout/service-kit';
-import { FrameTap } from './frame-tap.js';
-import { Ingest } from './ingest.js';
+import type { StreamInfo } from '@lookout/contracts';
 import { RoomError } from './room-error.js';
-import type { RtpPortPool } from './rtp-ports.js';
-import type { TapMetrics } from './tap-metrics.js';
+import { RoomStreams, type RoomContext } from './room-streams.js';
 
-export interface RoomContext {
-  nc: NatsConnection;
-  log: Logger;
-  metrics: TapMetrics;
-  ports: RtpPortPool;
-  ffmpegPath: string;
-  maxWidth: number;
-  ingestFileRoot: string;
-  webRtc: { listenIp: string; announcedIp?: string; maxIncomingBitrate: number; initialOutgoingBitrate: number };
-  onStreamState: (room: string, stream: string, state: StreamState, error?: string) => void;
-}
-
-interface StreamEntry {
-  source: 'webrtc' | 'ingest';
-  peer?: string;
-  producer?: types.Producer;
-  tap?: FrameTap;
-  ingest?: Ingest;
-  state: StreamState;
-  error?: string;
-}
+export type { RoomContext } from './room-streams.js';
 
 /**
  * A room is a mediasoup router plus everything created in it. Closing the room closes
@@ -39,16 +14,18 @@ export class Room {
   private readonly transports = new Map<string, { transport: types.WebRtcTransport; peer: string }>();
   private readonly producers = new Map<string, { producer: types.Producer; stream: string }>();
   private readonly consumers = new Map<string, types.Consumer>();
-  private readonly streams = new Map<string, StreamEntry>();
+  readonly streams: RoomStreams;
   private closed = false;
 
   constructor(
     readonly id: string,
     readonly router: types.Router,
     readonly workerPid: number,
-    private sampleFps: number,
+    sampleFps: number,
     private readonly ctx: RoomContext,
-  ) {}
+  ) {
+    this.streams = new RoomStreams(id, router, sampleFps, ctx);
+  }
 
   get streamCount(): number {
     return this.streams.size;
@@ -93,10 +70,7 @@ export class Room {
     if (kind === 'video' && this.streams.has(stream)) throw new RoomError('stream_exists', `stream: ${stream} already exists in room ${this.id}`, 'stream');
     const producer = await transport.produce({ kind, rtpParameters, appData: { peer, stream } });
     this.trackProducer(producer, stream);
-    if (kind === 'video') {
-      this.streams.set(stream, { source: 'webrtc', peer, producer, state: 'starting' });
-      this.followProducer(producer, stream);
-    }
+    if (kind === 'video') this.streams.addWebRtc(stream, peer, producer);
     return producer.id;
   }
 
@@ -104,68 +78,8 @@ export class Room {
     this.producers.set(producer.id, { producer, stream });
     producer.observer.once('close', () => {
       this.producers.delete(producer.id);
-      const entry = this.streams.get(stream);
-      if (entry?.producer === producer) void this.endStream(stream, 'closed');
+      this.streams.producerClosed(stream, producer);
     });
-  }
-
-  /** Taps while the producer sends; a paused producer stops its tap, resuming starts it again. */
-  private followProducer(producer: types.Producer, stream: string): void {
-    producer.observer.on('pause', () => void this.stopTap(stream));
-    producer.observer.on('resume', () => void this.startTap(stream));
-    void this.startTap(stream);
-  }
-
-  private async startTap(stream: string): Promise<void> {
-    const entry = this.streams.get(stream);
-    if (!entry?.producer || entry.tap || this.closed) return;
-    const tap = new FrameTap({
-      router: this.router,
-      producer: entry.producer,
-      room: this.id,
-      stream,
-      ...(entry.peer ? { peer: entry.peer } : {}),
-      nc: this.ctx.nc,
-      ffmpegPath: this.ctx.ffmpegPath,
-      ports: this.ctx.ports,
-      fps: () => this.sampleFps,
-      maxWidth: this.ctx.maxWidth,
-      log: this.ctx.log.child({ room: this.id, stream }),
-      metrics: this.ctx.metrics,
-      onLive: () => this.setState(stream, 'live'),
-    });
-    entry.tap = tap;
-    try {
-      await tap.start();
-    } catch (err) {
-      this.ctx.log.error({ err, room: this.id, stream }, 'tap failed to start');
-      this.setState(stream, 'failed', (err as Error).message);
-    }
-  }
-
-  private async stopTap(stream: string): Promise<void> {
-    const entry = this.streams.get(stream);
-    const tap = entry?.tap;
-    if (!entry || !tap) return;
-    entry.tap = undefined;
-    await tap.close();
-  }
-
-  private setState(stream: string, state: StreamState, error?: string): void {
-    const entry = this.streams.get(stream);
-    if (!entry || (entry.state === state && entry.error === error)) return;
-    entry.state = state;
-    if (error) entry.error = error;
-    else delete entry.error;
-    this.ctx.onStreamState(this.id, stream, state, error);
-  }
-
-  private async endStream(stream: string, state: 'closed' | 'failed', error?: string): Promise<void> {
-    const entry = this.streams.get(stream);
-    if (!entry) return;
-    this.setState(stream, state, error);
-    this.streams.delete(stream);
-    await Promise.all([entry.tap?.close(), entry.ingest?.close()]);
   }
 
   closeProducer(id: string): void {
@@ -193,71 +107,33 @@ export class Room {
   }
 
   async ingest(stream: string, url: string, loop: boolean): Promise<string> {
-    if (this.streams.get(stream)?.state === 'failed') this.streams.delete(stream);
-    if (this.streams.has(stream)) throw new RoomError('stream_exists', `stream: ${stream} already exists in room ${this.id}`, 'stream');
-    const entry: StreamEntry = { source: 'ingest', state: 'starting' };
-    this.streams.set(stream, entry);
-    const ingest = new Ingest({
-      router: this.router,
-      stream,
-      url,
-      loop,
-      ffmpegPath: this.ctx.ffmpegPath,
-      ports: this.ctx.ports,
-      fileRoot: this.ctx.ingestFileRoot,
-      log: this.ctx.log.child({ room: this.id, stream }),
-      metrics: this.ctx.metrics,
-      onState: (state, error) => this.setState(stream, state, error),
-    });
-    entry.ingest = ingest;
-    try {
-      const producer = await ingest.start();
-      entry.producer = producer;
-      this.trackProducer(producer, stream);
-      this.followProducer(producer, stream);
-      return producer.id;
-    } catch (err) {
-      // Keep the failed stream visible in listStreams with its reason.
-      this.setState(stream, 'failed', (err as Error).message);
-      entry.ingest = undefined;
-      throw err;
-    }
+    const producer = await this.streams.addIngest(stream, url, loop);
+    this.trackProducer(producer, stream);
+    return producer.id;
   }
 
   async stopIngest(stream: string): Promise<void> {
-    const entry = this.streams.get(stream);
-    if (!entry || entry.source !== 'ingest') throw new RoomError('unknown_stream', `stream: no ingest ${stream} in room ${this.id}`, 'stream');
-    await this.endStream(stream, 'closed');
+    await this.streams.stopIngest(stream);
   }
 
   /** Frames per second sampled from each stream. */
   get sampleRate(): number {
-    return this.sampleFps;
+    return this.streams.sampleRate;
   }
 
-  async setSampleRate(fps: number): Promise<void> {
-    this.sampleFps = fps;
-    await Promise.all([...this.streams.values()].map((s) => s.tap?.restart()));
+  setSampleRate(fps: number): Promise<void> {
+    return this.streams.setSampleRate(fps);
   }
 
   listStreams(): StreamInfo[] {
-    return [...this.streams].map(([stream, e]) => ({
-      stream,
-      source: e.source,
-      ...(e.producer ? { producerId: e.producer.id } : {}),
-      state: e.state,
-      ...(e.error ? { error: e.error } : {}),
-      framesPublished: e.tap?.published ?? 0,
-      ...(e.tap?.size ?? {}),
-    }));
+    return this.streams.list();
   }
 
   /** Stops every tap and ingest (their ffmpeg first), then closes the router and all below it. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.streams.values()].map((s) => Promise.all([s.tap?.close(), s.ingest?.close()])));
-    this.streams.clear();
+    await this.streams.close();
     this.router.close();
   }
 

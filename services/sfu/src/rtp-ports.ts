@@ -43,11 +43,3 @@ function canBind(port: number): Promise<boolean> {
     sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
   });
 }
-
-/** True once some process has bound `port` on UDP (read from /proc/net/udp; Linux). */
-export async function udpPortBound(port: number): Promise<boolean> {
-  const { readFile } = await import('node:fs/promises');
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  const table = await readFile('/proc/net/udp', 'utf8').catch(() => '');
-  return table.split('\n').some((line) => line.split(/\s+/)[2]?.endsWith(hex.trim()));
-}

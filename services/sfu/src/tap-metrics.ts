@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from '@lookout/service-kit';
 export class TapMetrics {
   readonly framesPublished: Counter<'room'>;
   readonly ffmpegRestarts: Counter<'kind'>;
+  readonly tapFailures: Counter<'reason'>;
   readonly timeToFirstFrame: Histogram;
   private readonly cpuSources = new Set<() => Promise<number>>();
   private finishedCpu = 0;
@@ -12,6 +13,12 @@ export class TapMetrics {
     const registers = [registry];
     this.framesPublished = new Counter({ name: 'lookout_sfu_frames_published_total', help: 'JPEG frames published on NATS', labelNames: ['room'], registers });
     this.ffmpegRestarts = new Counter({ name: 'lookout_sfu_ffmpeg_restarts_total', help: 'ffmpeg processes restarted after exiting on their own', labelNames: ['kind'], registers });
+    this.tapFailures = new Counter({
+      name: 'lookout_sfu_tap_failures_total',
+      help: 'Frame tap failures, each followed by a retry with backoff (reason: no_port, setup, spawn, exited, no_frames, stalled)',
+      labelNames: ['reason'],
+      registers,
+    });
     this.timeToFirstFrame = new Histogram({
       name: 'lookout_sfu_tap_first_frame_seconds',
       help: 'Time from starting a tap to its first JPEG',
