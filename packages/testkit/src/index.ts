@@ -8,3 +8,4 @@ export * from './sfu-client.js';
 export * from './gallery-client.js';
 export * from './api-client.js';
 export * from './chromium.js';
+export * from './faulty-ffmpeg.js';

@@ -31,9 +31,10 @@ export function startFfmpeg(binary: string, args: string[], stdin?: string): Ffm
   child.stdin!.on('error', () => undefined);
   if (stdin !== undefined) child.stdin!.end(stdin);
   else child.stdin!.end();
-  // A spawn failure emits 'error' and no 'exit': both end the process's life here.
+  // 'close', not 'exit': by then stderr is read to its end, so the tail says why it exited.
+  // A spawn failure emits 'error' (and 'close'): the error is what to report.
   const exited = new Promise<FfmpegExit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
     child.once('error', (spawnError) => child.pid === undefined && resolve({ code: null, signal: null, spawnError }));
   });
   let stopping: Promise<void> | undefined;
