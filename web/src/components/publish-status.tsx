@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { StreamAnalysis } from '@lookout/contracts';
 import type { Publisher, PublisherState } from '../lib/publisher';
+import { analysisLabel } from '../lib/stream-status';
 
 const PATH_TONE: Record<PublisherState['path'], string> = { connecting: '', webrtc: 'ok', 'ice-restart': 'warn', fallback: 'warn', stopped: '' };
 const PATH_LABEL: Record<PublisherState['path'], string> = {
@@ -11,10 +13,12 @@ const PATH_LABEL: Record<PublisherState['path'], string> = {
 };
 
 /**
- * The gateway connection and the media path, in a polite live region so changes are
- * announced; the upload counter sits outside it (it changes every second).
+ * The gateway connection, the media path and (over WebRTC) whether the SFU is analysing
+ * the stream, in a polite live region so changes are announced; the upload counter sits
+ * outside it (it changes every second).
  */
-export function PublishStatus({ conn, publisher, state }: { conn: { text: string; tone: string }; publisher: Publisher | null; state: PublisherState }) {
+export function PublishStatus({ conn, publisher, state, analysis }: { conn: { text: string; tone: string }; publisher: Publisher | null; state: PublisherState; analysis?: StreamAnalysis | undefined }) {
+  const sfuAnalysis = publisher && state.path !== 'fallback' && analysis ? analysisLabel(analysis) : null;
   return (
     <section class="card" aria-labelledby="publish-status-title">
       <h2 id="publish-status-title">Status</h2>
@@ -28,6 +32,14 @@ export function PublishStatus({ conn, publisher, state }: { conn: { text: string
             {publisher ? PATH_LABEL[state.path] : 'Not publishing'}
           </span>
         </p>
+        {sfuAnalysis && (
+          <p>
+            Analysis:{' '}
+            <span class={`status status-long ${sfuAnalysis.tone}`} data-testid="analysis-state" data-state={analysis!.state}>
+              {sfuAnalysis.text}
+            </span>
+          </p>
+        )}
         {publisher && state.detail && (
           <p class="muted" data-testid="media-detail">
             {state.detail}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { RoomViewer, Watched } from '../lib/consumer';
 import type { RoomModel, StreamTile } from '../lib/room-model';
+import { analysisLabel, mediaTone } from '../lib/stream-status';
 import { ChartScores } from './chart-scores';
 import { TileVideo } from './tile-video';
 
@@ -59,7 +60,7 @@ export function TileStream({ tile, model, viewer, syncVideo }: { tile: StreamTil
     <article class="card tile" aria-labelledby={titleId} data-stream={tile.stream}>
       <header class="tile-head">
         <h2 id={titleId}>{tile.stream}</h2>
-        <span class={`status ${upload ? 'warn' : tile.state === 'live' ? 'ok' : tile.state === 'failed' ? 'bad' : ''}`}>
+        <span class={`status ${upload ? 'warn' : mediaTone(tile.state)}`} data-testid="media-state">
           {SOURCE_LABEL[tile.source]}
           {upload ? '' : ` · ${tile.state}`}
         </span>
@@ -67,6 +68,7 @@ export function TileStream({ tile, model, viewer, syncVideo }: { tile: StreamTil
           latency p50 {latency === null ? '–' : `${Math.round(latency)} ms`}
         </span>
       </header>
+      {!upload && <TileAnalysis analysis={tile.analysis} />}
       <TileVideo
         media={media}
         buffer={buffer}
@@ -77,5 +79,15 @@ export function TileStream({ tile, model, viewer, syncVideo }: { tile: StreamTil
       {media && delay > 0 && <p class="muted tile-note">Video delayed ≈ {delay} ms so the overlay matches the frame on screen.</p>}
       <ChartScores series={model.scores(tile.stream)} title={`Engagement and eye contact of ${tile.stream}`} />
     </article>
+  );
+}
+
+/** Whether the stream is being analysed, and if not why: apart from its video's state. */
+function TileAnalysis({ analysis }: { analysis: StreamTile['analysis'] }) {
+  const label = analysisLabel(analysis);
+  return (
+    <p class="tile-analysis" role="status" data-testid="analysis-state" data-state={analysis?.state ?? 'unknown'}>
+      <span class={`status status-long ${label.tone}`}>{label.text}</span>
+    </p>
   );
 }

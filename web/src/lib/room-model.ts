@@ -1,4 +1,4 @@
-import type { AlertEvent, RoomInfo, StreamInfo } from '@lookout/contracts';
+import type { AlertEvent, RoomInfo, StreamAnalysis, StreamInfo } from '@lookout/contracts';
 import { AnalysisBuffer } from './analysis-buffer';
 import { api, ApiError } from './api';
 import { Emitter } from './emitter';
@@ -15,8 +15,10 @@ export interface StreamTile {
   stream: string;
   source: 'webrtc' | 'ingest' | 'upload';
   producerId?: string;
+  /** The media's state (SFU streams); analysis has its own. */
   state: string;
   error?: string;
+  analysis?: StreamAnalysis;
 }
 
 export interface RoomEvents {
@@ -99,7 +101,14 @@ export class RoomModel extends Emitter<RoomEvents> {
     const tiles = new Map<string, StreamTile>();
     for (const s of this.sfuStreams) {
       if (s.state === 'closed') continue;
-      tiles.set(s.stream, { stream: s.stream, source: s.source, ...(s.producerId ? { producerId: s.producerId } : {}), state: s.state, ...(s.error ? { error: s.error } : {}) });
+      tiles.set(s.stream, {
+        stream: s.stream,
+        source: s.source,
+        ...(s.producerId ? { producerId: s.producerId } : {}),
+        state: s.state,
+        ...(s.error ? { error: s.error } : {}),
+        analysis: s.analysis,
+      });
     }
     for (const [stream, b] of this.buffers) {
       if (tiles.get(stream)?.producerId || now - b.lastReceivedMs > UPLOAD_IDLE_MS) continue;

@@ -10,6 +10,7 @@ import { statusText, useLiveSocket, useTokenSource } from '../lib/live-hooks';
 import type { LiveSocket } from '../lib/live-socket';
 import { Publisher, type PublisherState } from '../lib/publisher';
 import { ScoreSeries } from '../lib/score-series';
+import { useStreamAnalysis } from '../lib/stream-analysis';
 
 const FEEDS = ['analysis', 'metrics'] as const;
 
@@ -37,6 +38,7 @@ function Publish({ room, params, tokens }: { room: string; params: URLSearchPara
   const cam = useCamera();
   const { publisher, state, start, stop } = usePublisher(socket, stream, cam, useUploadFps(room, params, tokens, status.status === 'live'));
   const validStream = isId(stream);
+  const analysis = useStreamAnalysis(socket, room, stream, tokens.get, !!publisher && state.path !== 'fallback');
 
   return (
     <>
@@ -66,7 +68,7 @@ function Publish({ room, params, tokens }: { room: string; params: URLSearchPara
           <TileVideo media={cam.media} buffer={buffer} sync="latest" label="Your camera with analysis overlay" placeholder="Camera off: press Start publishing" />
         </div>
         <aside class="publish-side">
-          <PublishStatus conn={statusText(status)} publisher={publisher} state={state} />
+          <PublishStatus conn={statusText(status)} publisher={publisher} state={state} analysis={analysis} />
           <PublishMetrics buffer={buffer} series={series} />
         </aside>
       </div>
