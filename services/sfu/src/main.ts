@@ -4,7 +4,7 @@ import { SfuConfig } from './config.js';
 import { mediaCodecs } from './media-codecs.js';
 import { Registry } from './registry.js';
 import { RoomManager } from './room-manager.js';
-import { RtpPortPool } from './rtp-ports.js';
+import { ephemeralOverlap, RtpPortPool } from './rtp-ports.js';
 import { SignalingServer } from './signaling.js';
 import { TapMetrics } from './tap-metrics.js';
 import { WorkerPool } from './worker-pool.js';
@@ -15,6 +15,9 @@ if (config.rtcMinPort > config.rtcMaxPort) throw new ConfigError('RTC_MIN_PORT',
 if (config.tapPortMin % 2 !== 0 || config.tapPortMin >= config.tapPortMax) throw new ConfigError('TAP_PORT_MIN', 'must be even and below TAP_PORT_MAX');
 // Instance ids become subject tokens (sfu.<instance>.<op>).
 if (!/^[A-Za-z0-9_-]{1,64}$/.test(svc.instance)) throw new ConfigError('INSTANCE_ID', `not a valid id: ${svc.instance}`);
+
+const overlap = await ephemeralOverlap(config.tapPortMin, config.tapPortMax);
+if (overlap) svc.log.warn(overlap);
 
 const pool = await WorkerPool.start({
   workerBin: config.mediasoupWorkerBin,

@@ -43,3 +43,21 @@ function canBind(port: number): Promise<boolean> {
     sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
   });
 }
+
+/** `/proc/sys/net/ipv4/ip_local_port_range` ("32768\t60999"); undefined if it does not parse. */
+export function parseEphemeralRange(text: string): { min: number; max: number } | undefined {
+  const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
+  return m ? { min: Number(m[1]), max: Number(m[2]) } : undefined;
+}
+
+/**
+ * The kernel may hand ports of the tap range to any program's outgoing socket when the
+ * two ranges overlap. Allocation survives that (pairs are test-bound, a lost one retried),
+ * but the operator should know, so it is said once at start.
+ */
+export async function ephemeralOverlap(min: number, max: number): Promise<string | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const range = parseEphemeralRange(await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => ''));
+  if (!range || max < range.min || min > range.max) return undefined;
+  return `TAP_PORT_MIN–TAP_PORT_MAX (${min}-${max}) overlaps the kernel's ephemeral port range (${range.min}-${range.max}): other programs may take tap ports; choose a range outside it`;
+}
