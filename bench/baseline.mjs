@@ -48,13 +48,14 @@ async function lookout(streams, env) {
   await Promise.all(Array.from({ length: streams }, (_, s) => sfuOk(env.nc, 'sfu-baseline', 'ingest', { room, stream: `v${s}`, url: VIDEO, loop: true })));
   await new Promise((r) => setTimeout(r, 3000)); // warm-up, as the baseline
   const pids = [...env.pids, ...(await childProcesses(env.sfuPid, 'ffmpeg')), ...(await childProcesses(env.sfuPid, 'mediasoup-worke'))];
-  const cpu0 = pids.map((p) => procStats(p).cpuSeconds);
+  const cpu0 = await Promise.all(pids.map(async (p) => (await procStats(p)).cpuSeconds));
   measuring = true;
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   measuring = false;
   const wall = (Date.now() - t0) / 1000;
-  const cpu = pids.reduce((sum, p, i) => sum + procStats(p).cpuSeconds - cpu0[i], 0);
+  const cpu1 = await Promise.all(pids.map(async (p) => (await procStats(p)).cpuSeconds));
+  const cpu = cpu1.reduce((sum, c, i) => sum + c - cpu0[i], 0);
   env.ws.ws.off('message', onMessage);
   await sfuOk(env.nc, 'sfu-baseline', 'closeRoom', { room });
   const frames = [...counts.values()].reduce((a, b) => a + b, 0);

@@ -6,30 +6,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, serviceKit } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const { fakeCameraFile, launchChromium, servePublisherPage, sfuCall } = testkit;
 
 export const CHROMIUM_FIXTURE = 'video/two-people-sequential-640x480-15fps.webm';
 const Y4M_SECONDS = 4;
-
-/** pid → ppid and command name of every process, from /proc. */
-function processTable() {
-  const table = new Map();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      table.set(Number(entry), { ppid, comm });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return table;
-}
 
 /**
  * Starts the page server and one Chromium. `close()` removes everything (browser, server,
@@ -52,9 +35,9 @@ export async function startChromiumPublishers({ nc, instance }) {
     server = await servePublisherPage();
     const pageUrl = server.url;
 
-    const before = new Set(chromiumChildren());
+    const before = new Set(await chromiumChildren());
     browser = await launchChromium(y4m);
-    const roots = chromiumChildren().filter((pid) => !before.has(pid));
+    const roots = (await chromiumChildren()).filter((pid) => !before.has(pid));
     if (roots.length !== 1) throw new Error(`expected one new Chromium process under this one, found ${roots.length}`);
     const [rootPid] = roots;
 
@@ -75,13 +58,8 @@ export async function startChromiumPublishers({ nc, instance }) {
         };
       },
       /** Every process of this Chromium (browser, zygotes, renderers, GPU/utility), the launcher script included. */
-      pids() {
-        const table = processTable();
-        const out = [rootPid];
-        for (let i = 0; i < out.length; i++) {
-          for (const [pid, p] of table) if (p.ppid === out[i]) out.push(pid);
-        }
-        return out.filter((pid) => table.has(pid));
+      async pids() {
+        return serviceKit.descendantsIn(await serviceKit.processTable(), rootPid);
       },
       close,
     };
@@ -93,7 +71,5 @@ export async function startChromiumPublishers({ nc, instance }) {
 
 /** Direct children of this process named chromium (/usr/bin/chromium is a launcher script). */
 function chromiumChildren() {
-  const out = [];
-  for (const [pid, p] of processTable()) if (p.ppid === process.pid && p.comm === 'chromium') out.push(pid);
-  return out;
+  return serviceKit.childPids(process.pid, 'chromium');
 }

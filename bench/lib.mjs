@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS = path.join(ROOT, 'bench', 'results');
+/** The built @lookout/service-kit (its /proc readers: proc-stat.ts). */
+export const serviceKit = await import(path.join(ROOT, 'packages/service-kit/dist/index.js'));
 
 export function quantile(sorted, q) {
   if (sorted.length === 0) return NaN;
@@ -24,13 +26,17 @@ export function machine() {
   return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
 }
 
-/** CPU seconds (user+system) and RSS of a process, from /proc. */
-export function procStats(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / 100, rssMiB: rss ? Math.round(Number(rss[1]) / 1024) : NaN };
+/** CPU seconds (user+system, at this machine's CLK_TCK) and RSS of a running process, from /proc. */
+export async function procStats(pid) {
+  const [cpuSeconds, rss] = await Promise.all([serviceKit.processCpuSeconds(pid), serviceKit.processRssBytes(pid)]);
+  if (cpuSeconds === undefined || rss === undefined) throw new Error(`process ${pid} has ended`);
+  return { cpuSeconds, rssMiB: Math.round(rss / 2 ** 20) };
+}
+
+/** Sum of CPU seconds of `pids`, skipping those that have ended. */
+export async function cpuSecondsOf(pids) {
+  const each = await Promise.all(pids.map((pid) => serviceKit.processCpuSeconds(pid)));
+  return each.reduce((sum, s) => sum + (s ?? 0), 0);
 }
 
 export function writeResult(name, data) {
@@ -46,7 +52,7 @@ export function writeResult(name, data) {
  */
 export async function inProcessDetector(env = {}) {
   const D = path.join(ROOT, 'services/detector/dist');
-  const { loadConfig } = await import(path.join(ROOT, 'packages/service-kit/dist/index.js'));
+  const { loadConfig } = serviceKit;
   const { DetectorConfig } = await import(path.join(D, 'config.js'));
   const { loadModels, defaultSettings } = await import(path.join(D, 'models.js'));
   const { FacePipeline } = await import(path.join(D, 'face-pipeline.js'));

@@ -6,10 +6,9 @@
 // Measures time to first frame, frames delivered per stream, and CPU from /proc: the tap
 // ffmpeg (decode + scale + MJPEG) per stream, the ingest ffmpeg (VP8 encode) per stream,
 // and the whole Chromium (every process of it) that plays the fake cameras.
-import fs from 'node:fs';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { ROOT, procStats, summarize, writeResult } from './lib.mjs';
+import { ROOT, cpuSecondsOf, serviceKit, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const { decodeFrameHeaders, subjects } = await import(path.join(ROOT, 'packages/contracts/dist/index.js'));
@@ -31,19 +30,6 @@ async function waitFor(what, ok, timeoutMs) {
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
-}
-
-/** Sum of CPU seconds of `pids`, skipping those that have ended. */
-function cpuSeconds(pids) {
-  let sum = 0;
-  for (const pid of pids) {
-    try {
-      sum += procStats(pid).cpuSeconds;
-    } catch {
-      // ended
-    }
-  }
-  return sum;
 }
 
 /** Counts the frames of one stream: time of the first, count, and how many were 640×480. */
@@ -77,11 +63,7 @@ try {
   const ffmpegOf = async (needle) => {
     const out = [];
     for (const pid of await childProcesses(sfu.child.pid, 'ffmpeg')) {
-      try {
-        if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) out.push(pid);
-      } catch {
-        // ended
-      }
+      if ((await serviceKit.processCommandLine(pid))?.some((arg) => arg.includes(needle))) out.push(pid);
     }
     return out;
   };
@@ -107,8 +89,8 @@ try {
       await waitFor(`a first frame from each of ${k} file streams`, () => watchers.every((w) => w.first !== undefined), FIRST_FRAME_TIMEOUT_MS);
       const taps = await ffmpegOf('sdp');
       const ingests = await ffmpegOf('rtp://');
-      const tap0 = cpuSeconds(taps);
-      const ingest0 = cpuSeconds(ingests);
+      const tap0 = await cpuSecondsOf(taps);
+      const ingest0 = await cpuSecondsOf(ingests);
       for (const w of watchers) w.count = 0;
       const w0 = Date.now();
       await sleep(SECONDS * 1000);
@@ -121,8 +103,8 @@ try {
         frames_per_stream: summarize(counts),
         frames_per_stream_min: Math.min(...counts),
         frames_per_second_per_stream: summarize(counts.map((c) => c / wall)),
-        tap_ffmpeg_cpu_percent_per_stream: round1(((cpuSeconds(taps) - tap0) / wall / taps.length) * 100),
-        ingest_ffmpeg_cpu_percent_per_stream: round1(((cpuSeconds(ingests) - ingest0) / wall / ingests.length) * 100),
+        tap_ffmpeg_cpu_percent_per_stream: round1(((await cpuSecondsOf(taps)) - tap0) / wall / taps.length * 100),
+        ingest_ffmpeg_cpu_percent_per_stream: round1(((await cpuSecondsOf(ingests)) - ingest0) / wall / ingests.length * 100),
       };
       console.log(JSON.stringify(run));
       runs.push(run);
@@ -161,9 +143,9 @@ try {
           );
           await waitFor(`a first frame from each of ${k} Chromium publishers`, () => watchers.every((w) => w.first !== undefined), FIRST_FRAME_TIMEOUT_MS);
           const taps = await ffmpegOf('sdp');
-          const browserPids = publishers.pids();
-          const tap0 = cpuSeconds(taps);
-          const chromium0 = cpuSeconds(browserPids);
+          const browserPids = await publishers.pids();
+          const tap0 = await cpuSecondsOf(taps);
+          const chromium0 = await cpuSecondsOf(browserPids);
           for (const w of watchers) {
             w.count = 0;
             w.full = 0;
@@ -171,7 +153,7 @@ try {
           const w0 = Date.now();
           await sleep(SECONDS * 1000);
           const wall = (Date.now() - w0) / 1000;
-          const chromiumPercent = ((cpuSeconds(browserPids) - chromium0) / wall) * 100;
+          const chromiumPercent = (((await cpuSecondsOf(browserPids)) - chromium0) / wall) * 100;
           const counts = watchers.map((w) => w.count);
           const full = watchers.filter((w) => w.firstFull !== undefined);
           const run = {
@@ -185,7 +167,7 @@ try {
             frames_per_stream_min: Math.min(...counts),
             frames_per_second_per_stream: summarize(counts.map((c) => c / wall)),
             frames_640x480_percent: round1((watchers.reduce((a, w) => a + w.full, 0) / Math.max(1, counts.reduce((a, b) => a + b, 0))) * 100),
-            tap_ffmpeg_cpu_percent_per_stream: round1(((cpuSeconds(taps) - tap0) / wall / taps.length) * 100),
+            tap_ffmpeg_cpu_percent_per_stream: round1(((await cpuSecondsOf(taps)) - tap0) / wall / taps.length * 100),
             chromium_cpu_percent: round1(chromiumPercent),
             chromium_cpu_percent_per_stream: round1(chromiumPercent / k),
             chromium_processes: browserPids.length,

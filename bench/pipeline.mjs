@@ -43,7 +43,7 @@ try {
     };
     ws.ws.on('message', onMessage);
     const dropped0 = await drops(services.detector);
-    const cpu0 = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, procStats(s.child.pid)]));
+    const cpu0 = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, s]) => [n, await procStats(s.child.pid)])));
     let published = 0;
     const t0 = Date.now();
     // One tick per 1/(FPS) s publishes a frame for every stream, staggered within the tick.
@@ -69,10 +69,12 @@ try {
     ws.ws.off('message', onMessage);
     const dropped1 = await drops(services.detector);
     const perService = Object.fromEntries(
-      Object.entries(services).map(([n, s]) => {
-        const now = procStats(s.child.pid);
-        return [n, { cpuPercent: Math.round(((now.cpuSeconds - cpu0[n].cpuSeconds) / wall) * 100), rssMiB: now.rssMiB }];
-      }),
+      await Promise.all(
+        Object.entries(services).map(async ([n, s]) => {
+          const now = await procStats(s.child.pid);
+          return [n, { cpuPercent: Math.round(((now.cpuSeconds - cpu0[n].cpuSeconds) / wall) * 100), rssMiB: now.rssMiB }];
+        }),
+      ),
     );
     const droppedDelta = Object.fromEntries(Object.keys(dropped1).map((k) => [k, dropped1[k] - dropped0[k]]));
     const run = {

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, spawnProcess, stopAllProcesses, ROOT } from '@lookout/testkit';
+import { childPids, processCommandLine } from '@lookout/service-kit';
+import { freePorts, spawnProcess, stopAllProcesses, ROOT } from '@lookout/testkit';
 
 function isAlive(pid: number): boolean {
   try {
@@ -12,12 +14,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function describeProcess(pid: number): string {
-  try {
-    return `${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`;
-  } catch {
-    return String(pid);
-  }
+async function describeAlive(pids: number[]): Promise<string[]> {
+  const alive = pids.filter(isAlive);
+  return Promise.all(alive.map(async (pid) => `${pid} ${(await processCommandLine(pid))?.join(' ') ?? ''}`));
 }
 
 describe('npm start (scripts/start.mjs)', () => {
@@ -29,7 +28,7 @@ describe('npm start (scripts/start.mjs)', () => {
 
   /** `npm start` on free ports with its data in a temp dir; resolves with the process and the gateway port. */
   async function startLauncher(env: NodeJS.ProcessEnv) {
-    const [port, natsPort, monitorPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [port, natsPort, monitorPort] = await freePorts(3);
     const launcher = spawnProcess('launcher', process.execPath, ['scripts/start.mjs'], {
       PORT: String(port),
       NATS_PORT: String(natsPort),
@@ -41,8 +40,6 @@ describe('npm start (scripts/start.mjs)', () => {
     }, ROOT);
     return { launcher, port };
   }
-
-  const childrenOf = (pid: number) => fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
 
   it('brings up NATS and every service, serves the dashboard, and stops them all on SIGTERM', async () => {
     const { launcher, port } = await startLauncher({ MEDIASOUP_WORKERS: '1' });
@@ -58,23 +55,37 @@ describe('npm start (scripts/start.mjs)', () => {
       const m = /"mediasoupWorkers":\[(\d+)/.exec(l);
       return m ? [Number(m[1])] : [];
     });
-    const childPids = childrenOf(launcher.child.pid!);
-    expect(childPids).toHaveLength(5); // nats-server + four services
+    const children = await childPids(launcher.child.pid!);
+    expect(children).toHaveLength(5); // nats-server + four services
     expect(pids).toHaveLength(1);
 
     expect(await launcher.stop(20_000)).toBe(0);
-    const alive = [...childPids, ...pids].filter(isAlive).map(describeProcess);
-    expect(alive).toEqual([]);
-  });
+    expect(await describeAlive([...children, ...pids])).toEqual([]);
+  }, 180_000);
 
   it('stops everything it started when a service fails to start', async () => {
     // The detector refuses this value and exits.
     const { launcher } = await startLauncher({ MAX_FRAME_AGE_MS: 'soon' });
     await launcher.waitForLine((l) => l.includes('"msg":"health server listening"'), 60_000);
-    const children = childrenOf(launcher.child.pid!);
+    const children = await childPids(launcher.child.pid!);
     const { code } = await launcher.exited;
     expect(code).toBe(1);
     expect(launcher.output.some((l) => l.includes('MAX_FRAME_AGE_MS'))).toBe(true);
-    expect(children.filter(isAlive).map(describeProcess)).toEqual([]);
-  });
+    expect(await describeAlive(children)).toEqual([]);
+  }, 120_000);
+
+  it('names the variable to change when a port it needs is taken, and starts nothing', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as net.AddressInfo).port;
+    try {
+      const { launcher } = await startLauncher({ NATS_MONITOR_PORT: String(taken) });
+      const { code } = await launcher.exited;
+      expect(code).toBe(1);
+      expect(launcher.output.join('\n')).toContain(`port ${taken} (NATS monitoring) is not free on 127.0.0.1 (EADDRINUSE); set NATS_MONITOR_PORT`);
+      expect(launcher.output.some((l) => l.includes('Starting nats-server'))).toBe(false);
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeJson, sfuReply, subjects, type SfuOp, type SfuReply } from '@lookout/contracts';
+import { childPids } from '@lookout/service-kit';
 
 /** Calls one SFU signaling operation and returns its reply (ok or error) as sent. */
 export async function sfuCall(nc: NatsConnection, instance: string, op: SfuOp | string, body: unknown, timeoutMs = 20_000): Promise<SfuReply> {
@@ -15,20 +16,10 @@ export async function sfuOk<T = unknown>(nc: NatsConnection, instance: string, o
   return reply.data as T;
 }
 
-/** pids of a process's children whose command name is `name` (Linux /proc). */
-export async function childProcesses(parentPid: number, name: string): Promise<number[]> {
-  const { readdir, readFile } = await import('node:fs/promises');
-  const out: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parentPid && comm === name) out.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
+/**
+ * pids of a process's children whose command name is `name` (the kernel keeps 15 bytes
+ * of it: 'mediasoup-worker' finds 'mediasoup-worke'). Linux /proc, via service-kit.
+ */
+export function childProcesses(parentPid: number, name: string): Promise<number[]> {
+  return childPids(parentPid, name);
 }
