@@ -5,7 +5,8 @@
 //   NATS_URL    use this NATS instead of starting one
 //   NATS_PORT   port of the local nats-server (default 4222)
 //   NATS_MONITOR_PORT  its monitoring port (default 8222)
-//   DATA_DIR    where the local nats-server keeps JetStream data (default ./data)
+//   DATA_DIR    where the local nats-server keeps JetStream data (default <repo>/data; a
+//               relative path is taken from the directory npm start was run in)
 //   LOG_FORMAT  "pretty" (default) or "json"
 //   API_KEYS, TOKEN_SECRET  the gateway's admin keys and token secret; unset: generated once
 //               into <DATA_DIR>/gateway-secrets.json (0600), the admin key printed at start
@@ -30,13 +31,28 @@ let stopping = false;
 
 const say = (msg) => console.log(`[lookout] ${msg}`);
 
-function portInUse(port) {
+/** Why `port` cannot be listened on at 127.0.0.1 (EADDRINUSE, EACCES), or undefined if it can. */
+function portProblem(port) {
   return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    sock.once('connect', () => (sock.destroy(), resolve(true)));
-    sock.once('error', () => resolve(false));
+    const srv = net.createServer();
+    srv.once('error', (err) => resolve(err.code ?? err.message));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(undefined)));
   });
 }
+
+/** Fails early, naming the variable to change, when a port the launcher needs is taken. */
+async function checkPorts(ports) {
+  for (const [name, port, hint] of ports) {
+    const problem = await portProblem(port);
+    if (problem) {
+      say(`port ${port} (${name}) is not free on 127.0.0.1 (${problem}); ${hint}`);
+      process.exit(1);
+    }
+  }
+}
+
+// `npm start` runs in the repository root; a relative DATA_DIR means where the user was.
+const dataRoot = env.DATA_DIR ? path.resolve(env.INIT_CWD ?? process.cwd(), env.DATA_DIR) : path.join(root, 'data');
 
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
@@ -88,7 +104,8 @@ async function shutdown(code) {
     const child = children.get(name);
     if (!child) continue;
     child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    // Longer than a service's own SHUTDOWN_TIMEOUT_MS (10 s), so its deadline, which logs, comes first.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await new Promise((r) => child.once('exit', r));
     clearTimeout(killer);
   }
@@ -103,7 +120,7 @@ async function shutdown(code) {
 function gatewaySecrets() {
   const out = { env: {}, adminKey: undefined, file: undefined };
   if (env.API_KEYS && env.TOKEN_SECRET) return out;
-  const dir = path.resolve(root, env.DATA_DIR ?? 'data');
+  const dir = dataRoot;
   const file = path.join(dir, 'gateway-secrets.json');
   let saved = {};
   if (existsSync(file)) {
@@ -133,15 +150,20 @@ ensureSetup();
 
 let natsUrl = env.NATS_URL || undefined;
 try {
+  await checkPorts([
+    ['gateway', gatewayPort, 'set PORT to another port'],
+    ...(natsUrl
+      ? []
+      : [
+          ['NATS', natsPort, 'set NATS_URL to use the server there, or NATS_PORT for another port'],
+          ['NATS monitoring', natsMonitorPort, 'set NATS_MONITOR_PORT to another port'],
+        ]),
+  ]);
   if (!natsUrl) {
-    if (await portInUse(natsPort)) {
-      say(`port ${natsPort} is taken; set NATS_URL to use that server, or NATS_PORT for another port`);
-      process.exit(1);
-    }
-    const dataDir = path.join(path.resolve(root, env.DATA_DIR ?? 'data'), 'nats');
+    const dataDir = path.join(dataRoot, 'nats');
     mkdirSync(dataDir, { recursive: true });
     // deploy/nats.conf holds the settings shared with compose; flags override its addresses.
-    const args = ['-c', path.join('deploy', 'nats.conf'), '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort), '-js', '-sd', dataDir];
+    const args = ['-c', path.join(root, 'deploy', 'nats.conf'), '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort), '-js', '-sd', dataDir];
     await waitForLine('nats-server', 'nats-server', args, {}, (l) => l.includes('Server is ready'));
     natsUrl = `nats://127.0.0.1:${natsPort}`;
   }
@@ -152,15 +174,17 @@ try {
   const ready = (l) => l.includes('"msg":"ready"');
   const readyLines = await Promise.all(
     SERVICES.map((s) =>
-      waitForLine(s, process.execPath, [path.join('services', s, 'dist', 'main.js')], { ...common, ...(s === 'gateway' ? secrets.env : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
+      waitForLine(s, process.execPath, [path.join(root, 'services', s, 'dist', 'main.js')], { ...common, ...(s === 'gateway' ? secrets.env : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
     ),
   );
-  for (const [i, s] of SERVICES.entries()) {
-    const { httpPort, port } = JSON.parse(readyLines[i]);
-    say(`${s.padEnd(8)} metrics: http://127.0.0.1:${httpPort ?? port}/metrics`);
-  }
+  const ports = readyLines.map((l) => {
+    const { httpPort, port } = JSON.parse(l);
+    return httpPort ?? port;
+  });
+  for (const [i, s] of SERVICES.entries()) say(`${s.padEnd(8)} metrics: http://127.0.0.1:${ports[i]}/metrics`);
   say(`NATS:     ${natsUrl}`);
-  say(`Dashboard: http://127.0.0.1:${gatewayPort}/`);
+  // PORT=0 lets the gateway pick a free port: print the one it got.
+  say(`Dashboard: http://127.0.0.1:${ports[SERVICES.indexOf('gateway')]}/`);
   if (secrets.adminKey) say(`Admin key: ${secrets.adminKey}  (kept in ${secrets.file}; set API_KEYS to use your own)`);
 } catch (err) {
   // A service that dies while starting must not leave the others (or nats-server) behind.

@@ -6,12 +6,12 @@
 // deployment ships (the JetStream R3 job) runs against a real 3-node NATS cluster.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import { freePorts } from '@lookout/testkit';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCRIPT = path.join(ROOT, 'scripts', 'validate-deploy.mjs');
@@ -353,17 +353,6 @@ describe('the validator catches broken files', () => {
   }, 120_000);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function streamConfig(nc: NatsConnection, name: string): Promise<{ num_replicas: number; max_age: number; max_msgs_per_subject: number }> {
   return nc.request(`$JS.API.STREAM.INFO.${name}`, '', { timeout: 5_000 }).then((m) => m.json<{ config: { num_replicas: number; max_age: number; max_msgs_per_subject: number } }>().config);
 }
@@ -376,8 +365,9 @@ describe('jetstream-replicas (the prod JetStream R3 job)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-jsc-'));
-    clientPorts = [await freePort(), await freePort(), await freePort()];
-    const clusterPorts = [await freePort(), await freePort(), await freePort()];
+    const ports = await freePorts(6);
+    clientPorts = ports.slice(0, 3);
+    const clusterPorts = ports.slice(3);
     const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
     clientPorts.forEach((port, i) => {
       const args = ['-a', '127.0.0.1', '-p', String(port), '-n', `n${i}`, '-js', '-sd', path.join(dir, `n${i}`), '--cluster_name', 'lookout', '-cluster', `nats://127.0.0.1:${clusterPorts[i]}`, '-routes', routes];
@@ -386,7 +376,8 @@ describe('jetstream-replicas (the prod JetStream R3 job)', () => {
     nc = await connect({ servers: `127.0.0.1:${clientPorts[0]}`, waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
     // As the services do: buckets created on first use, one replica, their own settings.
     const kvm = new Kvm(nc);
-    const deadline = Date.now() + 30_000;
+    // Electing a meta leader takes seconds, more on a busy 2-core machine.
+    const deadline = Date.now() + 60_000;
     for (;;) {
       try {
         await kvm.create('lookout_room_config', { history: 3 });
@@ -398,7 +389,7 @@ describe('jetstream-replicas (the prod JetStream R3 job)', () => {
     }
     await kvm.create('lookout_sfu_instances', { ttl: 15_000 });
     await kvm.create('not_ours', {});
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await nc?.close();

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { freePort } from './ports.js';
 import { FIXTURES, ROOT } from './services.js';
 
 /** Headless Chromium as DESIGN.md prescribes: the system binary, no background traffic. */
@@ -30,7 +30,7 @@ export async function servePublisherPage(): Promise<{ url: string; close(): Prom
   const bundle = await build({ entryPoints: [path.join(ROOT, 'test/browser/publisher.ts')], bundle: true, format: 'iife', target: 'chrome110', write: false, logLevel: 'error' });
   const html = `<!doctype html><meta charset="utf-8"><title>publisher</title><script>${bundle.outputFiles[0]!.text}</script>`;
   const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

@@ -1,30 +1,43 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports.js';
 import { spawnProcess, type Spawned } from './processes.js';
 import { ROOT } from './services.js';
 
 export interface NatsServer {
   url: string;
   port: number;
+  /** HTTP monitoring port (/varz, /jsz). */
+  monitorPort: number;
   stop(): Promise<void>;
 }
 
-/** A real nats-server with JetStream on a free loopback port, storing in a temp dir. */
+/**
+ * A real nats-server with JetStream on loopback, storing in a temp dir. Both ports are
+ * picked by nats-server itself (-1) and read from its log: a port chosen here and then
+ * handed over could be taken in between by a process of the other test file jest runs.
+ */
 export async function startNatsServer(extraArgs: string[] = []): Promise<NatsServer> {
-  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-nats-'));
-  const monitor = await freePort();
-  const args = ['-c', path.join(ROOT, 'deploy/nats.conf'), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', dir, ...extraArgs];
+  const args = ['-c', path.join(ROOT, 'deploy/nats.conf'), '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '-js', '-sd', dir, ...extraArgs];
   const proc: Spawned = spawnProcess('nats-server', 'nats-server', args);
   await proc.waitForLine((l) => l.includes('Server is ready'));
+  const port = loggedPort(proc.output, 'Listening for client connections on');
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    monitorPort: loggedPort(proc.output, 'Starting http monitor on'),
     async stop() {
       await proc.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The port at the end of the first log line containing `marker` ("… on 127.0.0.1:4222"). */
+export function loggedPort(lines: readonly string[], marker: string): number {
+  const line = lines.find((l) => l.includes(marker));
+  const port = Number(/:(\d+)\s*$/.exec(line ?? '')?.[1]);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`nats-server: no "${marker}" line with a port; output:\n${lines.slice(-20).join('\n')}`);
+  return port;
 }

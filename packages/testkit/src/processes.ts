@@ -7,7 +7,7 @@ export interface Spawned {
   readonly name: string;
   /** Every stdout/stderr line so far (for failure messages). */
   readonly output: string[];
-  /** Resolves with the first line for which `match` returns true (rejects on exit first). */
+  /** Resolves with the first line for which `match` returns true (rejects on exit first, or after `timeoutMs`, default 30 s). */
   waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null if killed). */
   stop(graceMs?: number): Promise<number | null>;
@@ -51,7 +51,7 @@ export function spawnProcess(name: string, command: string, args: string[], env:
     name,
     output,
     exited,
-    waitForLine(match, timeoutMs = 20_000) {
+    waitForLine(match, timeoutMs = 30_000) {
       const seen = output.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
