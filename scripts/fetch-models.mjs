@@ -18,7 +18,7 @@ const argValue = (name, fallback) => {
   return i >= 0 && args[i + 1] ? path.resolve(args[i + 1]) : fallback;
 };
 const manifestPath = argValue('--manifest', path.join(root, 'models', 'manifest.json'));
-const outDir = argValue('--dir', process.env.MODELS_DIR ? path.resolve(process.env.MODELS_DIR) : path.join(root, 'models'));
+const outDir = argValue('--dir', process.env.MODELS_DIR ? path.resolve(root, process.env.MODELS_DIR) : path.join(root, 'models'));
 
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 

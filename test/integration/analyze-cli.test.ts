@@ -25,6 +25,18 @@ describe('npm run analyze (command line, no NATS)', () => {
     fs.rmSync(path.dirname(bad), { recursive: true });
   });
 
+  it('reads relative file names from where npm was run, and finds its models from any directory', () => {
+    // npm run moves to the repository root; the file is relative to the user's directory.
+    const group = path.join(FIXTURES, 'faces/group');
+    const viaNpm = spawnSync('npm', ['run', '-s', 'analyze', '--', 'fa_bbt4.jpg'], { cwd: group, encoding: 'utf8', env: { ...process.env, ANALYZERS: '' } });
+    expect(viaNpm.status).toBe(0);
+    expect(JSON.parse(viaNpm.stdout.trim())).toMatchObject({ file: 'fa_bbt4.jpg', faces: expect.any(Array) });
+    // Started directly from elsewhere, MODELS_DIR's default is still the repository's models/.
+    const direct = spawnSync(process.execPath, [path.join(ROOT, 'services/detector/dist/cli.js'), 'fa_bbt4.jpg'], { cwd: group, encoding: 'utf8', env: { ...process.env, ANALYZERS: '', npm_lifecycle_event: '' } });
+    expect(direct.status).toBe(0);
+    expect(JSON.parse(direct.stdout.trim()).faces).toHaveLength(6);
+  }, 60_000);
+
   it('explains its usage without files', () => {
     const r = spawnSync('npm', ['run', '-s', 'analyze'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(2);

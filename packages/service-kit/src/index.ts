@@ -7,3 +7,4 @@ export * from './lifecycle.js';
 export * from './service.js';
 export * from './kv-mirror.js';
 export * from './proc-stat.js';
+export * from './paths.js';

@@ -5,6 +5,7 @@
 // (docs/configuration.md), e.g. ANALYZERS=pose,eyes or MODELS_DIR. Aligned crops are left
 // out unless --crops is given. Exit code 1 if any file failed.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { loadConfig } from '@lookout/service-kit';
 import { CadenceTracker } from './cadence.js';
 import { DetectorConfig } from './config.js';
@@ -14,6 +15,8 @@ import { defaultSettings, loadModels } from './models.js';
 const args = process.argv.slice(2);
 const withCrops = args.includes('--crops');
 const files = args.filter((a) => !a.startsWith('--'));
+// `npm run` moves to the repository root; relative file names mean where the user was.
+const base = process.env.npm_lifecycle_event === 'analyze' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
 if (files.length === 0) {
   console.error('usage: npm run analyze -- [--crops] <image files…>');
   process.exit(2);
@@ -28,7 +31,7 @@ const pipeline = new FacePipeline(models.detector, models.analyzers, new Cadence
 let failed = 0;
 for (const file of files) {
   try {
-    const { width, height, faces, text, timings } = await pipeline.analyze(await fs.readFile(file), settings);
+    const { width, height, faces, text, timings } = await pipeline.analyze(await fs.readFile(path.resolve(base, file)), settings);
     console.log(JSON.stringify({ file, width, height, faces, ...(text ? { text } : {}), timings }));
   } catch (err) {
     failed++;

@@ -4,7 +4,7 @@ import { configSchema } from '@lookout/service-kit';
 const interval = (ms: number, what: string) => Type.Integer({ minimum: 0, default: ms, description: `${what}: run at most once per this many ms per stream (0 = every frame)` });
 
 export const DetectorConfig = configSchema(9102, {
-  modelsDir: Type.String({ default: 'models', description: 'Directory holding the model files (see models/manifest.json)' }),
+  modelsDir: Type.String({ default: 'models', description: 'Directory holding the model files (see models/manifest.json); a relative path is taken from the Lookout directory (the one holding services/), not the working directory' }),
   detectorModel: Type.String({ default: 'fr_detect.onnx', description: 'Face detector ONNX file, relative to MODELS_DIR' }),
   landmarkModel: Type.String({ default: 'fr_landmark.onnx', description: '68-point landmark model' }),
   poseModel: Type.String({ default: 'fr_pose.onnx', description: 'Head pose model (66 bins per angle)' }),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import { ANALYZER_NAMES, type AnalyzerName } from '@lookout/contracts';
+import { fromInstallRoot } from '@lookout/service-kit';
 import type { DetectorConfig } from './config.js';
 import { FaceDetector } from './face-detector.js';
 import { FaceModel } from './analyzers/face-model.js';
@@ -49,7 +50,7 @@ export function defaultSettings(config: Config): AnalysisSettings {
  * because a room may switch an analyzer on at run time.
  */
 export async function loadModels(config: Config): Promise<LoadedModels> {
-  const file = (name: string) => path.resolve(config.modelsDir, name);
+  const file = (name: string) => path.resolve(fromInstallRoot(config.modelsDir), name);
   const threads = config.inferenceThreads;
   const batch = config.batchFaceModels;
   const detector = await FaceDetector.load({

@@ -41,6 +41,8 @@ export function createApp(o: AppOptions): Express {
   app.use(API_PREFIX, o.auth.authenticate(), rateLimit(o.rateLimitPerMinute), express.json({ limit: o.bodyLimitBytes, strict: true }), o.api.router, routeNotFound);
   if (fs.existsSync(o.webRoot)) {
     app.use(express.static(path.resolve(o.webRoot), { index: 'index.html', maxAge: '1h' }));
+  } else {
+    o.log.warn({ webRoot: path.resolve(o.webRoot) }, 'no web app there: / answers 404 (npm run build, or set WEB_ROOT)');
   }
   app.use(routeNotFound);
   app.use(errorHandler(o.log));

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { configSchema } from '@lookout/service-kit';
 
 export const GatewayConfig = configSchema(8080, {
-  webRoot: Type.String({ default: 'web/dist', description: 'Directory of the built web app served at /' }),
+  webRoot: Type.String({ default: 'web/dist', description: 'Directory of the built web app served at /; a relative path is taken from the Lookout directory (the one holding services/), not the working directory' }),
   apiKeys: Type.String({
     default: '',
     description: 'Admin API keys, comma-separated `name:key` pairs (key ≥ 16 characters). Empty: only room tokens work, and nobody can issue them',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { closeHttp, listenHttp, startService } from '@lookout/service-kit';
+import { closeHttp, fromInstallRoot, listenHttp, startService } from '@lookout/service-kit';
 import { createApp } from './app.js';
 import { openBuckets } from './buckets.js';
 import { GatewayConfig } from './config.js';
@@ -36,7 +36,7 @@ registerSessionRoutes(api, deps);
 
 const app = createApp({
   healthHandler: svc.healthHandler,
-  webRoot: config.webRoot,
+  webRoot: fromInstallRoot(config.webRoot),
   log: log.child({ module: 'http' }),
   api,
   auth,

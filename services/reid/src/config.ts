@@ -5,7 +5,7 @@ const Similarity = (value: number, description: string) => Type.Number({ minimum
 const Ms = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description });
 
 export const ReidConfig = configSchema(9103, {
-  modelsDir: Type.String({ default: 'models', description: 'Directory holding the model files (see models/manifest.json)' }),
+  modelsDir: Type.String({ default: 'models', description: 'Directory holding the model files (see models/manifest.json); a relative path is taken from the Lookout directory (the one holding services/), not the working directory' }),
   featureModel: Type.String({ default: 'fr_feature.onnx', description: 'Face embedding model (112×112 aligned crop → 512-d), relative to MODELS_DIR' }),
   inferenceThreads: Type.Integer({ minimum: 1, default: 1, description: 'onnxruntime intra-op threads for the embedding model' }),
   batchFaceModels: Type.Boolean({ default: true, description: 'Embed all faces of a frame in one inference' }),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { roomAnalysisConfig, streamSession } from '@lookout/contracts';
-import { KvMirror, startService } from '@lookout/service-kit';
+import { fromInstallRoot, KvMirror, startService } from '@lookout/service-kit';
 import { openBuckets } from './buckets.js';
 import { ReidConfig } from './config.js';
 import { EMBEDDING_DIM, FaceEmbedder } from './embedder.js';
@@ -20,7 +20,7 @@ import { DEFAULT_TRACKER_CONFIG } from './stream/tracker.js';
 const svc = await startService({ name: 'reid', config: ReidConfig });
 const { config, log, badMessages } = svc;
 
-const embedder = await FaceEmbedder.load(path.resolve(config.modelsDir, config.featureModel), config.inferenceThreads, config.batchFaceModels);
+const embedder = await FaceEmbedder.load(path.resolve(fromInstallRoot(config.modelsDir), config.featureModel), config.inferenceThreads, config.batchFaceModels);
 svc.onShutdown('embedder', () => embedder.close());
 
 const buckets = await openBuckets(svc.nc, config);
