@@ -192,6 +192,8 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
     expect(metricValue(metrics, 'lookout_sfu_rooms')).toBe(0);
     expect(metricValue(metrics, 'lookout_sfu_webrtc_transports')).toBe(0);
     expect(metricValue(metrics, 'lookout_sfu_frames_published_total', { room: 'files' })).toBeGreaterThan(20);
+    // Every ffmpeg is gone, and the CPU they used is still counted.
+    expect(metricValue(metrics, 'lookout_sfu_ffmpeg_cpu_seconds')).toBeGreaterThan(0.5);
     expect(events).toContainEqual({ type: 'room_closed', room: 'files' });
     expect((await sfuCall(nc, INSTANCE, 'listStreams', { room: 'files' })).ok).toBe(false);
     expect(metricValue((await detector.get('/metrics')).body, 'lookout_detector_frames_processed_total', { room: 'files' })).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { processCpuSeconds } from '@lookout/service-kit';
 
 export interface FfmpegExit {
   code: number | null;
@@ -57,14 +58,7 @@ export function startFfmpeg(binary: string, args: string[], stdin?: string): Ffm
       return stopping;
     },
     async cpuSeconds() {
-      const { readFile } = await import('node:fs/promises');
-      try {
-        const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(f[11]) + Number(f[12])) / 100;
-      } catch {
-        return 0;
-      }
+      return child.pid === undefined ? 0 : ((await processCpuSeconds(child.pid)) ?? 0);
     },
   };
 }

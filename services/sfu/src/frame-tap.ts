@@ -247,10 +247,10 @@ export class FrameTap {
   private teardown(run: Run): Promise<void> {
     run.torndown ??= (async () => {
       clearInterval(run.watchdog);
+      await run.doneCpu();
       await run.ffmpeg.stop();
       run.transport.close();
       this.o.ports.release(run.port);
-      await run.doneCpu();
     })();
     return run.torndown;
   }

@@ -134,6 +134,7 @@ export class Ingest {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    await this.doneCpu?.();
     await this.ffmpeg?.stop();
     this.transport?.close();
     if (this.localPort !== undefined) this.o.ports.release(this.localPort);

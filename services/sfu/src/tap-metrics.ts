@@ -38,12 +38,19 @@ export class TapMetrics {
     });
   }
 
-  /** Tracks a running ffmpeg's CPU; call the returned function (async) when it is gone. */
+  /**
+   * Tracks a running ffmpeg's CPU; call the returned function (async) when it stops, before
+   * it is reaped if possible. A process that is already gone reads as 0, so the last value
+   * read (at a scrape, or that final call) is what it is counted with.
+   */
   trackCpu(read: () => Promise<number>): () => Promise<void> {
-    this.cpuSources.add(read);
+    let last = 0;
+    const sample = async () => (last = Math.max(last, await read()));
+    this.cpuSources.add(sample);
     return async () => {
-      this.finishedCpu += await read();
-      this.cpuSources.delete(read);
+      if (!this.cpuSources.delete(sample)) return;
+      await sample();
+      this.finishedCpu += last;
     };
   }
 }
