@@ -8,3 +8,4 @@ export * from './service.js';
 export * from './kv-mirror.js';
 export * from './proc-stat.js';
 export * from './paths.js';
+export * from './order.js';

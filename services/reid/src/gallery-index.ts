@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import type { SubjectSummary } from '@lookout/contracts';
-import { followBucket, Gauge, type BucketFollower, type Counter, type Logger, type Registry } from '@lookout/service-kit';
+import { byCodeUnits, byName, followBucket, Gauge, type BucketFollower, type Counter, type Logger, type Registry } from '@lookout/service-kit';
 import { galleryRecord, summarize, type GalleryRecord } from './gallery-record.js';
 import { VectorIndex } from './index/vector-index.js';
 import { decodeVector, dot } from './vector-codec.js';
@@ -92,7 +92,7 @@ export class GalleryIndex {
   }
 
   summaries(): SubjectSummary[] {
-    return [...this.subjects.values()].map((s) => s.summary).sort((a, b) => a.name.localeCompare(b.name) || a.subjectId.localeCompare(b.subjectId));
+    return [...this.subjects.values()].map((s) => s.summary).sort((a, b) => byName(a.name, b.name) || byCodeUnits(a.subjectId, b.subjectId));
   }
 
   /** Resolves once this replica has applied `revision` of `subjectId` (or a later one). */

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { IngestCreate, RoomAnalysisConfig, RoomCreate, RoomInfo, TokenReply, TokenRequest, roomAnalysisConfig, type IngestCreate as Ingest, type RoomCreate as Create, type TokenRequest as TokenReq } from '@lookout/contracts';
+import { byCodeUnits } from '@lookout/service-kit';
 import type { ApiRouter } from '../http/api-router.js';
 import { ApiError } from '../http/errors.js';
 import type { GatewayDeps } from '../deps.js';
@@ -30,7 +31,7 @@ export function registerRoomRoutes(api: ApiRouter, d: GatewayDeps): void {
         if (owner) rooms.push({ room, ...owner });
       }
     }
-    return { rooms: rooms.sort((a, b) => a.room.localeCompare(b.room)) };
+    return { rooms: rooms.sort((a, b) => byCodeUnits(a.room, b.room)) };
   });
 
   api.route({ method: 'get', path: '/rooms/:room', tag: 'rooms', summary: 'A room: its SFU, streams and analysis config', access: 'room', response: RoomInfo }, (req) => roomInfo(d, String(req.params.room)));

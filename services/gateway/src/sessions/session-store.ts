@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import { sessionInfo, streamKey, streamSession, type SessionInfo, type SessionStart, type StreamSession } from '@lookout/contracts';
+import { byCodeUnits } from '@lookout/service-kit';
 import { ApiError, notFound } from '../http/errors.js';
 
 const CAS_RETRIES = 5;
@@ -67,7 +68,7 @@ export class SessionStore {
       const found = await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map((id) => this.get(id).catch(() => undefined)));
       for (const f of found) if (f && (!room || f.info.room === room)) out.push(f.info);
     }
-    return out.sort((a, b) => b.startedMs - a.startedMs || a.sessionId.localeCompare(b.sessionId));
+    return out.sort((a, b) => b.startedMs - a.startedMs || byCodeUnits(a.sessionId, b.sessionId));
   }
 
   /**

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { KV } from '@nats-io/kv';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig } from '@nats-io/jetstream';
 import { subjects, validator, WebhookInfo, type StreamSubjectKind, type WebhookEventType } from '@lookout/contracts';
+import { byCodeUnits } from '@lookout/service-kit';
 
 /** A registration as stored in `lookout_webhooks` (the secret included; never served). */
 export const HookRecord = Type.Intersect([WebhookInfo, Type.Object({ secret: Type.String({ minLength: 1 }) })]);
@@ -75,7 +76,7 @@ export class HookStore {
       const got = await this.get(key).catch(() => undefined);
       if (got) out.push(got.record);
     }
-    return out.sort((a, b) => a.createdMs - b.createdMs || a.id.localeCompare(b.id));
+    return out.sort((a, b) => a.createdMs - b.createdMs || byCodeUnits(a.id, b.id));
   }
 
   /** Stores a new registration; throws if the id exists. */
