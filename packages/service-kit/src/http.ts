@@ -81,3 +81,19 @@ export function closeHttp(server: http.Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+/** `host` as it goes in a URL: IPv6 literals in brackets ("::1" → "[::1]"). */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/**
+ * Where a local client reaches a server bound to `host`: the wildcard addresses are not
+ * destinations, so 0.0.0.0 means 127.0.0.1 and :: means ::1 (an IPv6-only socket does
+ * not answer on 127.0.0.1); any other address is used as it is.
+ */
+export function localUrlHost(host: string): string {
+  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return urlHost(host);
+}

@@ -1,5 +1,5 @@
 import { Registry, Counter } from 'prom-client';
-import { closeHttp, createHealthHandler, listenHttp, sendJson } from '@lookout/service-kit';
+import { closeHttp, createHealthHandler, listenHttp, localUrlHost, sendJson, urlHost } from '@lookout/service-kit';
 
 describe('health endpoints', () => {
   it('serves healthz, readyz (with failing checks named) and metrics', async () => {
@@ -29,5 +29,18 @@ describe('health endpoints', () => {
     } finally {
       await closeHttp(server);
     }
+  });
+});
+
+describe('hosts in URLs', () => {
+  it('brackets IPv6 literals and turns wildcard binds into loopback destinations', () => {
+    expect(urlHost('127.0.0.1')).toBe('127.0.0.1');
+    expect(urlHost('::1')).toBe('[::1]');
+    expect(urlHost('[::1]')).toBe('[::1]');
+    expect(urlHost('gateway.example')).toBe('gateway.example');
+    expect(localUrlHost('0.0.0.0')).toBe('127.0.0.1');
+    expect(localUrlHost('::')).toBe('[::1]');
+    expect(localUrlHost('fd00::5')).toBe('[fd00::5]');
+    expect(localUrlHost('10.1.2.3')).toBe('10.1.2.3');
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { closeHttp, fromInstallRoot, listenHttp, startService } from '@lookout/service-kit';
+import { closeHttp, fromInstallRoot, listenHttp, localUrlHost, startService } from '@lookout/service-kit';
 import { createApp } from './app.js';
 import { openBuckets } from './buckets.js';
 import { GatewayConfig } from './config.js';
@@ -55,4 +55,4 @@ const webhooks = new WebhookDispatcher(deps);
 await webhooks.start();
 svc.onShutdown('webhooks', () => webhooks.stop());
 
-await svc.ready({ port, url: `http://${config.httpHost}:${port}/` });
+await svc.ready({ port, url: `http://${localUrlHost(config.httpHost)}:${port}/` });

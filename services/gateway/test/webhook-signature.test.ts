@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import dns from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DestinationError, DestinationPolicy } from '../src/webhooks/destination.js';
@@ -173,6 +174,8 @@ describe('webhook events and consumers', () => {
 describe('webhook sender (a local HTTP server)', () => {
   let server: http.Server;
   let port: number;
+  /** The loopback address 'localhost' resolves to first here (::1 on many machines), as a URL host. */
+  let host: string;
   const seen: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
   const never = new AbortController().signal;
 
@@ -185,8 +188,11 @@ describe('webhook sender (a local HTTP server)', () => {
         res.writeHead(req.url === '/fail' ? 500 : req.url === '/moved' ? 302 : 200, req.url === '/moved' ? { location: 'http://10.0.0.1/' } : {}).end('ignored');
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // Listen where the name the tests use leads, not on 127.0.0.1 by habit.
+    const { address } = await dns.promises.lookup('localhost');
+    await new Promise<void>((resolve) => server.listen(0, address, resolve));
     port = (server.address() as AddressInfo).port;
+    host = address.includes(':') ? `[${address}]` : address;
   });
   afterAll(async () => {
     server.closeAllConnections();
@@ -196,7 +202,7 @@ describe('webhook sender (a local HTTP server)', () => {
   it('re-checks the destination at delivery time: IP literals and names resolved at connect', async () => {
     const strict = new WebhookSender(new DestinationPolicy(''), 2000);
     const before = seen.length;
-    expect(await strict.post(`http://127.0.0.1:${port}/`, '{}', {}, never)).toMatchObject({ ok: false, error: expect.stringMatching(/not allowed.*loopback/) });
+    expect(await strict.post(`http://${host}:${port}/`, '{}', {}, never)).toMatchObject({ ok: false, error: expect.stringMatching(/not allowed.*loopback/) });
     expect(await strict.post(`http://localhost:${port}/`, '{}', {}, never)).toMatchObject({ ok: false, error: expect.stringMatching(/not allowed/) });
     expect(seen.length).toBe(before);
     strict.close();
@@ -207,8 +213,8 @@ describe('webhook sender (a local HTTP server)', () => {
     const ok = await sender.post(`http://localhost:${port}/hook`, '{"a":1}', { 'X-Lookout-Event-Id': 'e1' }, never);
     expect(ok).toMatchObject({ ok: true, status: 200 });
     expect(seen.at(-1)).toMatchObject({ body: '{"a":1}', headers: { 'x-lookout-event-id': 'e1', 'content-type': 'application/json' } });
-    expect(await sender.post(`http://127.0.0.1:${port}/fail`, '{}', {}, never)).toMatchObject({ ok: false, status: 500 });
-    expect(await sender.post(`http://127.0.0.1:${port}/moved`, '{}', {}, never)).toMatchObject({ ok: false, status: 302 });
+    expect(await sender.post(`http://${host}:${port}/fail`, '{}', {}, never)).toMatchObject({ ok: false, status: 500 });
+    expect(await sender.post(`http://${host}:${port}/moved`, '{}', {}, never)).toMatchObject({ ok: false, status: 302 });
     expect((await sender.post(`http://127.0.0.1:1/`, '{}', {}, never)).error).toMatch(/ECONNREFUSED/);
     sender.close();
   });
