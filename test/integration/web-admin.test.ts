@@ -205,6 +205,8 @@ describe('web app admin pages (Chromium; nats-server, detector, reid, sfu, gatew
     const episodes = await page.getByTestId('alert-episodes').locator('tbody tr').allInnerTexts();
     expect(episodes.map((r) => r.split('\t')[0])).toEqual(['looking away', 'no face', 'multiple faces']);
     expect(episodes.join('\n')).not.toMatch(/open/);
+    // Ended a moment after it started on the gateway's clock, but its own events span 40 s.
+    await expectText(report.locator('.session-facts'), /Duration 0:40/i);
     await expectText(report, /Identity verified/i);
     await expectText(report, /Sundar Pichai PASS 1/);
     const printable = await page.getByRole('link', { name: 'Printable report (HTML)' }).getAttribute('href');

@@ -131,7 +131,7 @@ export const SessionReport = Type.Object(
   {
     session: SessionInfo,
     generatedMs: Type.Integer({ description: 'When this report was rebuilt from the event stream' }),
-    durationMs: Type.Integer({ minimum: 0, description: 'Session start to end (or to now while it runs)' }),
+    durationMs: Type.Integer({ minimum: 0, description: 'Session start to end (or to now while it runs), never shorter than the span of its own analysed seconds and episodes (which may be stamped by another clock)' }),
     framesAnalysed: Type.Integer({ minimum: 0 }),
     principalPresent: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
     scores: Type.Object({ engagement: ScoreSummary, eyeContact: ScoreSummary, positivity: ScoreSummary, postureStability: ScoreSummary, confidence: ScoreSummary }),

@@ -138,6 +138,21 @@ describe('session report from events', () => {
     expect(reportHtml(running)).toContain('still running');
   });
 
+  it('never claims a shorter session than its own analysed seconds and episodes (capture clock ahead of or behind the gateway)', () => {
+    // Ended 0.6 s after it started on the gateway's clock, yet reid tagged 40 s of this
+    // session's seconds and an episode at +32 s: the clocks disagree, the data does not lie.
+    const short: SessionInfo = { ...session, startedMs: T0, endedMs: T0 + 600 };
+    const tagged = { metrics: Array.from({ length: 40 }, (_, i) => second(i)), alerts: [alert({ id: 'a', startMs: T0 + 32_000, state: 'closed', endMs: T0 + 35_000 })], recognitions: [] };
+    const r = buildReport(short, tagged, T0 + 5000);
+    expect(r.durationMs).toBe(40_000);
+    expect(reportHtml(r)).toMatch(/Duration<\/th><td>0:40</);
+    // Seconds stamped before the gateway's start (publisher clock behind) count too.
+    const behind = buildReport({ ...short, startedMs: T0 + 10_000, endedMs: T0 + 12_000 }, tagged, T0 + 60_000);
+    expect(behind.durationMs).toBe(40_000);
+    // Events of another session never stretch this one.
+    expect(buildReport(short, { ...tagged, metrics: tagged.metrics.map((m) => ({ ...m, sessionId: 'other' })), alerts: [] }, T0).durationMs).toBe(600);
+  });
+
   it('mergeSeconds orders seconds', () => {
     expect(mergeSeconds([second(2), second(0), second(1)]).map((m) => m.second - S0)).toEqual([0, 1, 2]);
   });

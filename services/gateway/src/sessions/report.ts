@@ -27,7 +27,7 @@ export function buildReport(session: SessionInfo, events: SessionEvents, nowMs: 
   return {
     session,
     generatedMs: nowMs,
-    durationMs: Math.max(0, (session.endedMs ?? nowMs) - session.startedMs),
+    durationMs: coveredMs(session, seconds, alerts, nowMs),
     framesAnalysed: frames,
     principalPresent: frames > 0 ? round(seconds.reduce((s, m) => s + m.principalPresent * m.frames, 0) / frames, 3) : null,
     scores: Object.fromEntries(SCORE_NAMES.map((n) => [n, summarize(seconds.map((m) => m.scores[n]))])) as SessionReport['scores'],
@@ -43,6 +43,29 @@ export function buildReport(session: SessionInfo, events: SessionEvents, nowMs: 
     alerts,
     identity: identitySummary(session, recognitions, alerts),
   };
+}
+
+/**
+ * How long the session lasted: start to end (or now) on the gateway's clock, stretched to
+ * cover the session's own analysed seconds and episodes. reid tags an event with the
+ * session only while the session holds the stream, so those events prove it ran at least
+ * that long; their times come from the capture clock (the SFU's, or the publisher's
+ * browser for fallback upload), and when that clock disagrees with the gateway's the
+ * report must still not claim a shorter session than the data it shows.
+ */
+export function coveredMs(session: SessionInfo, seconds: StreamMetricsEvent[], alerts: SessionReport['alerts'], nowMs: number): number {
+  let lo = session.startedMs;
+  let hi = session.endedMs ?? nowMs;
+  for (const m of seconds) {
+    lo = Math.min(lo, m.second * 1000);
+    // A point at second t stands for the whole second.
+    hi = Math.max(hi, m.second * 1000 + 1000);
+  }
+  for (const a of alerts) {
+    lo = Math.min(lo, a.startMs);
+    hi = Math.max(hi, a.endMs ?? a.startMs);
+  }
+  return Math.max(0, hi - lo);
 }
 
 /**
