@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { subjects, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage } from '@lookout/contracts';
+import { jpegSize, PREVIEW_LIMITS, subjects, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage, type ServerMessage } from '@lookout/contracts';
 import {
   FIXTURES,
   isAck,
@@ -51,6 +51,7 @@ const alert = (room: string, stream: string, seq: number): AlertEvent => ({
   message: 'nobody in view',
 });
 
+const isPreview = (m: ServerMessage): m is Extract<ServerMessage, { type: 'preview' }> => m.type === 'preview';
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as processes)', () => {
@@ -294,6 +295,64 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
     const text = await metrics();
     expect(metricValue(text, 'lookout_gateway_ws_frames_total', { outcome: 'published' })).toBe(1);
     expect(metricValue(text, 'lookout_bad_messages_total', { subject_kind: 'ws', reason: 'bad_frame' })).toBe(1);
+  }, 60_000);
+
+  it('preview feed: viewers and admins of the room get uploaded frames downscaled, at most 2 per second; publishers may not ask; other rooms see none', async () => {
+    const room = 'previews';
+    const viewer = await connectWs();
+    await viewer.join(room, roomToken(room, 'viewer', { peer: 'proctor' }));
+    // Asked for by name only: the default subscription does not carry pictures.
+    expect(await viewer.subscribe(room)).toMatchObject({ feeds: ['analysis', 'alerts', 'metrics'] });
+    expect(await viewer.subscribe(room, ['preview'])).toMatchObject({ feeds: ['analysis', 'alerts', 'metrics', 'preview'] });
+    const admin = await connectWs({ token: TEST_ADMIN_KEY });
+    await admin.join(room);
+    await admin.subscribe(room, ['preview']);
+    const elsewhere = await connectWs();
+    await elsewhere.join('previews-other', roomToken('previews-other', 'viewer'));
+    await elsewhere.subscribe('previews-other', ['preview']);
+    const intruder = await connectWs();
+    await intruder.join('previews-other', roomToken('previews-other', 'viewer'));
+    await refused(intruder, { type: 'subscribe', room, feeds: ['preview'] }, 'forbidden', WS_CLOSE.forbidden, 'room');
+    const nosy = await connectWs();
+    await nosy.join(room, roomToken(room, 'publisher', { peer: 'nosy' }));
+    await refused(nosy, { type: 'subscribe', room, feeds: ['preview'] }, 'forbidden', WS_CLOSE.forbidden, 'feeds');
+
+    // A publisher uploads 16 frames at 8 fps (earlier tests' uploads are counted too: deltas).
+    const offered = (t: string) => ['published', 'rate_limited', 'busy', 'too_large', 'failed'].reduce((n, outcome) => n + metricValue(t, 'lookout_gateway_ws_previews_total', { outcome }), 0);
+    const publishedIn = (t: string) => metricValue(t, 'lookout_gateway_ws_previews_total', { outcome: 'published' });
+    const before = await metrics();
+    const publisher = await connectWs();
+    await publisher.join(room, roomToken(room, 'publisher', { peer: 'laptop' }));
+    const started = Date.now();
+    const sent = new Map<number, number>();
+    for (let seq = 0; seq < 16; seq++) {
+      const captureMs = Date.now();
+      sent.set(seq, captureMs);
+      publisher.sendFrame('exam', face, { seq, captureMs, id: `p${seq}` });
+      expect(await publisher.next(isAck)).toMatchObject({ op: 'frame', seq });
+      await new Promise((r) => setTimeout(r, 125));
+    }
+    const elapsedS = (Date.now() - started) / 1000;
+    const published = publishedIn(await metricsUntil((t) => offered(t) - offered(before) >= 16)) - publishedIn(before);
+    const previews: Array<Extract<ServerMessage, { type: 'preview' }>> = [];
+    while (previews.length < published) previews.push(await viewer.next(isPreview));
+    // At most 2 a second (the first comes at once), and more than one over 2 s.
+    expect(previews.length).toBeGreaterThan(1);
+    expect(previews.length).toBeLessThanOrEqual(Math.floor(elapsedS * PREVIEW_LIMITS.maxFps) + 1);
+    for (const { data } of previews) {
+      expect(data).toMatchObject({ room, stream: 'exam', captureMs: sent.get(data.seq) });
+      const jpeg = Buffer.from(data.jpeg, 'base64');
+      expect(jpeg.length).toBeLessThanOrEqual(PREVIEW_LIMITS.maxBytes);
+      expect(jpegSize(jpeg)).toEqual({ width: data.width, height: data.height });
+      expect(data.width).toBeLessThanOrEqual(PREVIEW_LIMITS.maxWidth);
+      expect(data.height).toBeLessThanOrEqual(PREVIEW_LIMITS.maxHeight);
+    }
+    // The admin got the same pictures; the other room's viewer none.
+    await admin.next(isPreview);
+    expect(elsewhere.take(isPreview)).toEqual([]);
+    for (const c of [viewer, admin]) expect(c.protocolErrors).toEqual([]);
+    expect(viewer.take(isPreview)).toEqual([]);
+    expect(metricValue(await metrics(), 'lookout_gateway_ws_previews_total', { outcome: 'rate_limited' })).toBeGreaterThan(0);
   }, 60_000);
 
   it('signaling: join places the room on the SFU, ops round-trip, roles and ownership hold, transports close with the socket', async () => {

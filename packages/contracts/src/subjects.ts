@@ -14,6 +14,7 @@ const PREFIX = {
   alerts: 'alerts',
   recognitions: 'recognitions',
   metrics: 'metrics',
+  previews: 'previews',
 } as const;
 
 export type StreamSubjectKind = keyof typeof PREFIX;
@@ -32,6 +33,12 @@ function roomWildcard(kind: StreamSubjectKind, room: string): string {
 export const subjects = {
   /** Sampled JPEG frames of one stream (core NATS; body = JPEG, metadata in headers). */
   frames: (room: string, stream: string) => streamSubject('frames', room, stream),
+  /**
+   * Downscaled frames of a stream fed by fallback upload, at most PREVIEW_LIMITS.maxFps
+   * (core NATS; body = JPEG, frame headers), published by the gateway that received the
+   * upload for the gateways whose viewers follow the `preview` feed.
+   */
+  previews: (room: string, stream: string) => streamSubject('previews', room, stream),
   /** Detector output for one frame of one stream. */
   faces: (room: string, stream: string) => streamSubject('faces', room, stream),
   /** Merged per-frame analysis (detector + reid) of one stream. */

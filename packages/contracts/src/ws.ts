@@ -16,20 +16,26 @@ import { validator } from './validation.js';
  *    room creates it on the least-loaded SFU. Join again with a fresh token before `exp`:
  *    when a room's token expires the socket is closed with 4401.
  * 2. `subscribe {room, feeds?}` to the room's `analysis`, `alerts` and `metrics` (default
- *    all three); every socket that joined or subscribed to a room also gets its `sfuevent`s.
+ *    those three); every socket that joined or subscribed to a room also gets its
+ *    `sfuevent`s. `preview` (viewers and admins only, asked for by name) sends the frames
+ *    of streams fed by fallback upload as small JPEGs, at most PREVIEW_LIMITS.maxFps per
+ *    stream, so a dashboard can show the picture being analysed when there is no SFU video.
  * 3. `signal {id, op, data}` forwards one SFU signaling op (docs/sfu.md) for the joined
  *    room; the gateway sets `room` and `peer` from the token, so `data` carries neither (or
  *    the same values). Roles: `WS_SIGNAL_OPS`. A transport, producer or consumer can only be
  *    used by the socket that created it; closing the socket closes its transports.
  * 4. Fallback frame upload (publishers and admins): a `frame {stream, seq, captureMs, …}`
  *    text message, then the JPEG as the next binary message; it is published on
- *    `frames.<room>.<stream>` exactly like the SFU's tap, so the pipeline is the same.
+ *    `frames.<room>.<stream>` exactly like the SFU's tap, so the pipeline is the same, and
+ *    at most PREVIEW_LIMITS.maxFps of them, downscaled, on `previews.<room>.<stream>` for
+ *    the `preview` feed.
  *
  * Replies: `ack` (echoing `id`), `signal` (the SFU's data), or `error {code, message, field,
  * id}`. Refusals close the socket after the error: 4401 for a missing, malformed, unknown or
  * expired credential, 4403 for a wrong room, role or peer. Backpressure: each socket has a
- * bounded queue; when it is full the oldest `analysis` is dropped first, then the oldest
- * `metrics`; alerts, acks, errors and signal replies are never dropped. A socket that does
+ * bounded queue; when it is full the oldest `preview` is dropped first, then the oldest
+ * `analysis`, then the oldest `metrics` (and a socket holds only its newest few previews);
+ * alerts, acks, errors and signal replies are never dropped. A socket that does
  * not take its messages for WS_STUCK_MS (or whose queue fills with messages that cannot be
  * dropped) is closed with 4008. The server pings every WS_HEARTBEAT_MS and drops a peer that
  * missed the previous pong.
@@ -45,9 +51,20 @@ export const WS_CLOSE = {
   forbidden: 4403,
 } as const;
 
-export const WS_FEEDS = ['analysis', 'alerts', 'metrics'] as const;
+export const WS_FEEDS = ['analysis', 'alerts', 'metrics', 'preview'] as const;
 export type WsFeed = (typeof WS_FEEDS)[number];
 export const WsFeed = Type.Union(WS_FEEDS.map((f) => Type.Literal(f)));
+/** What `subscribe` without `feeds` follows: previews cost bandwidth and are asked for by name. */
+export const WS_DEFAULT_FEEDS = ['analysis', 'alerts', 'metrics'] as const satisfies readonly WsFeed[];
+/** Roles that may follow `preview`: the people watching a room, not the ones in it. */
+export const WS_PREVIEW_ROLES = ['viewer', 'admin'] as const satisfies readonly WsRole[];
+
+/**
+ * Bounds of the `preview` feed, enforced by the gateway: the uploaded frame is scaled to
+ * fit maxWidth × maxHeight, and one frame per stream is sent at most every 1 / maxFps s.
+ * A preview over maxBytes is not sent.
+ */
+export const PREVIEW_LIMITS = { maxFps: 2, maxWidth: 320, maxHeight: 240, maxBytes: 48 * 1024 } as const;
 
 /** What a socket is in a room: a token's role, or `admin` (API key). */
 export const WsRole = Type.Union([RoomRole, Type.Literal('admin')]);
@@ -67,7 +84,7 @@ export const WS_SIGNAL_OPS: Record<RoomRole, readonly SfuOp[]> = {
 
 const SignalOp = Type.Union((Object.keys(sfuRequests) as SfuOp[]).map((op) => Type.Literal(op)));
 const RequestId = Type.String({ maxLength: 64, description: 'Echoed in the reply' });
-const Feeds = Type.Array(WsFeed, { minItems: 1, maxItems: WS_FEEDS.length, uniqueItems: true, description: 'Default: all' });
+const Feeds = Type.Array(WsFeed, { minItems: 1, maxItems: WS_FEEDS.length, uniqueItems: true, description: 'subscribe: default analysis, alerts, metrics; unsubscribe: default all' });
 
 export const ClientJoin = Type.Object(
   {
@@ -135,7 +152,22 @@ export const ServerMetrics = Type.Object({ type: Type.Literal('metrics'), data: 
 export const ServerSignal = Type.Object({ type: Type.Literal('signal'), id: Type.String(), op: SignalOp, data: Type.Unknown() });
 export const ServerSfuEvent = Type.Object({ type: Type.Literal('sfuevent'), data: SfuEvent });
 export const ServerClosing = Type.Object({ type: Type.Literal('closing'), code: Type.Integer(), reason: Type.String() });
+export const ServerPreview = Type.Object(
+  {
+    type: Type.Literal('preview'),
+    data: Type.Object({
+      room: Id,
+      stream: Id,
+      seq: Type.Integer({ minimum: 0, description: 'The uploaded frame\'s seq: its analysis carries the same' }),
+      captureMs: Type.Integer({ minimum: 0, description: 'The uploaded frame\'s capture time: its analysis carries the same' }),
+      width: Type.Integer({ minimum: 1, maximum: PREVIEW_LIMITS.maxWidth, description: 'Of the preview, not of the analysed frame' }),
+      height: Type.Integer({ minimum: 1, maximum: PREVIEW_LIMITS.maxHeight }),
+      jpeg: Type.String({ maxLength: Math.ceil(PREVIEW_LIMITS.maxBytes / 3) * 4, contentEncoding: 'base64', description: 'The downscaled frame, base64' }),
+    }),
+  },
+  { description: 'A frame of a stream fed by fallback upload, downscaled (feed `preview`)' },
+);
 
-export const ServerMessage = Type.Union([ServerAck, ServerAnalysis, ServerError, ServerAlert, ServerMetrics, ServerSignal, ServerSfuEvent, ServerClosing], { $id: 'ServerMessage' });
+export const ServerMessage = Type.Union([ServerAck, ServerAnalysis, ServerError, ServerAlert, ServerMetrics, ServerSignal, ServerSfuEvent, ServerClosing, ServerPreview], { $id: 'ServerMessage' });
 export type ServerMessage = Static<typeof ServerMessage>;
 export const serverMessage = validator('server message', ServerMessage);

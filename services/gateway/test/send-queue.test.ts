@@ -2,7 +2,8 @@ import WebSocket from 'ws';
 import { Outbox, type Outgoing } from '../src/ws/outbox.js';
 import { SendQueue, type DropClass } from '../src/ws/send-queue.js';
 
-const item = (type: string, n: number, drop: DropClass = type === 'analysis' ? 'analysis' : type === 'metrics' ? 'metrics' : 'keep'): Outgoing => ({ type, drop, data: Buffer.from(`${type}:${n}`) });
+const DROPS: Record<string, DropClass> = { analysis: 'analysis', metrics: 'metrics', preview: 'preview' };
+const item = (type: string, n: number, drop: DropClass = DROPS[type] ?? 'keep'): Outgoing => ({ type, drop, data: Buffer.from(`${type}:${n}`) });
 const names = (items: Outgoing[]) => items.map((i) => i.data.toString());
 
 describe('SendQueue', () => {
@@ -40,6 +41,18 @@ describe('SendQueue', () => {
     expect(q.push(incoming)).toEqual({ dropped: incoming, overflow: false });
     expect(q.push(item('alert', 2))).toEqual({ overflow: true });
     expect(names(q.clear())).toEqual(['alert:1', 'signal:1']);
+  });
+
+  it('drops previews first, and keeps at most its cap of them (the newest)', () => {
+    const q = new SendQueue<Outgoing>(4, { preview: 2 });
+    q.push(item('preview', 1));
+    q.push(item('analysis', 1));
+    q.push(item('preview', 2));
+    expect(q.push(item('preview', 3)).dropped?.data.toString()).toBe('preview:1');
+    q.push(item('alert', 1));
+    // Full: the oldest preview makes room, before any analysis.
+    expect(q.push(item('metrics', 1)).dropped?.data.toString()).toBe('preview:2');
+    expect(names(q.clear())).toEqual(['analysis:1', 'preview:3', 'alert:1', 'metrics:1']);
   });
 
   it('refuses a capacity below 1', () => {
@@ -116,6 +129,19 @@ describe('Outbox', () => {
     outbox.push(item('analysis', 2));
     expect(outbox.isStuck(1700, 500)).toBe(false);
     expect(outbox.isStuck(2200, 500)).toBe(true);
+  });
+
+  it('a slow viewer holds only the newest previews, and still gets every alert', () => {
+    const { ws, outbox, dropped } = setup(64, 20);
+    for (let n = 1; n <= 50; n++) {
+      outbox.push(item('preview', n));
+      if (n % 10 === 0) outbox.push(item('alert', n));
+    }
+    expect(outbox.queued).toBeLessThanOrEqual(8 + 5);
+    ws.drain();
+    expect(ws.written.filter((w) => w.startsWith('alert'))).toEqual(['alert:10', 'alert:20', 'alert:30', 'alert:40', 'alert:50']);
+    expect(ws.written.filter((w) => w.startsWith('preview')).at(-1)).toBe('preview:50');
+    expect(dropped.every((d) => d.startsWith('preview'))).toBe(true);
   });
 
   it('sends nothing after stop', () => {

@@ -1,4 +1,4 @@
-import type { ClientMessage } from '@lookout/contracts';
+import { WS_PREVIEW_ROLES, type ClientMessage, type WsFeed, type WsRole } from '@lookout/contracts';
 import type { Authenticator, Principal } from '../http/auth.js';
 import { forbidden, toWsError, unauthorized, WsError } from './errors.js';
 import type { Grant } from './signaling.js';
@@ -56,6 +56,20 @@ export class Access {
 
   canRead(room: string): boolean {
     return this.admin !== undefined || this.grants.has(room);
+  }
+
+  /** What this socket is in `room`: admin (API key), its token's role there, or nothing. */
+  roleIn(room: string): WsRole | undefined {
+    return this.admin !== undefined ? 'admin' : this.grants.get(room)?.role;
+  }
+
+  /** Throws 4403 unless the socket may follow these feeds of `room` (previews: viewers and admins only). */
+  checkFeeds(room: string, feeds: readonly WsFeed[]): void {
+    if (!this.canRead(room)) throw forbidden(`room: this connection has not joined room ${room}`, 'room');
+    const role = this.roleIn(room);
+    if (feeds.includes('preview') && !(WS_PREVIEW_ROLES as readonly string[]).includes(role ?? '')) {
+      throw forbidden(`feeds: a ${role ?? 'socket without a role'} may not follow preview (viewers and admins only)`, 'feeds');
+    }
   }
 
   isJoined(room: string): boolean {

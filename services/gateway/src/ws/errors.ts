@@ -17,6 +17,13 @@ export class WsError extends Error {
   }
 }
 
+/** A close frame's reason is at most 123 bytes. */
+export function closeReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}
+
 export const unauthorized = (code: string, message: string, field?: string) => new WsError(code, message, field, WS_CLOSE.unauthorized);
 export const forbidden = (message: string, field?: string) => new WsError('forbidden', message, field, WS_CLOSE.forbidden);
 

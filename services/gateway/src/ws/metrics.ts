@@ -19,6 +19,7 @@ export class WsMetrics {
   readonly dropped: Counter<'type' | 'reason'>;
   readonly signals: Counter<'op' | 'outcome'>;
   readonly frames: Counter<'outcome'>;
+  readonly previews: Counter<'outcome'>;
 
   constructor(registry: Registry, gauges: WsGauges) {
     const registers = [registry];
@@ -33,6 +34,12 @@ export class WsMetrics {
     });
     this.signals = new Counter({ name: 'lookout_gateway_ws_signals_total', help: 'SFU signaling ops forwarded for WebSocket clients, by op and outcome', labelNames: ['op', 'outcome'], registers });
     this.frames = new Counter({ name: 'lookout_gateway_ws_frames_total', help: 'Fallback frames uploaded over WebSocket, by outcome (published, refused)', labelNames: ['outcome'], registers });
+    this.previews = new Counter({
+      name: 'lookout_gateway_ws_previews_total',
+      help: 'Uploaded frames offered for the preview feed, by outcome (published, rate_limited, busy, too_large, failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,

@@ -1,6 +1,9 @@
 import WebSocket from 'ws';
 import { SendQueue, type Queued } from './send-queue.js';
 
+/** Previews one socket may have queued: each is up to PREVIEW_LIMITS.maxBytes (base64), and only the newest matter. */
+const QUEUED_PREVIEWS_MAX = 8;
+
 /** A message ready for the wire: encoded once, shared by every socket that gets it. */
 export interface Outgoing extends Queued {
   readonly type: string;
@@ -31,7 +34,7 @@ export class Outbox {
     private readonly maxBufferedBytes: number,
     private readonly events: OutboxEvents,
   ) {
-    this.queue = new SendQueue(capacity);
+    this.queue = new SendQueue(capacity, { preview: QUEUED_PREVIEWS_MAX });
   }
 
   get queued(): number {

@@ -1,28 +1,47 @@
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { alertEvent, analysisMessage, decodeJson, sfuEvent, streamMetricsEvent, subjects, type Validator, type WsFeed } from '@lookout/contracts';
 import type { Counter, Logger } from '@lookout/service-kit';
 import type { TSchema } from '@sinclair/typebox';
 import type { Outgoing } from './outbox.js';
+import { previewEncoder } from './preview-feed.js';
 import type { DropClass } from './send-queue.js';
 
 /** What a socket can follow in a room: the client's feeds, plus the SFU's events. */
 export type FeedKind = WsFeed | 'sfuevents';
 export type FeedListener = (msg: Outgoing) => void;
 
+const CLOSE_BRACE = Buffer.from('}');
+
+/** One NATS message of a room's feed → the server message's bytes; undefined: not sent (rate); throws when invalid. */
+type Encoder = (msg: Msg) => Buffer | undefined;
+
 interface KindSpec {
   subject(room: string): string;
-  validator: Validator<TSchema>;
   /** `type` of the server message that carries it. */
   type: string;
   drop: DropClass;
+  /** Made once per feed, so a stateful one (the preview's rate limit) is per room. */
+  encoder(room: string): Encoder;
 }
 
 const KINDS: Record<FeedKind, KindSpec> = {
-  analysis: { subject: (r) => subjects.roomStreams('analysis', r), validator: analysisMessage, type: 'analysis', drop: 'analysis' },
-  alerts: { subject: (r) => subjects.roomStreams('alerts', r), validator: alertEvent, type: 'alert', drop: 'keep' },
-  metrics: { subject: (r) => subjects.roomStreams('metrics', r), validator: streamMetricsEvent, type: 'metrics', drop: 'metrics' },
-  sfuevents: { subject: (r) => subjects.sfuEvents(r), validator: sfuEvent, type: 'sfuevent', drop: 'keep' },
+  analysis: { subject: (r) => subjects.roomStreams('analysis', r), type: 'analysis', drop: 'analysis', encoder: json('analysis', analysisMessage) },
+  alerts: { subject: (r) => subjects.roomStreams('alerts', r), type: 'alert', drop: 'keep', encoder: json('alert', alertEvent) },
+  metrics: { subject: (r) => subjects.roomStreams('metrics', r), type: 'metrics', drop: 'metrics', encoder: json('metrics', streamMetricsEvent) },
+  preview: { subject: (r) => subjects.roomStreams('previews', r), type: 'preview', drop: 'preview', encoder: previewEncoder },
+  sfuevents: { subject: (r) => subjects.sfuEvents(r), type: 'sfuevent', drop: 'keep', encoder: json('sfuevent', sfuEvent) },
 };
+
+/** A JSON payload, validated and spliced in as it came: no re-serialisation per message. */
+function json(type: string, validator: Validator<TSchema>): (room: string) => Encoder {
+  const head = Buffer.from(`{"type":"${type}","data":`);
+  return (room) => (msg) => {
+    const value = decodeJson(validator, msg.data) as { room?: unknown };
+    // A payload must describe the room its subject names: never show one room another's data.
+    if (value.room !== room) throw new Error(`room: ${JSON.stringify(value.room)} on a subject of room ${room}`);
+    return Buffer.concat([head, msg.data, CLOSE_BRACE]);
+  };
+}
 
 interface Feed {
   sub: Subscription;
@@ -59,10 +78,11 @@ export class RoomFeeds {
     let feed = this.feeds.get(key);
     if (!feed) {
       const listeners = new Set<FeedListener>();
+      const encode = KINDS[kind].encoder(room);
       const sub = this.nc.subscribe(KINDS[kind].subject(room), {
         callback: (err, msg) => {
           if (err) return this.log.error({ err, room, kind }, 'feed subscription error');
-          this.deliver(kind, room, msg.subject, msg.data, listeners);
+          this.deliver(kind, msg, encode, listeners);
         },
       });
       // A flush failure (NATS reconnecting) must not fail the request: the subscription
@@ -88,21 +108,19 @@ export class RoomFeeds {
     this.feeds.clear();
   }
 
-  private deliver(kind: FeedKind, room: string, subject: string, data: Uint8Array, listeners: Set<FeedListener>): void {
+  private deliver(kind: FeedKind, msg: Msg, encode: Encoder, listeners: Set<FeedListener>): void {
     const spec = KINDS[kind];
+    let data: Buffer | undefined;
     try {
-      const value = decodeJson(spec.validator, data) as { room?: unknown };
-      // A payload must describe the room its subject names: never show one room another's data.
-      if (value.room !== room) throw new Error(`room: ${JSON.stringify(value.room)} on a subject of room ${room}`);
+      data = encode(msg);
     } catch (e) {
       this.badMessages.inc({ subject_kind: kind, reason: 'invalid' });
-      this.log.warn({ subject, error: (e as Error).message }, 'dropped bad feed message');
+      this.log.warn({ subject: msg.subject, error: (e as Error).message }, 'dropped bad feed message');
       return;
     }
-    // The validated JSON is spliced in as it came: no re-serialisation per message.
-    const out: Outgoing = { type: spec.type, drop: spec.drop, data: Buffer.concat([Buffer.from(`{"type":"${spec.type}","data":`), data, CLOSE_BRACE]) };
+    if (!data) return;
+    // Encoded once; every socket queues the same bytes.
+    const out: Outgoing = { type: spec.type, drop: spec.drop, data };
     for (const l of listeners) l(out);
   }
 }
-
-const CLOSE_BRACE = Buffer.from('}');

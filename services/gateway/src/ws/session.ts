@@ -1,15 +1,16 @@
 import type http from 'node:http';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
-import { clientMessage, ValidationError, WS_CLOSE, WS_FEEDS, type ClientMessage, type ServerMessage, type WsFeed } from '@lookout/contracts';
+import { clientMessage, ValidationError, WS_CLOSE, WS_DEFAULT_FEEDS, WS_FEEDS, type ClientMessage, type ServerMessage, type WsFeed } from '@lookout/contracts';
 import type { Counter, Logger } from '@lookout/service-kit';
 import type { GatewayConfig } from '../config.js';
 import { credentialOf, type Authenticator } from '../http/auth.js';
 import { Access } from './access.js';
-import { forbidden, toWsError, unauthorized, WsError } from './errors.js';
+import { closeReason, forbidden, toWsError, unauthorized, WsError } from './errors.js';
 import type { FrameHeader, FrameUpload } from './frame-upload.js';
 import type { CloseReason, WsMetrics } from './metrics.js';
 import { Outbox, type Outgoing } from './outbox.js';
+import type { PreviewMaker } from './preview-maker.js';
 import type { FeedKind, FeedListener, RoomFeeds } from './room-feeds.js';
 import { OwnedMedia, type Grant, type SignalingProxy } from './signaling.js';
 
@@ -20,6 +21,7 @@ export interface SessionContext {
   feeds: RoomFeeds;
   signaling: SignalingProxy;
   frames: FrameUpload;
+  previews: PreviewMaker;
   metrics: WsMetrics;
   badMessages: Counter<'subject_kind' | 'reason'>;
   log: Logger;
@@ -32,12 +34,6 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_REASONS: Record<number, CloseReason> = { [WS_CLOSE.unauthorized]: 'unauthorized', [WS_CLOSE.forbidden]: 'forbidden' };
 
 const toBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
-/** A close frame's reason is at most 123 bytes. */
-function closeReason(reason: string): string {
-  let r = reason;
-  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
-  return r;
-}
 const encode = (msg: ServerMessage): Outgoing => ({ type: msg.type, drop: 'keep', data: Buffer.from(JSON.stringify(msg)) });
 
 /** One browser connection: authentication, feeds, signaling, frame upload, closing. */
@@ -175,7 +171,7 @@ export class WsSession {
     if (!this.access.authenticated) throw unauthorized('unauthorized', `${msg.type}: join a room first`, 'type');
     switch (msg.type) {
       case 'subscribe':
-        return this.subscribe(msg.room, msg.feeds ?? WS_FEEDS, id);
+        return this.subscribe(msg.room, msg.feeds ?? WS_DEFAULT_FEEDS, id);
       case 'unsubscribe':
         return this.unsubscribe(msg.room, msg.feeds ?? WS_FEEDS, id);
       case 'signal':
@@ -202,7 +198,7 @@ export class WsSession {
   }
 
   private async subscribe(room: string, feeds: readonly WsFeed[], id: { id?: string }): Promise<void> {
-    if (!this.access.canRead(room)) throw forbidden(`room: this connection has not joined room ${room}`, 'room');
+    this.access.checkFeeds(room, feeds);
     await this.follow(room, [...feeds, 'sfuevents']);
     this.send({ type: 'ack', op: 'subscribe', room, feeds: this.feedsOf(room), ...id });
   }
@@ -272,6 +268,7 @@ export class WsSession {
     try {
       const meta = this.ctx.frames.publish(grant.room, grant.peer, header, jpeg);
       this.ctx.metrics.frames.inc({ outcome: 'published' });
+      this.ctx.previews.offer(meta, jpeg);
       if (header.id !== undefined) this.send({ type: 'ack', op: 'frame', id: header.id, room: grant.room, seq: meta.seq });
     } catch (err) {
       this.ctx.metrics.frames.inc({ outcome: 'refused' });

@@ -4,6 +4,7 @@ import { WS_CLOSE, WS_PATH } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
 import type { GatewayDeps } from '../deps.js';
 import { FrameUpload } from './frame-upload.js';
+import { PreviewMaker } from './preview-maker.js';
 import { WsMetrics } from './metrics.js';
 import { RoomFeeds } from './room-feeds.js';
 import { WsSession, type SessionContext } from './session.js';
@@ -59,6 +60,7 @@ export class WsGateway {
       feeds: this.feeds,
       signaling: new SignalingProxy(deps.sfu, log.child({ module: 'ws-signaling' })),
       frames: new FrameUpload(deps.nc),
+      previews: new PreviewMaker(deps.nc, (outcome) => metrics.previews.inc({ outcome }), log.child({ module: 'ws-previews' })),
       metrics,
       badMessages: deps.badMessages,
       log,
