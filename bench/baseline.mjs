@@ -15,11 +15,15 @@ const { FIXTURES, childProcesses, isAck, sfuOk, startNatsServer, startService, s
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEP = (process.env.BENCH_BASELINE_STREAMS ?? '1,2,4,6').split(',').map(Number);
 const VIDEO = 'video/two-people-sequential-640x480-15fps.webm';
-const PYTHON = '/usr/bin/python3';
+// Debian's interpreter by path, not `python3` from PATH: a venv or pyenv python first on
+// PATH has neither Debian package. BASELINE_PYTHON names another one that has both.
+const PYTHON = process.env.BASELINE_PYTHON || '/usr/bin/python3';
 
 const probe = spawnSync(PYTHON, ['-c', 'import aiortc, cv2'], { encoding: 'utf8' });
 if (probe.status !== 0) {
-  console.error('baseline needs Debian\'s python3-aiortc and python3-opencv: apt-get install -y python3-aiortc python3-opencv');
+  const why = probe.error ? probe.error.message : probe.stderr.trim().split('\n').pop();
+  console.error(`baseline: ${PYTHON} cannot import aiortc and cv2 (${why}).`);
+  console.error('It needs Debian\'s python3-aiortc and python3-opencv (apt-get install -y python3-aiortc python3-opencv), or BASELINE_PYTHON set to a python that has aiortc and opencv.');
   process.exit(1);
 }
 

@@ -23,7 +23,8 @@ export function summarize(samples) {
 
 export function machine() {
   const cpus = os.cpus();
-  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
+  // cores: what the host has; usableCpus: what a cgroup quota (a container) leaves this process.
+  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, usableCpus: serviceKit.usableCpus().cpus, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
 }
 
 /** CPU seconds (user+system, at this machine's CLK_TCK) and RSS of a running process, from /proc. */

@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SERVICES = ['sfu', 'detector', 'reid', 'gateway'];
-const workerBin = process.env.MEDIASOUP_WORKER_BIN || '/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker';
+// Debian's multiarch directory per Node architecture (x86_64 was hard-coded before: an
+// arm64 machine was told mediasoup-worker was missing although it was installed).
+const MULTIARCH = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', ia32: 'i386-linux-gnu', ppc64: 'powerpc64le-linux-gnu', s390x: 's390x-linux-gnu', riscv64: 'riscv64-linux-gnu' };
+
+/** Where Debian's mediasoup-worker package puts the binary on this architecture. */
+export function debianWorkerBin(arch = process.arch) {
+  return `/usr/lib/${MULTIARCH[arch] ?? `${arch}-linux-gnu`}/mediasoup/mediasoup-worker`;
+}
+
+export const workerBin = process.env.MEDIASOUP_WORKER_BIN || debianWorkerBin();
 
 const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
@@ -16,7 +25,7 @@ const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'i
 export function missingPieces() {
   const missing = [];
   for (const cmd of ['nats-server', 'ffmpeg', 'chromium', 'docker-compose']) if (!onPath(cmd)) missing.push(cmd);
-  if (!existsSync(workerBin)) missing.push('mediasoup-worker');
+  if (!existsSync(workerBin)) missing.push(`mediasoup-worker (${workerBin})`);
   if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) missing.push('npm dependencies');
   if (!existsSync(path.join(root, 'models', 'fr_detect.onnx'))) missing.push('models');
   const built = SERVICES.every((s) => existsSync(path.join(root, 'services', s, 'dist', 'main.js'))) && existsSync(path.join(root, 'web', 'dist', 'index.html'));
@@ -28,7 +37,7 @@ export function ensureSetup() {
   const missing = missingPieces();
   if (missing.length === 0) return;
   console.log(`[lookout] missing: ${missing.join(', ')}; running scripts/setup.sh`);
-  const r = spawnSync('bash', [path.join(root, 'scripts', 'setup.sh')], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync('bash', [path.join(root, 'scripts', 'setup.sh')], { cwd: root, stdio: 'inherit', env: { ...process.env, MEDIASOUP_WORKER_BIN: workerBin } });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 

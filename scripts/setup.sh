@@ -6,7 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MEDIASOUP_WORKER_BIN="${MEDIASOUP_WORKER_BIN:-/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker}"
+# Debian's multiarch directory: the worker is under /usr/lib/aarch64-linux-gnu on arm64.
+debian_multiarch() {
+  case "$(dpkg --print-architecture 2>/dev/null || uname -m)" in
+    amd64 | x86_64) echo x86_64-linux-gnu ;;
+    arm64 | aarch64) echo aarch64-linux-gnu ;;
+    armhf | armv7l) echo arm-linux-gnueabihf ;;
+    i386 | i686) echo i386-linux-gnu ;;
+    ppc64el | ppc64le) echo powerpc64le-linux-gnu ;;
+    s390x) echo s390x-linux-gnu ;;
+    riscv64) echo riscv64-linux-gnu ;;
+    *) echo "$(uname -m)-linux-gnu" ;;
+  esac
+}
+MEDIASOUP_WORKER_BIN="${MEDIASOUP_WORKER_BIN:-/usr/lib/$(debian_multiarch)/mediasoup/mediasoup-worker}"
 export MEDIASOUP_WORKER_BIN
 export ONNXRUNTIME_NODE_INSTALL=skip
 APT_PACKAGES=(nats-server ffmpeg chromium docker-compose)
@@ -18,7 +31,8 @@ manual_instructions() {
 [setup] $1
 [setup] Lookout needs, on Debian 12 (bookworm) or equivalent:
   - nats-server (>= 2.9, with JetStream), ffmpeg (>= 5), chromium and docker-compose (tests only)
-  - mediasoup-worker 3.8.4: Debian experimental's package 'mediasoup-worker'.
+  - mediasoup-worker 3.8.4: Debian experimental's package 'mediasoup-worker', expected at
+      $MEDIASOUP_WORKER_BIN (set MEDIASOUP_WORKER_BIN if it is elsewhere).
       Add the 'experimental' suite (component main) of your Debian mirror, pin it with
         Package: *
         Pin: release a=experimental
@@ -92,7 +106,13 @@ install_system_packages() {
     log "installing mediasoup-worker from experimental"
     apt-get install -y -qq --no-install-recommends mediasoup-worker/experimental >/dev/null
   fi
-  [ -x "$MEDIASOUP_WORKER_BIN" ] || { log "mediasoup-worker not found at $MEDIASOUP_WORKER_BIN after install"; exit 1; }
+  if [ ! -x "$MEDIASOUP_WORKER_BIN" ]; then
+    local found
+    found=$(dpkg -L mediasoup-worker 2>/dev/null | grep '/mediasoup-worker$' | head -n 1 || true)
+    log "mediasoup-worker not found at $MEDIASOUP_WORKER_BIN after install"
+    [ -n "$found" ] && log "the package installed it at $found: export MEDIASOUP_WORKER_BIN=$found and run again"
+    exit 1
+  fi
 }
 
 install_node_deps() {

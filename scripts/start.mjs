@@ -17,7 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ensureSetup } from './ensure-setup.mjs';
+import { ensureSetup, workerBin } from './ensure-setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -168,8 +168,8 @@ try {
     natsUrl = `nats://127.0.0.1:${natsPort}`;
   }
 
-  const common = { NATS_URL: natsUrl, HTTP_HOST: '127.0.0.1', MEDIASOUP_WORKER_BIN: env.MEDIASOUP_WORKER_BIN ?? '' };
-  if (!common.MEDIASOUP_WORKER_BIN) delete common.MEDIASOUP_WORKER_BIN;
+  // The worker's path for this architecture, unless set (the SFU's own default is x86_64's).
+  const common = { NATS_URL: natsUrl, HTTP_HOST: '127.0.0.1', MEDIASOUP_WORKER_BIN: workerBin };
   const secrets = gatewaySecrets();
   const ready = (l) => l.includes('"msg":"ready"');
   const readyLines = await Promise.all(

@@ -9,3 +9,4 @@ export * from './kv-mirror.js';
 export * from './proc-stat.js';
 export * from './paths.js';
 export * from './order.js';
+export * from './cpus.js';
