@@ -68,7 +68,7 @@ export class TestWsClient {
   }
 
   /** Sends `msg` with a fresh `id` and resolves with the reply carrying that id (ack, signal or error). */
-  async request<T extends ServerMessage = ServerMessage>(msg: Record<string, unknown>, timeoutMs = 15_000): Promise<T> {
+  async request<T extends ServerMessage = ServerMessage>(msg: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
     const id = typeof msg.id === 'string' ? msg.id : `r${++this.nextId}`;
     this.send({ ...msg, id });
     return this.next((m): m is T => 'id' in m && m.id === id, timeoutMs);
@@ -106,7 +106,7 @@ export class TestWsClient {
   }
 
   /** The first message (already received or future) that matches. */
-  next<T extends ServerMessage>(match: (m: ServerMessage) => m is T, timeoutMs = 15_000): Promise<T> {
+  next<T extends ServerMessage>(match: (m: ServerMessage) => m is T, timeoutMs = 30_000): Promise<T> {
     const i = this.received.findIndex(match);
     if (i >= 0) return Promise.resolve(this.received.splice(i, 1)[0] as T);
     return new Promise((resolve, reject) => {

@@ -11,8 +11,10 @@ import { buildReport } from '../sessions/report.js';
 import { reportHtml } from '../sessions/report-html.js';
 import { SessionStore, type StreamEnd } from '../sessions/session-store.js';
 
-const END_STREAM_TIMEOUT_MS = 5_000;
-const GALLERY_TIMEOUT_MS = 5_000;
+// An absent reid answers at once (no responders); these bound a busy one, which on a
+// loaded 2-core machine can take seconds between frames, so they leave it room.
+const END_STREAM_TIMEOUT_MS = 15_000;
+const GALLERY_TIMEOUT_MS = 15_000;
 const LIST_MAX = 1000;
 
 interface Ctx {
