@@ -7,21 +7,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PluginBuild } from 'esbuild';
 
 const GATEWAY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ORDER = path.resolve(GATEWAY, '../../packages/service-kit/src/order.ts');
 const T0 = 1_700_000_000_000; // 2023-11-14 22:13:20 UTC
 
 // Runs in the child: builds a report from a small session and sorts a few lists.
 const ENTRY = `
 import { buildReport } from './src/sessions/report.ts';
 import { reportHtml } from './src/sessions/report-html.ts';
-import { byCodeUnits, byName } from '../../packages/service-kit/src/order.ts';
+import { byCodeUnits, byName } from '@lookout/service-kit';
 const T0 = ${T0};
 const base = { room: 'exam', stream: 'cam', sessionId: 's1' };
 const session = { ...base, metadata: { note: 'x' }, status: 'ended', startedMs: T0 - 2000, endedMs: T0 + 6000 };
 const metrics = [0, 1, 2, 3].map((i) => ({ ...base, second: T0 / 1000 + i, frames: 5, facesMean: 1, principalPresent: 1, latencyMs: 40,
   scores: { eyeContact: 60.25 + i, engagement: 1234.5 / 25, positivity: 50, postureStability: 90, confidence: 95 }, expressions: { neutral: 3, happy: 1, surprise: 1 } }));
-const alerts = [{ ...base, id: 'exam.cam.looking_away.30', kind: 'looking_away', severity: 'info', state: 'open', startMs: T0 + 1500, startSeq: 30, message: 'looking away' }];
+// Same start: ordered by id, where da_DK's collation would put "aa…" after "z…".
+const alert = (id, kind) => ({ ...base, id, kind, severity: 'info', state: 'open', startMs: T0 + 1500, startSeq: 30, message: kind });
+const alerts = [alert('exam.cam.z', 'looking_away'), alert('exam.cam.aa', 'no_face')];
 const recognitions = [{ ...base, id: 'r1', seq: 1, captureMs: T0 + 500, trackId: 't1', decision: 'PASS', subjectId: 'obama', name: 'Barack Obama', similarity: 0.61234 }];
 const report = buildReport(session, { metrics, alerts, recognitions }, T0 + 10_000);
 const ids = ['aa-room', 'ab', 'z', 'A1', 'a1', 'a-1', 'a_1'];
@@ -46,7 +50,9 @@ describe('report and listings do not depend on TZ or LANG', () => {
 
   beforeAll(async () => {
     const { build } = await import('esbuild');
-    const bundle = await build({ stdin: { contents: ENTRY, resolveDir: GATEWAY, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'error' });
+    // The report needs only the kit's sort orders; the whole kit (pino, NATS) does not bundle into one file.
+    const orderOnly = { name: 'order-only', setup: (b: PluginBuild) => b.onResolve({ filter: /^@lookout\/service-kit$/ }, () => ({ path: ORDER })) };
+    const bundle = await build({ stdin: { contents: ENTRY, resolveDir: GATEWAY, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'error', plugins: [orderOnly] });
     fs.writeFileSync(script, bundle.outputFiles[0]!.text);
     outs = ENVS.map((env) => {
       const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, ...env, LC_ALL: env.LANG } });

@@ -1,4 +1,5 @@
 import type { AlertEvent, RecognitionEvent, SessionInfo, SessionReport, StreamMetricsEvent } from '@lookout/contracts';
+import { byCodeUnits } from '@lookout/service-kit';
 
 /** The events of one session, as read back from LOOKOUT_EVENTS (any order, may repeat). */
 export interface SessionEvents {
@@ -127,7 +128,7 @@ export function mergeEpisodes(events: AlertEvent[]): SessionReport['alerts'] {
         ...(e.to ? { to: e.to } : {}),
       };
     })
-    .sort((a, b) => a.startMs - b.startMs || a.id.localeCompare(b.id));
+    .sort((a, b) => a.startMs - b.startMs || byCodeUnits(a.id, b.id));
 }
 
 function identitySummary(session: SessionInfo, recognitions: RecognitionEvent[], alerts: SessionReport['alerts']): SessionReport['identity'] {
@@ -167,7 +168,7 @@ export function quantile(sorted: number[], q: number): number {
 /** The label with the most frames; ties go to the first in alphabetical order (stable output). */
 function dominant(expressions: Record<string, number>): string | undefined {
   let best: [string, number] | undefined;
-  for (const [label, n] of Object.entries(expressions).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [label, n] of Object.entries(expressions).sort(([a], [b]) => byCodeUnits(a, b))) {
     if (n > 0 && (!best || n > best[1])) best = [label, n];
   }
   return best?.[0];
