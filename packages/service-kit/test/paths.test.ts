@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { INSTALL_ROOT, fromInstallRoot } from '@lookout/service-kit';
 
@@ -11,7 +12,7 @@ describe('paths from the install root', () => {
   it('resolves relative paths from there whatever the working directory, and keeps absolute ones', () => {
     const cwd = process.cwd();
     try {
-      process.chdir('/tmp');
+      process.chdir(os.tmpdir());
       expect(fromInstallRoot('models')).toBe(path.join(INSTALL_ROOT, 'models'));
       expect(fromInstallRoot('web/dist/')).toBe(path.join(INSTALL_ROOT, 'web', 'dist'));
       expect(fromInstallRoot('/srv/models')).toBe('/srv/models');
