@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { apiCall, fakeCameraFile, launchChromium, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
 import { artifact, enroll, ensureWebBuilt, newContext, timeUntil, watchErrors } from '../browser/web-harness.js';
@@ -103,6 +103,8 @@ describe('web app: Publish page and Room dashboard (real Chromium, SFU, detector
     // Once the video is delayed by the pipeline latency the overlay follows its frames.
     const syncMs = await timeUntil(dashboard, 'the overlay in sync with the video', () => tile.locator('[data-sync="frame"]').isVisible(), 10_000);
     const syncText = await tile.locator('.tile-people').textContent();
+    // One stream, one truth: the same result reads the same on both pages.
+    const agreed = await sameTruth(publish, tile, 'Barack Obama', 25_000);
 
     const alert = dashboard.locator('li[data-kind="identity_changed"]');
     await alert.waitFor({ timeout: 20_000 });
@@ -118,14 +120,18 @@ describe('web app: Publish page and Room dashboard (real Chromium, SFU, detector
 
     console.log(
       `web: enrolled via ${how}; first analysis ${firstAnalysisMs} ms after WebRTC connected, name ${nameMs} ms later; ` +
-        `dashboard overlay in sync after ${syncMs} ms more (${syncText?.trim()}); identity_changed alert ${alertMs} ms after publish started; ${analysed} frames analysed by then`,
+        `dashboard overlay in sync after ${syncMs} ms more (${syncText?.trim()}); ${agreed}; identity_changed alert ${alertMs} ms after publish started; ${analysed} frames analysed by then`,
     );
     expect(errors).toEqual([]);
     await publisherContext.close();
     await admin.close();
-  }, 90_000);
+  }, 120_000);
 
-  it('falls back to JPEG upload over the WebSocket when WebRTC cannot connect, and analysis still arrives', async () => {
+  it('falls back to JPEG upload over the WebSocket when WebRTC cannot connect: analysis still arrives, both pages tell the same, the dashboard shows the pictures', async () => {
+    const admin = await newContext(browser, { admin: true });
+    // Run alone (-t), this test enrolls the person to recognise itself.
+    const subjects = await apiCall<{ subjects: Array<{ name: string }> }>(base, 'GET', '/gallery/subjects?limit=1000');
+    if (!subjects.body.subjects.some((x) => x.name === 'Barack Obama')) await enroll(admin, base, 'Barack Obama', 'faces/identities/barack_obama/fr_obama.jpg');
     const context = await newContext(browser);
     const publish = await context.newPage();
     watchErrors(publish, errors);
@@ -143,25 +149,35 @@ describe('web app: Publish page and Room dashboard (real Chromium, SFU, detector
     await timeUntil(publish, 'analysis of uploaded frames', async () => (await count(publish, 'frames-analysed')) > 0, 10_000).catch(explain);
     await publish.locator('.tile-face').first().waitFor({ timeout: 5_000 });
 
-    // The dashboard (admin key) shows the upload-only stream over a placeholder.
-    const admin = await newContext(browser, { admin: true });
+    // The dashboard (admin key) shows the upload-only stream: the uploaded pictures
+    // (the gateway's preview feed), with the overlay on them.
     const dashboard = await admin.newPage();
     watchErrors(dashboard, errors);
     await dashboard.goto(`${base}/#/dashboard?room=web-blocked`);
     const tile = dashboard.locator('article[data-stream="blocked"]');
     await tile.getByText('fallback upload', { exact: false }).first().waitFor({ timeout: 10_000 });
-    await tile.locator('.tile-face').first().waitFor({ timeout: 10_000 });
+    const picture = tile.getByTestId('tile-preview');
+    const drawn = async () => Number(await picture.getAttribute('data-frames'));
+    await timeUntil(dashboard, 'the first uploaded picture on the dashboard', async () => (await drawn()) > 0, 10_000);
+    const firstDrawn = await drawn();
+    await timeUntil(dashboard, 'the next uploaded pictures', async () => (await drawn()) >= firstDrawn + 2, 5_000);
+    expect(await litShare(picture)).toBeGreaterThan(0.5);
+
+    // One stream, one truth: the Publish page's picture, caption and metrics describe the
+    // same result, and both pages say the same for the same result — Barack Obama.
+    const agreed = await sameTruth(publish, tile, 'Barack Obama', 25_000);
+    await tile.locator('.tile-face', { hasText: 'Barack Obama' }).first().waitFor({ timeout: 10_000 });
     await publish.screenshot({ path: artifact('web-publish-fallback.png') });
     await dashboard.screenshot({ path: artifact('web-dashboard-fallback.png') });
 
     // WebRTC really failed: the SFU never tapped a frame of this room.
     const sfuMetrics = (await unreachableSfu.get('/metrics')).body;
     expect(metricValue(sfuMetrics, 'lookout_sfu_frames_published_total', { room: 'web-blocked' })).toBe(0);
-    console.log(`web: WebRTC unreachable → fallback after ${fellBackMs} ms; ${await publish.getByTestId('upload-count').textContent()}`);
+    console.log(`web: WebRTC unreachable → fallback after ${fellBackMs} ms; ${await publish.getByTestId('upload-count').textContent()}; ${await drawn()} pictures on the dashboard; ${agreed}`);
     expect(errors).toEqual([]);
     await context.close();
     await admin.close();
-  }, 60_000);
+  }, 90_000);
 
   it('reconnects by itself when the gateway restarts: visible status, then WebRTC published again', async () => {
     const context = await newContext(browser);
@@ -195,5 +211,69 @@ function drawnPixels(page: Page, selector: string): Promise<number> {
     let n = 0;
     for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
     return n;
+  });
+}
+
+/** What a tile says about the result it shows: the caption's and the labels' result (seq) and names. */
+interface Told {
+  seq: string;
+  labelsSeq: string;
+  labels: string[];
+  summary: string;
+  /** The Publish page's metrics panel, when there is one. */
+  metrics?: { seq: string; person: string; faces: string };
+}
+
+function told(scope: Page | Locator): Promise<Told> {
+  return scope.locator('.tile-video').first().evaluate((el) => {
+    const people = el.querySelector<HTMLElement>('.tile-people')!;
+    const labels = el.querySelector<HTMLElement>('.tile-labels')!;
+    const person = document.querySelector<HTMLElement>('[data-testid="my-identity"]');
+    return {
+      seq: people.dataset.seq ?? '',
+      labelsSeq: labels.dataset.seq ?? '',
+      labels: [...labels.querySelectorAll('.tile-face')].map((l) => l.textContent ?? ''),
+      summary: (people.firstChild?.textContent ?? '').trim(),
+      ...(person ? { metrics: { seq: person.dataset.seq ?? '', person: person.textContent ?? '', faces: document.querySelector('[data-testid="my-faces"]')?.textContent ?? '' } } : {}),
+    };
+  });
+}
+
+/**
+ * Samples the Publish page and a dashboard tile until both showed a result naming `name`
+ * with the same seq. Every sample where a page's parts show one result must agree with
+ * itself (labels, caption, metrics), and both pages must say the same for the same result.
+ */
+async function sameTruth(publish: Page, tile: Locator, name: string, timeoutMs: number): Promise<string> {
+  const byPage = [new Map<string, string[]>(), new Map<string, string[]>()];
+  let checked = 0;
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    for (const [i, t] of (await Promise.all([told(publish), told(tile)])).entries()) {
+      if (!t.seq || t.seq !== t.labelsSeq) continue; // labels move at once, the caption a render later
+      checked++;
+      const names = t.labels.map((l) => l.replace(/ \d\.\d\d( · .*)?$| · .*$/, ''));
+      expect(t.summary).toBe(names.length ? `In view: ${names.join(', ')}` : 'Nobody in view');
+      if (t.metrics?.seq === t.seq) {
+        expect(t.metrics.faces).toBe(String(names.length));
+        expect(names.length ? names.some((n) => t.metrics!.person.startsWith(n)) : t.metrics.person === 'Nobody in view').toBe(true);
+      }
+      const other = byPage[1 - i]!.get(t.seq);
+      if (other) expect(t.labels).toEqual(other);
+      byPage[i]!.set(t.seq, t.labels);
+      if (other && t.labels.some((l) => l.startsWith(name))) return `both pages named ${name} for result ${t.seq} (${checked} samples agreed)`;
+    }
+    await publish.waitForTimeout(80);
+  }
+  throw new Error(`the pages never showed ${name} for the same result: publish ${JSON.stringify([...byPage[0]!].slice(-5))}, dashboard ${JSON.stringify([...byPage[1]!].slice(-5))}`);
+}
+
+/** The share of a canvas's pixels that are not black or transparent: a picture is drawn. */
+function litShare(canvas: Locator): Promise<number> {
+  return canvas.evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && data[i]! + data[i + 1]! + data[i + 2]! > 48) lit++;
+    return lit / (data.length / 4 || 1);
   });
 }

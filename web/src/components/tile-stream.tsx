@@ -74,7 +74,8 @@ export function TileStream({ tile, model, viewer, syncVideo }: { tile: StreamTil
         buffer={buffer}
         sync={media ? 'frame' : 'latest'}
         label={`Live video of stream ${tile.stream} with analysis overlay`}
-        placeholder={upload ? 'Fallback upload: no SFU video for this stream, analysis only' : tile.error ? `Stream ${tile.state}: ${tile.error}` : videoError || 'Connecting video…'}
+        placeholder={tile.error ? `Stream ${tile.state}: ${tile.error}` : videoError || 'Connecting video…'}
+        previews={upload ? model.previews(tile.stream) : undefined}
       />
       {media && delay > 0 && <p class="muted tile-note">Video delayed ≈ {delay} ms so the overlay matches the frame on screen.</p>}
       <ChartScores series={model.scores(tile.stream)} title={`Engagement and eye contact of ${tile.stream}`} />

@@ -1,23 +1,31 @@
-import type { AnalysisMessage } from '@lookout/contracts';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { AnalysisBuffer, Picked } from '../lib/analysis-buffer';
-import { drawOverlay, faceLabels, faceName, fitContain, type FaceLabel } from '../lib/overlay';
+import { inView, NO_ANALYSIS, sameView, type InView } from '../lib/in-view';
+import { drawOverlay, faceLabels, fitContain, type FaceLabel } from '../lib/overlay';
+import { analysisOf, type PreviewFrame, type PreviewFrames } from '../lib/preview-frames';
+import { TilePreview } from './tile-preview';
 import './tile-live.css';
 
 /**
- * A video (or a placeholder when the stream has no SFU video) with the analysis drawn over
- * it. How the overlay follows the video (`sync`):
+ * A video (or the preview frames of a fallback-upload stream, or a placeholder) with the
+ * analysis drawn over it. Which result is drawn:
  *
- * - `frame` (dashboard, video consumed from the SFU): on every presented frame
- *   (`requestVideoFrameCallback`) take the frame's wall-clock time — `receiveTime` (the
- *   browser got its last packet from the SFU at about the moment the SFU's tap did, and the
- *   tap stamps `captureMs` when ffmpeg emits the JPEG a few ms later), else `captureTime` —
- *   and draw the buffered result whose `captureMs` is nearest to it plus the tap's stamping
- *   delay (`AnalysisBuffer.tapDelayMs`, measured on the fly). The page delays the video by
- *   the pipeline latency (jitterBufferTarget) so that result has already arrived.
- *   When none is close enough, or without rVFC, draw the latest result dimmed with its age.
- * - `latest` (the publisher's own camera, fallback tiles): the latest result with its age;
- *   the local preview cannot wait for the analysis of its own frames.
+ * - video with `sync="frame"` (dashboard, video consumed from the SFU): on every presented
+ *   frame (`requestVideoFrameCallback`) take the frame's wall-clock time — `receiveTime`
+ *   (the browser got its last packet from the SFU at about the moment the SFU's tap did,
+ *   and the tap stamps `captureMs` when ffmpeg emits the JPEG a few ms later), else
+ *   `captureTime` — and draw the buffered result whose `captureMs` is nearest to it plus
+ *   the tap's stamping delay (`AnalysisBuffer.tapDelayMs`, measured on the fly). The page
+ *   delays the video by the pipeline latency (jitterBufferTarget) so that result has
+ *   already arrived. When none is close enough, or without rVFC, draw the current result
+ *   dimmed with its age.
+ * - preview frames (`previews`, no video): the result of the frame on screen — the same
+ *   `captureMs` — or the current one dimmed while it has not arrived.
+ * - `sync="latest"` (the publisher's own camera): the current result with its age; the
+ *   local preview cannot wait for the analysis of its own frames.
+ *
+ * Everything said about the result — boxes, labels, the caption, and through `onView` the
+ * Publish page's metrics — comes from one `InView`, so no two parts disagree.
  */
 export interface TileVideoProps {
   media: MediaStream | null;
@@ -25,21 +33,25 @@ export interface TileVideoProps {
   sync: 'frame' | 'latest';
   /** Accessible name of the picture, e.g. "Live video of stream laptop". */
   label: string;
-  /** Shown instead of a video when `media` is null. */
+  /** Shown instead of a video when `media` is null and there are no previews. */
   placeholder?: string;
+  /** A fallback-upload stream's preview frames, shown when there is no video. */
+  previews?: PreviewFrames;
+  /** Told whenever what is shown changes (another result, or synced ↔ latest). */
+  onView?: (view: InView) => void;
 }
 
-/** A result older than this is not drawn at all: the person may have left. */
-const MAX_AGE_MS = 2_000;
-/** No presented video frame for this long: draw latest-with-age instead of per frame. */
+/** No presented video frame for this long: draw the current result instead of per frame. */
 const VIDEO_STALL_MS = 500;
 
-export function TileVideo({ media, buffer, sync, label, placeholder }: TileVideoProps) {
+export function TileVideo({ media, buffer, sync, label, placeholder, previews, onView }: TileVideoProps) {
   const video = useRef<HTMLVideoElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const labels = useRef<HTMLDivElement>(null);
-  const [people, setPeople] = useState('');
-  const [syncInfo, setSyncInfo] = useState('');
+  const shownFrame = useRef<PreviewFrame | undefined>(undefined);
+  const rerender = useRef<() => void>(() => undefined);
+  const [view, setView] = useState<InView>(NO_ANALYSIS);
+  const usePreview = !media && previews !== undefined;
 
   useEffect(() => {
     const v = video.current;
@@ -49,53 +61,44 @@ export function TileVideo({ media, buffer, sync, label, placeholder }: TileVideo
   }, [media]);
 
   useEffect(() => {
-    let shownSeq = -1;
-    let shownMode = '';
+    let shown = NO_ANALYSIS;
     const render = (picked: Picked | undefined) => {
-      const c = canvas.current;
-      const box = c?.parentElement;
-      if (!c || !box) return;
-      const msg = picked?.msg;
-      const v = video.current;
-      const frameW = v && v.videoWidth ? v.videoWidth : (msg?.width ?? 640);
-      const frameH = v && v.videoHeight ? v.videoHeight : (msg?.height ?? 480);
-      const shown = fitContain(box.clientWidth, box.clientHeight, frameW, frameH);
-      // Boxes are in analysis pixels; the tap may have scaled the frame.
-      const fit = msg ? { ...shown, scale: (shown.scale * frameW) / msg.width } : shown;
-      drawOverlay(c, msg, fit, picked ? !picked.synced : false);
-      placeLabels(labels.current, msg ? faceLabels(msg, fit) : []);
-      const mode = picked ? (picked.synced ? 'frame' : 'latest') : 'none';
-      if (msg?.seq !== shownSeq || mode !== shownMode) {
-        shownSeq = msg?.seq ?? -1;
-        shownMode = mode;
-        setPeople(summary(msg));
-        setSyncInfo(picked ? (picked.synced ? `in sync (±${Math.abs(Math.round(picked.skewMs))} ms)` : `latest, ${Math.round(picked.skewMs)} ms old`) : '');
-      }
+      const next = inView(picked);
+      const frame = usePreview ? shownFrame.current : undefined;
+      drawView(canvas.current, labels.current, next, frameSize(video.current, frame));
+      if (sameView(next, shown)) return;
+      shown = next;
+      setView(next);
+      onView?.(next);
     };
-    const latest = () => render(buffer.latestWithAge(Date.now(), MAX_AGE_MS));
+    const now = () => render(usePreview && shownFrame.current ? (analysisOf(buffer, shownFrame.current) ?? buffer.current(Date.now())) : buffer.current(Date.now()));
+    rerender.current = now;
     let lastFrame = 0;
     const onFrame = (p: Picked | undefined) => ((lastFrame = performance.now()), render(p));
-    const stopFrames = sync === 'frame' ? followFrames(video.current, buffer, onFrame) : () => undefined;
-    const unsubscribe = sync === 'latest' || !media ? buffer.subscribe(latest) : () => undefined;
+    const following = sync === 'frame' && !!media;
+    const stopFrames = following ? followFrames(video.current, buffer, onFrame) : () => undefined;
+    const unsubscribe = following ? () => undefined : buffer.subscribe(now);
     // Ages results out (and redraws after a resize) when nothing else triggers a draw,
     // including a video that has not shown a frame for a while (not started, stalled).
-    const timer = setInterval(() => (sync === 'latest' || !media || performance.now() - lastFrame > VIDEO_STALL_MS ? latest() : undefined), 250);
-    const resized = new ResizeObserver(() => sizeCanvas(canvas.current) && latest());
+    const timer = setInterval(() => (!following || performance.now() - lastFrame > VIDEO_STALL_MS ? now() : undefined), 250);
+    const resized = new ResizeObserver(() => sizeCanvas(canvas.current) && now());
     if (canvas.current?.parentElement) resized.observe(canvas.current.parentElement);
     return () => (stopFrames(), unsubscribe(), clearInterval(timer), resized.disconnect());
-  }, [buffer, sync, media]);
+  }, [buffer, sync, media, usePreview, onView]);
 
+  const onShown = useCallback((f: PreviewFrame) => ((shownFrame.current = f), rerender.current()), []);
+  const syncInfo = view.msg ? (view.synced ? `in sync (±${Math.abs(Math.round(view.skewMs))} ms)` : `latest, ${Math.round(view.skewMs)} ms old`) : '';
   return (
     <div class="tile-video">
       <div class="tile-media" role="img" aria-label={label}>
-        {media ? <video ref={video} muted playsInline autoPlay /> : <div class="tile-placeholder">{placeholder ?? 'No video'}</div>}
+        {media ? <video ref={video} muted playsInline autoPlay /> : previews ? <TilePreview frames={previews} buffer={buffer} onShown={onShown} /> : <div class="tile-placeholder">{placeholder ?? 'No video'}</div>}
         <canvas ref={canvas} aria-hidden="true" />
         <div ref={labels} class="tile-labels" />
       </div>
-      <p class="tile-people" aria-live="polite" data-sync={syncInfo ? (syncInfo.startsWith('in sync') ? 'frame' : 'latest') : 'none'}>
-        {people || 'Nobody in view'}
+      <p class="tile-people" aria-live="polite" data-sync={view.msg ? (view.synced ? 'frame' : 'latest') : 'none'} data-seq={view.msg?.seq ?? ''}>
+        {view.summary}
         {syncInfo && (
-          <span class="muted" title={sync === 'frame' ? `The SFU's tap stamps frames ${buffer.tapDelayMs()} ms after this browser receives them` : undefined}>
+          <span class="muted" title={sync === 'frame' && media ? `The SFU's tap stamps frames ${buffer.tapDelayMs()} ms after this browser receives them` : undefined}>
             {' '}
             · overlay {syncInfo}
           </span>
@@ -103,6 +106,28 @@ export function TileVideo({ media, buffer, sync, label, placeholder }: TileVideo
       </p>
     </div>
   );
+}
+
+/** The size of the picture the boxes go on: the video's, the preview frame's, else the analysed frame's. */
+function frameSize(v: HTMLVideoElement | null, frame: PreviewFrame | undefined): { w: number; h: number } | undefined {
+  if (v && v.videoWidth) return { w: v.videoWidth, h: v.videoHeight };
+  return frame ? { w: frame.width, h: frame.height } : undefined;
+}
+
+/** Boxes on the canvas and the names as DOM labels, from one view. */
+function drawView(c: HTMLCanvasElement | null, labelRoot: HTMLDivElement | null, view: InView, size: { w: number; h: number } | undefined): void {
+  const box = c?.parentElement;
+  if (!c || !box) return;
+  const msg = view.msg;
+  const frameW = size?.w ?? msg?.width ?? 640;
+  const frameH = size?.h ?? msg?.height ?? 480;
+  const shown = fitContain(box.clientWidth, box.clientHeight, frameW, frameH);
+  // Boxes are in analysis pixels; the tap (or the preview) may have scaled the frame.
+  const fit = msg ? { ...shown, scale: (shown.scale * frameW) / msg.width } : shown;
+  drawOverlay(c, msg ? view.faces : undefined, fit, msg ? !view.synced : false);
+  placeLabels(labelRoot, msg ? faceLabels(view.faces, fit) : []);
+  // Which result the labels are of (tests compare it with the caption's and the metrics').
+  if (labelRoot) labelRoot.dataset.seq = String(msg?.seq ?? '');
 }
 
 /** Draws on every presented video frame the result closest to that frame's time. */
@@ -113,7 +138,7 @@ function followFrames(v: HTMLVideoElement | null, buffer: AnalysisBuffer, render
     const t = meta.receiveTime ?? meta.captureTime;
     const nowMs = performance.timeOrigin + now;
     // Half an analysis interval either side is "the same moment"; more means it has not
-    // arrived (or was dropped), and the latest result is shown dimmed with its age.
+    // arrived (or was dropped), and the current result is shown dimmed with its age.
     const maxSkew = buffer.intervalMs() * 0.6 + 40;
     let picked: Picked | undefined;
     if (t !== undefined) {
@@ -121,7 +146,7 @@ function followFrames(v: HTMLVideoElement | null, buffer: AnalysisBuffer, render
       buffer.noteFrame(received);
       picked = buffer.closest(received + buffer.tapDelayMs(), maxSkew);
     }
-    render(picked ?? buffer.latestWithAge(nowMs, MAX_AGE_MS));
+    render(picked ?? buffer.current(nowMs));
     handle = v.requestVideoFrameCallback(onFrame);
   };
   handle = v.requestVideoFrameCallback(onFrame);
@@ -151,9 +176,4 @@ function placeLabels(root: HTMLDivElement | null, list: FaceLabel[]): void {
     el.style.maxWidth = `${Math.max(120, Math.round(l.w * 1.6))}px`;
     if (el.textContent !== l.text) el.textContent = l.text;
   });
-}
-
-function summary(msg: AnalysisMessage | undefined): string {
-  if (!msg || msg.faces.length === 0) return '';
-  return `In view: ${msg.faces.map(faceName).join(', ')}`;
 }

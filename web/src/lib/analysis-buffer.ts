@@ -5,8 +5,9 @@ import type { AnalysisMessage } from '@lookout/contracts';
  * latency measured on them (receipt time − captureMs; both are wall clocks, so this holds
  * when the SFU's and the browser's clocks agree, as NTP keeps them within a few ms).
  *
- * Overlays ask for the result closest to the capture time of the video frame on screen
- * (`closest`), or for the latest one with its age when the frame's time is unknown.
+ * Overlays ask for the result closest to the capture time of the frame on screen
+ * (`closest`), or for the current one with its age when the frame's time is unknown
+ * (`current`).
  */
 export interface Picked {
   msg: AnalysisMessage;
@@ -17,6 +18,11 @@ export interface Picked {
 }
 
 const KEEP_MS = 10_000;
+/**
+ * No result for this long (by this browser's clock): the stream's results stopped, and the
+ * last one may no longer be true (the person may have left).
+ */
+export const SILENCE_MS = 2_000;
 const KEEP_MAX = 120;
 const LATENCY_SAMPLES = 50;
 const GAP_SAMPLES = 45;
@@ -62,10 +68,16 @@ export class AnalysisBuffer {
     return { msg: best, skewMs: frameMs - best.captureMs, synced: true };
   }
 
-  /** The newest result and how old it is now; undefined when older than `maxAgeMs`. */
-  latestWithAge(nowMs: number, maxAgeMs: number): Picked | undefined {
+  /**
+   * The newest result and how old it is now, while results keep arriving; undefined once
+   * none arrived for `silenceMs`. Judged by when results arrive, not by their capture time:
+   * a pipeline slower than `silenceMs` (a busy machine, fallback upload's encoding and
+   * transfer) still shows what it found, with its age, and a capture clock that differs
+   * from this browser's (another machine's) cannot hide results or keep stale ones.
+   */
+  current(nowMs: number, silenceMs = SILENCE_MS): Picked | undefined {
     const msg = this.latest();
-    if (!msg || nowMs - msg.captureMs > maxAgeMs) return undefined;
+    if (!msg || nowMs - this.lastReceivedMs > silenceMs) return undefined;
     return { msg, skewMs: nowMs - msg.captureMs, synced: false };
   }
 

@@ -28,6 +28,7 @@ export interface JoinInfo {
 
 export interface LiveEvents {
   analysis: AnalysisMessage;
+  preview: Extract<ServerMessage, { type: 'preview' }>['data'];
   alert: AlertEvent;
   metrics: StreamMetricsEvent;
   sfuevent: SfuEvent;
@@ -200,7 +201,7 @@ export class LiveSocket extends Emitter<LiveEvents> {
       else waiter.resolve(msg);
       return;
     }
-    if (msg.type === 'analysis' || msg.type === 'alert' || msg.type === 'metrics' || msg.type === 'sfuevent') this.emit(msg.type, msg.data as never);
+    if (msg.type === 'analysis' || msg.type === 'alert' || msg.type === 'metrics' || msg.type === 'sfuevent' || msg.type === 'preview') this.emit(msg.type, msg.data as never);
     else if (msg.type === 'closing') this.status.detail = msg.reason;
     else if (msg.type === 'error') console.warn(`lookout: gateway error ${msg.code}: ${msg.message}`);
   }

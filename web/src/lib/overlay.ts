@@ -1,4 +1,4 @@
-import type { AnalysedFace, AnalysisMessage } from '@lookout/contracts';
+import type { FaceKind, ViewFace } from './in-view';
 
 /**
  * Draws one analysis result over the video it describes: on the canvas a box per face
@@ -6,7 +6,8 @@ import type { AnalysedFace, AnalysisMessage } from '@lookout/contracts';
  * stream's principal) and an arrow for the head pose. The caption of each face (name,
  * similarity, track id) is a DOM label placed with the same geometry (`faceLabels`) in the
  * same render call: canvas text cannot be read by screen readers, found by tests or
- * selected, and drawing it twice would blur the two.
+ * selected, and drawing it twice would blur the two. Boxes and labels are both drawn from
+ * `in-view`'s faces, like every other description of the result.
  */
 export interface Fit {
   /** Scale from analysis pixels to CSS pixels of the overlay, and the letterbox offset. */
@@ -22,25 +23,7 @@ export function fitContain(boxW: number, boxH: number, frameW: number, frameH: n
   return { scale, dx: (boxW - frameW * scale) / 2, dy: (boxH - frameH * scale) / 2 };
 }
 
-/** reid sends `identity: null` both before a track settles and for people not in the gallery. */
-export type FaceKind = 'known' | 'unknown';
-
-export function faceKind(f: AnalysedFace): FaceKind {
-  return f.identity ? 'known' : 'unknown';
-}
-
 export const FACE_COLOURS: Record<FaceKind, string> = { known: '#2fbf5f', unknown: '#ffb020' };
-
-export function faceName(f: AnalysedFace): string {
-  return f.identity ? f.identity.name : 'Unknown';
-}
-
-/** "Barack Obama 0.62 · t3": what the label of a face says. */
-export function faceCaption(f: AnalysedFace): string {
-  const sim = f.identity ? ` ${f.identity.similarity.toFixed(2)}` : '';
-  const track = f.trackId ? ` · ${f.trackId}` : '';
-  return `${faceName(f)}${sim}${track}`;
-}
 
 export interface FaceLabel {
   key: string;
@@ -53,38 +36,39 @@ export interface FaceLabel {
   h: number;
 }
 
-export function faceLabels(msg: AnalysisMessage, fit: Fit): FaceLabel[] {
-  return msg.faces.map((f, i) => {
-    const [x1, y1, x2, y2] = f.box;
-    return { key: f.trackId ?? `f${i}`, text: faceCaption(f), kind: faceKind(f), x: fit.dx + x1 * fit.scale, y: fit.dy + y1 * fit.scale, w: (x2 - x1) * fit.scale, h: (y2 - y1) * fit.scale };
+export function faceLabels(faces: ViewFace[], fit: Fit): FaceLabel[] {
+  return faces.map((f) => {
+    const [x1, y1, x2, y2] = f.face.box;
+    return { key: f.key, text: f.caption, kind: f.kind, x: fit.dx + x1 * fit.scale, y: fit.dy + y1 * fit.scale, w: (x2 - x1) * fit.scale, h: (y2 - y1) * fit.scale };
   });
 }
 
 /**
- * Clears the canvas and draws `msg` (nothing when undefined). `stale` dims it: the result
- * is not the one for the frame on screen (latest-with-age).
+ * Clears the canvas and draws the faces (nothing when undefined). `stale` dims them: the
+ * result is not the one for the frame on screen (latest-with-age).
  */
-export function drawOverlay(canvas: HTMLCanvasElement, msg: AnalysisMessage | undefined, fit: Fit, stale = false): void {
+export function drawOverlay(canvas: HTMLCanvasElement, faces: ViewFace[] | undefined, fit: Fit, stale = false): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const dpr = window.devicePixelRatio || 1;
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  if (!msg || fit.scale === 0) return;
+  if (!faces || fit.scale === 0) return;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.globalAlpha = stale ? 0.55 : 1;
-  const hasPrincipal = msg.faces.some((f) => f.principal);
-  for (const face of msg.faces) drawFace(ctx, face, fit, hasPrincipal && !face.principal);
+  const hasPrincipal = faces.some((f) => f.principal);
+  for (const face of faces) drawFace(ctx, face, fit, hasPrincipal && !face.principal);
   ctx.globalAlpha = 1;
 }
 
-function drawFace(ctx: CanvasRenderingContext2D, f: AnalysedFace, fit: Fit, others: boolean): void {
+function drawFace(ctx: CanvasRenderingContext2D, v: ViewFace, fit: Fit, others: boolean): void {
+  const f = v.face;
   const [x1, y1, x2, y2] = f.box;
   const x = fit.dx + x1 * fit.scale;
   const y = fit.dy + y1 * fit.scale;
   const w = (x2 - x1) * fit.scale;
   const h = (y2 - y1) * fit.scale;
-  const colour = FACE_COLOURS[faceKind(f)];
+  const colour = FACE_COLOURS[v.kind];
   ctx.lineWidth = f.principal ? 3 : 2;
   ctx.strokeStyle = colour;
   // Dashed: someone other than the stream's principal while the principal is in view.
@@ -99,7 +83,7 @@ function drawFace(ctx: CanvasRenderingContext2D, f: AnalysedFace, fit: Fit, othe
  * (docs/detector.md); pitch is drawn as "positive = up", a sign the fixtures cannot
  * confirm. Green when looking at the camera, red when not.
  */
-function drawPoseArrow(ctx: CanvasRenderingContext2D, f: AnalysedFace, cx: number, cy: number, len: number): void {
+function drawPoseArrow(ctx: CanvasRenderingContext2D, f: ViewFace['face'], cx: number, cy: number, len: number): void {
   const pose = f.pose!;
   const rad = Math.PI / 180;
   const ex = cx - Math.sin(pose.yaw * rad) * len;

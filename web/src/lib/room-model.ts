@@ -3,13 +3,15 @@ import { AnalysisBuffer } from './analysis-buffer';
 import { api, ApiError } from './api';
 import { Emitter } from './emitter';
 import type { LiveSocket } from './live-socket';
+import { PreviewFrames } from './preview-frames';
 import { ScoreSeries } from './score-series';
 
 /**
  * What the dashboard knows about a room: its streams (the SFU's list from the REST API,
  * refreshed on `sfuevent`s, plus streams that only appear in the analysis feed — fed by
- * fallback upload, so without SFU video), per-stream analysis buffers and score series,
- * and the alert feed (an episode's open and close events share an id: one entry).
+ * fallback upload, so without SFU video), per-stream analysis buffers, score series and
+ * preview frames (the pictures of fallback-upload streams), and the alert feed (an
+ * episode's open and close events share an id: one entry).
  */
 export interface StreamTile {
   stream: string;
@@ -36,6 +38,7 @@ export class RoomModel extends Emitter<RoomEvents> {
   private sfuStreams: StreamInfo[] = [];
   private readonly buffers = new Map<string, AnalysisBuffer>();
   private readonly series = new Map<string, ScoreSeries>();
+  private readonly frames = new Map<string, PreviewFrames>();
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sweeper = setInterval(() => this.rebuild(), 5_000);
   private readonly offs: Array<() => void>;
@@ -55,6 +58,7 @@ export class RoomModel extends Emitter<RoomEvents> {
         if (!known) this.rebuild();
       }),
       socket.on('metrics', (m) => this.scores(m.stream).push(m)),
+      socket.on('preview', (p) => this.previews(p.stream).push(p)),
       socket.on('alert', (a) => this.addAlert(a)),
     ];
     if (socket.live) this.refreshSoon(0);
@@ -70,6 +74,12 @@ export class RoomModel extends Emitter<RoomEvents> {
     let s = this.series.get(stream);
     if (!s) this.series.set(stream, (s = new ScoreSeries()));
     return s;
+  }
+
+  previews(stream: string): PreviewFrames {
+    let f = this.frames.get(stream);
+    if (!f) this.frames.set(stream, (f = new PreviewFrames()));
+    return f;
   }
 
   close(): void {

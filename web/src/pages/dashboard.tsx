@@ -8,7 +8,8 @@ import type { LiveSocket } from '../lib/live-socket';
 import { RoomModel, type StreamTile } from '../lib/room-model';
 import { href } from '../lib/route';
 
-const FEEDS = ['analysis', 'alerts', 'metrics'] as const;
+// `preview`: the pictures of fallback-upload streams (no SFU video to consume for them).
+const FEEDS = ['analysis', 'alerts', 'metrics', 'preview'] as const;
 
 /**
  * Room dashboard: every stream of the room as a tile (SFU video with the analysis overlay,

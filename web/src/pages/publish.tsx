@@ -6,6 +6,7 @@ import { PublishStatus } from '../components/publish-status';
 import { TileVideo } from '../components/tile-video';
 import { AnalysisBuffer } from '../lib/analysis-buffer';
 import { api } from '../lib/api';
+import { NO_ANALYSIS, type InView } from '../lib/in-view';
 import { statusText, useLiveSocket, useTokenSource } from '../lib/live-hooks';
 import type { LiveSocket } from '../lib/live-socket';
 import { Publisher, type PublisherState } from '../lib/publisher';
@@ -34,6 +35,8 @@ function Publish({ room, params, tokens }: { room: string; params: URLSearchPara
   const stream = streamDraft || peer;
   const buffer = useMemo(() => new AnalysisBuffer(), [room, stream]);
   const series = useMemo(() => new ScoreSeries(), [room, stream]);
+  // What the overlay shows is what the metrics panel describes.
+  const [view, setView] = useState<InView>(NO_ANALYSIS);
   useFeeds(socket, stream, buffer, series, setPeer);
   const cam = useCamera();
   const { publisher, state, start, stop } = usePublisher(socket, stream, cam, useUploadFps(room, params, tokens, status.status === 'live'));
@@ -65,11 +68,11 @@ function Publish({ room, params, tokens }: { room: string; params: URLSearchPara
       {cam.error && <p class="card error" role="alert">Camera: {cam.error}</p>}
       <div class="publish-layout">
         <div class="publish-main">
-          <TileVideo media={cam.media} buffer={buffer} sync="latest" label="Your camera with analysis overlay" placeholder="Camera off: press Start publishing" />
+          <TileVideo media={cam.media} buffer={buffer} sync="latest" label="Your camera with analysis overlay" placeholder="Camera off: press Start publishing" onView={setView} />
         </div>
         <aside class="publish-side">
           <PublishStatus conn={statusText(status)} publisher={publisher} state={state} analysis={analysis} />
-          <PublishMetrics buffer={buffer} series={series} />
+          <PublishMetrics view={view} buffer={buffer} series={series} />
         </aside>
       </div>
     </>
