@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import { processCommandLine } from '@lookout/service-kit';
 import { decodeFrameHeaders, decodeJson, facesMessage, kvBuckets, roomPlacement, sfuEvent, sfuInstanceInfo, subjects, type SfuEvent } from '@lookout/contracts';
 import {
   childProcesses,
@@ -225,11 +226,9 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
 
 /** ffmpeg children of `pid` whose command line contains `needle`. */
 async function ffmpegWith(pid: number, needle: string): Promise<number[]> {
-  const { readFile } = await import('node:fs/promises');
   const out: number[] = [];
   for (const child of await childProcesses(pid, 'ffmpeg')) {
-    const cmd = (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
-    if (cmd.includes(needle)) out.push(child);
+    if ((await processCommandLine(child))?.join(' ').includes(needle)) out.push(child);
   }
   return out;
 }

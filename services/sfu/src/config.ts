@@ -2,11 +2,12 @@ import { Type } from '@sinclair/typebox';
 import { configSchema } from '@lookout/service-kit';
 
 export const SfuConfig = configSchema(9101, {
-  mediasoupWorkerBin: Type.String({
-    default: '/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker',
-    description: "mediasoup-worker binary (Debian experimental's package; the npm package cannot build one here)",
-  }),
-  mediasoupWorkers: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'mediasoup workers (default: one per core)' })),
+  mediasoupWorkerBin: Type.Optional(
+    Type.String({
+      description: "mediasoup-worker binary (Debian experimental's package; the npm package cannot build one here). Default: Debian's path for this machine's architecture, /usr/lib/<multiarch>/mediasoup/mediasoup-worker",
+    }),
+  ),
+  mediasoupWorkers: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'mediasoup workers (default: one per usable CPU, counting a container\'s CPU quota)' })),
   rtcMinPort: Type.Integer({ minimum: 1024, maximum: 65535, default: 40000, description: 'Lowest UDP/TCP port for WebRTC' }),
   rtcMaxPort: Type.Integer({ minimum: 1024, maximum: 65535, default: 40999, description: 'Highest UDP/TCP port for WebRTC' }),
   rtcListenIp: Type.String({ default: '127.0.0.1', description: 'Address WebRTC transports listen on (0.0.0.0 in containers)' }),

@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { types } from 'mediasoup';
-import type { Logger } from '@lookout/service-kit';
+import { fromInstallRoot, type Logger } from '@lookout/service-kit';
 import { startFfmpeg, type FfmpegProcess } from './ffmpeg-process.js';
 import { RoomError } from './room-error.js';
 import type { RtpPortPool } from './rtp-ports.js';
@@ -35,7 +35,8 @@ export async function resolveSource(url: string, fileRoot: string): Promise<{ ki
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new RoomError('invalid_url', `url: only rtsp://, rtsps:// or a file path are accepted, got ${url.split(':')[0]}:`, 'url');
   if (!fileRoot) throw new RoomError('file_ingest_disabled', 'url: file ingest is disabled (INGEST_FILE_ROOT is empty)', 'url');
-  const root = path.resolve(fileRoot);
+  // Relative to the install root, like MODELS_DIR: the same wherever the SFU was started from.
+  const root = fromInstallRoot(fileRoot);
   const file = path.resolve(root, url);
   if (file !== root && !file.startsWith(root + path.sep)) throw new RoomError('invalid_url', `url: ${url} is outside the ingest root`, 'url');
   try {

@@ -1,5 +1,4 @@
-import os from 'node:os';
-import { ConfigError, startService } from '@lookout/service-kit';
+import { ConfigError, startService, usableCpus } from '@lookout/service-kit';
 import { SfuConfig } from './config.js';
 import { mediaCodecs } from './media-codecs.js';
 import { Registry } from './registry.js';
@@ -7,6 +6,7 @@ import { RoomManager } from './room-manager.js';
 import { ephemeralOverlap, RtpPortPool } from './rtp-ports.js';
 import { SignalingServer } from './signaling.js';
 import { TapMetrics } from './tap-metrics.js';
+import { debianWorkerBin } from './worker-bin.js';
 import { WorkerPool } from './worker-pool.js';
 
 const svc = await startService({ name: 'sfu', config: SfuConfig });
@@ -20,8 +20,8 @@ const overlap = await ephemeralOverlap(config.tapPortMin, config.tapPortMax);
 if (overlap) svc.log.warn(overlap);
 
 const pool = await WorkerPool.start({
-  workerBin: config.mediasoupWorkerBin,
-  size: config.mediasoupWorkers ?? os.availableParallelism(),
+  workerBin: config.mediasoupWorkerBin ?? debianWorkerBin(),
+  size: config.mediasoupWorkers ?? usableCpus().cpus,
   rtcMinPort: config.rtcMinPort,
   rtcMaxPort: config.rtcMaxPort,
   logLevel: config.mediasoupLogLevel,
