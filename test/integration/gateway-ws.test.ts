@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { processRssBytes } from '@lookout/service-kit';
 import { jpegSize, PREVIEW_LIMITS, subjects, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage, type ServerMessage } from '@lookout/contracts';
 import {
   FIXTURES,
@@ -52,7 +53,7 @@ const alert = (room: string, stream: string, seq: number): AlertEvent => ({
 });
 
 const isPreview = (m: ServerMessage): m is Extract<ServerMessage, { type: 'preview' }> => m.type === 'preview';
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const rssMiB = async (pid: number) => (await processRssBytes(pid))! / 2 ** 20;
 
 describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as processes)', () => {
   let nats: NatsServer;
@@ -206,7 +207,7 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
     // Phase 2: keep 5 readers and flood 30 KB messages until the unread socket is blocked,
     // then trickle until the gateway gives up on it. The readers must miss nothing.
     await Promise.all(readers.splice(5).map((c) => c.close()));
-    const rss0 = rssMiB(gateway.child.pid!);
+    const rss0 = await rssMiB(gateway.child.pid!);
     let seq = 60;
     let maxQueued = 0;
     const step = async (n: number) => {
@@ -235,7 +236,8 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
     expect(dropping(text)).toBe(true);
     expect(metricValue(text, 'lookout_gateway_ws_messages_dropped_total', { type: 'alert' })).toBe(0);
     expect(maxQueued).toBeLessThanOrEqual(QUEUE * (readers.length + 1));
-    expect(rssMiB(gateway.child.pid!) - rss0).toBeLessThan(150);
+    const rss1 = await rssMiB(gateway.child.pid!);
+    expect(rss1 - rss0).toBeLessThan(150);
 
     // The unread socket, once it reads again: what it got is in order, no alert is missing
     // before the cut, and the close says why.
@@ -248,7 +250,7 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
     const gotAlerts = stuck.take(isAlert).map((a) => a.data.startSeq);
     expect(gotAlerts).toEqual([0, 10, 20, 30, 40, 50, ...alerts].slice(0, gotAlerts.length));
     const dropped = metricValue(text, 'lookout_gateway_ws_messages_dropped_total', { type: 'analysis', reason: 'queue_full' });
-    console.log(`fan-out: ${seq} analysis messages; the unread socket got ${got.length} and ${gotAlerts.length} alerts before its 4008, ${dropped} dropped for it; queue peak ${maxQueued}; gateway RSS ${Math.round(rss0)} → ${Math.round(rssMiB(gateway.child.pid!))} MiB`);
+    console.log(`fan-out: ${seq} analysis messages; the unread socket got ${got.length} and ${gotAlerts.length} alerts before its 4008, ${dropped} dropped for it; queue peak ${maxQueued}; gateway RSS ${Math.round(rss0)} → ${Math.round(rss1)} MiB`);
   }, 120_000);
 
   it('sends only the feeds subscribed to, plus the room\'s SFU events', async () => {
