@@ -42,11 +42,7 @@ describe('SFU frame tap under faults: every failure is retried, and the stream s
       waiters.add({ match: (e) => e.stream === stream && match(e.analysis), resolve: (e) => (clearTimeout(timer), resolve(e)) });
     });
   };
-  const firstFrame = (room: string, stream: string) =>
-    new Promise<number>((resolve) => {
-      const sub = nc.subscribe(subjects.frames(room, stream), { max: 1, callback: () => resolve(Date.now()) });
-      void sub;
-    });
+  const firstFrame = (room: string, stream: string) => new Promise<number>((resolve) => nc.subscribe(subjects.frames(room, stream), { max: 1, callback: () => resolve(Date.now()) }));
   const streamInfo = async (room: string, stream: string) => (await sfuOk<StreamInfo[]>(nc, INSTANCE, 'listStreams', { room })).find((s) => s.stream === stream)!;
 
   beforeAll(async () => {
@@ -60,7 +56,11 @@ describe('SFU frame tap under faults: every failure is retried, and the stream s
         const e = decodeJson(sfuEvent, m.data);
         if (e.type !== 'analysis_state') return;
         events.push(e);
-        for (const w of waiters) if (w.match(e)) (waiters.delete(w), w.resolve(e));
+        for (const w of waiters) {
+          if (!w.match(e)) continue;
+          waiters.delete(w);
+          w.resolve(e);
+        }
       },
     });
     sfu = await startService('sfu', nats.url, {
