@@ -1,28 +1,11 @@
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { decodeJson, sfuEvent, subjects, type SfuEvent, type StreamAnalysis, type StreamInfo } from '@lookout/contracts';
-import { FaultyFfmpeg, FIXTURES, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+import { FaultyFfmpeg, FIXTURES, holdUdpPorts, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const VIDEO = 'video/two-people-sequential-640x480-15fps.webm';
 const INSTANCE = 'sfu-faults';
 type AnalysisEvent = Extract<SfuEvent, { type: 'analysis_state' }>;
-
-/** Binds `count` consecutive UDP ports from an even base that is free on this machine. */
-async function holdPortRange(count: number): Promise<{ base: number; sockets: dgram.Socket[] }> {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 33_000 + 2 * Math.floor(Math.random() * 3000);
-    const sockets: dgram.Socket[] = [];
-    for (let p = base; p < base + count; p++) {
-      const s = dgram.createSocket('udp4');
-      const ok = await new Promise<boolean>((r) => (s.once('error', () => r(false)), s.bind(p, '127.0.0.1', () => r(true))));
-      if (!ok) break;
-      sockets.push(s);
-    }
-    if (sockets.length === count) return { base, sockets };
-    sockets.forEach((s) => s.close());
-  }
-  throw new Error('no free UDP port range');
-}
 
 describe('SFU frame tap under faults: every failure is retried, and the stream says what its analysis is doing', () => {
   let nats: NatsServer;
@@ -47,7 +30,7 @@ describe('SFU frame tap under faults: every failure is retried, and the stream s
 
   beforeAll(async () => {
     // Three port pairs; the test holds the first and the last, so only the middle one is free.
-    held = await holdPortRange(6);
+    held = await holdUdpPorts(6, 33_000, 6000);
     held.sockets.splice(2, 2).forEach((s) => s.close());
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url, name: 'sfu-faults-test' });

@@ -5,20 +5,23 @@ import { FIXTURES, ROOT } from '@lookout/testkit';
 
 /**
  * A user who clones the project has nothing beside it: no file of the project may read
- * a sibling checkout (`../shared`, where test data once came from), and the data the tests
- * use must be in the repository with its provenance.
+ * a sibling checkout (the `shared` folder next to it, where test data once came from), and
+ * the data the tests use must be in the repository with its provenance.
  */
 describe('the repository is self-contained', () => {
   const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
     .split('\0')
     .filter((f) => f && fs.existsSync(path.join(ROOT, f)));
 
-  it('no source, test, script, benchmark or doc refers to ../shared', () => {
+  it('no source, test, script, benchmark or doc refers to the sibling shared folder', () => {
     const offenders: string[] = [];
-    const pattern = /\.\.\/shared\b|\bshared\/fixtures\b/;
+    // Spelled in pieces so that this file does not match itself.
+    const sibling = ['..', 'shared'].join('/');
+    const oldFixtures = ['shared', 'fixtures'].join('/');
+    const pattern = new RegExp(`${sibling.replaceAll('.', '\\.')}\\b|\\b${oldFixtures}\\b`);
     for (const file of tracked) {
       if (file.startsWith('test/fixtures/') && !file.endsWith('.md')) continue;
-      if (file === 'package-lock.json' || file === 'test/repo/self-contained.test.ts') continue;
+      if (file === 'package-lock.json') continue;
       const text = fs.readFileSync(path.join(ROOT, file));
       if (text.includes(0)) continue; // binary
       text

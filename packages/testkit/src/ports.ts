@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import net from 'node:net';
 
 /**
@@ -26,4 +27,25 @@ export async function freePorts(n: number): Promise<number[]> {
 /** A port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return (await freePorts(1))[0]!;
+}
+
+/**
+ * Binds `count` consecutive UDP ports on 127.0.0.1 from an even base in [from, from + span),
+ * retrying other bases until all bind; the caller holds (and closes) the sockets. For
+ * tests of code that allocates port pairs from a configured range.
+ */
+export async function holdUdpPorts(count: number, from: number, span: number): Promise<{ base: number; sockets: dgram.Socket[] }> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = from + 2 * Math.floor((Math.random() * (span - count)) / 2);
+    const sockets: dgram.Socket[] = [];
+    for (let p = base; p < base + count; p++) {
+      const s = dgram.createSocket('udp4');
+      const ok = await new Promise<boolean>((r) => (s.once('error', () => r(false)), s.bind(p, '127.0.0.1', () => r(true))));
+      if (!ok) break;
+      sockets.push(s);
+    }
+    if (sockets.length === count) return { base, sockets };
+    sockets.forEach((s) => s.close());
+  }
+  throw new Error(`no ${count} free consecutive UDP ports in ${from}-${from + span - 1}`);
 }

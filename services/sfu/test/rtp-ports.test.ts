@@ -1,24 +1,13 @@
-import dgram from 'node:dgram';
+import { holdUdpPorts } from '@lookout/testkit';
 import { parseEphemeralRange, RtpPortPool } from '../src/rtp-ports.js';
 
 describe('RtpPortPool', () => {
   it('skips a pair another program holds and hands out the next free one', async () => {
-    // Four free consecutive ports from an even base (below the usual ephemeral range and
-    // the other tests' tap ranges); the test holds the first one.
-    const bind = (port: number) =>
-      new Promise<dgram.Socket | undefined>((r) => {
-        const s = dgram.createSocket('udp4');
-        s.once('error', () => r(undefined));
-        s.bind(port, '127.0.0.1', () => r(s));
-      });
-    let base = 0;
-    let held: dgram.Socket | undefined;
-    for (let tries = 0; tries < 50 && !held; tries++) {
-      base = 31_000 + 2 * Math.floor(Math.random() * 800);
-      const probes = await Promise.all([1, 2, 3].map((i) => bind(base + i)));
-      probes.forEach((s) => s?.close());
-      if (probes.every(Boolean)) held = await bind(base);
-    }
+    // Four free consecutive ports (below the usual ephemeral range and the other tests'
+    // tap ranges); the test keeps holding the first one.
+    const { base, sockets } = await holdUdpPorts(4, 31_000, 1600);
+    sockets.splice(1).forEach((s) => s.close());
+    const held = sockets[0];
     try {
       const pool = new RtpPortPool(base, base + 3);
       expect(await pool.allocate()).toBe(base + 2);
