@@ -44,31 +44,3 @@ export const RoomAnalysisConfig = Type.Object(
 );
 export type RoomAnalysisConfig = Static<typeof RoomAnalysisConfig>;
 export const roomAnalysisConfig = validator('room analysis config', RoomAnalysisConfig);
-
-/** JetStream KV buckets, by purpose. Keys are ids (see ids.ts). */
-export const kvBuckets = {
-  /** room id → RoomAnalysisConfig (written by the gateway, watched by detectors). */
-  roomConfig: 'lookout_room_config',
-  /** SFU instance id → SfuInstanceInfo; entries expire when heartbeats stop. */
-  sfuInstances: 'lookout_sfu_instances',
-  /** room id → RoomPlacement: which SFU instance owns the room. */
-  roomPlacement: 'lookout_room_placement',
-  /** subject id → gallery record (names, embeddings, negatives); followed by every reid replica. */
-  gallery: 'lookout_gallery',
-  /** `<room>.<stream>` → reid's per-stream state (tracks, principal, rule counters), CAS-updated. */
-  streamState: 'lookout_stream_state',
-  /** `<room>.<stream>` → StreamSession (written by the gateway). */
-  streamSessions: 'lookout_stream_sessions',
-  /** `<room>.<subject>` → last recognition event time: the cooldown shared by all replicas. */
-  recognitionCooldown: 'lookout_recognition_cooldown',
-  /** face ref → embedding of a face named in an event (TTL), for negative feedback. */
-  faceRefs: 'lookout_face_refs',
-  /** session id → SessionInfo (gateway). */
-  sessions: 'lookout_sessions',
-  /** webhook id → registration (gateway). */
-  webhooks: 'lookout_webhooks',
-  /** webhook id → the latest deliveries (gateway). */
-  webhookLog: 'lookout_webhook_log',
-  /** job id → EnrollJob: batch enrollment progress and results (gateway). */
-  enrollJobs: 'lookout_enroll_jobs',
-} as const;

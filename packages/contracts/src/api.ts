@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { GalleryRequests, ImageResult, SubjectSummary } from './gallery.js';
 import { RoomAnalysisConfig } from './analysis-config.js';
 import { AlertEvent } from './events.js';
+import { ErrorBody } from './errors.js';
 import { Id } from './ids.js';
 import { ALERT_KINDS, RuleThresholds } from './rules.js';
 import { StreamInfo } from './sfu.js';
@@ -9,21 +10,13 @@ import { validator } from './validation.js';
 
 /**
  * The gateway's REST API (`/api/v1`), the only public HTTP surface. Every error is
- * `ApiError`; the OpenAPI document at `/openapi.json` is built from these schemas.
+ * `ErrorResponse`; the OpenAPI document at `/openapi.json` is built from these schemas.
  */
 export const API_PREFIX = '/api/v1';
 
-export const ApiError = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String({ description: 'Stable machine-readable code' }),
-      message: Type.String(),
-      field: Type.Optional(Type.String({ description: 'The offending field (JSON pointer without the leading slash)' })),
-    }),
-  },
-  { $id: 'ApiError' },
-);
-export type ApiError = Static<typeof ApiError>;
+/** Every REST error: `{ error: ErrorBody }` with a stable code (errors.ts). */
+export const ErrorResponse = Type.Object({ error: ErrorBody }, { $id: 'ErrorResponse' });
+export type ErrorResponse = Static<typeof ErrorResponse>;
 
 export const ROOM_ROLES = ['publisher', 'viewer'] as const;
 export type RoomRole = (typeof ROOM_ROLES)[number];

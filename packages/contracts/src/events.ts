@@ -8,10 +8,6 @@ import { validator } from './validation.js';
  * per-second metrics). Reports and webhooks are rebuilt from it; every message carries a
  * `Nats-Msg-Id` (see `eventMsgId`) so a retried publish is stored once.
  */
-export const EVENT_STREAM = {
-  name: 'LOOKOUT_EVENTS',
-  subjects: ['alerts.>', 'recognitions.>', 'metrics.>'],
-} as const;
 
 export const Person = Type.Object(
   {

@@ -171,23 +171,15 @@ export const AnalysisMessage = Type.Object(
 export type AnalysisMessage = Static<typeof AnalysisMessage>;
 export const analysisMessage = validator('analysis message', AnalysisMessage);
 
-/** Reply of `detector.analyze` (request body: one JPEG; optional header Lookout-Room applies that room's settings). */
-export const AnalyzeImageReply = Type.Union(
-  [
-    Type.Object({
-      ok: Type.Literal(true),
-      width: Type.Integer({ minimum: 1 }),
-      height: Type.Integer({ minimum: 1 }),
-      faces: Type.Array(DetectedFace),
-      text: Type.Optional(TextInFrame),
-      timings: StageTimings,
-    }),
-    Type.Object({
-      ok: Type.Literal(false),
-      error: Type.Object({ code: Type.String(), message: Type.String() }),
-    }),
-  ],
-  { $id: 'AnalyzeImageReply' },
+/** What `detector.analyze` answers: one image's faces (request payload: one JPEG; see rpc.ts). */
+export const AnalyzeImageResult = Type.Object(
+  {
+    width: Type.Integer({ minimum: 1 }),
+    height: Type.Integer({ minimum: 1 }),
+    faces: Type.Array(DetectedFace),
+    text: Type.Optional(TextInFrame),
+    timings: StageTimings,
+  },
+  { $id: 'AnalyzeImageResult' },
 );
-export type AnalyzeImageReply = Static<typeof AnalyzeImageReply>;
-export const analyzeImageReply = validator('analyze reply', AnalyzeImageReply);
+export type AnalyzeImageResult = Static<typeof AnalyzeImageResult>;

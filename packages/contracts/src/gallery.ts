@@ -4,10 +4,10 @@ import { AnalysedFace, StageTimings, TextInFrame } from './faces.js';
 import { validator, type Validator } from './validation.js';
 
 /**
- * Gallery operations: request/reply on `gallery.<op>` (queue group reid). Requests are
- * JSON; images travel base64-encoded (JPEG or PNG) and the whole request must fit the
- * NATS max payload. A reply is `{ ok: true, … }` or `{ ok: false, error }`; it is sent
- * only after the KV write is acknowledged by JetStream (durable). `identify` writes nothing.
+ * Gallery operations, served by reid on `gallery.<op>` (see rpc.ts). Images travel
+ * base64-encoded (JPEG or PNG) and the whole request must fit the NATS max payload. A
+ * reply is sent only after the KV write is acknowledged by JetStream (durable);
+ * `identify` writes nothing.
  */
 export const GALLERY_OPS = ['enroll', 'add_images', 'rename', 'delete', 'list', 'get', 'negative', 'identify'] as const;
 export type GalleryOp = (typeof GALLERY_OPS)[number];
@@ -105,14 +105,6 @@ export const SubjectSummary = Type.Object(
 );
 export type SubjectSummary = Static<typeof SubjectSummary>;
 
-export const GalleryError = Type.Object({
-  code: Type.String({ description: 'invalid_request | not_found | exists | no_usable_image | limit | unavailable | internal' }),
-  message: Type.String(),
-  field: Type.Optional(Type.String()),
-  images: Type.Optional(Type.Array(ImageResult)),
-});
-export type GalleryError = Static<typeof GalleryError>;
-
 const IdentifyResultProps = {
   width: Type.Integer({ minimum: 1 }),
   height: Type.Integer({ minimum: 1 }),
@@ -122,19 +114,24 @@ const IdentifyResultProps = {
 };
 /** Single-image analysis: the detector's result with gallery identities. */
 export const IdentifyResult = Type.Object(IdentifyResultProps, { $id: 'IdentifyResult' });
+export type IdentifyResult = Static<typeof IdentifyResult>;
 
-const Fail = Type.Object({ ok: Type.Literal(false), error: GalleryError });
-const Ok = <P extends Record<string, TSchema>>(props: P) => Type.Union([Type.Object({ ok: Type.Literal(true), ...props }), Fail]);
+const SubjectWithImages = Type.Object({ subject: SubjectSummary, images: Type.Array(ImageResult, { description: 'One verdict per image, in request order' }) });
+const OneSubject = Type.Object({ subject: SubjectSummary });
 
+/**
+ * What each operation answers when it succeeds (the RPC envelope carries failures as an
+ * ErrorBody; `no_usable_image` puts the per-image verdicts in `details.images`).
+ */
 export const GalleryReplies = {
-  enroll: Ok({ subject: SubjectSummary, images: Type.Array(ImageResult) }),
-  add_images: Ok({ subject: SubjectSummary, images: Type.Array(ImageResult) }),
-  rename: Ok({ subject: SubjectSummary }),
-  delete: Ok({ subjectId: Id }),
-  list: Ok({ subjects: Type.Array(SubjectSummary), total: Type.Integer({ minimum: 0 }) }),
-  get: Ok({ subject: SubjectSummary }),
-  negative: Ok({ subject: SubjectSummary }),
-  identify: Ok(IdentifyResultProps),
+  enroll: SubjectWithImages,
+  add_images: SubjectWithImages,
+  rename: OneSubject,
+  delete: Type.Object({ subjectId: Id }),
+  list: Type.Object({ subjects: Type.Array(SubjectSummary), total: Type.Integer({ minimum: 0 }) }),
+  get: OneSubject,
+  negative: OneSubject,
+  identify: Type.Object(IdentifyResultProps),
 } satisfies Record<GalleryOp, TSchema>;
 
 export type GalleryReply<O extends GalleryOp> = Static<(typeof GalleryReplies)[O]>;

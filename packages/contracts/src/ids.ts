@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LookoutError } from './errors.js';
 
 /**
  * Room, stream and peer ids become NATS subject tokens, KV keys and URL path segments.
@@ -18,12 +19,11 @@ export function isId(value: unknown): value is string {
   return typeof value === 'string' && ID_REGEX.test(value);
 }
 
-export class InvalidIdError extends Error {
-  readonly field: string;
+export class InvalidIdError extends LookoutError {
+  declare readonly field: string;
   constructor(field: string, value: unknown) {
-    super(`${field}: invalid id ${JSON.stringify(value)}; expected 1–64 characters from [A-Za-z0-9_-]`);
+    super('invalid_request', `${field}: invalid id ${JSON.stringify(value)}; expected 1–64 characters from [A-Za-z0-9_-]`, field);
     this.name = 'InvalidIdError';
-    this.field = field;
   }
 }
 

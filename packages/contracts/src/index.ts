@@ -12,3 +12,7 @@ export * from './sessions.js';
 export * from './events.js';
 export * from './gallery.js';
 export * from './api.js';
+export * from './errors.js';
+export * from './services.js';
+export * from './storage.js';
+export * from './rpc.js';

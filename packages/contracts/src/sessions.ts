@@ -28,15 +28,10 @@ export function streamKey(room: string, stream: string): string {
 }
 
 /**
- * Request/reply `reid.end_stream`: close the stream's open alert episodes and flush its
+ * `reid.end_stream` (rpc.ts): close the stream's open alert episodes and flush its
  * metrics now (a session ended), instead of waiting for the SFU's stream-closed event.
  */
 export const EndStreamRequest = Type.Object({ room: Id, stream: Id, reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
 export type EndStreamRequest = Static<typeof EndStreamRequest>;
-export const endStreamRequest = validator('end stream request', EndStreamRequest);
-export const EndStreamReply = Type.Union([
-  Type.Object({ ok: Type.Literal(true), closedEpisodes: Type.Integer({ minimum: 0 }) }),
-  Type.Object({ ok: Type.Literal(false), error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }) }),
-]);
-export type EndStreamReply = Static<typeof EndStreamReply>;
-export const endStreamReply = validator('end stream reply', EndStreamReply);
+export const EndStreamResult = Type.Object({ closedEpisodes: Type.Integer({ minimum: 0 }) });
+export type EndStreamResult = Static<typeof EndStreamResult>;

@@ -1,9 +1,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id } from './ids.js';
-import { validator, type Validator } from './validation.js';
+import { validator } from './validation.js';
 
 /**
- * SFU signaling: request/reply on `sfu.<instance>.<op>`. mediasoup's own objects
+ * SFU signaling, served on `sfu.<instance>.<op>` (see rpc.ts). mediasoup's own objects
  * (RTP capabilities and parameters, DTLS and ICE parameters) are checked for shape here and
  * in depth by mediasoup, whose message is passed back in the error reply.
  */
@@ -58,9 +58,6 @@ export const sfuRequests = {
 export type SfuOp = keyof typeof sfuRequests;
 export type SfuRequest<O extends SfuOp> = Static<(typeof sfuRequests)[O]>;
 
-export const sfuRequestValidators = Object.fromEntries(
-  Object.entries(sfuRequests).map(([op, schema]) => [op, validator(`sfu ${op} request`, schema as TSchema)]),
-) as { [O in SfuOp]: Validator<(typeof sfuRequests)[O]> };
 
 /** The media: is video reaching the SFU (WebRTC producer, or the ingest's source)? */
 export const StreamState = Type.Union(['starting', 'live', 'reconnecting', 'failed', 'closed'].map((s) => Type.Literal(s)), {
@@ -113,15 +110,33 @@ export const StreamInfo = Type.Object({
 });
 export type StreamInfo = Static<typeof StreamInfo>;
 
-export const SfuReply = Type.Union(
-  [
-    Type.Object({ ok: Type.Literal(true), data: Type.Unknown() }),
-    Type.Object({ ok: Type.Literal(false), error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }) }),
-  ],
-  { $id: 'SfuReply' },
-);
-export type SfuReply = Static<typeof SfuReply>;
-export const sfuReply = validator('sfu reply', SfuReply);
+const Nothing = Type.Null({ description: 'Done; nothing to return' });
+
+/** What each signaling operation answers when it succeeds. */
+export const sfuReplies = {
+  createRoom: Type.Object({ room: Id, rtpCapabilities: MediasoupObject('mediasoup RtpCapabilities of the room\'s router') }),
+  closeRoom: Nothing,
+  getRouterRtpCapabilities: MediasoupObject('mediasoup RtpCapabilities'),
+  createWebRtcTransport: Type.Object({
+    id: Type.String(),
+    iceParameters: MediasoupObject('mediasoup IceParameters'),
+    iceCandidates: Type.Array(MediasoupObject('mediasoup IceCandidate')),
+    dtlsParameters: MediasoupObject('mediasoup DtlsParameters'),
+  }),
+  connectTransport: Nothing,
+  restartIce: Type.Object({ iceParameters: MediasoupObject('mediasoup IceParameters') }),
+  closeTransport: Nothing,
+  produce: Type.Object({ id: Type.String({ description: 'Producer id' }) }),
+  closeProducer: Nothing,
+  consume: Type.Object({ id: Type.String(), producerId: Type.String(), kind: Type.Union([Type.Literal('video'), Type.Literal('audio')]), rtpParameters: MediasoupObject('mediasoup RtpParameters') }),
+  resumeConsumer: Nothing,
+  setSampleRate: Nothing,
+  ingest: Type.Object({ producerId: Type.String() }),
+  stopIngest: Nothing,
+  listStreams: Type.Array(StreamInfo),
+  getRoom: Type.Object({ room: Id, sampleFps: Type.Number(), streams: Type.Array(StreamInfo) }),
+} satisfies Record<SfuOp, TSchema>;
+export type SfuReplyData<O extends SfuOp> = Static<(typeof sfuReplies)[O]>;
 
 /** Events about a room's media and its analysis, on `sfuevents.<room>` (clients reconnect on worker_died). */
 export const SfuEvent = Type.Union(

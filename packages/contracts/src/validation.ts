@@ -1,19 +1,21 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { ValueError } from '@sinclair/typebox/errors';
+import { LookoutError } from './errors.js';
 
-/** A payload failed its schema. `field` is a JSON-pointer-like path ("faces/0/box"). */
-export class ValidationError extends Error {
-  readonly field: string;
-  readonly code = 'invalid_payload';
+/**
+ * A payload failed its schema: an `invalid_request` LookoutError whose `field` is a
+ * JSON-pointer-like path ("faces/0/box") and `what` names the payload.
+ */
+export class ValidationError extends LookoutError {
+  declare readonly field: string;
   constructor(
     readonly what: string,
     field: string,
     detail: string,
   ) {
-    super(`${what}: ${field === '' ? '(root)' : field}: ${detail}`);
+    super('invalid_request', `${what}: ${field === '' ? '(root)' : field}: ${detail}`, field);
     this.name = 'ValidationError';
-    this.field = field;
   }
 }
 

@@ -31,6 +31,7 @@ export const CommonConfig = {
     { default: 'info', description: 'pino log level' },
   ),
   shutdownTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Force exit if draining takes longer' }),
+  jetstreamReplicas: Type.Integer({ minimum: 1, maximum: 5, default: 1, description: 'Replicas of the JetStream stores a service creates; an owner raises its stores to this (never lowers them)' }),
   instanceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Instance id (default: <service>-<hostname>-<pid>)' })),
 };
 

@@ -10,3 +10,5 @@ export * from './proc-stat.js';
 export * from './paths.js';
 export * from './order.js';
 export * from './cpus.js';
+export * from './rpc.js';
+export * from './storage.js';

@@ -8,12 +8,15 @@ import { badMessageCounter, createMetrics } from './metrics.js';
 import { connectNats, type NatsConnection } from './nats.js';
 import { closeHttp, createHealthHandler, listenHttp, sendJson, type ReadinessCheck } from './http.js';
 import { exitAfter, Lifecycle } from './lifecycle.js';
+import { RpcServer, rpcMetrics } from './rpc.js';
+import type { StorageOptions } from './storage.js';
+import type { ServiceName } from '@lookout/contracts';
 
 type Common = { [K in keyof typeof CommonConfig]: Static<(typeof CommonConfig)[K]> } & { httpPort: number };
 
 export interface ServiceOptions<T extends TObject> {
-  /** Service name: logger name, metric label, NATS client name prefix. */
-  name: string;
+  /** Service name: logger name, metric label, NATS client name prefix, store ownership. */
+  name: ServiceName;
   config: T;
   env?: NodeJS.ProcessEnv;
   /**
@@ -34,6 +37,10 @@ export interface ServiceContext<C> {
   /** lookout_bad_messages_total{subject_kind, reason} */
   readonly badMessages: Counter<'subject_kind' | 'reason'>;
   readonly lifecycle: Lifecycle;
+  /** Answers the operations this service serves (contracts rpc.ts). */
+  readonly rpc: RpcServer;
+  /** For openKv/openKvs/ensureStore: this service, JETSTREAM_REPLICAS, the logger. */
+  readonly storage: StorageOptions;
   /** Health endpoints for a service that hosts its own HTTP server; returns true if handled. */
   readonly healthHandler: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   /** Port of the kit's own health server (undefined in 'host' mode). */
@@ -95,6 +102,7 @@ export async function startService<T extends TObject>(opts: ServiceOptions<T>): 
   });
   lifecycle.installSignalHandlers();
 
+  const badMessages = badMessageCounter(metrics);
   return {
     name: opts.name,
     instance,
@@ -102,8 +110,10 @@ export async function startService<T extends TObject>(opts: ServiceOptions<T>): 
     log,
     metrics,
     nc: link.nc,
-    badMessages: badMessageCounter(metrics),
+    badMessages,
     lifecycle,
+    rpc: new RpcServer({ nc: link.nc, log: log.child({ module: 'rpc' }), metrics: rpcMetrics(metrics, badMessages) }),
+    storage: { service: opts.name, replicas: config.jetstreamReplicas, log: log.child({ module: 'storage' }) },
     healthHandler,
     httpPort,
     addReadiness: (name, check) => checks.set(name, check),

@@ -5,7 +5,7 @@ export * from './services.js';
 export * from './ws-client.js';
 export * from './frames.js';
 export * from './sfu-client.js';
-export * from './gallery-client.js';
+export * from './rpc-client.js';
 export * from './api-client.js';
 export * from './chromium.js';
 export * from './faulty-ffmpeg.js';

@@ -1,0 +1,181 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ErrorBody, type ErrorCode } from './errors.js';
+import { AnalyzeImageResult } from './faces.js';
+import { GALLERY_OPS, GalleryReplies, GalleryRequests, type GalleryOp } from './gallery.js';
+import { Id } from './ids.js';
+import { EndStreamRequest, EndStreamResult } from './sessions.js';
+import { sfuReplies, sfuRequests, type SfuOp } from './sfu.js';
+import { queueGroups, subjects } from './subjects.js';
+import { validator, type Validator } from './validation.js';
+import type { ServiceName } from './services.js';
+
+/**
+ * Every request/reply operation between Lookout's services, declared once: who serves
+ * it, on which subject, what it takes and answers (validated on both sides by
+ * service-kit's `serve` and `call`), how long a caller waits by default, and which error
+ * codes it may answer besides the ones every operation may (RPC_COMMON_ERRORS).
+ *
+ * On the wire a request is its JSON body (or, for an operation with a `payload`, the raw
+ * bytes with the JSON request in the RPC_REQUEST_HEADER header); a reply is RpcReply.
+ */
+export interface RpcOp<Q extends TSchema = TSchema, R extends TSchema = TSchema> {
+  /** `<service>.<op>`: log field and metric label. */
+  readonly name: string;
+  readonly server: ServiceName;
+  /** `service`: any replica answers (queue group); `instance`: one named instance does. */
+  readonly addressing: 'service' | 'instance';
+  readonly subject: (instance?: string) => string;
+  readonly queue?: string;
+  readonly request: Validator<Q>;
+  readonly reply: Validator<R>;
+  /** Raw bytes carried beside the JSON request (an image), and what they must be. */
+  readonly payload?: 'jpeg';
+  readonly timeoutMs: number;
+  readonly errors: readonly ErrorCode[];
+  readonly description: string;
+}
+
+export type RpcRequest<O extends RpcOp> = O extends RpcOp<infer Q, TSchema> ? Static<Q> : never;
+export type RpcResult<O extends RpcOp> = O extends RpcOp<TSchema, infer R> ? Static<R> : never;
+
+/** Any operation may answer these (bad request, nobody answered in time, a bug). */
+export const RPC_COMMON_ERRORS = ['invalid_request', 'unavailable', 'internal'] as const satisfies readonly ErrorCode[];
+
+/** The header that carries the JSON request of an operation whose body is a payload. */
+export const RPC_REQUEST_HEADER = 'Lookout-Request';
+
+export const RpcReply = Type.Union([Type.Object({ ok: Type.Literal(true), data: Type.Unknown() }), Type.Object({ ok: Type.Literal(false), error: ErrorBody })], { $id: 'RpcReply' });
+export type RpcReply = Static<typeof RpcReply>;
+export const rpcReply = validator('rpc reply', RpcReply);
+
+interface OpSpec<Q extends TSchema, R extends TSchema> extends Omit<RpcOp<Q, R>, 'request' | 'reply' | 'name' | 'addressing' | 'subject'> {
+  request: Q;
+  reply: R;
+}
+
+function serviceOp<Q extends TSchema, R extends TSchema>(name: string, subject: string, spec: OpSpec<Q, R>): RpcOp<Q, R> {
+  return { ...spec, name, addressing: 'service', subject: () => subject, request: validator(`${name} request`, spec.request), reply: validator(`${name} reply`, spec.reply) };
+}
+
+const SECOND = 1000;
+
+const GALLERY_TIMEOUTS: Record<GalleryOp, number> = {
+  // These run the detector on every image: on a loaded 2-core machine, seconds each.
+  enroll: 60 * SECOND,
+  add_images: 60 * SECOND,
+  negative: 60 * SECOND,
+  identify: 30 * SECOND,
+  rename: 15 * SECOND,
+  delete: 15 * SECOND,
+  list: 15 * SECOND,
+  get: 15 * SECOND,
+};
+
+const GALLERY_ERRORS: Record<GalleryOp, readonly ErrorCode[]> = {
+  enroll: ['exists', 'no_usable_image'],
+  add_images: ['not_found', 'no_usable_image'],
+  rename: ['not_found', 'conflict'],
+  delete: ['not_found'],
+  list: [],
+  get: ['not_found'],
+  negative: ['not_found', 'no_usable_image', 'conflict'],
+  identify: ['bad_image', 'not_jpeg', 'too_large', 'bad_dimensions', 'corrupt'],
+};
+
+const GALLERY_DESCRIPTIONS: Record<GalleryOp, string> = {
+  enroll: 'Create a subject from 1–20 images; fails unless at least one has exactly one usable face',
+  add_images: 'Add 1–20 images to a subject',
+  rename: 'Rename a subject; metadata, when given, replaces the old',
+  delete: 'Erase a subject: its record, embeddings and recognition cooldowns',
+  list: 'Subjects, sorted by name',
+  get: 'One subject',
+  negative: 'Mark a face (an event\'s faceRef, or an image) as "not this subject"',
+  identify: 'Analyse one image and match every face against the gallery',
+};
+
+const gallery = Object.fromEntries(
+  GALLERY_OPS.map((op) => [
+    op,
+    serviceOp(`gallery.${op}`, subjects.gallery(op), {
+      server: 'reid',
+      queue: queueGroups.reid,
+      request: GalleryRequests[op],
+      reply: GalleryReplies[op],
+      timeoutMs: GALLERY_TIMEOUTS[op],
+      errors: GALLERY_ERRORS[op],
+      description: GALLERY_DESCRIPTIONS[op],
+    }),
+  ]),
+) as { [O in GalleryOp]: RpcOp<(typeof GalleryRequests)[O], (typeof GalleryReplies)[O]> };
+
+const SFU_ERRORS: Record<SfuOp, readonly ErrorCode[]> = {
+  createRoom: ['room_elsewhere', 'no_worker'],
+  closeRoom: [],
+  getRouterRtpCapabilities: ['unknown_room'],
+  createWebRtcTransport: ['unknown_room'],
+  connectTransport: ['unknown_room', 'unknown_transport', 'invalid_parameters'],
+  restartIce: ['unknown_room', 'unknown_transport'],
+  closeTransport: ['unknown_room', 'unknown_transport'],
+  produce: ['unknown_room', 'unknown_transport', 'stream_exists', 'invalid_parameters'],
+  closeProducer: ['unknown_room', 'unknown_producer'],
+  consume: ['unknown_room', 'unknown_transport', 'unknown_producer', 'cannot_consume', 'invalid_parameters'],
+  resumeConsumer: ['unknown_room', 'unknown_consumer'],
+  setSampleRate: ['unknown_room'],
+  ingest: ['unknown_room', 'stream_exists', 'invalid_url', 'unreadable_file', 'file_ingest_disabled', 'ingest_failed'],
+  stopIngest: ['unknown_room', 'unknown_stream'],
+  listStreams: ['unknown_room'],
+  getRoom: ['unknown_room'],
+};
+
+/** A busy SFU answers in milliseconds; seconds mean a stuck worker. */
+const SFU_TIMEOUT_MS = 20 * SECOND;
+
+const sfu = Object.fromEntries(
+  (Object.keys(sfuRequests) as SfuOp[]).map((op) => {
+    const name = `sfu.${op}`;
+    const o: RpcOp = {
+      name,
+      server: 'sfu',
+      addressing: 'instance',
+      subject: (instance?: string) => subjects.sfu(instance ?? '', op),
+      request: validator(`${name} request`, sfuRequests[op] as TSchema),
+      reply: validator(`${name} reply`, sfuReplies[op] as TSchema),
+      timeoutMs: SFU_TIMEOUT_MS,
+      errors: SFU_ERRORS[op],
+      description: `Signaling: ${op} (docs/sfu.md)`,
+    };
+    return [op, o];
+  }),
+) as { [O in SfuOp]: RpcOp<(typeof sfuRequests)[O], (typeof sfuReplies)[O]> };
+
+export const rpc = {
+  gallery,
+  reid: {
+    endStream: serviceOp('reid.end_stream', subjects.reidEndStream(), {
+      server: 'reid',
+      queue: queueGroups.reid,
+      request: EndStreamRequest,
+      reply: EndStreamResult,
+      // An absent reid answers at once (no responders); this bounds a busy one.
+      timeoutMs: 15 * SECOND,
+      errors: [],
+      description: 'Close the stream\'s open episodes and flush its last second of metrics (a session ended)',
+    }),
+  },
+  detector: {
+    analyze: serviceOp('detector.analyze', subjects.detectorAnalyze(), {
+      server: 'detector',
+      queue: queueGroups.detector,
+      request: Type.Object({ room: Type.Optional(Id) }, { additionalProperties: false, description: 'room: apply that room\'s analysis config' }),
+      reply: AnalyzeImageResult,
+      payload: 'jpeg',
+      timeoutMs: 15 * SECOND,
+      errors: ['not_jpeg', 'too_large', 'bad_dimensions', 'corrupt'],
+      description: 'Analyse one JPEG with every analyzer (a single image has no cadence)',
+    }),
+  },
+  sfu,
+} as const;
+
+/** Every operation, for docs and tests. */
+export const RPC_OPS: readonly RpcOp[] = [...Object.values(rpc.gallery), ...Object.values(rpc.reid), ...Object.values(rpc.detector), ...Object.values(rpc.sfu)];
