@@ -51,22 +51,21 @@ export const subjects = {
   /** Per-second metrics of one stream; also stored in LOOKOUT_EVENTS. */
   metrics: (room: string, stream: string) => streamSubject('metrics', room, stream),
 
-  /** Request/reply: one gallery operation (see gallery.ts). */
+  // Request/reply subjects: each is an operation of rpc.ts, which says who serves it and
+  // who calls it; services reach them only through service-kit's serve/call.
+  /** One gallery operation, served by reid (gateway calls it). */
   gallery: (op: GalleryOp) => `gallery.${op}`,
-  /** Request/reply: close a stream's open episodes and flush its metrics (sessions.ts). */
+  /** Close a stream's open episodes and flush its metrics, served by reid (gateway calls it). */
   reidEndStream: () => 'reid.end_stream',
-  /** Every gallery operation (reid's subscription). */
-  galleryAll: () => 'gallery.*',
 
   /** All streams of a room, for one kind. */
   roomStreams: (kind: StreamSubjectKind, room: string) => roomWildcard(kind, room),
   /** Every stream of every room, for one kind (worker subscriptions). */
   all: (kind: StreamSubjectKind) => `${PREFIX[kind]}.>`,
 
-  /** Request/reply: analyse one image with the detector (used by the gateway REST API). */
+  /** Analyse one image, served by detectors (reid calls it for enrollment and identify). */
   detectorAnalyze: () => 'detector.analyze',
 
-  /** Request/reply: signaling and control addressed to one SFU instance. */
   /** Events about a room's media (worker died, stream state changes, room closed). */
   sfuEvents: (room: string) => {
     assertId('room', room);
@@ -76,12 +75,7 @@ export const subjects = {
   /** Events of every room (monitoring, gateways). */
   sfuEventsAll: () => 'sfuevents.*',
 
-  /** Every signaling operation of one SFU instance (its subscription). */
-  sfuAll: (instance: string) => {
-    assertId('instance', instance);
-    return `sfu.${instance}.*`;
-  },
-
+  /** One signaling operation of one SFU instance (gateway calls it). */
   sfu: (instance: string, op: string) => {
     assertId('instance', instance);
     assertId('op', op);
