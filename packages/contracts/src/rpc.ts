@@ -22,6 +22,8 @@ export interface RpcOp<Q extends TSchema = TSchema, R extends TSchema = TSchema>
   /** `<service>.<op>`: log field and metric label. */
   readonly name: string;
   readonly server: ServiceName;
+  /** Who calls it (docs, the architecture diagram). */
+  readonly callers: readonly ServiceName[];
   /** `service`: any replica answers (queue group); `instance`: one named instance does. */
   readonly addressing: 'service' | 'instance';
   readonly subject: (instance?: string) => string;
@@ -98,6 +100,7 @@ const gallery = Object.fromEntries(
     op,
     serviceOp(`gallery.${op}`, subjects.gallery(op), {
       server: 'reid',
+      callers: ['gateway'],
       queue: queueGroups.reid,
       request: GalleryRequests[op],
       reply: GalleryReplies[op],
@@ -136,6 +139,7 @@ const sfu = Object.fromEntries(
     const o: RpcOp = {
       name,
       server: 'sfu',
+      callers: ['gateway'],
       addressing: 'instance',
       subject: (instance?: string) => subjects.sfu(instance ?? '', op),
       request: validator(`${name} request`, sfuRequests[op] as TSchema),
@@ -153,6 +157,7 @@ export const rpc = {
   reid: {
     endStream: serviceOp('reid.end_stream', subjects.reidEndStream(), {
       server: 'reid',
+      callers: ['gateway'],
       queue: queueGroups.reid,
       request: EndStreamRequest,
       reply: EndStreamResult,
@@ -165,6 +170,7 @@ export const rpc = {
   detector: {
     analyze: serviceOp('detector.analyze', subjects.detectorAnalyze(), {
       server: 'detector',
+      callers: ['reid'],
       queue: queueGroups.detector,
       request: Type.Object({ room: Type.Optional(Id) }, { additionalProperties: false, description: 'room: apply that room\'s analysis config' }),
       reply: AnalyzeImageResult,
