@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   file_ingest_disabled: 'File ingest is off (INGEST_FILE_ROOT is empty)',
   unreadable_file: 'The ingest file cannot be read',
   ingest_failed: 'The ingest could not start',
+  destination_not_allowed: 'A webhook URL is not http(s) or points where webhooks may not go (private ranges unless WEBHOOK_ALLOW_HOSTS)',
+  destination_unresolved: 'A webhook URL\'s host does not resolve',
   // Images and uploads
   not_jpeg: 'The image is not a JPEG',
   too_large: 'The image is larger than the frame limits',
