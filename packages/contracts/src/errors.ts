@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   invalid_token: 'The room token is malformed or its signature is wrong',
   token_expired: 'The room token has expired',
   forbidden: 'The credential may not do this',
+  cors_forbidden: 'A browser preflight from an origin not in CORS_ORIGINS',
   rate_limited: 'Too many requests from this client',
   too_many_requests: 'Too many requests in flight on this WebSocket',
   // What is asked about
