@@ -1,16 +1,17 @@
-// Gallery search: the reid service's VectorIndex on synthetic 512-dim embeddings (random
-// unit vectors: no cluster structure, the worst case for any index that relies on one).
+// Gallery search: @lookout/vector-index's VectorIndex (what reid searches its gallery with)
+// on synthetic 512-dim embeddings (random unit vectors: no cluster structure, the worst case
+// for any index that relies on one).
 // Per size: build time, memory, top-10 latency, recall against exact brute force for
 // near-duplicate queries (a gallery vector mixed with noise to cosine s), and exact search
 // latency for comparison (the index's own float32 scan in JS, and onnxruntime's MatMul).
 // Ground truth comes from onnxruntime (batched Gemm), not from the code under test.
-//   node bench/gallery.mjs     (after `npx tsc -b services/reid`)
+//   node bench/gallery.mjs     (after `npx tsc -b packages/vector-index`)
 // Knobs: BENCH_GALLERY_SIZES (default 10000,100000,1000000), BENCH_GALLERY_QUERIES (per s).
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { VectorIndex } from '../services/reid/dist/index/vector-index.js';
+import { VectorIndex } from '@lookout/vector-index';
 import { summarize, writeResult } from './lib.mjs';
 
 const SIZES = (process.env.BENCH_GALLERY_SIZES ?? '10000,100000,1000000').split(',').map(Number);

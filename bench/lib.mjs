@@ -72,8 +72,8 @@ export async function inProcessDetector(env = {}) {
  */
 export async function inProcessReid(gallerySize = 1000, threads = 1, batch = true) {
   const R = path.join(ROOT, 'services/reid/dist');
-  const { FaceEmbedder, EMBEDDING_DIM } = await import(path.join(R, 'embedder.js'));
-  const { VectorIndex } = await import(path.join(R, 'index/vector-index.js'));
+  const { FaceEmbedder, EMBEDDING_DIM } = await import(path.join(R, 'embedding/embedder.js'));
+  const { VectorIndex } = await import('@lookout/vector-index');
   const embedder = await FaceEmbedder.load(path.join(ROOT, 'models/fr_feature.onnx'), threads, batch);
   const index = new VectorIndex({ dim: EMBEDDING_DIM });
   for (let i = 0; i < gallerySize; i++) {

@@ -202,7 +202,7 @@ if (gallery) {
   md += `
 ## Gallery search (${gallery.date.slice(0, 10)})
 
-\`${gallery.command}\`: the reid service's \`VectorIndex\` (services/reid/src/index) on random unit
+\`${gallery.command}\`: \`@lookout/vector-index\` (packages/vector-index, reid's gallery search) on random unit
 ${gallery.dim}-dim vectors, the worst case for any index that relies on clusters. Top-${gallery.k}, latency
 over ${gallery.queries_per_level} queries per level s; each query is a random gallery vector mixed with noise to
 cosine s. Recall@1: the index's top hit is exact brute force's top hit (ground truth from

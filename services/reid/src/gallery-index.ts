@@ -2,7 +2,7 @@ import type { KV } from '@nats-io/kv';
 import type { SubjectSummary } from '@lookout/contracts';
 import { byCodeUnits, byName, followBucket, Gauge, type BucketFollower, type Counter, type Logger, type Registry } from '@lookout/service-kit';
 import { galleryRecord, summarize, type GalleryRecord } from './gallery-record.js';
-import { VectorIndex } from './index/vector-index.js';
+import { VectorIndex } from '@lookout/vector-index';
 import { decodeVector, dot } from './vector-codec.js';
 import type { GalleryMatch } from './stream/types.js';
 

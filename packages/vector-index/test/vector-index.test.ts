@@ -1,6 +1,6 @@
 import { createCipheriv } from 'node:crypto';
-import { SketchCodes } from '../src/index/hamming-kernel.js';
-import { VectorIndex, type SearchHit } from '../src/index/vector-index.js';
+import { SketchCodes } from '../src/hamming-kernel.js';
+import { VectorIndex, type SearchHit } from '../src/vector-index.js';
 
 /**
  * Seeded random unit vectors: uniform values from an AES-CTR keystream (native, so fast even

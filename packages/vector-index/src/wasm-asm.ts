@@ -38,7 +38,7 @@ export function sleb(n: number): Bytes {
 
 const vec = (items: Bytes[]): Bytes => [...uleb(items.length), ...items.flat()];
 const section = (id: number, content: Bytes): Bytes => [id, ...uleb(content.length), ...content];
-const name = (s: string): Bytes => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
+const name = (s: string): Bytes => vec([...new TextEncoder().encode(s)].map((b) => [b]));
 /** memarg: alignment as log2 bytes, then a constant offset added to the address operand. */
 const mem = (code: number, alignLog2: number) => (offset = 0): Bytes => [code, alignLog2, ...uleb(offset)];
 
