@@ -1,13 +1,13 @@
 import { ConfigError, startService, usableCpus } from '@lookout/service-kit';
 import { SfuConfig } from './config.js';
-import { mediaCodecs } from './media-codecs.js';
-import { Registry } from './registry.js';
-import { RoomManager } from './room-manager.js';
-import { ephemeralOverlap, RtpPortPool } from './rtp-ports.js';
-import { SignalingServer } from './signaling.js';
-import { TapMetrics } from './tap-metrics.js';
-import { debianWorkerBin } from './worker-bin.js';
-import { WorkerPool } from './worker-pool.js';
+import { mediaCodecs } from './rooms/media-codecs.js';
+import { Registry } from './rooms/registry.js';
+import { RoomManager } from './rooms/room-manager.js';
+import { serveSignaling } from './signaling/signaling.js';
+import { openStores } from './stores.js';
+import { ephemeralOverlap, RtpPortPool } from './tap/rtp-ports.js';
+import { debianWorkerBin } from './workers/worker-bin.js';
+import { WorkerPool } from './workers/worker-pool.js';
 
 const svc = await startService({ name: 'sfu', config: SfuConfig });
 const { config } = svc;
@@ -31,15 +31,18 @@ const pool = await WorkerPool.start({
 svc.addReadiness('mediasoup', () => pool.healthy());
 svc.onShutdown('worker-pool', () => pool.close());
 
-const registry = await Registry.open(svc.nc, svc.instance, svc.log.child({ module: 'registry' }), config.registryTtlMs);
-const log = svc.log.child({ module: 'rooms' });
-const rooms: RoomManager = new RoomManager(
+const stores = await openStores(svc.nc, { ...svc.storage, tuned: { sfuInstances: { ttlMs: config.registryTtlMs } } });
+const registry = new Registry({ instance: svc.instance, stores, ttlMs: config.registryTtlMs, log: svc.log.child({ module: 'registry' }) });
+const rooms = new RoomManager({
+  instance: svc.instance,
   pool,
   registry,
-  {
-    nc: svc.nc,
-    log,
-    metrics: new TapMetrics(svc.metrics),
+  nc: svc.nc,
+  log: svc.log.child({ module: 'rooms' }),
+  metrics: svc.metrics,
+  codecs: mediaCodecs(config.videoCodecs.split(',')),
+  defaultFps: config.sampleFps,
+  media: {
     ports: new RtpPortPool(config.tapPortMin, config.tapPortMax),
     ffmpegPath: config.ffmpegPath,
     maxWidth: config.maxFrameWidth,
@@ -51,22 +54,14 @@ const rooms: RoomManager = new RoomManager(
       maxIncomingBitrate: config.maxIncomingBitrate,
       initialOutgoingBitrate: config.initialOutgoingBitrate,
     },
-    onStreamState: (room, stream, state, error) => rooms.publish({ type: 'stream_state', room, stream, state, ...(error ? { error } : {}) }),
-    onAnalysisState: (room, stream, analysis) => rooms.publish({ type: 'analysis_state', room, stream, analysis }),
   },
-  config.sampleFps,
-  svc.nc,
-  svc.instance,
-  log,
-  svc.metrics,
-  mediaCodecs(config.videoCodecs.split(',')),
-);
+});
+// Closed in reverse: signaling stops first, then the rooms, the registry, the workers.
 svc.onShutdown('registry', () => registry.close(rooms.ids()));
-svc.onShutdown('rooms', () => rooms.closeAll());
+svc.onShutdown('rooms', () => rooms.close());
 registry.startHeartbeat(() => ({ rooms: rooms.size, streams: rooms.streamCount, workers: pool.live().length }));
 
-const signaling = new SignalingServer(svc.nc, svc.instance, rooms, svc.log.child({ module: 'signaling' }), svc.badMessages);
-signaling.start();
+const signaling = serveSignaling(svc.rpc, rooms, svc.instance);
 svc.onShutdown('signaling', () => signaling.stop());
 
 await svc.ready({ mediasoupWorkers: pool.pids, instance: svc.instance });

@@ -1,5 +1,6 @@
 import type { createWorker as CreateWorker, types } from 'mediasoup';
 import { Counter, type Logger, type Registry } from '@lookout/service-kit';
+import { TypedEmitter } from '../typed-emitter.js';
 
 export interface WorkerPoolOptions {
   workerBin: string;
@@ -13,20 +14,26 @@ export interface WorkerPoolOptions {
   respawnDelayMs?: number;
 }
 
+export type WorkerPoolEvents = {
+  /** A worker died (its routers with it); a replacement is on its way unless the pool is closed. */
+  workerdied: [index: number, pid: number];
+};
+
 /**
  * mediasoup workers, one per core by default. A worker that dies is replaced; the pool
- * reports the loss through `onWorkerDied` so the room layer can tell its peers.
+ * emits `workerdied` so the room layer can tell its peers. The pool belongs to main.ts:
+ * its close() closes every worker, and after it the pool emits nothing.
  */
-export class WorkerPool {
+export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   private readonly workers: Array<types.Worker | undefined>;
   private closed = false;
   private readonly deaths: Counter;
-  onWorkerDied: (index: number, pid: number) => void = () => undefined;
 
   private constructor(
     private readonly opts: WorkerPoolOptions,
     private readonly createWorker: typeof CreateWorker,
   ) {
+    super((event, err) => opts.log.error({ err, event }, 'worker pool listener failed'));
     this.workers = new Array<types.Worker | undefined>(opts.size).fill(undefined);
     this.deaths = new Counter({ name: 'lookout_sfu_worker_deaths_total', help: 'mediasoup workers that died', registers: [opts.metrics] });
   }
@@ -65,8 +72,8 @@ export class WorkerPool {
       this.workers[index] = undefined;
       this.deaths.inc();
       this.opts.log.error({ err, pid: worker.pid, index }, 'mediasoup worker died');
-      this.onWorkerDied(index, worker.pid);
       if (this.closed) return;
+      this.emit('workerdied', index, worker.pid);
       setTimeout(() => {
         if (this.closed) return;
         this.spawn(index).catch((e: unknown) => this.opts.log.error({ err: e, index }, 'could not replace mediasoup worker'));
@@ -81,7 +88,9 @@ export class WorkerPool {
    * ahead of a worker still shutting down (which would leave it orphaned).
    */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    this.removeAllListeners();
     const pids = this.pids;
     for (const w of this.workers) w?.close();
     this.workers.fill(undefined);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseUdpTable, udpPortBoundBy } from '../src/udp-sockets.js';
+import { parseUdpTable, udpPortBoundBy } from '../../src/tap/udp-sockets.js';
 
 const sample = (name: string) => fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', name), 'utf8');
 

@@ -1,30 +1,35 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
-import { kvBuckets, roomPlacement, sfuInstanceInfo, type SfuInstanceInfo } from '@lookout/contracts';
+import type { KV } from '@nats-io/kv';
+import { LookoutError, roomPlacement, sfuInstanceInfo, type SfuInstanceInfo } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
-import { RoomError } from './room-error.js';
 
 /**
  * This instance's presence and its rooms in JetStream KV, so any gateway can route a room:
  * a heartbeat entry that expires with the bucket's TTL when the instance dies, and one
  * placement entry per room, claimed with create (or compare-and-set over a dead owner).
  */
+export interface RegistryOptions {
+  instance: string;
+  /** The SFU's buckets (stores.ts): the heartbeat and the placements. */
+  stores: { sfuInstances: KV; roomPlacement: KV };
+  /** The heartbeat bucket's TTL (REGISTRY_TTL_MS): it beats three times per TTL. */
+  ttlMs: number;
+  log: Logger;
+}
+
 export class Registry {
   private timer: NodeJS.Timeout | undefined;
+  private readonly instance: string;
+  private readonly instances: KV;
+  private readonly placements: KV;
+  private readonly ttlMs: number;
+  private readonly log: Logger;
 
-  private constructor(
-    private readonly instance: string,
-    private readonly instances: KV,
-    private readonly placements: KV,
-    private readonly log: Logger,
-    private readonly ttlMs: number,
-  ) {}
-
-  static async open(nc: NatsConnection, instance: string, log: Logger, ttlMs: number): Promise<Registry> {
-    const kvm = new Kvm(nc);
-    const instances = await kvm.create(kvBuckets.sfuInstances, { ttl: ttlMs, history: 1 });
-    const placements = await kvm.create(kvBuckets.roomPlacement, { history: 1 });
-    return new Registry(instance, instances, placements, log, ttlMs);
+  constructor(opts: RegistryOptions) {
+    this.instance = opts.instance;
+    this.instances = opts.stores.sfuInstances;
+    this.placements = opts.stores.roomPlacement;
+    this.ttlMs = opts.ttlMs;
+    this.log = opts.log;
   }
 
   /** Heartbeats every third of the TTL with the current load. */
@@ -48,7 +53,7 @@ export class Registry {
     const current = await this.placements.get(room);
     const owner = current?.operation === 'PUT' ? roomPlacement.parse(current.json()).instance : undefined;
     if (owner && owner !== this.instance && (await this.alive(owner))) {
-      throw new RoomError('room_elsewhere', `room: ${room} is served by SFU instance ${owner}`, 'room');
+      throw new LookoutError('room_elsewhere', `room: ${room} is served by SFU instance ${owner}`, 'room');
     }
     await this.placements.update(room, value, current?.revision ?? 0);
   }

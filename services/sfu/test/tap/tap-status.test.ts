@@ -1,5 +1,5 @@
 import type { StreamAnalysis } from '@lookout/contracts';
-import { TapStatus } from '../src/tap-status.js';
+import { TapStatus } from '../../src/tap/tap-status.js';
 
 describe('TapStatus: a stream\'s analysis state from its tap\'s starts, frames and failures', () => {
   const make = () => {

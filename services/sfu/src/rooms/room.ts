@@ -1,6 +1,5 @@
 import type { types } from 'mediasoup';
-import type { StreamInfo } from '@lookout/contracts';
-import { RoomError } from './room-error.js';
+import { LookoutError, type StreamInfo } from '@lookout/contracts';
 import { RoomStreams, type RoomContext } from './room-streams.js';
 
 export type { RoomContext } from './room-streams.js';
@@ -49,7 +48,7 @@ export class Room {
 
   private transport(id: string): types.WebRtcTransport {
     const entry = this.transports.get(id);
-    if (!entry) throw new RoomError('unknown_transport', `transportId: no transport ${id} in room ${this.id}`, 'transportId');
+    if (!entry) throw new LookoutError('unknown_transport', `transportId: no transport ${id} in room ${this.id}`, 'transportId');
     return entry.transport;
   }
 
@@ -67,7 +66,7 @@ export class Room {
 
   async produce(peer: string, transportId: string, stream: string, kind: types.MediaKind, rtpParameters: types.RtpParameters): Promise<string> {
     const transport = this.transport(transportId);
-    if (kind === 'video' && this.streams.has(stream)) throw new RoomError('stream_exists', `stream: ${stream} already exists in room ${this.id}`, 'stream');
+    if (kind === 'video' && this.streams.has(stream)) throw new LookoutError('stream_exists', `stream: ${stream} already exists in room ${this.id}`, 'stream');
     const producer = await transport.produce({ kind, rtpParameters, appData: { peer, stream } });
     this.trackProducer(producer, stream);
     if (kind === 'video') this.streams.addWebRtc(stream, peer, producer);
@@ -84,15 +83,15 @@ export class Room {
 
   closeProducer(id: string): void {
     const entry = this.producers.get(id);
-    if (!entry) throw new RoomError('unknown_producer', `producerId: no producer ${id} in room ${this.id}`, 'producerId');
+    if (!entry) throw new LookoutError('unknown_producer', `producerId: no producer ${id} in room ${this.id}`, 'producerId');
     entry.producer.close();
   }
 
   async consume(transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities) {
     const transport = this.transport(transportId);
-    if (!this.producers.has(producerId)) throw new RoomError('unknown_producer', `producerId: no producer ${producerId} in room ${this.id}`, 'producerId');
+    if (!this.producers.has(producerId)) throw new LookoutError('unknown_producer', `producerId: no producer ${producerId} in room ${this.id}`, 'producerId');
     if (!this.router.canConsume({ producerId, rtpCapabilities })) {
-      throw new RoomError('cannot_consume', 'rtpCapabilities: the client cannot receive this producer\'s codec', 'rtpCapabilities');
+      throw new LookoutError('cannot_consume', 'rtpCapabilities: the client cannot receive this producer\'s codec', 'rtpCapabilities');
     }
     const consumer = await transport.consume({ producerId, rtpCapabilities, paused: true });
     this.consumers.set(consumer.id, consumer);
@@ -102,7 +101,7 @@ export class Room {
 
   async resumeConsumer(id: string): Promise<void> {
     const consumer = this.consumers.get(id);
-    if (!consumer) throw new RoomError('unknown_consumer', `consumerId: no consumer ${id} in room ${this.id}`, 'consumerId');
+    if (!consumer) throw new LookoutError('unknown_consumer', `consumerId: no consumer ${id} in room ${this.id}`, 'consumerId');
     await consumer.resume();
   }
 

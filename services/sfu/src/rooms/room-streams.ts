@@ -1,13 +1,12 @@
 import type { types } from 'mediasoup';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { StreamAnalysis, StreamInfo, StreamState } from '@lookout/contracts';
+import { LookoutError, type StreamAnalysis, type StreamInfo, type StreamState } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
-import { FrameTap, type TapTiming } from './frame-tap.js';
-import { Ingest } from './ingest.js';
-import { RoomError } from './room-error.js';
-import type { RtpPortPool } from './rtp-ports.js';
-import type { TapMetrics } from './tap-metrics.js';
-import { TapStatus } from './tap-status.js';
+import { FrameTap, type TapTiming } from '../tap/frame-tap.js';
+import { Ingest } from '../ingest/ingest.js';
+import type { RtpPortPool } from '../tap/rtp-ports.js';
+import type { TapMetrics } from '../tap/tap-metrics.js';
+import { TapStatus } from '../tap/tap-status.js';
 
 export interface RoomContext {
   nc: NatsConnection;
@@ -67,7 +66,7 @@ export class RoomStreams {
   }
 
   addWebRtc(stream: string, peer: string, producer: types.Producer): void {
-    if (this.streams.has(stream)) throw new RoomError('stream_exists', `stream: ${stream} already exists in room ${this.room}`, 'stream');
+    if (this.streams.has(stream)) throw new LookoutError('stream_exists', `stream: ${stream} already exists in room ${this.room}`, 'stream');
     this.streams.set(stream, { source: 'webrtc', peer, producer, state: 'starting', status: this.newStatus(stream) });
     // The media is live once mediasoup scores the incoming RTP (or a frame decodes, below).
     producer.observer.on('score', (scores: types.ProducerScore[]) => scores.some((s) => s.score > 0) && this.setState(stream, 'live'));
@@ -76,7 +75,7 @@ export class RoomStreams {
 
   async addIngest(stream: string, url: string, loop: boolean): Promise<types.Producer> {
     if (this.streams.get(stream)?.state === 'failed') this.streams.delete(stream);
-    if (this.streams.has(stream)) throw new RoomError('stream_exists', `stream: ${stream} already exists in room ${this.room}`, 'stream');
+    if (this.streams.has(stream)) throw new LookoutError('stream_exists', `stream: ${stream} already exists in room ${this.room}`, 'stream');
     const entry: StreamEntry = { source: 'ingest', state: 'starting', status: this.newStatus(stream) };
     this.streams.set(stream, entry);
     const ingest = new Ingest({
@@ -108,7 +107,7 @@ export class RoomStreams {
 
   async stopIngest(stream: string): Promise<void> {
     const entry = this.streams.get(stream);
-    if (!entry || entry.source !== 'ingest') throw new RoomError('unknown_stream', `stream: no ingest ${stream} in room ${this.room}`, 'stream');
+    if (!entry || entry.source !== 'ingest') throw new LookoutError('unknown_stream', `stream: no ingest ${stream} in room ${this.room}`, 'stream');
     await this.end(stream, 'closed');
   }
 

@@ -1,5 +1,5 @@
 import { holdUdpPorts } from '@lookout/testkit';
-import { parseEphemeralRange, RtpPortPool } from '../src/rtp-ports.js';
+import { parseEphemeralRange, RtpPortPool } from '../../src/tap/rtp-ports.js';
 
 describe('RtpPortPool', () => {
   it('skips a pair another program holds and hands out the next free one', async () => {

@@ -1,11 +1,11 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { types } from 'mediasoup';
+import { LookoutError } from '@lookout/contracts';
 import { fromInstallRoot, type Logger } from '@lookout/service-kit';
-import { startFfmpeg, type FfmpegProcess } from './ffmpeg-process.js';
-import { RoomError } from './room-error.js';
-import type { RtpPortPool } from './rtp-ports.js';
-import type { TapMetrics } from './tap-metrics.js';
+import { startFfmpeg, type FfmpegProcess } from '../tap/ffmpeg-process.js';
+import type { RtpPortPool } from '../tap/rtp-ports.js';
+import type { TapMetrics } from '../tap/tap-metrics.js';
 
 export interface IngestOptions {
   router: types.Router;
@@ -29,20 +29,20 @@ export async function resolveSource(url: string, fileRoot: string): Promise<{ ki
     try {
       new URL(url);
     } catch {
-      throw new RoomError('invalid_url', `url: not a valid URL: ${url}`, 'url');
+      throw new LookoutError('invalid_url', `url: not a valid URL: ${url}`, 'url');
     }
     return { kind: 'rtsp', input: url };
   }
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new RoomError('invalid_url', `url: only rtsp://, rtsps:// or a file path are accepted, got ${url.split(':')[0]}:`, 'url');
-  if (!fileRoot) throw new RoomError('file_ingest_disabled', 'url: file ingest is disabled (INGEST_FILE_ROOT is empty)', 'url');
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new LookoutError('invalid_url', `url: only rtsp://, rtsps:// or a file path are accepted, got ${url.split(':')[0]}:`, 'url');
+  if (!fileRoot) throw new LookoutError('file_ingest_disabled', 'url: file ingest is disabled (INGEST_FILE_ROOT is empty)', 'url');
   // Relative to the install root, like MODELS_DIR: the same wherever the SFU was started from.
   const root = fromInstallRoot(fileRoot);
   const file = path.resolve(root, url);
-  if (file !== root && !file.startsWith(root + path.sep)) throw new RoomError('invalid_url', `url: ${url} is outside the ingest root`, 'url');
+  if (file !== root && !file.startsWith(root + path.sep)) throw new LookoutError('invalid_url', `url: ${url} is outside the ingest root`, 'url');
   try {
     await access(file, constants.R_OK);
   } catch {
-    throw new RoomError('unreadable_file', `url: cannot read ${url}`, 'url');
+    throw new LookoutError('unreadable_file', `url: cannot read ${url}`, 'url');
   }
   return { kind: 'file', input: file };
 }
@@ -82,7 +82,7 @@ export class Ingest {
     if (first !== 'flowing') {
       const why = first === 'timeout' ? 'no video within 15 s' : this.ffmpeg?.stderrTail() || 'ffmpeg exited';
       await this.close();
-      throw new RoomError('ingest_failed', `url: ${this.o.url}: ${why}`, 'url');
+      throw new LookoutError('ingest_failed', `url: ${this.o.url}: ${why}`, 'url');
     }
     return this.producer;
   }

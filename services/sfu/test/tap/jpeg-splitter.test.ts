@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { JpegSplitter } from '../src/jpeg-splitter.js';
-import { sdpForConsumer } from '../src/sdp.js';
+import { JpegSplitter } from '../../src/tap/jpeg-splitter.js';
+import { sdpForConsumer } from '../../src/tap/sdp.js';
 
 /** A real JPEG with an APP segment whose payload holds the bytes FF D9 and FF D8. */
 async function trickyJpeg(shade: number): Promise<Buffer> {

@@ -1,0 +1,15 @@
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { StoreKey } from '@lookout/contracts';
+import { openKvs, type StorageOptions } from '@lookout/service-kit';
+
+/**
+ * The stores the SFU opens, all its own (contracts storage.ts): its heartbeat, whose TTL
+ * it tunes (REGISTRY_TTL_MS, passed in `opts.tuned`), and its rooms' placements.
+ */
+export const STORE_KEYS = ['sfuInstances', 'roomPlacement'] as const satisfies readonly StoreKey[];
+
+/** Creates or updates the SFU's buckets to the table, and binds to them. */
+export async function openStores(nc: NatsConnection, opts: StorageOptions): Promise<{ sfuInstances: KV; roomPlacement: KV }> {
+  return openKvs(nc, STORE_KEYS, opts);
+}
