@@ -1,6 +1,6 @@
 // Chromium fake-camera publishers for the media benchmark, set up with the same testkit
 // helpers as test/integration/sfu-webrtc.test.ts: the fixture video converted to y4m (in a temp
-// dir, first 4 s; Chromium loops it), test/browser/publisher.ts bundled with esbuild and
+// dir, first 4 s; Chromium loops it), testkit's browser/publisher.ts bundled with esbuild and
 // served from 127.0.0.1, one headless Chromium (/usr/bin/chromium via playwright-core) whose
 // pages relay mediasoup-client signaling to the SFU over NATS (sfu.<instance>.<op>).
 import fs from 'node:fs';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EnrollJob, IdentifyResult, ImageResult, SubjectSummary } from '@lookout/contracts';
 import type { Static } from '@sinclair/typebox';
-import { buildZip } from '../support/zip-writer.js';
+import { buildZip } from '@lookout/testkit';
 import { FIXTURES, TEST_GATEWAY_ENV, apiCall, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const FACES = path.join(FIXTURES, 'faces', 'identities');

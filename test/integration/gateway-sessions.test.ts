@@ -16,7 +16,7 @@ import {
   type NatsServer,
   type RunningService,
 } from '@lookout/testkit';
-import { enrollVideoPeople, extractVideoFrames, VIDEO_FPS } from '../support/two-people-video.js';
+import { enrollVideoPeople, extractVideoFrames, VIDEO_FPS } from '@lookout/testkit';
 
 const ROOM = 'exam';
 const STREAM = 'cam-1';

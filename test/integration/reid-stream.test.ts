@@ -21,7 +21,7 @@ import {
   type StreamMetricsEvent,
 } from '@lookout/contracts';
 import { FramePublisher, galleryCall, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
-import { enrollVideoPeople, extractVideoFrames, SWITCH_FRAME, VIDEO_FPS } from '../support/two-people-video.js';
+import { enrollVideoPeople, extractVideoFrames, SWITCH_FRAME, VIDEO_FPS } from '@lookout/testkit';
 
 
 /** Collects every message on a subject, decoded; `until` resolves when a predicate holds. */

@@ -6,8 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { alertEvent, encodeJson, eventMsgId, recognitionEvent, streamMetricsEvent, subjects, type AlertEvent, type RecognitionEvent, type SessionInfo, type StreamMetricsEvent } from '@lookout/contracts';
-import { apiCall, FIXTURES, launchChromium, ROOT, startNatsServer, startService, stopAllProcesses, TEST_ADMIN_KEY, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
-import { buildZip } from '../support/zip-writer.js';
+import { apiCall, buildZip, FIXTURES, launchChromium, ROOT, startNatsServer, startService, stopAllProcesses, TEST_ADMIN_KEY, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const FACES = path.join(FIXTURES, 'faces');
 const face = (rel: string) => path.join(FACES, rel);

@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { RoomInfo } from '@lookout/contracts';
-import { apiCall, fakeCameraFile, FaultyFfmpeg, launchChromium, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, type NatsServer } from '@lookout/testkit';
-import { artifact, ensureWebBuilt, newContext, watchErrors } from '../browser/web-harness.js';
+import { apiCall, artifact, ensureWebBuilt, fakeCameraFile, FaultyFfmpeg, launchChromium, newContext, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, watchErrors, type NatsServer } from '@lookout/testkit';
 
 /**
  * Media and analysis are different things, and the pages say which is wrong: a browser

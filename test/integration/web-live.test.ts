@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { apiCall, fakeCameraFile, launchChromium, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, type NatsServer, type RunningService } from '@lookout/testkit';
-import { artifact, enroll, ensureWebBuilt, newContext, timeUntil, watchErrors } from '../browser/web-harness.js';
+import { apiCall, artifact, enroll, ensureWebBuilt, fakeCameraFile, launchChromium, metricValue, newContext, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, timeUntil, watchErrors, type NatsServer, type RunningService } from '@lookout/testkit';
 
 /**
  * The web app in real Chromium against every real service: the Publish page publishes a
@@ -64,7 +63,7 @@ describe('web app: Publish page and Room dashboard (real Chromium, SFU, detector
 
   it('shows the enrolled name over the face, the dashboard tile with its box, then an identity_changed alert', async () => {
     const admin = await newContext(browser, { admin: true });
-    const how = await enroll(admin, base, 'Barack Obama', 'faces/identities/barack_obama/fr_obama.jpg');
+    await enroll(admin, base, 'Barack Obama', 'faces/identities/barack_obama/fr_obama.jpg');
 
     // The dashboard first (admin key: it mints its own viewer token), so it sees every alert.
     const dashboard = await admin.newPage();
@@ -119,7 +118,7 @@ describe('web app: Publish page and Room dashboard (real Chromium, SFU, detector
     await publish.screenshot({ path: artifact('web-publish-1024.png'), fullPage: true });
 
     console.log(
-      `web: enrolled via ${how}; first analysis ${firstAnalysisMs} ms after WebRTC connected, name ${nameMs} ms later; ` +
+      `web: enrolled through the Gallery form; first analysis ${firstAnalysisMs} ms after WebRTC connected, name ${nameMs} ms later; ` +
         `dashboard overlay in sync after ${syncMs} ms more (${syncText?.trim()}); ${agreed}; identity_changed alert ${alertMs} ms after publish started; ${analysed} frames analysed by then`,
     );
     expect(errors).toEqual([]);

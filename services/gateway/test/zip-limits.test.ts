@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { buildZip, type ZipEntry } from '../../../test/support/zip-writer.js';
+import { buildZip, type ZipEntry } from '@lookout/testkit';
 import { classifyEntry, personFromFileName } from '../src/enroll/entry-names.js';
 import { ZipError, ZipReader, type ZipLimits, type ZipScan } from '../src/enroll/zip-reader.js';
 

@@ -1,10 +1,11 @@
-// Node-side helpers for test/integration/web-live.test.ts: the built web app served by the
+// Node-side helpers for the web tests (test/integration/web-*.test.ts): the built web app served by the
 // gateway, driven in real Chromium (playwright-core) with a fake camera.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiCall, FIXTURES, ROOT, TEST_ADMIN_KEY } from '@lookout/testkit';
+import { apiCall, TEST_ADMIN_KEY } from '../api-client.js';
+import { FIXTURES, ROOT } from '../services.js';
 
 /** Builds web/dist unless it is newer than every source of the web app (npm test's pretest builds it). */
 export function ensureWebBuilt(): void {
@@ -42,33 +43,31 @@ async function subjectListed(base: string, name: string, timeoutMs: number): Pro
 }
 
 /**
- * Enrolls `name` from one photo: through the Gallery page when it offers its enrollment
- * form (`data-testid="enroll-form"`: a name field, a file input, a submit button and a
- * success message), else through the REST API (`POST /gallery/subjects`, multipart).
+ * Enrolls `name` from one photo through the Gallery page's enrollment form
+ * (`data-testid="enroll-form"`: the Name field, the Photos input, the submit button, the
+ * `enroll-result` status). Throws when the page has no such form, when the form reports an
+ * error, or when the subject does not reach the gallery: there is no other way in, so a
+ * test enrolling through here fails when the UI cannot enroll.
  */
-export async function enroll(context: BrowserContext, base: string, name: string, photo: string): Promise<'ui' | 'rest'> {
+export async function enroll(context: BrowserContext, base: string, name: string, photo: string): Promise<void> {
   const page = await context.newPage();
-  await page.goto(`${base}/#/gallery`);
-  const form = page.locator('[data-testid="enroll-form"]');
-  const hasForm = await form
-    .waitFor({ timeout: 3_000 })
-    .then(() => true)
-    .catch(() => false);
-  if (hasForm) {
-    await form.getByLabel(/name/i).first().fill(name);
-    await form.locator('input[type=file]').first().setInputFiles(path.join(FIXTURES, photo));
-    await form.locator('button[type=submit], input[type=submit]').first().click();
+  try {
+    await page.goto(`${base}/#/gallery`);
+    const form = page.getByTestId('enroll-form');
+    await form.waitFor({ timeout: 15_000 }).catch((err: Error) => {
+      throw new Error(`the Gallery page shows no enrollment form (data-testid="enroll-form"): ${err.message}`);
+    });
+    await form.getByLabel('Name', { exact: true }).fill(name);
+    await form.locator('input[type=file]').setInputFiles(path.join(FIXTURES, photo));
+    await form.getByRole('button', { name: 'Enroll', exact: true }).click();
+    const success = form.getByTestId('enroll-result').filter({ hasText: `Enrolled ${name}` });
+    const failure = form.getByRole('alert');
+    await success.or(failure).first().waitFor({ timeout: 60_000 });
+    if (await failure.isVisible()) throw new Error(`the Gallery form refused to enroll ${name}: ${await failure.textContent()}`);
     await subjectListed(base, name, 15_000);
-    await page.getByText(/enrol|added|created|saved|success/i).first().waitFor({ timeout: 5_000 });
-  } else {
-    const body = new FormData();
-    body.set('name', name);
-    body.append('images', new Blob([fs.readFileSync(path.join(FIXTURES, photo))], { type: 'image/jpeg' }), path.basename(photo));
-    const r = await apiCall(base, 'POST', '/gallery/subjects', { body });
-    if (r.status !== 201) throw new Error(`enrollment failed: ${r.status} ${r.text}`);
+  } finally {
+    await page.close();
   }
-  await page.close();
-  return hasForm ? 'ui' : 'rest';
 }
 
 /** Resolves with how long `fn` took to become truthy in the page (polling), or throws. */

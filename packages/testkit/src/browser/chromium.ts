@@ -3,7 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { FIXTURES, ROOT } from './services.js';
+import { FIXTURES, ROOT } from '../services.js';
+import type { PublisherPageApi } from './publisher-api.js';
+
+export type { PublisherPageApi };
 
 /** Headless Chromium as DESIGN.md prescribes: the system binary, no background traffic. */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -22,12 +25,12 @@ export function launchChromium(y4m: string): Promise<Browser> {
 }
 
 /**
- * Serves test/browser/publisher.ts (mediasoup-client behind `window.signal`, bundled with
+ * Serves browser/publisher.ts (mediasoup-client behind `window.signal`, bundled with
  * esbuild) on 127.0.0.1, for the SFU test and the media benchmark.
  */
 export async function servePublisherPage(): Promise<{ url: string; close(): Promise<void> }> {
   const { build } = await import('esbuild');
-  const bundle = await build({ entryPoints: [path.join(ROOT, 'test/browser/publisher.ts')], bundle: true, format: 'iife', target: 'chrome110', write: false, logLevel: 'error' });
+  const bundle = await build({ entryPoints: [path.join(ROOT, 'packages/testkit/src/browser/publisher.ts')], bundle: true, format: 'iife', target: 'chrome110', write: false, logLevel: 'error' });
   const html = `<!doctype html><meta charset="utf-8"><title>publisher</title><script>${bundle.outputFiles[0]!.text}</script>`;
   const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { FIXTURES, galleryCall } from '@lookout/testkit';
+import { galleryCall } from '../rpc-client.js';
+import { FIXTURES } from '../services.js';
 
 /**
  * The sequential two-person fixture video (test/fixtures/faces/README.md): Barack Obama

@@ -1,16 +1,9 @@
-// Bundled with esbuild for Chromium by test/integration/sfu-webrtc.test.ts. Publishes the
+// A page script, never run by Node: bundled with esbuild by servePublisherPage (chromium.ts)
+// for Chromium in test/integration/sfu-webrtc.test.ts and the media benchmark. Publishes the
 // (fake) camera into a room through the SFU's signaling API, which the test relays to NATS
 // via window.signal.
 import { Device } from 'mediasoup-client';
-
-type Signal = (op: string, body: unknown) => Promise<unknown>;
-declare global {
-  interface Window {
-    signal: Signal;
-    publish: (opts: { room: string; stream: string; peer: string; codec: 'VP8' | 'H264' }) => Promise<{ connectionState: string; handler: string; codec: string; producerId: string }>;
-    watch: (opts: { room: string; peer: string; producerId: string }) => Promise<{ width: number; height: number; framesDecoded: number }>;
-  }
-}
+import type {} from './publisher-api.js';
 
 window.publish = async ({ room, stream, peer, codec }) => {
   const device = await Device.factory();
