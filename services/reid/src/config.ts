@@ -27,6 +27,5 @@ export const ReidConfig = configSchema(9103, {
   faceRefTtlMs: Ms(7 * 86_400_000, 'Embeddings of faces named in events are kept this long for "not this subject" feedback'),
   eventsMaxAgeMs: Ms(30 * 86_400_000, 'Retention of the LOOKOUT_EVENTS JetStream stream (alerts, recognitions, metrics)'),
   casRetries: Type.Integer({ minimum: 1, maximum: 100, default: 12, description: 'Attempts to commit a frame to the stream state before giving up on that frame' }),
-  jetstreamReplicas: Type.Integer({ minimum: 1, maximum: 5, default: 1, description: 'Replicas of the KV buckets and the event stream reid creates' }),
 });
 export type ReidConfig = Static<typeof ReidConfig>;

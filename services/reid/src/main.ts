@@ -1,21 +1,22 @@
 import path from 'node:path';
 import { roomAnalysisConfig, streamSession } from '@lookout/contracts';
 import { fromInstallRoot, KvMirror, startService } from '@lookout/service-kit';
-import { openBuckets } from './buckets.js';
+import { DetectorClient } from './clients/detector.js';
 import { ReidConfig } from './config.js';
-import { EMBEDDING_DIM, FaceEmbedder } from './embedder.js';
-import { Enrollment } from './enrollment.js';
-import { EventPublisher } from './event-publisher.js';
-import { FrameAnalyzer } from './frame-analyzer.js';
-import { GalleryIndex } from './gallery-index.js';
-import { GalleryService } from './gallery-service.js';
-import { GalleryStore } from './gallery-store.js';
-import { ImageIdentifier } from './identify.js';
-import { RecognitionGate } from './recognition-gate.js';
-import { StreamEnder } from './stream-ender.js';
-import { StreamEvents } from './stream-events.js';
-import { StreamStateStore } from './stream-state-store.js';
-import { DEFAULT_TRACKER_CONFIG } from './stream/tracker.js';
+import { EMBEDDING_DIM, FaceEmbedder } from './embedding/embedder.js';
+import { Enrollment } from './gallery/enrollment.js';
+import { GalleryIndex } from './gallery/gallery-index.js';
+import { GalleryService } from './gallery/gallery-service.js';
+import { GalleryStore } from './gallery/gallery-store.js';
+import { ImageIdentifier } from './gallery/identify.js';
+import { openStores, tunedStores } from './stores.js';
+import { DEFAULT_TRACKER_CONFIG } from './stream/core/tracker.js';
+import { EventPublisher } from './stream/event-publisher.js';
+import { FrameAnalyzer } from './stream/frame-analyzer.js';
+import { RecognitionGate } from './stream/recognition-gate.js';
+import { StreamEnder } from './stream/stream-ender.js';
+import { StreamEvents } from './stream/stream-events.js';
+import { StreamStateStore } from './stream/stream-state-store.js';
 
 const svc = await startService({ name: 'reid', config: ReidConfig });
 const { config, log, badMessages } = svc;
@@ -23,9 +24,10 @@ const { config, log, badMessages } = svc;
 const embedder = await FaceEmbedder.load(path.resolve(fromInstallRoot(config.modelsDir), config.featureModel), config.inferenceThreads, config.batchFaceModels);
 svc.onShutdown('embedder', () => embedder.close());
 
-const buckets = await openBuckets(svc.nc, config);
-const publisher = await EventPublisher.start(svc.nc, config.eventsMaxAgeMs, config.jetstreamReplicas);
+const buckets = await openStores(svc.nc, { ...svc.storage, tuned: tunedStores(config) });
+const detector = new DetectorClient(svc.nc, config.detectorTimeoutMs);
 
+// ---- gallery: every replica's in-memory index follows the bucket; any replica answers the operations
 const gallery = new GalleryIndex(
   EMBEDDING_DIM,
   { acceptSimilarity: config.acceptSimilarity, acceptMargin: config.acceptMargin, negativeMargin: config.negativeMargin, topK: config.searchTopK },
@@ -37,38 +39,36 @@ await gallery.start(buckets.gallery);
 svc.onShutdown('gallery-index', () => gallery.stop());
 svc.addReadiness('gallery', () => gallery.ready);
 
+const enrollment = new Enrollment(detector, embedder, {
+  minFaceSize: config.enrollMinFaceSize,
+  minSharpness: config.enrollMinSharpness,
+  minScore: config.enrollMinScore,
+  competingArea: config.enrollCompetingArea,
+});
+const galleryService = new GalleryService({
+  store: new GalleryStore(buckets.gallery),
+  index: gallery,
+  enrollment,
+  identifier: new ImageIdentifier(detector, embedder, gallery),
+  faceRefs: buckets.faceRefs,
+  cooldowns: buckets.recognitionCooldown,
+  keepImages: config.keepImages,
+  maxEmbeddings: config.maxEmbeddingsPerSubject,
+});
+const galleryResponder = galleryService.serve(svc.rpc);
+svc.onShutdown('gallery-service', () => galleryResponder.stop());
+
+// ---- stream: frames → state (CAS) → analysis and events; ended streams close their episodes
 const sessions = new KvMirror('stream_session', streamSession, log.child({ module: 'sessions' }), badMessages);
 const rooms = new KvMirror('room_config', roomAnalysisConfig, log.child({ module: 'room-config' }), badMessages);
 await Promise.all([sessions.start(buckets.streamSessions), rooms.start(buckets.roomConfig)]);
 svc.onShutdown('mirrors', () => (sessions.stop(), rooms.stop()));
 svc.addReadiness('sessions', () => sessions.ready && rooms.ready);
 
-const galleryService = new GalleryService({
-  nc: svc.nc,
-  log: log.child({ module: 'gallery' }),
-  store: new GalleryStore(buckets.gallery),
-  index: gallery,
-  enrollment: new Enrollment(svc.nc, embedder, {
-    minFaceSize: config.enrollMinFaceSize,
-    minSharpness: config.enrollMinSharpness,
-    minScore: config.enrollMinScore,
-    competingArea: config.enrollCompetingArea,
-    detectorTimeoutMs: config.detectorTimeoutMs,
-  }),
-  identifier: new ImageIdentifier(svc.nc, embedder, gallery, config.detectorTimeoutMs),
-  faceRefs: buckets.faceRefs,
-  cooldowns: buckets.cooldowns,
-  keepImages: config.keepImages,
-  maxEmbeddings: config.maxEmbeddingsPerSubject,
-  badMessages,
-});
-galleryService.start();
-svc.onShutdown('gallery-service', () => galleryService.stop());
-
 const stateStore = new StreamStateStore(buckets.streamState);
 const events = new StreamEvents({
-  publisher,
-  gate: new RecognitionGate(buckets.cooldowns),
+  publisher: new EventPublisher(svc.nc),
+  gate: new RecognitionGate(buckets.recognitionCooldown),
   faceRefs: buckets.faceRefs,
   log: log.child({ module: 'events' }),
   recognition: { cooldownMs: config.recognitionCooldownMs, rejectUnknown: config.rejectUnknown },
@@ -93,7 +93,7 @@ analyzer.start();
 svc.onShutdown('frames', () => analyzer.stop());
 
 const ender = new StreamEnder({ nc: svc.nc, log: log.child({ module: 'stream-ender' }), state: stateStore, stateKv: buckets.streamState, events, casRetries: config.casRetries, badMessages });
-ender.start();
+ender.start(svc.rpc);
 svc.onShutdown('stream-ender', () => ender.stop());
 
 await svc.ready({ subjects: gallery.subjectCount, embeddings: gallery.embeddingCount });

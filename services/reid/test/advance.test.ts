@@ -1,6 +1,6 @@
 import { DEFAULT_RULES } from '@lookout/contracts';
-import { advance, endStream, initialStreamState, isLate, type FrameInput } from '../src/stream/advance.js';
-import { DEFAULT_TRACKER_CONFIG } from '../src/stream/tracker.js';
+import { advance, endStream, initialStreamState, isLate, type FrameInput } from '../src/stream/core/advance.js';
+import { DEFAULT_TRACKER_CONFIG } from '../src/stream/core/tracker.js';
 
 const frame = (seq: number, captureMs: number, faces = 0, sessionId: string | null = null): FrameInput => ({
   room: 'r',

@@ -1,6 +1,6 @@
 import type { ExpressionLabel, FaceScores } from '@lookout/contracts';
-import { accumulateMetrics, flushMetrics, type MetricsAccumulator, type SecondMetrics } from '../src/stream/metrics.js';
-import type { FrameFacts, PrincipalView } from '../src/stream/types.js';
+import { accumulateMetrics, flushMetrics, type MetricsAccumulator, type SecondMetrics } from '../src/stream/core/metrics.js';
+import type { FrameFacts, PrincipalView } from '../src/stream/core/types.js';
 
 type FaceFacts = FrameFacts['faces'][number];
 

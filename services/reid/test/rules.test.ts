@@ -1,6 +1,6 @@
 import { DEFAULT_RULES, resolveRules, type Person, type ResolvedRules, type RuleThresholds } from '@lookout/contracts';
-import { closeAllEpisodes, evaluateRules, initialRulesState, type AlertTransition, type RulesState } from '../src/stream/rules.js';
-import type { FrameFacts, Identity, PrincipalView } from '../src/stream/types.js';
+import { closeAllEpisodes, evaluateRules, initialRulesState, type AlertTransition, type RulesState } from '../src/stream/core/rules/evaluate.js';
+import type { FrameFacts, Identity, PrincipalView } from '../src/stream/core/types.js';
 
 type FaceFacts = FrameFacts['faces'][number];
 type DetectedPart = FaceFacts['face'];

@@ -1,6 +1,6 @@
 import type { DetectedFace, FaceScores } from '@lookout/contracts';
-import { angleFactor, landmarkYawDeg, scoreFace } from '../src/stream/scores.js';
-import type { TrackState } from '../src/stream/types.js';
+import { angleFactor, landmarkYawDeg, scoreFace } from '../src/stream/core/scores.js';
+import type { TrackState } from '../src/stream/core/types.js';
 
 type Face = Omit<DetectedFace, 'crop'>;
 const LOOK = { yawDeg: 30, pitchDeg: 25 };

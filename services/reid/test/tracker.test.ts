@@ -1,7 +1,7 @@
 import type { Box } from '@lookout/contracts';
-import { dot, normalize } from '../src/vector-codec.js';
-import { DEFAULT_TRACKER_CONFIG, initialTrackerState, stepTracker, type TrackerConfig, type TrackerInput } from '../src/stream/tracker.js';
-import type { GalleryMatch, ObservedFace, TrackerState } from '../src/stream/types.js';
+import { dot, normalize } from '../src/embedding/vector-codec.js';
+import { DEFAULT_TRACKER_CONFIG, initialTrackerState, stepTracker, type TrackerConfig, type TrackerInput } from '../src/stream/core/tracker.js';
+import type { GalleryMatch, ObservedFace, TrackerState } from '../src/stream/core/types.js';
 
 // ---- synthetic embeddings ------------------------------------------------------------
 

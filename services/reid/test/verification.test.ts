@@ -7,8 +7,8 @@ import { CadenceTracker } from '../../detector/src/cadence.js';
 import { DetectorConfig } from '../../detector/src/config.js';
 import { FacePipeline } from '../../detector/src/face-pipeline.js';
 import { defaultSettings, loadModels, type LoadedModels } from '../../detector/src/models.js';
-import { FaceEmbedder } from '../src/embedder.js';
-import { dot } from '../src/vector-codec.js';
+import { FaceEmbedder } from '../src/embedding/embedder.js';
+import { dot } from '../src/embedding/vector-codec.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const IDENTITIES = path.resolve(ROOT, 'test/fixtures/faces/identities');

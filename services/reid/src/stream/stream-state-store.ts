@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import type { StreamState } from './stream/advance.js';
+import type { StreamState } from './core/advance.js';
 
 /**
  * Per-stream state in KV bucket `lookout_stream_state`, one entry per stream, written

@@ -1,6 +1,6 @@
 import type { AnalysedFace, AnalysisMessage, FacesMessage } from '@lookout/contracts';
-import type { FrameOutcome } from './stream/advance.js';
-import type { ObservedFace } from './stream/types.js';
+import type { FrameOutcome } from './core/advance.js';
+import type { ObservedFace } from './core/types.js';
 
 /**
  * The merged per-frame result. With a committed outcome, faces carry track ids, smoothed

@@ -3,8 +3,8 @@ import type { SubjectSummary } from '@lookout/contracts';
 import { byCodeUnits, byName, followBucket, Gauge, type BucketFollower, type Counter, type Logger, type Registry } from '@lookout/service-kit';
 import { galleryRecord, summarize, type GalleryRecord } from './gallery-record.js';
 import { VectorIndex } from '@lookout/vector-index';
-import { decodeVector, dot } from './vector-codec.js';
-import type { GalleryMatch } from './stream/types.js';
+import { decodeVector, dot } from '../embedding/vector-codec.js';
+import type { GalleryMatch } from '../stream/core/types.js';
 
 export interface MatchSettings {
   acceptSimilarity: number;

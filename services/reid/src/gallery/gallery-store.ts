@@ -1,15 +1,9 @@
 import type { KV } from '@nats-io/kv';
+import { LookoutError } from '@lookout/contracts';
 import { galleryRecord, type GalleryRecord } from './gallery-record.js';
 
-export class GalleryStoreError extends Error {
-  constructor(
-    readonly code: 'not_found' | 'exists' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'GalleryStoreError';
-  }
-}
+/** A failure about the subject asked for: `not_found`, `exists` or `conflict`, on `subjectId`. */
+const subjectError = (code: 'not_found' | 'exists' | 'conflict', message: string) => new LookoutError(code, message, 'subjectId');
 
 /**
  * Reads and writes gallery records. Every write returns only after JetStream has stored
@@ -30,7 +24,7 @@ export class GalleryStore {
     try {
       return await this.kv.create(record.subjectId, JSON.stringify(record));
     } catch (err) {
-      if (/wrong last sequence|exists/i.test((err as Error).message)) throw new GalleryStoreError('exists', `subjectId: ${record.subjectId} already exists`);
+      if (/wrong last sequence|exists/i.test((err as Error).message)) throw subjectError('exists', `subjectId: ${record.subjectId} already exists`);
       throw err;
     }
   }
@@ -46,7 +40,7 @@ export class GalleryStore {
   ): Promise<{ record: GalleryRecord; revision: number }> {
     for (let i = 0; i < attempts; i++) {
       const cur = await this.get(subjectId);
-      if (!cur) throw new GalleryStoreError('not_found', `subjectId: no subject ${subjectId}`);
+      if (!cur) throw subjectError('not_found', `subjectId: no subject ${subjectId}`);
       const next = await change(structuredClone(cur.record));
       try {
         const revision = await this.kv.update(subjectId, JSON.stringify(next), cur.revision);
@@ -55,7 +49,7 @@ export class GalleryStore {
         if (!/wrong last sequence/i.test((err as Error).message)) throw err;
       }
     }
-    throw new GalleryStoreError('conflict', `subjectId: ${subjectId} kept changing; try again`);
+    throw subjectError('conflict', `subjectId: ${subjectId} kept changing; try again`);
   }
 
   /** Removes the subject and its history from the bucket (purge, not a soft delete). */

@@ -1,5 +1,5 @@
 import { iou } from '@lookout/contracts';
-import { decodeVector, dot } from '../vector-codec.js';
+import { decodeVector, dot } from '../../embedding/vector-codec.js';
 import type { ObservedFace, TrackState } from './types.js';
 
 export interface AssociationParams {

@@ -1,6 +1,6 @@
 import type { FaceScores, ResolvedRules, TextInFrame } from '@lookout/contracts';
 import { accumulateMetrics, flushMetrics, type MetricsAccumulator } from './metrics.js';
-import { closeAllEpisodes, evaluateRules, initialRulesState, type AlertTransition, type RulesState } from './rules.js';
+import { closeAllEpisodes, evaluateRules, initialRulesState, type AlertTransition, type RulesState } from './rules/evaluate.js';
 import { scoreFace } from './scores.js';
 import { initialTrackerState, stepTracker, type TrackerConfig } from './tracker.js';
 import type { FrameFacts, ObservedFace, PrincipalView, TrackedFace, TrackerState } from './types.js';

@@ -3,9 +3,9 @@ import type { AlertEvent, FacesMessage, RoomAnalysisConfig, StreamMetricsEvent }
 import type { KvMirror, Logger } from '@lookout/service-kit';
 import type { EventPublisher } from './event-publisher.js';
 import type { RecognitionGate } from './recognition-gate.js';
-import type { FlushedMetrics, FrameInput, FrameOutcome, TaggedTransition } from './stream/advance.js';
-import type { ObservedFace } from './stream/types.js';
-import { encodeVector } from './vector-codec.js';
+import type { FlushedMetrics, FrameInput, FrameOutcome, TaggedTransition } from './core/advance.js';
+import type { ObservedFace } from './core/types.js';
+import { encodeVector } from '../embedding/vector-codec.js';
 
 export interface StreamEventsOptions {
   publisher: EventPublisher;

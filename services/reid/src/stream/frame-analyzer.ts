@@ -15,13 +15,13 @@ import {
   type StreamSession,
 } from '@lookout/contracts';
 import { Counter, Histogram, type KvMirror, type Logger, type Registry } from '@lookout/service-kit';
-import { BadCropError, FaceEmbedder } from './embedder.js';
-import type { GalleryIndex } from './gallery-index.js';
+import { BadCropError, FaceEmbedder } from '../embedding/embedder.js';
+import type { GalleryIndex } from '../gallery/gallery-index.js';
 import type { StreamEvents } from './stream-events.js';
 import type { StreamStateStore } from './stream-state-store.js';
-import { advance, isLate, type FrameInput, type FrameOutcome } from './stream/advance.js';
-import type { TrackerConfig } from './stream/tracker.js';
-import type { ObservedFace } from './stream/types.js';
+import { advance, isLate, type FrameInput, type FrameOutcome } from './core/advance.js';
+import type { TrackerConfig } from './core/tracker.js';
+import type { ObservedFace } from './core/types.js';
 import { toAnalysis } from './analysis-message.js';
 
 export interface FrameAnalyzerOptions {

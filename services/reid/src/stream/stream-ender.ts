@@ -1,10 +1,10 @@
 import type { KV } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decodeJson, endStreamRequest, queueGroups, sfuEvent, streamKey, subjects, ValidationError, type EndStreamReply, type SfuEvent } from '@lookout/contracts';
-import type { Counter, Logger } from '@lookout/service-kit';
+import { decodeJson, queueGroups, rpc, sfuEvent, streamKey, subjects, type SfuEvent } from '@lookout/contracts';
+import type { Counter, Logger, Responder, RpcServer } from '@lookout/service-kit';
 import type { StreamEvents } from './stream-events.js';
 import type { StreamStateStore } from './stream-state-store.js';
-import { endStream } from './stream/advance.js';
+import { endStream } from './core/advance.js';
 
 export interface StreamEnderOptions {
   nc: NatsConnection;
@@ -20,19 +20,19 @@ const ENDED_STATES = new Set(['closed', 'failed']);
 
 /**
  * Ends streams: when the SFU says a stream closed or failed, or a room closed
- * (`sfuevents.*`), or when asked (`reid.end_stream`, e.g. by the gateway when a session
+ * (`sfuevents.*`, published events: a subscription in queue group reid, so one replica
+ * handles each), or when asked (`rpc.reid.endStream`, e.g. by the gateway when a session
  * ends), the stream's open episodes are closed and its last second of metrics flushed.
- * Queue group reid, so one replica handles each event.
  */
 export class StreamEnder {
-  private readonly subs: Subscription[] = [];
+  private sub: Subscription | undefined;
+  private responder: Responder | undefined;
 
   constructor(private readonly o: StreamEnderOptions) {}
 
-  start(): void {
-    const opts = { queue: queueGroups.reid };
-    this.subs.push(this.o.nc.subscribe(subjects.sfuEventsAll(), { ...opts, callback: (_e, m) => void this.onSfuEvent(m) }));
-    this.subs.push(this.o.nc.subscribe(subjects.reidEndStream(), { ...opts, callback: (_e, m) => void this.onRequest(m) }));
+  start(server: RpcServer): void {
+    this.sub = this.o.nc.subscribe(subjects.sfuEventsAll(), { queue: queueGroups.reid, callback: (_e, m) => void this.onSfuEvent(m) });
+    this.responder = server.serve(rpc.reid.endStream, async (req) => ({ closedEpisodes: await this.end(req.room, req.stream, req.reason ?? 'stream ended') }));
   }
 
   private async onSfuEvent(msg: Msg): Promise<void> {
@@ -54,21 +54,6 @@ export class StreamEnder {
     }
   }
 
-  private async onRequest(msg: Msg): Promise<void> {
-    let reply: EndStreamReply;
-    try {
-      const req = decodeJson(endStreamRequest, msg.data);
-      reply = { ok: true, closedEpisodes: await this.end(req.room, req.stream, req.reason ?? 'stream ended') };
-    } catch (err) {
-      if (err instanceof ValidationError) reply = { ok: false, error: { code: 'invalid_request', message: err.message, field: err.field } };
-      else {
-        this.o.log.error({ err }, 'end_stream failed');
-        reply = { ok: false, error: { code: 'internal', message: 'could not end the stream' } };
-      }
-    }
-    msg.respond(JSON.stringify(reply));
-  }
-
   /** Returns how many episodes it closed. */
   async end(room: string, stream: string, reason: string): Promise<number> {
     const key = streamKey(room, stream);
@@ -84,6 +69,6 @@ export class StreamEnder {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.subs.map((s) => (s.isClosed() ? undefined : s.drain())));
+    await Promise.all([this.sub && !this.sub.isClosed() ? this.sub.drain() : undefined, this.responder?.stop()]);
   }
 }

@@ -1,5 +1,5 @@
 import type { Box } from '@lookout/contracts';
-import { decodeVector, encodeVector, normalize } from '../vector-codec.js';
+import { decodeVector, encodeVector, normalize } from '../../embedding/vector-codec.js';
 import { pushVote, sameIdentity, settleIdentity, voteOf } from './identity-vote.js';
 import type { ObservedFace, TrackState } from './types.js';
 

@@ -1,18 +1,18 @@
 import { ALERT_KINDS, type AlertKind, type Person, type ResolvedRules, type Severity } from '@lookout/contracts';
-import type { FrameFacts } from './types.js';
-import { RULE_SPECS, type Detail, type Hit, type RuleSpec, type Threshold } from './rules/conditions.js';
+import type { FrameFacts } from '../types.js';
+import { RULE_SPECS, type Detail, type Hit, type RuleSpec, type Threshold } from './conditions.js';
 
 /**
  * Proctoring alert rules as episodes. Every rule is the same machine: a condition that
  * must hold for N consecutive frames (or fresh results, or milliseconds) to open an
  * episode, and be false for `closeFrames` frames to close it. The per-rule conditions are
- * in rules/conditions.ts. Pure and deterministic: the state is plain JSON kept in the
+ * in conditions.ts. Pure and deterministic: the state is plain JSON kept in the
  * stream's KV entry, and episode ids come from the state, so two replicas that step the
  * same state with the same frame publish the same ids (JetStream dedups them).
  */
 
-export type { Detail, Observation, RuleSpec } from './rules/conditions.js';
-export { subjectFace } from './rules/conditions.js';
+export type { Detail, Observation, RuleSpec } from './conditions.js';
+export { subjectFace } from './conditions.js';
 
 /** The current streak of frames where the condition held (same key). */
 export interface RunState {

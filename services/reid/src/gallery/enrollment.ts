@@ -1,15 +1,13 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import sharp from 'sharp';
-import type { DetectedFace, ImageResult } from '@lookout/contracts';
-import { analyzeImage, toJpeg } from './detector-client.js';
-import { FaceEmbedder } from './embedder.js';
+import { LookoutError, type DetectedFace, type ImageResult } from '@lookout/contracts';
+import type { DetectorClient } from '../clients/detector.js';
+import { FaceEmbedder } from '../embedding/embedder.js';
+import { padded, toJpeg } from './images.js';
 
 export interface EnrollmentSettings {
   minFaceSize: number;
   minSharpness: number;
   minScore: number;
   competingArea: number;
-  detectorTimeoutMs: number;
 }
 
 /** An image that passed every check, ready to be stored. */
@@ -29,7 +27,7 @@ const reject = (code: Rejection['code'], message: string): Rejection => ({ code,
  */
 export class Enrollment {
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly detector: DetectorClient,
     private readonly embedder: FaceEmbedder,
     private readonly settings: EnrollmentSettings,
   ) {}
@@ -51,10 +49,9 @@ export class Enrollment {
     if (!jpeg) return fail(reject('bad_image', `images/${index}: not a decodable JPEG or PNG`));
     let faces = await this.detect(jpeg, index);
     if (typeof faces === 'string') return fail(reject('bad_image', faces));
-    // Tight crops (ID photos, cropped portraits) leave the detector no context; a border helps.
+    // No confident face: tight crops leave the detector no context; try again with a border.
     if (!faces.some((f) => f.score >= this.settings.minScore)) {
-      const padded = await pad(jpeg);
-      const again = await this.detect(padded, index);
+      const again = await this.detect(await padded(jpeg), index);
       if (typeof again !== 'string') faces = again;
     }
     const picked = pickFace(faces, this.settings);
@@ -74,11 +71,17 @@ export class Enrollment {
     return { result: { index, ok: true, quality }, face: { index, embedding: embedding!, crop: face.crop.data } };
   }
 
-  /** Faces in the image, or a message when the detector refused the image. */
+  /**
+   * Faces in the image, or a message when the detector refused the image. A detector that
+   * did not answer fails the whole request (`unavailable`): no verdict on this image.
+   */
   private async detect(jpeg: Uint8Array, index: number): Promise<DetectedFace[] | string> {
-    const reply = await analyzeImage(this.nc, jpeg, this.settings.detectorTimeoutMs);
-    if (!reply.ok) return `images/${index}: ${reply.error.message}`;
-    return reply.faces;
+    try {
+      return (await this.detector.analyze(jpeg)).faces;
+    } catch (err) {
+      if (err instanceof LookoutError && err.code !== 'unavailable') return `images/${index}: ${err.message}`;
+      throw err;
+    }
   }
 }
 
@@ -97,12 +100,6 @@ export function pickFace(faces: DetectedFace[], s: Pick<EnrollmentSettings, 'min
 
 function area(f: DetectedFace): number {
   return (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]);
-}
-
-async function pad(jpeg: Uint8Array): Promise<Uint8Array> {
-  const meta = await sharp(jpeg).metadata();
-  const p = Math.round(Math.max(meta.width ?? 0, meta.height ?? 0) * 0.25);
-  return sharp(jpeg).extend({ top: p, bottom: p, left: p, right: p, background: '#808080' }).jpeg({ quality: 95 }).toBuffer();
 }
 
 function round(x: number): number {

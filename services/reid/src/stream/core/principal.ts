@@ -1,5 +1,5 @@
 import type { Person } from '@lookout/contracts';
-import { decodeVector } from '../vector-codec.js';
+import { decodeVector } from '../../embedding/vector-codec.js';
 import { similarity } from './association.js';
 import type { PrincipalState, PrincipalView, TrackState } from './types.js';
 
