@@ -9,7 +9,7 @@ import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { cameraFrame, gatewayClient, inProcessDetector, inProcessReid, ROOT, summarize, writeResult } from './lib.mjs';
 
-const { LatestFrameQueue } = await import(path.join(ROOT, 'services/detector/dist/latest-frame-queue.js'));
+const { LatestFrameQueue } = await import(path.join(ROOT, 'services/detector/dist/frames/latest-frame-queue.js'));
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

@@ -7,10 +7,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '@lookout/service-kit';
-import { CadenceTracker } from './cadence.js';
+import { CadenceTracker } from './pipeline/cadence.js';
 import { DetectorConfig } from './config.js';
-import { FacePipeline } from './face-pipeline.js';
-import { defaultSettings, loadModels } from './models.js';
+import { FacePipeline } from './pipeline/face-pipeline.js';
+import { defaultSettings, loadModels } from './models/models.js';
 
 const args = process.argv.slice(2);
 const withCrops = args.includes('--crops');

@@ -1,11 +1,12 @@
 import { startService } from '@lookout/service-kit';
-import { AnalyzeResponder } from './analyze-responder.js';
-import { CadenceTracker } from './cadence.js';
+import { serveAnalyze } from './analyze/analyze-responder.js';
 import { DetectorConfig } from './config.js';
-import { FacePipeline } from './face-pipeline.js';
-import { FrameWorker } from './frame-worker.js';
-import { defaultSettings, loadModels } from './models.js';
-import { RoomSettings } from './room-settings.js';
+import { FrameWorker } from './frames/frame-worker.js';
+import { defaultSettings, loadModels } from './models/models.js';
+import { CadenceTracker } from './pipeline/cadence.js';
+import { FacePipeline } from './pipeline/face-pipeline.js';
+import { RoomSettings } from './settings/room-settings.js';
+import { openStores } from './stores.js';
 
 const svc = await startService({ name: 'detector', config: DetectorConfig });
 const { config } = svc;
@@ -13,8 +14,9 @@ const { config } = svc;
 const models = await loadModels(config);
 svc.onShutdown('models', () => models.close());
 
+const stores = await openStores(svc.nc, svc.storage);
 const rooms = new RoomSettings(defaultSettings(config), svc.log.child({ module: 'room-settings' }), svc.badMessages);
-await rooms.start(svc.nc);
+await rooms.start(stores.roomConfig);
 svc.onShutdown('room-settings', () => rooms.stop());
 svc.addReadiness('room_settings', () => rooms.ready);
 
@@ -33,14 +35,11 @@ const worker = new FrameWorker({
 worker.start();
 svc.onShutdown('frame-worker', () => worker.stop());
 
-const responder = new AnalyzeResponder({
-  nc: svc.nc,
-  log: svc.log.child({ module: 'analyze' }),
+const analyze = serveAnalyze(svc.rpc, {
   pipeline,
   settingsFor: (room) => (room ? rooms.for(room) : rooms.defaults),
   badMessages: svc.badMessages,
 });
-responder.start();
-svc.onShutdown('analyze', () => responder.stop());
+svc.onShutdown('analyze', () => analyze.stop());
 
 await svc.ready({ analyzers: config.analyzers });

@@ -1,5 +1,5 @@
-import { ARCFACE_TEMPLATE, fivePoints, similarityFromTemplate } from '../src/alignment.js';
-import { rectToAffine, sampleGray, sampleRgbImage, sampleRgbPlanar, type RgbImage } from '../src/sampler.js';
+import { ARCFACE_TEMPLATE, fivePoints, similarityFromTemplate } from '../src/pipeline/alignment.js';
+import { rectToAffine, sampleGray, sampleRgbImage, sampleRgbPlanar, type RgbImage } from '../src/pipeline/sampler.js';
 
 const apply = (t: readonly number[], u: number, v: number) => [t[0]! * u + t[1]! * v + t[2]!, t[3]! * u + t[4]! * v + t[5]!];
 

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeFrame } from '../src/frame-decoder.js';
-import { FaceDetector } from '../src/face-detector.js';
+import { decodeFrame } from '../src/pipeline/frame-decoder.js';
+import { FaceDetector } from '../src/models/face-detector.js';
 import { FaceModel, type FaceContext, type FaceModelSpec } from '../src/analyzers/face-model.js';
 import { landmarkSpec } from '../src/analyzers/landmarks.js';
 import { poseSpec } from '../src/analyzers/pose.js';
 import { eyeSpec } from '../src/analyzers/eyes.js';
 import { expressionSpec } from '../src/analyzers/expression.js';
 import { livenessSpec } from '../src/analyzers/liveness.js';
-import type { RgbImage } from '../src/sampler.js';
+import type { RgbImage } from '../src/pipeline/sampler.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const model = (f: string) => path.join(ROOT, 'models', f);

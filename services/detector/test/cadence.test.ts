@@ -1,4 +1,4 @@
-import { CadenceTracker } from '../src/cadence.js';
+import { CadenceTracker } from '../src/pipeline/cadence.js';
 
 describe('CadenceTracker', () => {
   it('is due the first time, then once per interval, and always for interval 0', () => {

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { iou, type DetectedFace } from '@lookout/contracts';
-import { BadFrameError, decodeFrame } from '../src/frame-decoder.js';
-import { CadenceTracker } from '../src/cadence.js';
-import { FacePipeline } from '../src/face-pipeline.js';
-import { loadModels, defaultSettings, type LoadedModels } from '../src/models.js';
+import { BadFrameError, decodeFrame } from '../src/pipeline/frame-decoder.js';
+import { CadenceTracker } from '../src/pipeline/cadence.js';
+import { FacePipeline } from '../src/pipeline/face-pipeline.js';
+import { loadModels, defaultSettings, type LoadedModels } from '../src/models/models.js';
 import { loadConfig } from '@lookout/service-kit';
 import { DetectorConfig } from '../src/config.js';
 

@@ -1,4 +1,4 @@
-import { LatestFrameQueue } from '../src/latest-frame-queue.js';
+import { LatestFrameQueue } from '../src/frames/latest-frame-queue.js';
 
 describe('LatestFrameQueue', () => {
   it('keeps only the newest frame per stream, in the order streams first waited', () => {

@@ -1,5 +1,5 @@
 import { iou } from '@lookout/contracts';
-import { nms } from '../src/nms.js';
+import { nms } from '../src/models/nms.js';
 
 describe('iou', () => {
   it('is 1 for identical, 0 for disjoint, correct for partial overlap', () => {

@@ -1,4 +1,4 @@
-import { applyRoomConfig, needsLandmarks, type AnalysisSettings } from '../src/settings.js';
+import { applyRoomConfig, needsLandmarks, type AnalysisSettings } from '../src/settings/settings.js';
 
 const defaults: AnalysisSettings = {
   analyzers: {

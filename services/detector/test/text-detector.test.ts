@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp, { type Sharp } from 'sharp';
-import { TextDetector, inputSize, regionsFromProbabilityMap, type TextBox } from '../src/text-detector.js';
+import { TextDetector, inputSize, regionsFromProbabilityMap, type TextBox } from '../src/models/text-detector.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const MODEL = path.join(ROOT, 'models/ppocr_det.onnx');

@@ -1,5 +1,5 @@
 import type { Rect } from '@lookout/contracts';
-import { rectToAffine } from '../sampler.js';
+import { rectToAffine } from '../pipeline/sampler.js';
 import { softmax, type FaceContext, type FaceModelSpec } from './face-model.js';
 
 export interface EyeState {

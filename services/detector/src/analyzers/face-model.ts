@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import { makeBatchDynamic, sessionOptions } from '@lookout/onnx-kit';
 import type { Rect } from '@lookout/contracts';
-import { sampleGray, sampleRgbPlanar, type Affine, type Normalization, type RgbImage } from '../sampler.js';
+import { sampleGray, sampleRgbPlanar, type Affine, type Normalization, type RgbImage } from '../pipeline/sampler.js';
 
 /** What a per-face model knows about a face when it runs. */
 export interface FaceContext {

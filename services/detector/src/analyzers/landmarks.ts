@@ -1,4 +1,4 @@
-import { rectToAffine } from '../sampler.js';
+import { rectToAffine } from '../pipeline/sampler.js';
 import { scaledBoxInside, type FaceModelSpec } from './face-model.js';
 
 /** 68-point landmarks from a grey 64×64 crop of the face box; outputs are box-relative. */

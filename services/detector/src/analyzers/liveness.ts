@@ -1,4 +1,4 @@
-import { rectToAffine } from '../sampler.js';
+import { rectToAffine } from '../pipeline/sampler.js';
 import { scaledBoxInside, softmax, type FaceModelSpec } from './face-model.js';
 
 /**

@@ -1,6 +1,5 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
-import { kvBuckets, roomAnalysisConfig, type RoomAnalysisConfig } from '@lookout/contracts';
+import type { KV } from '@nats-io/kv';
+import { roomAnalysisConfig, type RoomAnalysisConfig } from '@lookout/contracts';
 import { KvMirror, type Counter, type Logger } from '@lookout/service-kit';
 import { applyRoomConfig, type AnalysisSettings } from './settings.js';
 
@@ -19,8 +18,9 @@ export class RoomSettings {
     this.rooms = new KvMirror('room_config', roomAnalysisConfig, log, badMessages);
   }
 
-  async start(nc: NatsConnection): Promise<void> {
-    await this.rooms.start(await new Kvm(nc).create(kvBuckets.roomConfig, { history: 1 }));
+  /** Follows the room-config bucket (stores.ts opens it). */
+  async start(roomConfig: KV): Promise<void> {
+    await this.rooms.start(roomConfig);
   }
 
   get ready(): boolean {

@@ -2,17 +2,17 @@ import path from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import { ANALYZER_NAMES, type AnalyzerName } from '@lookout/contracts';
 import { fromInstallRoot } from '@lookout/service-kit';
-import type { DetectorConfig } from './config.js';
+import type { DetectorConfig } from '../config.js';
 import { FaceDetector } from './face-detector.js';
-import { FaceModel } from './analyzers/face-model.js';
-import { landmarkSpec } from './analyzers/landmarks.js';
-import { poseSpec } from './analyzers/pose.js';
-import { eyeSpec } from './analyzers/eyes.js';
-import { expressionSpec } from './analyzers/expression.js';
-import { livenessSpec } from './analyzers/liveness.js';
+import { FaceModel } from '../analyzers/face-model.js';
+import { landmarkSpec } from '../analyzers/landmarks.js';
+import { poseSpec } from '../analyzers/pose.js';
+import { eyeSpec } from '../analyzers/eyes.js';
+import { expressionSpec } from '../analyzers/expression.js';
+import { livenessSpec } from '../analyzers/liveness.js';
 import { TextDetector } from './text-detector.js';
-import type { AnalyzerModels } from './face-pipeline.js';
-import type { AnalysisSettings } from './settings.js';
+import type { AnalyzerModels } from '../pipeline/face-pipeline.js';
+import type { AnalysisSettings } from '../settings/settings.js';
 
 type Config = Static<typeof DetectorConfig>;
 

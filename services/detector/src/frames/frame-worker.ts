@@ -10,9 +10,9 @@ import {
   type FrameMeta,
 } from '@lookout/contracts';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@lookout/service-kit';
-import { BadFrameError } from './frame-decoder.js';
-import type { FacePipeline } from './face-pipeline.js';
-import type { AnalysisSettings } from './settings.js';
+import { BadFrameError } from '../pipeline/frame-decoder.js';
+import type { FacePipeline } from '../pipeline/face-pipeline.js';
+import type { AnalysisSettings } from '../settings/settings.js';
 import { LatestFrameQueue } from './latest-frame-queue.js';
 
 export type DropReason = 'stale' | 'superseded' | 'bad_frame';

@@ -4,7 +4,7 @@ import type { DetectedFace } from '@lookout/contracts';
 import type { Rect } from '@lookout/contracts';
 import { nms } from './nms.js';
 import sharp from 'sharp';
-import type { RgbImage } from './sampler.js';
+import type { RgbImage } from '../pipeline/sampler.js';
 
 export interface FaceDetectorOptions {
   modelPath: string;

@@ -2,14 +2,14 @@ import sharp from 'sharp';
 import type { DetectedFace, Rect, StageTimings, TextInFrame } from '@lookout/contracts';
 import { ALIGNED_SIZE, fivePoints, similarityFromTemplate } from './alignment.js';
 import type { CadenceTracker } from './cadence.js';
-import type { FaceDetector } from './face-detector.js';
+import type { FaceDetector } from '../models/face-detector.js';
 import { decodeFrame } from './frame-decoder.js';
-import type { FaceContext, FaceModel } from './analyzers/face-model.js';
-import type { EyeState } from './analyzers/eyes.js';
-import type { ExpressionResult } from './analyzers/expression.js';
-import type { HeadPose } from './analyzers/pose.js';
+import type { FaceContext, FaceModel } from '../analyzers/face-model.js';
+import type { EyeState } from '../analyzers/eyes.js';
+import type { ExpressionResult } from '../analyzers/expression.js';
+import type { HeadPose } from '../analyzers/pose.js';
 import { sampleRgbImage, type RgbImage } from './sampler.js';
-import { needsLandmarks, type AnalysisSettings } from './settings.js';
+import { needsLandmarks, type AnalysisSettings } from '../settings/settings.js';
 
 export interface TextAnalyzer {
   detect(rgb: Uint8Array, width: number, height: number): Promise<{ regions: Array<{ box: [number, number, number, number]; score: number }>; score: number }>;

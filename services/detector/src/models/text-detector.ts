@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { sessionOptions } from '@lookout/onnx-kit';
-import { rectToAffine, sampleRgbPlanar, type Normalization } from './sampler.js';
+import { rectToAffine, sampleRgbPlanar, type Normalization } from '../pipeline/sampler.js';
 
 /** x1 y1 x2 y2; edges, so a one-pixel region at (x, y) is [x, y, x + 1, y + 1]. */
 export type TextBox = [number, number, number, number];

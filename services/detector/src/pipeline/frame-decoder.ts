@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import { FRAME_LIMITS } from '@lookout/contracts';
+import { FRAME_LIMITS, LookoutError } from '@lookout/contracts';
 import type { RgbImage } from './sampler.js';
 
 // sharp's own cache and threads would compete with onnxruntime for the same cores.
@@ -8,12 +8,16 @@ sharp.concurrency(1);
 
 export type BadFrameReason = 'not_jpeg' | 'too_large' | 'bad_dimensions' | 'corrupt';
 
-export class BadFrameError extends Error {
+/**
+ * A frame that cannot be analysed. Its reason is its error code (the same on a
+ * `detector.analyze` error reply) and the `reason` label of the bad-messages metric.
+ */
+export class BadFrameError extends LookoutError {
   constructor(
     readonly reason: BadFrameReason,
     detail: string,
   ) {
-    super(`bad frame (${reason}): ${detail}`);
+    super(reason, `bad frame (${reason}): ${detail}`);
     this.name = 'BadFrameError';
   }
 }
