@@ -3,8 +3,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { kvBuckets } from '@lookout/contracts';
-import { FIXTURES, galleryCall, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+import { GALLERY_OPS, kvBuckets, type GalleryOp, type ImageResult } from '@lookout/contracts';
+import { FIXTURES, galleryCall, metricValue, startNatsServer, startService, stopAllProcesses, type GalleryOutcome, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const FACES = path.join(FIXTURES, 'faces');
 const identity = (person: string, file: string) => fs.readFileSync(path.join(FACES, 'identities', person, file)).toString('base64');
@@ -15,6 +15,17 @@ interface GroupEntry {
   identities_present: string[];
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(FACES, 'manifest.json'), 'utf8')) as { group: GroupEntry[] };
+
+/** The result of a call that must succeed: a failed call fails the test, naming its error. */
+function succeeded<O extends GalleryOp>(outcome: GalleryOutcome<O>): Extract<GalleryOutcome<O>, { ok: true }> {
+  if (!outcome.ok) throw new Error(`the call failed: ${JSON.stringify(outcome.error)}`);
+  return outcome as Extract<GalleryOutcome<O>, { ok: true }>;
+}
+
+/** The subjects the gallery lists now, by id or by name (the list call must succeed). */
+async function listedIds(nc: NatsConnection, by: 'subjectId' | 'name' = 'subjectId'): Promise<string[]> {
+  return succeeded(await galleryCall(nc, 'list', {})).subjects.map((s) => s[by]);
+}
 
 describe('reid gallery (real nats-server, detector and reid processes)', () => {
   let nats: NatsServer;
@@ -59,8 +70,7 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
     expect(added.images.map((i) => i.ok)).toEqual([true, true, false]);
     expect(added.images[2]?.error?.code).toBe('duplicate');
 
-    const listed = await galleryCall(nc, 'list', {});
-    expect(listed.ok && listed.subjects.map((s) => s.subjectId)).toContain('matt');
+    expect(await listedIds(nc)).toContain('matt');
 
     expect(await galleryCall(nc, 'delete', { subjectId: 'matt' })).toEqual({ ok: true, subjectId: 'matt' });
     expect(await galleryCall(nc, 'get', { subjectId: 'matt' })).toMatchObject({ ok: false, error: { code: 'not_found', field: 'subjectId' } });
@@ -68,8 +78,7 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
     const left: unknown[] = [];
     for await (const e of history) if (e.operation === 'PUT') left.push(e);
     expect(left).toHaveLength(0);
-    const after = await galleryCall(nc, 'list', {});
-    expect(after.ok && after.subjects.map((s) => s.subjectId)).not.toContain('matt');
+    expect(await listedIds(nc)).not.toContain('matt');
   });
 
   it('refuses unusable enrollment images with a reason per image and writes nothing', async () => {
@@ -83,11 +92,11 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
       images: [blank.toString('base64'), group('fr_kit_with_rose.jpg'), blurred.toString('base64'), tiny.toString('base64'), Buffer.from('not an image').toString('base64')],
     });
     if (reply.ok) throw new Error('enrollment should fail');
-    expect(reply.error.code).toBe('no_usable_image');
-    expect(reply.error.images?.map((i) => i.error?.code)).toEqual(['no_face', 'several_faces', 'too_blurred', 'too_small', 'bad_image']);
-    for (const i of reply.error.images ?? []) expect(i.error?.message).toMatch(/\S/);
-    const listed = await galleryCall(nc, 'list', {});
-    expect(listed.ok && listed.subjects.map((s) => s.name)).not.toContain('Nobody');
+    expect(reply.error).toMatchObject({ code: 'no_usable_image', field: 'images' });
+    const images = reply.error.details?.images as ImageResult[];
+    expect(images.map((i) => i.error?.code)).toEqual(['no_face', 'several_faces', 'too_blurred', 'too_small', 'bad_image']);
+    for (const i of images) expect(i.error?.message).toMatch(/\S/);
+    expect(await listedIds(nc, 'name')).not.toContain('Nobody');
   });
 
   it('answers malformed requests with a clear error naming the field, and keeps serving', async () => {
@@ -99,8 +108,10 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
       error: { code: 'not_found', field: 'subjectId' },
     });
     expect(await galleryCall(nc, 'negative', { subjectId: 'ghost', faceRef: 'nope' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    const bad = await Promise.all([reid, reid2].map(async (r) => metricValue((await r.get('/metrics')).body, 'lookout_bad_messages_total', { subject_kind: 'gallery' })));
-    expect(bad[0]! + bad[1]!).toBeGreaterThanOrEqual(2);
+    // Bad requests are counted per operation (subject_kind gallery.<op>), on whichever replica took them.
+    const bodies = await Promise.all([reid, reid2].map(async (r) => (await r.get('/metrics')).body));
+    const bad = bodies.flatMap((b) => GALLERY_OPS.map((op) => metricValue(b, 'lookout_bad_messages_total', { subject_kind: `gallery.${op}` })));
+    expect(bad.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3);
     for (const r of [reid, reid2]) expect((await r.get('/readyz')).status).toBe(200);
   });
 
@@ -145,14 +156,14 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
     const photos = fs.readdirSync(path.join(FACES, 'identities/barack_obama')).sort();
     const probe = identity('barack_obama', photos[1]!);
     const other = identity('angelina_jolie', 'df_img5.jpg');
-    const before = await galleryCall(nc, 'identify', { image: probe });
-    expect(before.ok && before.faces[0]?.identity?.subjectId).toBe('barack_obama');
+    const before = succeeded(await galleryCall(nc, 'identify', { image: probe }));
+    expect(before.faces[0]?.identity?.subjectId).toBe('barack_obama');
     // An operator says the face of this event is not barack_obama.
     const neg = await galleryCall(nc, 'negative', { subjectId: 'barack_obama', image: probe });
     expect(neg).toMatchObject({ ok: true, subject: { negatives: 1 } });
-    const after = await galleryCall(nc, 'identify', { image: probe });
-    expect(after.ok && after.faces[0]?.identity).toBeNull();
-    const unaffected = await galleryCall(nc, 'identify', { image: other });
-    expect(unaffected.ok && unaffected.faces[0]?.identity?.subjectId).toBe('angelina_jolie');
+    const after = succeeded(await galleryCall(nc, 'identify', { image: probe }));
+    expect(after.faces[0]?.identity).toBeNull();
+    const unaffected = succeeded(await galleryCall(nc, 'identify', { image: other }));
+    expect(unaffected.faces[0]?.identity?.subjectId).toBe('angelina_jolie');
   });
 });

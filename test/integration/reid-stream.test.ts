@@ -12,6 +12,7 @@ import {
   facesMessage,
   kvBuckets,
   recognitionEvent,
+  rpc,
   streamKey,
   streamMetricsEvent,
   subjects,
@@ -20,7 +21,7 @@ import {
   type FacesMessage,
   type StreamMetricsEvent,
 } from '@lookout/contracts';
-import { FramePublisher, galleryCall, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+import { FramePublisher, galleryCall, metricValue, rawRpc, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 import { enrollVideoPeople, extractVideoFrames, SWITCH_FRAME, VIDEO_FPS } from '@lookout/testkit';
 
 
@@ -200,13 +201,16 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     expect(closed).toMatchObject({ sessionId: 'sess-1', endSeq: expect.any(Number), endMs: expect.any(Number) });
     expect(closed.message).toMatch(/stream closed/);
 
-    const reply = async (body: unknown) => JSON.parse(new TextDecoder().decode((await nc.request(subjects.reidEndStream(), JSON.stringify(body), { timeout: 10_000 })).data)) as unknown;
-    const ended = (await reply({ room: 'exam', stream: 'cam-1', reason: 'session ended' })) as { ok: boolean; closedEpisodes: number };
-    expect(ended.ok && ended.closedEpisodes).toBeGreaterThanOrEqual(1);
-    await alerts.until((a) => a.filter((x) => x.room === 'exam' && x.state === 'closed').length === ended.closedEpisodes);
+    // Sent as given (a malformed one too), answered in the RPC envelope.
+    const reply = (body: unknown) => rawRpc(nc, subjects.reidEndStream(), body, 10_000);
+    const ended = await reply({ room: 'exam', stream: 'cam-1', reason: 'session ended' });
+    if (!ended.ok) throw new Error(`end_stream failed: ${JSON.stringify(ended.error)}`);
+    const { closedEpisodes } = rpc.reid.endStream.reply.parse(ended.data);
+    expect(closedEpisodes).toBeGreaterThanOrEqual(1);
+    await alerts.until((a) => a.filter((x) => x.room === 'exam' && x.state === 'closed').length === closedEpisodes);
     console.log(`end_stream closed: ${alerts.items.filter((x) => x.room === 'exam').map((x) => `${x.kind} (${x.message})`).join('; ')}`);
     expect(alerts.items.find((x) => x.room === 'exam' && x.kind === 'identity_changed')?.message).toMatch(/session ended/);
-    expect(await reply({ room: 'exam', stream: 'cam-1' })).toEqual({ ok: true, closedEpisodes: 0 });
+    expect(await reply({ room: 'exam', stream: 'cam-1' })).toEqual({ ok: true, data: { closedEpisodes: 0 } });
     expect(await reply({ room: 'exam', stream: 'a b' })).toMatchObject({ ok: false, error: { code: 'invalid_request', field: 'stream' } });
     alerts.close();
   }, 60_000);

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadConfig } from '@lookout/service-kit';
-import { CadenceTracker } from '../../detector/src/cadence.js';
+import { CadenceTracker } from '../../detector/src/pipeline/cadence.js';
 import { DetectorConfig } from '../../detector/src/config.js';
-import { FacePipeline } from '../../detector/src/face-pipeline.js';
-import { defaultSettings, loadModels, type LoadedModels } from '../../detector/src/models.js';
+import { FacePipeline } from '../../detector/src/pipeline/face-pipeline.js';
+import { defaultSettings, loadModels, type LoadedModels } from '../../detector/src/models/models.js';
 import { FaceEmbedder } from '../src/embedding/embedder.js';
 import { dot } from '../src/embedding/vector-codec.js';
 
