@@ -49,12 +49,12 @@ async function subjectListed(base: string, name: string, timeoutMs: number): Pro
  * error, or when the subject does not reach the gallery: there is no other way in, so a
  * test enrolling through here fails when the UI cannot enroll.
  */
-export async function enroll(context: BrowserContext, base: string, name: string, photo: string): Promise<void> {
+export async function enroll(context: BrowserContext, base: string, name: string, photo: string, opts: { formTimeoutMs?: number } = {}): Promise<void> {
   const page = await context.newPage();
   try {
     await page.goto(`${base}/#/gallery`);
     const form = page.getByTestId('enroll-form');
-    await form.waitFor({ timeout: 15_000 }).catch((err: Error) => {
+    await form.waitFor({ timeout: opts.formTimeoutMs ?? 15_000 }).catch((err: Error) => {
       throw new Error(`the Gallery page shows no enrollment form (data-testid="enroll-form"): ${err.message}`);
     });
     await form.getByLabel('Name', { exact: true }).fill(name);
