@@ -1,38 +1,56 @@
 import { readFileSync } from 'node:fs';
+import { jetstream } from '@nats-io/jetstream';
 import { closeHttp, fromInstallRoot, listenHttp, localUrlHost, startService } from '@lookout/service-kit';
 import { createApp } from './app.js';
-import { openBuckets } from './buckets.js';
+import { ReidClient } from './clients/reid.js';
+import { SfuClient } from './clients/sfu.js';
 import { GatewayConfig } from './config.js';
-import type { GatewayDeps } from './deps.js';
+import { registerAnalyzeRoutes } from './gallery/analyze-routes.js';
+import { registerGalleryRoutes } from './gallery/routes.js';
+import { GalleryService } from './gallery/service.js';
 import { ApiRouter } from './http/api-router.js';
 import { ApiKeys, Authenticator, RoomTokens } from './http/auth.js';
-import { registerAnalyzeRoutes } from './routes/analyze.js';
-import { registerGalleryRoutes } from './routes/gallery.js';
-import { registerRoomRoutes } from './routes/rooms.js';
-import { registerWebhookRoutes } from './routes/webhooks.js';
-import { registerSessionRoutes } from './routes/sessions.js';
-import { SfuClient } from './sfu-client.js';
+import { registerRoomRoutes } from './rooms/routes.js';
+import { RoomService } from './rooms/service.js';
+import { registerSessionRoutes } from './sessions/routes.js';
+import { SessionService } from './sessions/service.js';
+import { SessionStore } from './sessions/session-store.js';
+import { openStores } from './stores.js';
+import { DestinationPolicy } from './webhooks/destination.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookRegistry } from './webhooks/registry.js';
+import { registerWebhookRoutes } from './webhooks/routes.js';
+import { HookStore } from './webhooks/store.js';
 import { WsGateway } from './ws/ws-gateway.js';
 
 // The gateway serves health and metrics on its public port, beside the API and the app.
 const svc = await startService({ name: 'gateway', config: GatewayConfig, http: 'host' });
-const { config, log } = svc;
+const { config, log, nc } = svc;
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 if (!config.tokenSecret) log.warn('TOKEN_SECRET is not set: room tokens are signed with a random key and only this process accepts them');
-const kv = await openBuckets(svc.nc);
+const kv = await openStores(nc, svc.storage);
 const auth = new Authenticator(new ApiKeys(config.apiKeys), new RoomTokens(config.tokenSecret));
-const deps: GatewayDeps = { nc: svc.nc, log, config, metrics: svc.metrics, badMessages: svc.badMessages, kv, auth, sfu: new SfuClient(svc.nc, kv.placement, kv.sfuInstances) };
+const sfu = new SfuClient(nc, kv);
+const reid = new ReidClient(nc);
+
+// Each feature's service, built once; route modules and the dispatcher only use them.
+const rooms = new RoomService({ sfu, roomConfig: kv.roomConfig, tokens: auth.tokens, tokenTtlS: config.tokenTtlS });
+const zip = { maxEntries: config.zipMaxEntries, maxEntryBytes: config.zipMaxEntryBytes, maxTotalBytes: config.zipMaxTotalBytes, maxRatio: config.zipMaxRatio };
+const gallery = new GalleryService({ reid, enrollJobs: kv.enrollJobs, uploadLimitBytes: config.uploadLimitBytes, zip, log });
+const sessions = new SessionService({ store: new SessionStore(kv.sessions, kv.streamSessions), reid, js: jetstream(nc), badMessages: svc.badMessages, log });
+const hooks = new HookStore(kv.webhooks);
+const policy = new DestinationPolicy(config.webhookAllowHosts);
+const webhooks = new WebhookRegistry({ nc, store: hooks, policy, deliveryLog: kv.webhookLog, timeoutMs: config.webhookTimeoutMs, log: log.child({ module: 'webhooks' }) });
 
 const api = new ApiRouter();
-registerRoomRoutes(api, deps);
-registerAnalyzeRoutes(api, deps);
-const gallery = registerGalleryRoutes(api, deps);
+registerRoomRoutes(api, rooms);
+registerAnalyzeRoutes(api, gallery);
+registerGalleryRoutes(api, gallery);
+registerWebhookRoutes(api, webhooks);
+registerSessionRoutes(api, sessions);
 // Closers run in reverse: this one after HTTP stops taking uploads, before NATS drains, so a running job records its final state.
 svc.onShutdown('enroll-jobs', () => gallery.close());
-registerWebhookRoutes(api, deps);
-registerSessionRoutes(api, deps);
 
 const app = createApp({
   healthHandler: svc.healthHandler,
@@ -48,11 +66,11 @@ const app = createApp({
 const { server, port } = await listenHttp(app, config.httpPort, config.httpHost);
 svc.onShutdown('http', () => closeHttp(server));
 
-const ws = new WsGateway({ server, deps, log: log.child({ module: 'ws' }) });
+const ws = new WsGateway({ server, nc, config, auth, sfu, metrics: svc.metrics, badMessages: svc.badMessages, log: log.child({ module: 'ws' }) });
 svc.onShutdown('ws', () => ws.close());
 
-const webhooks = new WebhookDispatcher(deps);
-await webhooks.start();
-svc.onShutdown('webhooks', () => webhooks.stop());
+const dispatcher = new WebhookDispatcher({ nc, store: hooks, policy, deliveryLog: kv.webhookLog, config, metrics: svc.metrics, badMessages: svc.badMessages, log });
+await dispatcher.start();
+svc.onShutdown('webhooks', () => dispatcher.stop());
 
 await svc.ready({ port, url: `http://${localUrlHost(config.httpHost)}:${port}/` });

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { buildZip, type ZipEntry } from '@lookout/testkit';
-import { classifyEntry, personFromFileName } from '../src/enroll/entry-names.js';
-import { ZipError, ZipReader, type ZipLimits, type ZipScan } from '../src/enroll/zip-reader.js';
+import { classifyEntry, personFromFileName } from '../src/gallery/entry-names.js';
+import { ZipError, ZipReader, type ZipLimits, type ZipScan } from '../src/gallery/zip-reader.js';
 
 /** Incompressible bytes that start like a JPEG or PNG. */
 const jpeg = (n = 2000) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(n)]);

@@ -1,8 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { TSchema } from '@sinclair/typebox';
-import { API_PREFIX, ApiError as ApiErrorSchema, isId, validator, type RoomRole } from '@lookout/contracts';
+import { API_PREFIX, ErrorResponse, isId, LookoutError, validator, type RoomRole } from '@lookout/contracts';
 import { requireAdmin, requireRoom } from './auth.js';
-import { ApiError } from './errors.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -53,7 +52,7 @@ export class ApiRouter {
     this.router[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
       try {
         for (const [name, value] of Object.entries(req.params)) {
-          if (!isId(value)) throw new ApiError(400, 'invalid_request', `${name}: invalid id; expected 1–64 characters from [A-Za-z0-9_-]`, name);
+          if (!isId(value)) throw new LookoutError('invalid_request', `${name}: invalid id; expected 1–64 characters from [A-Za-z0-9_-]`, name);
         }
         authorize(spec, req);
         if (check) req.body = check.parse(req.body ?? {});
@@ -74,14 +73,14 @@ export class ApiRouter {
     }
     return {
       openapi: '3.1.0',
-      info: { ...info, description: 'Lookout gateway API. Errors are `ApiError` with a stable `code` and the offending `field`.' },
+      info: { ...info, description: 'Lookout gateway API. Errors are `ErrorResponse` with a stable `code` and the offending `field`.' },
       servers: [{ url: '/' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An admin API key or a room token (JWT, HS256)' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
         },
-        schemas: { ApiError: plain(ApiErrorSchema) },
+        schemas: { ErrorResponse: plain(ErrorResponse) },
       },
       paths,
     };
@@ -90,14 +89,14 @@ export class ApiRouter {
 
 function authorize(spec: RouteSpec, req: Request): void {
   if (spec.access === 'none') return;
-  if (!req.principal) throw req.authError ?? new ApiError(401, 'unauthorized', 'authorization: an API key or a room token is required');
+  if (!req.principal) throw req.authError ?? new LookoutError('unauthorized', 'authorization: an API key or a room token is required');
   if (spec.access === 'admin') requireAdmin(req.principal);
   if (spec.access === 'room') requireRoom(req.principal, String(req.params.room), spec.roles);
 }
 
 function operation(spec: RouteSpec): object {
   const params = [...spec.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }));
-  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } } });
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } });
   const ok = spec.raw ? { description: 'OK', content: { [spec.raw.contentType]: {} } } : { description: 'OK', content: { 'application/json': { schema: spec.response ? plain(spec.response) : {} } } };
   return {
     summary: spec.summary,

@@ -1,7 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { isId, ROOM_ROLES, type RoomRole, type RoomTokenClaims } from '@lookout/contracts';
-import { ApiError } from './errors.js';
+import { isId, LookoutError, ROOM_ROLES, type RoomRole, type RoomTokenClaims } from '@lookout/contracts';
 
 /** Who is calling: an admin API key, or a room token for one room. */
 export type Principal = { kind: 'admin'; name: string } | { kind: 'room'; claims: RoomTokenClaims };
@@ -34,21 +33,21 @@ export class RoomTokens {
     return `${body}.${b64(createHmac('sha256', this.key).update(body).digest())}`;
   }
 
-  /** The claims, or an ApiError saying why the token is refused. */
+  /** The claims, or a LookoutError saying why the token is refused. */
   verify(token: string, nowMs = Date.now()): RoomTokenClaims {
     const [header, payload, sig] = token.split('.');
-    if (!header || !payload || !sig || header !== HEADER) throw new ApiError(401, 'invalid_token', 'token: malformed');
+    if (!header || !payload || !sig || header !== HEADER) throw new LookoutError('invalid_token', 'token: malformed');
     const expected = createHmac('sha256', this.key).update(`${header}.${payload}`).digest();
     const given = Buffer.from(sig, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError(401, 'invalid_token', 'token: bad signature');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new LookoutError('invalid_token', 'token: bad signature');
     let claims: RoomTokenClaims;
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as RoomTokenClaims;
     } catch {
-      throw new ApiError(401, 'invalid_token', 'token: malformed');
+      throw new LookoutError('invalid_token', 'token: malformed');
     }
-    if (!isId(claims.room) || !isId(claims.peer) || !ROOM_ROLES.includes(claims.role) || typeof claims.exp !== 'number') throw new ApiError(401, 'invalid_token', 'token: malformed claims');
-    if (claims.exp * 1000 <= nowMs) throw new ApiError(401, 'token_expired', 'token: expired');
+    if (!isId(claims.room) || !isId(claims.peer) || !ROOM_ROLES.includes(claims.role) || typeof claims.exp !== 'number') throw new LookoutError('invalid_token', 'token: malformed claims');
+    if (claims.exp * 1000 <= nowMs) throw new LookoutError('token_expired', 'token: expired');
     return claims;
   }
 }
@@ -92,12 +91,12 @@ export class Authenticator {
     readonly tokens: RoomTokens,
   ) {}
 
-  /** Resolves a credential; throws 401 when missing or invalid. */
+  /** Resolves a credential; throws `unauthorized`, `invalid_token` or `token_expired`. */
   principal(credential: string | undefined): Principal {
-    if (!credential) throw new ApiError(401, 'unauthorized', 'authorization: an API key or a room token is required');
+    if (!credential) throw new LookoutError('unauthorized', 'authorization: an API key or a room token is required');
     const name = this.keys.lookup(credential);
     if (name) return { kind: 'admin', name };
-    if (credential.split('.').length !== 3) throw new ApiError(401, 'unauthorized', 'authorization: unknown API key');
+    if (credential.split('.').length !== 3) throw new LookoutError('unauthorized', 'authorization: unknown API key');
     return { kind: 'room', claims: this.tokens.verify(credential) };
   }
 
@@ -117,14 +116,14 @@ export class Authenticator {
   }
 }
 
-/** Throws 403 unless the caller is an admin. */
+/** Throws `forbidden` unless the caller is an admin. */
 export function requireAdmin(p: Principal | undefined): void {
-  if (p?.kind !== 'admin') throw new ApiError(403, 'forbidden', 'authorization: this call needs an admin API key');
+  if (p?.kind !== 'admin') throw new LookoutError('forbidden', 'authorization: this call needs an admin API key');
 }
 
-/** Throws 403 unless the caller is an admin or holds a token for `room` with one of `roles`. */
+/** Throws `forbidden` unless the caller is an admin or holds a token for `room` with one of `roles`. */
 export function requireRoom(p: Principal | undefined, room: string, roles: readonly RoomRole[] = ROOM_ROLES): void {
   if (p?.kind === 'admin') return;
   if (p?.kind === 'room' && p.claims.room === room && roles.includes(p.claims.role)) return;
-  throw new ApiError(403, 'forbidden', p?.kind === 'room' && p.claims.room !== room ? `token: not valid for room ${room}` : 'token: role not allowed here');
+  throw new LookoutError('forbidden', p?.kind === 'room' && p.claims.room !== room ? `token: not valid for room ${room}` : 'token: role not allowed here');
 }

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { LookoutError } from '@lookout/contracts';
 
 /**
  * CORS from an allow-list. A request from an origin not on it gets no CORS headers (the
@@ -16,7 +17,7 @@ export function cors(spec: string) {
       res.setHeader('Access-Control-Expose-Headers', 'Retry-After, X-RateLimit-Remaining');
     }
     if (req.method !== 'OPTIONS' || !origin) return next();
-    if (!allowed) return void res.status(403).json({ error: { code: 'cors_forbidden', message: `origin ${origin} is not allowed` } });
+    if (!allowed) return next(new LookoutError('cors_forbidden', `origin ${origin} is not allowed`));
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
     res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Api-Key');
     res.setHeader('Access-Control-Max-Age', '600');

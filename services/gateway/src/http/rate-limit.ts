@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError } from './errors.js';
+import { LookoutError } from '@lookout/contracts';
 
 /**
  * Per-credential rate limit: a token bucket of `perMinute` requests refilled continuously.
@@ -21,7 +21,7 @@ export function rateLimit(perMinute: number) {
     if (buckets.size > 100_000) buckets.clear();
     if (b.tokens < 1) {
       res.setHeader('Retry-After', String(Math.ceil((1 - b.tokens) / refillPerMs / 1000)));
-      return next(new ApiError(429, 'rate_limited', `rate limit: at most ${perMinute} requests per minute`));
+      return next(new LookoutError('rate_limited', `rate limit: at most ${perMinute} requests per minute`));
     }
     b.tokens -= 1;
     res.setHeader('X-RateLimit-Remaining', String(Math.floor(b.tokens)));

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
-import { sessionInfo, streamKey, streamSession, type SessionInfo, type SessionStart, type StreamSession } from '@lookout/contracts';
+import { LookoutError, notFound, sessionInfo, streamKey, streamSession, type SessionInfo, type SessionStart, type StreamSession } from '@lookout/contracts';
 import { byCodeUnits } from '@lookout/service-kit';
-import { ApiError, notFound } from '../http/errors.js';
 
 const CAS_RETRIES = 5;
 const LIST_CONCURRENCY = 16;
@@ -20,7 +19,7 @@ export class SessionStore {
     private readonly streamSessions: KV,
   ) {}
 
-  /** Creates the session and claims its stream; 409 when the stream has a running session. */
+  /** Creates the session and claims its stream; `session_running` when the stream has a running session. */
   async start(body: SessionStart, nowMs = Date.now()): Promise<SessionInfo> {
     const info: SessionInfo = {
       sessionId: newSessionId(nowMs),
@@ -96,7 +95,7 @@ export class SessionStore {
         cur = again;
       }
     }
-    throw new ApiError(409, 'conflict', `session: ${id} is being changed by someone else; retry`);
+    throw new LookoutError('conflict', `session: ${id} is being changed by someone else; retry`);
   }
 
   /** Takes `<room>.<stream>` for this session, replacing only a stale claim. */
@@ -113,7 +112,7 @@ export class SessionStore {
       const e = await this.streamSessions.get(key);
       if (e && e.operation === 'PUT') {
         const holder = await this.holderOf(e.json());
-        if (holder) throw new ApiError(409, 'session_running', `stream: ${info.room}/${info.stream} already has a running session (${holder})`, 'stream');
+        if (holder) throw new LookoutError('session_running', `stream: ${info.room}/${info.stream} already has a running session (${holder})`, 'stream');
       }
       try {
         // create() refuses if anyone wrote the key meanwhile; update() only replaces what we just judged stale.
@@ -124,7 +123,7 @@ export class SessionStore {
         // Someone else wrote the key between our read and write: judge again.
       }
     }
-    throw new ApiError(409, 'conflict', `stream: ${info.room}/${info.stream} is being claimed by someone else; retry`, 'stream');
+    throw new LookoutError('conflict', `stream: ${info.room}/${info.stream} is being claimed by someone else; retry`, 'stream');
   }
 
   /** The running session a stream claim names, or undefined when the claim is stale. */

@@ -1,16 +1,15 @@
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import { LookoutError } from '@lookout/contracts';
 import { inCidr, parseCidr, parseIp, v4, type Cidr, type Ip } from './ip.js';
 
 export type DestinationCode = 'destination_not_allowed' | 'destination_unresolved';
 
-/** A webhook URL the gateway will not call, and why (the message names the address). */
-export class DestinationError extends Error {
-  constructor(
-    readonly code: DestinationCode,
-    message: string,
-  ) {
-    super(message);
+/** A webhook URL the gateway will not call, and why (the message names the address; the field is `url`). */
+export class DestinationError extends LookoutError {
+  declare readonly code: DestinationCode;
+  constructor(code: DestinationCode, message: string) {
+    super(code, message, 'url');
     this.name = 'DestinationError';
   }
 }

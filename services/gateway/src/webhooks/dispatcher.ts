@@ -1,14 +1,29 @@
 import { jetstream } from '@nats-io/jetstream';
-import type { KvWatchEntry } from '@nats-io/kv';
-import { Counter, Histogram } from '@lookout/service-kit';
-import type { GatewayDeps } from '../deps.js';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Counter, Histogram, type Logger, type Registry } from '@lookout/service-kit';
+import type { GatewayConfig } from '../config.js';
 import { DeliveryLog } from './delivery-log.js';
-import { DestinationPolicy } from './destination.js';
+import type { DestinationPolicy } from './destination.js';
 import { HookWorker, type WorkerDeps } from './hook-worker.js';
 import { WebhookSender } from './sender.js';
-import { hookRecord, HookStore, type HookRecord } from './store.js';
+import { hookRecord, type HookRecord, type HookStore } from './store.js';
 
-type Watch = Awaited<ReturnType<GatewayDeps['kv']['webhooks']['watch']>>;
+type Watch = Awaited<ReturnType<HookStore['watch']>>;
+
+export interface DispatcherOptions {
+  nc: NatsConnection;
+  /** The registrations (shared with the REST API's WebhookRegistry). */
+  store: HookStore;
+  /** Where deliveries may go (shared with the REST API, which checks at registration). */
+  policy: DestinationPolicy;
+  /** `lookout_webhook_log`. */
+  deliveryLog: KV;
+  config: Pick<GatewayConfig, 'webhookTimeoutMs' | 'webhookMaxAttempts' | 'webhookDisableAfter' | 'webhookBackoffMs' | 'webhookBackoffMaxMs' | 'webhookConcurrency'>;
+  metrics: Registry;
+  badMessages: WorkerDeps['metrics']['badEvents'];
+  log: Logger;
+}
 
 /**
  * Delivers events to webhooks. Follows the registrations in KV with a watch and runs a
@@ -24,14 +39,14 @@ export class WebhookDispatcher {
   private watch: Watch | undefined;
   private following: Promise<void> | undefined;
 
-  constructor(private readonly g: GatewayDeps) {
+  constructor(private readonly g: DispatcherOptions) {
     const c = g.config;
-    this.sender = new WebhookSender(new DestinationPolicy(c.webhookAllowHosts), c.webhookTimeoutMs);
+    this.sender = new WebhookSender(g.policy, c.webhookTimeoutMs);
     const log = g.log.child({ module: 'webhooks' });
     this.deps = {
       js: jetstream(g.nc),
-      store: new HookStore(g.kv.webhooks),
-      deliveries: new DeliveryLog(g.kv.webhookLog, log),
+      store: g.store,
+      deliveries: new DeliveryLog(g.deliveryLog, log),
       sender: this.sender,
       settings: { maxAttempts: c.webhookMaxAttempts, disableAfter: c.webhookDisableAfter, backoffMs: c.webhookBackoffMs, backoffMaxMs: c.webhookBackoffMaxMs, concurrency: c.webhookConcurrency },
       log,
@@ -45,7 +60,7 @@ export class WebhookDispatcher {
   }
 
   async start(): Promise<void> {
-    const watch = await this.g.kv.webhooks.watch();
+    const watch = await this.g.store.watch();
     this.watch = watch;
     this.following = (async () => {
       for await (const e of watch) this.apply(e);

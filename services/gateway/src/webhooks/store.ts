@@ -108,4 +108,9 @@ export class HookStore {
   async remove(id: string): Promise<void> {
     await this.kv.delete(id);
   }
+
+  /** Every registration, then every change to one (the dispatcher follows it). */
+  watch(): ReturnType<KV['watch']> {
+    return this.kv.watch();
+  }
 }

@@ -1,6 +1,6 @@
-import { WS_PREVIEW_ROLES, type ClientMessage, type WsFeed, type WsRole } from '@lookout/contracts';
+import { LookoutError, WS_PREVIEW_ROLES, type ClientMessage, type WsFeed, type WsRole } from '@lookout/contracts';
 import type { Authenticator, Principal } from '../http/auth.js';
-import { forbidden, toWsError, unauthorized, WsError } from './errors.js';
+import { toWsError } from './errors.js';
 import type { Grant } from './signaling.js';
 
 type Join = Extract<ClientMessage, { type: 'join' }>;
@@ -34,12 +34,12 @@ export class Access {
     return this.set({ room: p.claims.room, role: p.claims.role, peer: p.claims.peer, expiresMs: p.claims.exp * 1000 });
   }
 
-  /** Resolves a join; throws 4401 (credential) or 4403 (room or peer of another token). */
+  /** Resolves a join; throws a credential error (closes 4401) or `forbidden` (room or peer of another token; closes 4403). */
   join(msg: Join): Grant {
     if (msg.token === undefined) {
       if (this.admin !== undefined) return this.set({ room: msg.room, role: 'admin', peer: msg.peer ?? this.adminPeer });
       const joined = this.grants.get(msg.room);
-      if (!joined) throw unauthorized('unauthorized', 'token: a room token for this room or an API key is required', 'token');
+      if (!joined) throw new LookoutError('unauthorized', 'token: a room token for this room or an API key is required', 'token');
       this.checkPeer(msg, joined.peer);
       return joined;
     }
@@ -49,7 +49,7 @@ export class Access {
       return this.set({ room: msg.room, role: 'admin', peer: msg.peer ?? this.adminPeer });
     }
     const c = p.claims;
-    if (c.room !== msg.room) throw forbidden(`room: the token is for another room (${c.room})`, 'room');
+    if (c.room !== msg.room) throw new LookoutError('forbidden', `room: the token is for another room (${c.room})`, 'room');
     this.checkPeer(msg, c.peer);
     return this.set({ room: c.room, role: c.role, peer: c.peer, expiresMs: c.exp * 1000 });
   }
@@ -63,12 +63,12 @@ export class Access {
     return this.admin !== undefined ? 'admin' : this.grants.get(room)?.role;
   }
 
-  /** Throws 4403 unless the socket may follow these feeds of `room` (previews: viewers and admins only). */
+  /** Throws `forbidden` unless the socket may follow these feeds of `room` (previews: viewers and admins only). */
   checkFeeds(room: string, feeds: readonly WsFeed[]): void {
-    if (!this.canRead(room)) throw forbidden(`room: this connection has not joined room ${room}`, 'room');
+    if (!this.canRead(room)) throw new LookoutError('forbidden', `room: this connection has not joined room ${room}`, 'room');
     const role = this.roleIn(room);
     if (feeds.includes('preview') && !(WS_PREVIEW_ROLES as readonly string[]).includes(role ?? '')) {
-      throw forbidden(`feeds: a ${role ?? 'socket without a role'} may not follow preview (viewers and admins only)`, 'feeds');
+      throw new LookoutError('forbidden', `feeds: a ${role ?? 'socket without a role'} may not follow preview (viewers and admins only)`, 'feeds');
     }
   }
 
@@ -80,10 +80,10 @@ export class Access {
   grantFor(room: string | undefined): Grant {
     if (room !== undefined) {
       const g = this.grants.get(room);
-      if (!g) throw forbidden(`room: this connection has not joined room ${room}`, 'room');
+      if (!g) throw new LookoutError('forbidden', `room: this connection has not joined room ${room}`, 'room');
       return g;
     }
-    if (this.grants.size !== 1) throw new WsError('invalid_message', this.grants.size === 0 ? 'room: join a room first' : 'room: required when several rooms are joined', 'room');
+    if (this.grants.size !== 1) throw new LookoutError('invalid_message', this.grants.size === 0 ? 'room: join a room first' : 'room: required when several rooms are joined', 'room');
     return this.grants.values().next().value as Grant;
   }
 
@@ -93,7 +93,7 @@ export class Access {
   }
 
   private checkPeer(msg: Join, peer: string): void {
-    if (msg.peer !== undefined && msg.peer !== peer) throw forbidden(`peer: the token is for another peer (${peer})`, 'peer');
+    if (msg.peer !== undefined && msg.peer !== peer) throw new LookoutError('forbidden', `peer: the token is for another peer (${peer})`, 'peer');
   }
 
   private principal(credential: string, field: string): Principal {
@@ -101,7 +101,7 @@ export class Access {
       return this.auth.principal(credential);
     } catch (err) {
       const e = toWsError(err);
-      throw new WsError(e.code, e.message, e.field ?? field, e.close);
+      throw new LookoutError(e.code, e.message, e.field ?? field);
     }
   }
 }

@@ -1,21 +1,18 @@
-import { ValidationError, WS_CLOSE } from '@lookout/contracts';
-import { ApiError } from '../http/errors.js';
+import { LookoutError, ValidationError, WS_CLOSE, type ErrorCode } from '@lookout/contracts';
 
 /**
- * A refused WebSocket request: sent as `error {code, message, field, id}`. With `close`
- * set, the socket is closed with that code right after the error (auth refusals).
+ * The WebSocket's side of Lookout's one error type: a refused request is sent as
+ * `error {code, message, field, id}`, and these codes close the socket right after.
  */
-export class WsError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-    readonly close?: number,
-  ) {
-    super(message);
-    this.name = 'WsError';
-  }
-}
+const CLOSE_CODES: Partial<Record<ErrorCode, number>> = {
+  unauthorized: WS_CLOSE.unauthorized,
+  invalid_token: WS_CLOSE.unauthorized,
+  token_expired: WS_CLOSE.unauthorized,
+  forbidden: WS_CLOSE.forbidden,
+};
+
+/** The close code that follows an error of `code`, if any. */
+export const closeCodeOf = (code: ErrorCode): number | undefined => CLOSE_CODES[code];
 
 /** A close frame's reason is at most 123 bytes. */
 export function closeReason(reason: string): string {
@@ -24,21 +21,14 @@ export function closeReason(reason: string): string {
   return r;
 }
 
-export const unauthorized = (code: string, message: string, field?: string) => new WsError(code, message, field, WS_CLOSE.unauthorized);
-export const forbidden = (message: string, field?: string) => new WsError('forbidden', message, field, WS_CLOSE.forbidden);
-
 /**
- * Maps what a handler threw to a WsError. `fieldPrefix` places a nested body's field
- * (an SFU op's `data`) in the client's message.
+ * What a handler threw, as the error the client gets. A message that fails its schema is
+ * `invalid_message`; `fieldPrefix` places a nested body's field (an SFU op's `data`) in the
+ * client's message. Anything that is not a LookoutError is `internal`.
  */
-export function toWsError(err: unknown, fieldPrefix = ''): WsError {
-  if (err instanceof WsError) return err;
+export function toWsError(err: unknown, fieldPrefix = ''): LookoutError {
   const field = (f: string | undefined) => (f === undefined ? undefined : fieldPrefix ? `${fieldPrefix}/${f}`.replace(/\/$/, '') : f);
-  if (err instanceof ValidationError) return new WsError('invalid_message', err.message, field(err.field));
-  if (err instanceof ApiError) {
-    if (err.status === 401) return unauthorized(err.code, err.message, err.field);
-    if (err.status === 403) return forbidden(err.message, err.field);
-    return new WsError(err.code, err.message, field(err.field));
-  }
-  return new WsError('internal', 'internal error');
+  if (err instanceof ValidationError) return new LookoutError('invalid_message', err.message, field(err.field));
+  if (err instanceof LookoutError) return fieldPrefix ? new LookoutError(err.code, err.message, field(err.field), err.details) : err;
+  return new LookoutError('internal', 'internal error');
 }

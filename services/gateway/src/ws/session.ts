@@ -1,12 +1,12 @@
 import type http from 'node:http';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
-import { clientMessage, ValidationError, WS_CLOSE, WS_DEFAULT_FEEDS, WS_FEEDS, type ClientMessage, type ServerMessage, type WsFeed } from '@lookout/contracts';
+import { clientMessage, LookoutError, ValidationError, WS_CLOSE, WS_DEFAULT_FEEDS, WS_FEEDS, type ClientMessage, type ServerMessage, type WsFeed } from '@lookout/contracts';
 import type { Counter, Logger } from '@lookout/service-kit';
 import type { GatewayConfig } from '../config.js';
 import { credentialOf, type Authenticator } from '../http/auth.js';
 import { Access } from './access.js';
-import { closeReason, forbidden, toWsError, unauthorized, WsError } from './errors.js';
+import { closeCodeOf, closeReason, toWsError } from './errors.js';
 import type { FrameHeader, FrameUpload } from './frame-upload.js';
 import type { CloseReason, WsMetrics } from './metrics.js';
 import { Outbox, type Outgoing } from './outbox.js';
@@ -161,14 +161,15 @@ export class WsSession {
     if (bad) this.ctx.badMessages.inc({ subject_kind: 'ws', reason: bad });
     if (this.closing) return;
     this.send({ type: 'error', code: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}), ...(id !== undefined ? { id } : {}) });
-    if (e.close) this.close(e.close, e.message, CLOSE_REASONS[e.close] ?? 'error');
+    const close = closeCodeOf(e.code);
+    if (close) this.close(close, e.message, CLOSE_REASONS[close] ?? 'error');
   }
 
   private async dispatch(msg: ClientMessage): Promise<void> {
     const id = msg.id !== undefined ? { id: msg.id } : {};
     if (msg.type === 'ping') return this.send({ type: 'ack', op: 'ping', ...id });
     if (msg.type === 'join') return this.joined(this.access.join(msg), msg.id);
-    if (!this.access.authenticated) throw unauthorized('unauthorized', `${msg.type}: join a room first`, 'type');
+    if (!this.access.authenticated) throw new LookoutError('unauthorized', `${msg.type}: join a room first`, 'type');
     switch (msg.type) {
       case 'subscribe':
         return this.subscribe(msg.room, msg.feeds ?? WS_DEFAULT_FEEDS, id);
@@ -236,7 +237,7 @@ export class WsSession {
 
   private async signal(msg: Extract<ClientMessage, { type: 'signal' }>): Promise<void> {
     const grant = this.access.grantFor(msg.room);
-    if (this.signalsInFlight >= MAX_SIGNALS_IN_FLIGHT) throw new WsError('too_many_requests', `signal: at most ${MAX_SIGNALS_IN_FLIGHT} requests in flight`, 'id');
+    if (this.signalsInFlight >= MAX_SIGNALS_IN_FLIGHT) throw new LookoutError('too_many_requests', `signal: at most ${MAX_SIGNALS_IN_FLIGHT} requests in flight`, 'id');
     this.signalsInFlight++;
     try {
       const data = await this.ctx.signaling.forward(grant, msg.op, msg.data ?? {}, this.owned);
@@ -254,16 +255,16 @@ export class WsSession {
 
   private frameHeader(header: FrameHeader): void {
     const grant = this.access.grantFor(header.room);
-    if (grant.role === 'viewer') throw forbidden('frame: a viewer may not upload frames', 'type');
+    if (grant.role === 'viewer') throw new LookoutError('forbidden', 'frame: a viewer may not upload frames', 'type');
     const replaced = this.pendingFrame;
     this.pendingFrame = { header, grant };
-    if (replaced) this.refuse(new WsError('missing_frame_data', 'frame: another frame header came before this one\'s JPEG', 'type'), replaced.header.id, 'bad_frame');
+    if (replaced) this.refuse(new LookoutError('missing_frame_data', 'frame: another frame header came before this one\'s JPEG', 'type'), replaced.header.id, 'bad_frame');
   }
 
   private onFrameData(jpeg: Buffer): void {
     const pending = this.pendingFrame;
     this.pendingFrame = undefined;
-    if (!pending) return this.refuse(new WsError('unexpected_binary', 'binary message without a frame header before it', 'type'), undefined, 'unexpected_binary');
+    if (!pending) return this.refuse(new LookoutError('unexpected_binary', 'binary message without a frame header before it', 'type'), undefined, 'unexpected_binary');
     const { header, grant } = pending;
     try {
       const meta = this.ctx.frames.publish(grant.room, grant.peer, header, jpeg);

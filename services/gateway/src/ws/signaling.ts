@@ -1,8 +1,7 @@
-import { sfuRequests, sfuRequestValidators, WS_SIGNAL_OPS, type SfuOp, type WsRole } from '@lookout/contracts';
+import { LookoutError, rpc, sfuRequests, WS_SIGNAL_OPS, type ErrorCode, type SfuOp, type WsRole } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
-import { ApiError } from '../http/errors.js';
-import type { SfuClient } from '../sfu-client.js';
-import { forbidden, toWsError, WsError } from './errors.js';
+import type { RoomRequest, SfuClient } from '../clients/sfu.js';
+import { toWsError } from './errors.js';
 
 /** What a socket may do in one room: from its token (or admin key). */
 export interface Grant {
@@ -24,7 +23,7 @@ export class OwnedMedia {
 type Body = Record<string, unknown>;
 
 /** The body field naming a media object, the set that must own it, and the error when not. */
-const OWNERSHIP: Partial<Record<SfuOp, { field: string; set: (o: OwnedMedia) => { has(id: string): boolean }; code: string }>> = {
+const OWNERSHIP: Partial<Record<SfuOp, { field: string; set: (o: OwnedMedia) => { has(id: string): boolean }; code: ErrorCode }>> = {
   connectTransport: { field: 'transportId', set: (o) => o.transports, code: 'unknown_transport' },
   restartIce: { field: 'transportId', set: (o) => o.transports, code: 'unknown_transport' },
   closeTransport: { field: 'transportId', set: (o) => o.transports, code: 'unknown_transport' },
@@ -70,7 +69,7 @@ export class SignalingProxy {
     return pending;
   }
 
-  /** Checks, forwards and records one op; throws WsError (fields relative to the message). */
+  /** Checks, forwards and records one op; throws a LookoutError (fields relative to the message). */
   async forward(grant: Grant, op: SfuOp, data: Body, owned: OwnedMedia): Promise<unknown> {
     const body = this.authorize(grant, op, data, owned);
     let result: unknown;
@@ -95,31 +94,32 @@ export class SignalingProxy {
   }
 
   private authorize(grant: Grant, op: SfuOp, data: Body, owned: OwnedMedia): Body {
-    if (grant.role !== 'admin' && !WS_SIGNAL_OPS[grant.role].includes(op)) throw forbidden(`op: a ${grant.role} may not ${op}`, 'op');
+    if (grant.role !== 'admin' && !WS_SIGNAL_OPS[grant.role].includes(op)) throw new LookoutError('forbidden', `op: a ${grant.role} may not ${op}`, 'op');
     for (const key of ['room', 'peer'] as const) {
-      if (data[key] !== undefined && data[key] !== grant[key]) throw forbidden(`data/${key}: this socket acts for ${key} ${grant[key]} only`, `data/${key}`);
+      if (data[key] !== undefined && data[key] !== grant[key]) throw new LookoutError('forbidden', `data/${key}: this socket acts for ${key} ${grant[key]} only`, `data/${key}`);
     }
     const body: Body = { ...data, room: grant.room };
     if ('peer' in sfuRequests[op].properties) body.peer = grant.peer;
-    if (op === 'createWebRtcTransport' && grant.role === 'viewer' && body.direction !== 'recv') throw forbidden('data/direction: a viewer may only receive ("recv")', 'data/direction');
+    if (op === 'createWebRtcTransport' && grant.role === 'viewer' && body.direction !== 'recv') throw new LookoutError('forbidden', 'data/direction: a viewer may only receive ("recv")', 'data/direction');
     try {
-      sfuRequestValidators[op].parse(body);
+      rpc.sfu[op].request.parse(body);
     } catch (err) {
       throw toWsError(err, 'data');
     }
     const rule = OWNERSHIP[op];
     const id = rule ? body[rule.field] : undefined;
-    if (rule && grant.role !== 'admin' && !rule.set(owned).has(id as string)) throw new WsError(rule.code, `data/${rule.field}: no such object of this connection`, `data/${rule.field}`);
+    if (rule && grant.role !== 'admin' && !rule.set(owned).has(id as string)) throw new LookoutError(rule.code, `data/${rule.field}: no such object of this connection`, `data/${rule.field}`);
     return body;
   }
 
   private async call(room: string, op: SfuOp, body: Body): Promise<unknown> {
     const { room: _room, ...rest } = body;
+    const request = rest as RoomRequest<SfuOp>;
     try {
-      return await this.sfu.roomCall(room, op, rest);
+      return await this.sfu.roomCall(room, op, request);
     } catch (err) {
-      if (!(err instanceof ApiError) || !(await this.replace(room, err))) throw err;
-      return this.sfu.roomCall(room, op, rest);
+      if (!(err instanceof LookoutError) || !(await this.replace(room, err))) throw err;
+      return this.sfu.roomCall(room, op, request);
     }
   }
 
@@ -127,10 +127,10 @@ export class SignalingProxy {
    * A room with no live owner (new, or its SFU is gone) is placed again; a room its owner
    * lost (worker died) is created there again (createRoom is idempotent). True: retry.
    */
-  private async replace(room: string, err: ApiError): Promise<boolean> {
+  private async replace(room: string, err: LookoutError): Promise<boolean> {
     if (err.code === 'not_found') {
       this.placed.delete(room);
-      if (!(await this.ensureRoom(room))) throw new WsError('no_sfu', 'no SFU instance is available for this room');
+      if (!(await this.ensureRoom(room))) throw new LookoutError('no_sfu', 'no SFU instance is available for this room');
       return true;
     }
     if (err.code !== 'unknown_room') return false;

@@ -1,8 +1,11 @@
 import type http from 'node:http';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { WebSocketServer } from 'ws';
 import { WS_CLOSE, WS_PATH } from '@lookout/contracts';
-import type { Logger } from '@lookout/service-kit';
-import type { GatewayDeps } from '../deps.js';
+import type { Counter, Logger, Registry } from '@lookout/service-kit';
+import type { SfuClient } from '../clients/sfu.js';
+import type { GatewayConfig } from '../config.js';
+import type { Authenticator } from '../http/auth.js';
 import { FrameUpload } from './frame-upload.js';
 import { PreviewMaker } from './preview-maker.js';
 import { WsMetrics } from './metrics.js';
@@ -12,7 +15,12 @@ import { SignalingProxy } from './signaling.js';
 
 export interface WsGatewayOptions {
   server: http.Server;
-  deps: GatewayDeps;
+  nc: NatsConnection;
+  config: GatewayConfig;
+  auth: Authenticator;
+  sfu: SfuClient;
+  metrics: Registry;
+  badMessages: Counter<'subject_kind' | 'reason'>;
   log: Logger;
 }
 
@@ -45,10 +53,9 @@ export class WsGateway {
   private connections = 0;
 
   constructor(opts: WsGatewayOptions) {
-    const { deps, log } = opts;
-    const { config } = deps;
-    this.feeds = new RoomFeeds(deps.nc, log.child({ module: 'ws-feeds' }), deps.badMessages);
-    const metrics = new WsMetrics(deps.metrics, {
+    const { nc, config, log, badMessages } = opts;
+    this.feeds = new RoomFeeds(nc, log.child({ module: 'ws-feeds' }), badMessages);
+    const metrics = new WsMetrics(opts.metrics, {
       clients: () => this.sessions.size,
       queued: () => sum(this.sessions, (s) => s.queued),
       buffered: () => sum(this.sessions, (s) => s.buffered),
@@ -56,13 +63,13 @@ export class WsGateway {
     });
     this.ctx = {
       config,
-      auth: deps.auth,
+      auth: opts.auth,
       feeds: this.feeds,
-      signaling: new SignalingProxy(deps.sfu, log.child({ module: 'ws-signaling' })),
-      frames: new FrameUpload(deps.nc),
-      previews: new PreviewMaker(deps.nc, (outcome) => metrics.previews.inc({ outcome }), log.child({ module: 'ws-previews' })),
+      signaling: new SignalingProxy(opts.sfu, log.child({ module: 'ws-signaling' })),
+      frames: new FrameUpload(nc),
+      previews: new PreviewMaker(nc, (outcome) => metrics.previews.inc({ outcome }), log.child({ module: 'ws-previews' })),
       metrics,
-      badMessages: deps.badMessages,
+      badMessages,
       log,
     };
     // No compression: every message would be deflated once per socket instead of encoded once per room.

@@ -1,11 +1,10 @@
 import fs from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import type { EnrollJob } from '@lookout/contracts';
+import { LookoutError, type EnrollJob } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
-import { ApiError } from '../http/errors.js';
+import type { ChunkedEnroller, EnrollTarget } from './chunked-enrollment.js';
 import type { JobError, JobProgress, JobResult, JobStore } from './job-store.js';
-import type { EnrollTarget, ReidGallery } from './reid-gallery.js';
-import { ZipError, ZipReader, type ZipImage, type ZipLimits } from './zip-reader.js';
+import { ZipReader, type ZipImage, type ZipLimits } from './zip-reader.js';
 
 /** Jobs waiting or running on one gateway; more are refused (each holds an upload on disk). */
 const MAX_PENDING = 4;
@@ -14,7 +13,7 @@ const IMAGES_PER_CALL = 5;
 
 export interface EnrollJobsOptions {
   store: JobStore;
-  gallery: ReidGallery;
+  enroller: ChunkedEnroller;
   limits: ZipLimits;
   log: Logger;
 }
@@ -42,8 +41,8 @@ export class EnrollJobs {
 
   /** Records a new job and queues it; the upload (in `dir`) now belongs to the job. */
   async submit(zipPath: string, dir: string): Promise<EnrollJob> {
-    if (this.closing) throw new ApiError(503, 'unavailable', 'gateway: shutting down');
-    if (this.pending.size >= MAX_PENDING) throw new ApiError(503, 'busy', `gallery: ${MAX_PENDING} enrollment jobs are already waiting on this gateway; try again later`);
+    if (this.closing) throw new LookoutError('unavailable', 'gateway: shutting down');
+    if (this.pending.size >= MAX_PENDING) throw new LookoutError('busy', `gallery: ${MAX_PENDING} enrollment jobs are already waiting on this gateway; try again later`);
     const now = Date.now();
     const job: EnrollJob = { jobId: `job_${randomBytes(9).toString('base64url')}`, status: 'running', total: 0, processed: 0, results: [], createdMs: now, updatedMs: now };
     await this.o.store.put(job);
@@ -105,22 +104,22 @@ export class EnrollJobs {
     };
     let target: EnrollTarget = { mode: 'enroll', name, metadata: { enrollJob: progress.job.jobId } };
     const fitting = images.filter((img) => {
-      if (this.o.gallery.fits(img.bytes, target)) return true;
+      if (this.o.enroller.fits(img.bytes, target)) return true;
       report(img, { entry: img.entry, person: name, ok: false, error: { code: 'image_too_large', message: `${img.bytes} bytes: larger than one gallery request can carry` } });
       return false;
     });
-    for (const chunk of this.o.gallery.pack(target, fitting.map((i) => i.bytes), IMAGES_PER_CALL)) {
+    for (const chunk of this.o.enroller.pack(target, fitting.map((i) => i.bytes), IMAGES_PER_CALL)) {
       if (this.closing) throw new Interrupted();
       const batch = chunk.map((i) => fitting[i]!);
       const data = await Promise.all(batch.map((img) => zip.read(img)));
-      const r = await this.o.gallery.enrollChunked(target, data);
+      const r = await this.o.enroller.enroll(target, data);
       batch.forEach((img, i) => {
         const v = r.images[i];
         if (v?.ok && r.subject) report(img, { entry: img.entry, person: name, ok: true, subjectId: r.subject.subjectId });
         else report(img, { entry: img.entry, person: name, ok: false, error: v?.error ?? { code: r.error?.code ?? 'internal', message: r.error?.message ?? 'reid gave no verdict on this image' } });
       });
       if (r.subject) target = { mode: 'add', subjectId: r.subject.subjectId };
-      if (r.error && r.error.code !== 'no_usable_image') throw new ApiError(503, r.error.code, r.error.message);
+      if (r.error && r.error.code !== 'no_usable_image') throw r.error;
     }
   }
 }
@@ -137,6 +136,6 @@ function groupByPerson(images: readonly ZipImage[]): Map<string, ZipImage[]> {
 
 function failure(err: unknown): JobError {
   if (err instanceof Interrupted) return { code: 'interrupted', message: 'the gateway shut down before the job finished; upload the ZIP again' };
-  if (err instanceof ZipError || err instanceof ApiError) return { code: err.code, message: err.message };
+  if (err instanceof LookoutError) return { code: err.code, message: err.message };
   return { code: 'internal', message: `enroll job: ${(err as Error).message}` };
 }

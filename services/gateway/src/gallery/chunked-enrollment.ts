@@ -1,12 +1,10 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { galleryReply, subjects, type GalleryError, type GalleryOp, type GalleryReply, type ImageResult, type SubjectSummary } from '@lookout/contracts';
+import { LookoutError, type ImageResult, type SubjectSummary } from '@lookout/contracts';
+import type { ReidClient } from '../clients/reid.js';
 
-const DEFAULT_MAX_PAYLOAD = 1_048_576;
 /** Room for the request's JSON around the images (keys, quotes, commas). */
 const ENVELOPE_BYTES = 1024;
 /** reid's contract: 1–20 images per request. */
 const MAX_IMAGES_PER_CALL = 20;
-const TIMEOUT_MS = 60_000;
 /** A name (≤ 200 characters) or an id, with its keys, as JSON. */
 const TARGET_BYTES = 1024;
 
@@ -21,31 +19,30 @@ export type EnrollTarget = { mode: 'enroll'; name: string; subjectId?: string; m
 export interface ChunkedEnrollment {
   subject?: SubjectSummary;
   images: Array<ImageResult | undefined>;
-  error?: GalleryError;
+  error?: LookoutError;
 }
 
 const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
 
-/** The gateway's side of reid's `gallery.<op>` request/reply. */
-export class ReidGallery {
-  constructor(private readonly nc: NatsConnection) {}
+/** reid's verdicts in a no_usable_image error (`details.images`), or undefined for any other error. */
+function verdictsOf(err: LookoutError): ImageResult[] | undefined {
+  if (err.code !== 'no_usable_image') return undefined;
+  const images = err.details?.images;
+  return Array.isArray(images) ? (images as ImageResult[]) : [];
+}
 
-  /** One request; a transport failure becomes an `unavailable` error reply. */
-  async call<O extends GalleryOp>(op: O, body: unknown): Promise<GalleryReply<O>> {
-    let data: Uint8Array;
-    try {
-      data = (await this.nc.request(subjects.gallery(op), JSON.stringify(body), { timeout: TIMEOUT_MS })).data;
-    } catch (err) {
-      return { ok: false, error: { code: 'unavailable', message: `reid: ${(err as Error).message}` } } as GalleryReply<O>;
-    }
-    return galleryReply[op].parse(JSON.parse(new TextDecoder().decode(data))) as GalleryReply<O>;
-  }
+/**
+ * Enrollment of any number of images through reid's `gallery.enroll` and
+ * `gallery.add_images`, each request packed to fit the NATS max payload and reid's
+ * 20-image limit.
+ */
+export class ChunkedEnroller {
+  constructor(private readonly reid: ReidClient) {}
 
   /** Bytes of base64 images one request for `target` may carry (the NATS max payload). */
   imageBudget(target: EnrollTarget): number {
-    const maxPayload = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
     // The same budget for enroll (name) and add (id) keeps a person's requests packed alike.
-    return maxPayload - ENVELOPE_BYTES - Math.max(Buffer.byteLength(JSON.stringify(target)), TARGET_BYTES);
+    return this.reid.maxPayload - ENVELOPE_BYTES - Math.max(Buffer.byteLength(JSON.stringify(target)), TARGET_BYTES);
   }
 
   /** The largest image one request can carry (for a name or id of usual size). */
@@ -59,31 +56,35 @@ export class ReidGallery {
   }
 
   /**
-   * Enrolls (or adds) any number of images in requests that fit the payload limit: the
-   * first request that has a usable image creates the subject, the rest are added to it,
-   * so a person none of whose images is usable is never created.
+   * Enrolls (or adds) the images in requests that fit: the first request that has a usable
+   * image creates the subject, the rest are added to it, so a person none of whose images
+   * is usable is never created.
    */
-  async enrollChunked(target: EnrollTarget, images: readonly Buffer[]): Promise<ChunkedEnrollment> {
+  async enroll(target: EnrollTarget, images: readonly Buffer[]): Promise<ChunkedEnrollment> {
     const out: ChunkedEnrollment = { images: images.map(() => undefined) };
     let subjectId = target.mode === 'add' ? target.subjectId : undefined;
     for (const chunk of this.pack(target, images.map((i) => i.length))) {
       const payload = chunk.map((i) => images[i]!.toString('base64'));
-      const reply = subjectId ? await this.call('add_images', { subjectId, images: payload }) : await this.call('enroll', { ...withoutMode(target), images: payload });
-      const results = reply.ok ? reply.images : reply.error.code === 'no_usable_image' ? (reply.error.images ?? []) : undefined;
-      for (const r of results ?? []) {
+      let results: ImageResult[];
+      try {
+        const reply = subjectId ? await this.reid.gallery('add_images', { subjectId, images: payload }) : await this.reid.gallery('enroll', { ...withoutMode(target), images: payload });
+        out.subject = reply.subject;
+        subjectId = reply.subject.subjectId;
+        results = reply.images;
+      } catch (err) {
+        if (!(err instanceof LookoutError)) throw err;
+        const verdicts = verdictsOf(err);
+        if (!verdicts) return { ...out, error: err };
+        results = verdicts;
+      }
+      for (const r of results) {
         const index = chunk[r.index];
         if (index !== undefined) out.images[index] = { ...r, index };
       }
-      if (reply.ok) {
-        out.subject = reply.subject;
-        subjectId = reply.subject.subjectId;
-      } else if (!results) {
-        out.error = reply.error;
-        return out;
-      }
     }
     if (!out.subject) {
-      out.error = { code: 'no_usable_image', message: 'images: no image has exactly one usable face', field: 'images', images: out.images.filter((r): r is ImageResult => !!r) };
+      const images = out.images.filter((r): r is ImageResult => !!r);
+      out.error = new LookoutError('no_usable_image', 'images: no image has exactly one usable face', 'images', { images });
     }
     return out;
   }
@@ -110,7 +111,8 @@ export class ReidGallery {
   }
 }
 
-function withoutMode(t: EnrollTarget): Record<string, unknown> {
+function withoutMode(t: EnrollTarget): { name: string; subjectId?: string; metadata?: Record<string, string | number | boolean> } {
+  if (t.mode !== 'enroll') throw new Error('withoutMode: an add target has no enroll fields');
   const { mode: _mode, ...rest } = t;
   return rest;
 }

@@ -1,5 +1,6 @@
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import type { Readable } from 'node:stream';
+import { LookoutError } from '@lookout/contracts';
 import { classifyEntry, isImageMagic } from './entry-names.js';
 
 export interface ZipLimits {
@@ -14,12 +15,10 @@ export interface ZipLimits {
 }
 
 /** The whole archive is refused (not a ZIP, too many entries, too much data). */
-export class ZipError extends Error {
-  constructor(
-    readonly code: 'not_zip' | 'corrupt_zip' | 'too_many_entries' | 'zip_too_large',
-    message: string,
-  ) {
-    super(message);
+export class ZipError extends LookoutError {
+  declare readonly code: 'not_zip' | 'corrupt_zip' | 'too_many_entries' | 'zip_too_large';
+  constructor(code: ZipError['code'], message: string) {
+    super(code, message);
     this.name = 'ZipError';
   }
 }

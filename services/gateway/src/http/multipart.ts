@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Request } from 'express';
 import busboy from 'busboy';
-import { ApiError } from '../http/errors.js';
+import { LookoutError } from '@lookout/contracts';
 
 export interface UploadSpec {
   /** Text fields allowed, each at most once. */
@@ -32,7 +32,7 @@ const MAX_FIELD_BYTES = 65_536;
 /** A refused body is read off up to this much past the limit (so the client sees the error), then the connection is dropped. */
 const DRAIN_BEYOND_LIMIT = 64 * 1_048_576;
 
-const tooLarge = (what: string, limit: number, field?: string) => new ApiError(413, 'body_too_large', `${what}: larger than the limit of ${limit} bytes`, field);
+const tooLarge = (what: string, limit: number, field?: string) => new LookoutError('body_too_large', `${what}: larger than the limit of ${limit} bytes`, field);
 
 /**
  * Parses a multipart/form-data body with every limit enforced while it streams: the body,
@@ -42,12 +42,12 @@ const tooLarge = (what: string, limit: number, field?: string) => new ApiError(4
  */
 export function readUpload(req: Request, spec: UploadSpec): Promise<Upload> {
   if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
-    return Promise.reject(new ApiError(415, 'unsupported_media_type', `body: send multipart/form-data (fields ${[...spec.fields, spec.file.field].join(', ')})`));
+    return Promise.reject(new LookoutError('unsupported_media_type', `body: send multipart/form-data (fields ${[...spec.fields, spec.file.field].join(', ')})`));
   }
   return new Promise((resolve, reject) => new UploadReader(req, spec, resolve, reject).start());
 }
 
-const malformed = (err: Error) => new ApiError(400, 'bad_request', `body: malformed multipart (${err.message})`);
+const malformed = (err: Error) => new LookoutError('bad_request', `body: malformed multipart (${err.message})`);
 
 /** One request's parse: busboy's events, the limits, and the single way out on failure. */
 class UploadReader {
@@ -63,7 +63,7 @@ class UploadReader {
     private readonly req: Request,
     private readonly spec: UploadSpec,
     private readonly resolve: (u: Upload) => void,
-    private readonly reject: (err: ApiError) => void,
+    private readonly reject: (err: Error) => void,
   ) {}
 
   start(): void {
@@ -86,12 +86,12 @@ class UploadReader {
       this.out.fields[name] = value;
     });
     bb.on('file', (name, stream, info) => this.onFile(name, stream, info.filename));
-    bb.on('filesLimit', () => this.fail(new ApiError(400, 'invalid_request', `${spec.file.field}: at most ${spec.file.maxFiles} file(s)`, spec.file.field)));
+    bb.on('filesLimit', () => this.fail(new LookoutError('invalid_request', `${spec.file.field}: at most ${spec.file.maxFiles} file(s)`, spec.file.field)));
     // One field more than allowed still reaches fieldError(), which names it.
-    bb.on('fieldsLimit', () => this.fail(new ApiError(400, 'invalid_request', `body: too many text fields; expected ${spec.fields.join(', ') || 'none'}`)));
+    bb.on('fieldsLimit', () => this.fail(new LookoutError('invalid_request', `body: too many text fields; expected ${spec.fields.join(', ') || 'none'}`)));
     bb.on('error', (err: Error) => this.fail(malformed(err)));
     bb.on('close', () => void Promise.all(this.writes).then(() => this.finish()));
-    req.on('aborted', () => this.fail(new ApiError(400, 'bad_request', 'body: upload aborted')));
+    req.on('aborted', () => this.fail(new LookoutError('bad_request', 'body: upload aborted')));
     req.pipe(bb);
   }
 
@@ -100,7 +100,7 @@ class UploadReader {
     stream.on('error', (err: Error) => this.fail(malformed(err)));
     if (name !== this.spec.file.field) {
       stream.resume();
-      return this.fail(new ApiError(400, 'invalid_request', `${name}: unexpected file; send files as "${this.spec.file.field}"`, name));
+      return this.fail(new LookoutError('invalid_request', `${name}: unexpected file; send files as "${this.spec.file.field}"`, name));
     }
     const file: UploadedFile = { filename: filename ?? '', size: 0 };
     const n = this.slots.push(undefined) - 1;
@@ -109,7 +109,7 @@ class UploadReader {
         // Browsers send an empty part for a file input left blank.
         if (file.size > 0 || file.filename) this.slots[n] = file;
       },
-      (err: ApiError) => this.fail(err),
+      (err: Error) => this.fail(err),
     );
     this.writes.push(saved);
   }
@@ -120,7 +120,7 @@ class UploadReader {
     this.resolve(this.out);
   }
 
-  private fail(err: ApiError): void {
+  private fail(err: Error): void {
     if (this.failed) return;
     this.failed = true;
     for (const s of this.sinks) s.destroy();
@@ -132,10 +132,10 @@ class UploadReader {
   }
 }
 
-function fieldError(spec: UploadSpec, out: Upload, name: string, truncated: boolean): ApiError | undefined {
-  if (name === spec.file.field) return new ApiError(400, 'invalid_request', `${name}: expected a file`, name);
-  if (!spec.fields.includes(name)) return new ApiError(400, 'invalid_request', `${name}: unknown field; expected ${[...spec.fields, spec.file.field].join(', ')}`, name);
-  if (name in out.fields) return new ApiError(400, 'invalid_request', `${name}: given more than once`, name);
+function fieldError(spec: UploadSpec, out: Upload, name: string, truncated: boolean): LookoutError | undefined {
+  if (name === spec.file.field) return new LookoutError('invalid_request', `${name}: expected a file`, name);
+  if (!spec.fields.includes(name)) return new LookoutError('invalid_request', `${name}: unknown field; expected ${[...spec.fields, spec.file.field].join(', ')}`, name);
+  if (name in out.fields) return new LookoutError('invalid_request', `${name}: given more than once`, name);
   if (truncated) return tooLarge(name, MAX_FIELD_BYTES, name);
   return undefined;
 }
@@ -151,7 +151,8 @@ function saveFile(stream: Readable & { truncated?: boolean }, file: UploadedFile
       file.path = path.join(toDir, `upload-${n}`);
       sink = fs.createWriteStream(file.path);
       sinks.push(sink);
-      sink.on('error', (err) => reject(new ApiError(500, 'internal', `upload: ${err.message}`)));
+      // A disk failure is the gateway's, not the client's: a plain error (500, logged).
+      sink.on('error', (err) => reject(new Error(`upload: ${err.message}`)));
       stream.pipe(sink);
     } else {
       stream.on('data', (c: Buffer) => chunks.push(c));

@@ -1,0 +1,104 @@
+import type { KV } from '@nats-io/kv';
+import { LookoutError, type EnrollJob, type GalleryReply, type GalleryRequest, type ImageResult, type SubjectSummary } from '@lookout/contracts';
+import type { Logger } from '@lookout/service-kit';
+import type { ReidClient } from '../clients/reid.js';
+import type { UploadedFile } from '../http/multipart.js';
+import { ChunkedEnroller, type EnrollTarget } from './chunked-enrollment.js';
+import { EnrollJobs } from './enroll-jobs.js';
+import { JobStore } from './job-store.js';
+import type { ZipLimits } from './zip-reader.js';
+
+export interface GalleryOptions {
+  reid: ReidClient;
+  /** `lookout_enroll_jobs`. */
+  enrollJobs: KV;
+  /** UPLOAD_LIMIT_BYTES: the largest multipart body. */
+  uploadLimitBytes: number;
+  zip: ZipLimits;
+  log: Logger;
+}
+
+/**
+ * The gallery as the REST API sees it: subjects (reid's `gallery.<op>`), enrollment of
+ * any number of images, single-image identification, and batch enrollment jobs. Built
+ * once by main.ts; failures are LookoutErrors.
+ */
+export class GalleryService {
+  readonly uploadLimitBytes: number;
+  private readonly reid: ReidClient;
+  private readonly enroller: ChunkedEnroller;
+  private readonly jobStore: JobStore;
+  private readonly jobs: EnrollJobs;
+
+  constructor(o: GalleryOptions) {
+    this.reid = o.reid;
+    this.uploadLimitBytes = o.uploadLimitBytes;
+    this.enroller = new ChunkedEnroller(o.reid);
+    const log = o.log.child({ module: 'enroll-jobs' });
+    this.jobStore = new JobStore(o.enrollJobs, log);
+    this.jobs = new EnrollJobs({ store: this.jobStore, enroller: this.enroller, limits: o.zip, log });
+  }
+
+  /** The largest image one enrollment upload may hold (the upload limit, and what one reid request carries). */
+  get imageLimitBytes(): number {
+    return Math.min(this.uploadLimitBytes, this.enroller.maxImageBytes());
+  }
+
+  /**
+   * Enrolls or adds the uploaded images. A failure keeps reid's per-image verdicts in
+   * `details.images`, and says which images a subject created meanwhile holds.
+   */
+  async enroll(target: EnrollTarget, files: readonly UploadedFile[]): Promise<{ subject: SubjectSummary; images: Array<ImageResult | undefined> }> {
+    if (!files.length) throw new LookoutError('invalid_request', 'images: at least one image file is required', 'images');
+    files.forEach((f, i) => {
+      if (!this.enroller.fits(f.size, target)) throw new LookoutError('body_too_large', `images/${i}: ${f.size} bytes do not fit one gallery request with this name and metadata`, `images/${i}`);
+    });
+    const r = await this.enroller.enroll(target, files.map((f) => f.data ?? Buffer.alloc(0)));
+    if (!r.error && r.subject) return { subject: r.subject, images: r.images };
+    const e = r.error ?? new LookoutError('internal', 'enrollment: no subject and no error');
+    const partial = r.subject ? `; subject ${r.subject.subjectId} holds the images marked ok, the others were not added` : '';
+    const images = r.images.filter((i) => i !== undefined);
+    throw new LookoutError(e.code, `${e.message}${partial}`, e.field, images.length ? { images } : undefined);
+  }
+
+  list(offset: number, limit: number): Promise<GalleryReply<'list'>> {
+    return this.reid.gallery('list', { offset, limit });
+  }
+
+  get(subjectId: string): Promise<GalleryReply<'get'>> {
+    return this.reid.gallery('get', { subjectId });
+  }
+
+  rename(request: GalleryRequest<'rename'>): Promise<GalleryReply<'rename'>> {
+    return this.reid.gallery('rename', request);
+  }
+
+  remove(subjectId: string): Promise<GalleryReply<'delete'>> {
+    return this.reid.gallery('delete', { subjectId });
+  }
+
+  negative(subjectId: string, faceRef: string): Promise<GalleryReply<'negative'>> {
+    return this.reid.gallery('negative', { subjectId, faceRef });
+  }
+
+  /** Single-image analysis: the detector's result with gallery identities. */
+  identify(image: Buffer, room: string | undefined): Promise<GalleryReply<'identify'>> {
+    return this.reid.gallery('identify', { image: image.toString('base64'), ...(room ? { room } : {}) });
+  }
+
+  /** Queues a batch enrollment of the ZIP at `zipPath`; the folder `dir` now belongs to the job. */
+  submitJob(zipPath: string, dir: string): Promise<EnrollJob> {
+    return this.jobs.submit(zipPath, dir);
+  }
+
+  async job(jobId: string): Promise<EnrollJob> {
+    const job = await this.jobStore.get(jobId);
+    if (!job) throw new LookoutError('not_found', `job: no job ${jobId} (jobs are kept 7 days)`, 'job');
+    return job;
+  }
+
+  /** Stops the running job at its next entry (recorded as interrupted). */
+  close(): Promise<void> {
+    return this.jobs.close();
+  }
+}
