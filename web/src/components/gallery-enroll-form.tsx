@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { RefObject } from 'preact';
-import type { ImageResult, SubjectSummary } from '@lookout/contracts';
-import { ApiError } from '../lib/api';
+import { LookoutError, type ImageResult, type SubjectSummary } from '@lookout/contracts';
 import { errorField, errorText, formatBytes, uploadForm } from '../lib/upload';
 import { GalleryCamera } from './gallery-camera';
 import { GalleryImageResults } from './gallery-image-results';
@@ -12,10 +11,10 @@ interface Outcome {
   names: string[];
 }
 
-/** The images a failed enrollment still reports (422 no_usable_image carries them). */
+/** The images a failed enrollment still reports (no_usable_image carries them in `details.images`). */
 function imagesOf(err: unknown): ImageResult[] {
-  const d = err instanceof ApiError ? (err.details as { error?: { images?: ImageResult[] } } | undefined) : undefined;
-  return d?.error?.images ?? [];
+  const images = err instanceof LookoutError && err.code === 'no_usable_image' ? err.details?.images : undefined;
+  return Array.isArray(images) ? (images as ImageResult[]) : [];
 }
 
 type Fields = { name: string; subjectId: string; metadata: string };

@@ -1,16 +1,39 @@
-import { API_PREFIX } from '@lookout/contracts';
+import { API_PREFIX, isErrorCode, LookoutError, type ErrorCode } from '@lookout/contracts';
 import { credential } from './auth';
 
-/** An error reply of the gateway: `{error: {code, message, field}}`. */
-export class ApiError extends Error {
+/** The code of a failed response that carries no error body (a proxy's page, say). */
+function codeOfStatus(status: number): ErrorCode {
+  const byStatus: Record<number, ErrorCode> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'body_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
+  return byStatus[status] ?? (status === 0 || status >= 502 ? 'unavailable' : 'internal');
+}
+
+/**
+ * A failed REST call: the gateway's error as the LookoutError it was (same code, message,
+ * field and details), with the HTTP status it came with (0: no response at all).
+ */
+export class HttpError extends LookoutError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: ErrorCode,
     message: string,
-    readonly field?: string,
-    readonly details?: unknown,
+    field?: string,
+    details?: Record<string, unknown>,
   ) {
-    super(message);
+    super(code, message, field, details);
+    this.name = 'HttpError';
+  }
+
+  /**
+   * The error of a response. The REST body is `{ error: { code, message, field?, ... } }`,
+   * a code's details beside code and message (no_usable_image's `images`); a body without
+   * one gets the code of its status.
+   */
+  static fromResponse(status: number, statusText: string, data: unknown): HttpError {
+    const e = (data as { error?: Record<string, unknown> } | undefined)?.error;
+    if (!e || typeof e.code !== 'string') return new HttpError(status, codeOfStatus(status), `${status} ${statusText}`.trim());
+    const { code, message, field, ...rest } = e;
+    const details = Object.keys(rest).length ? rest : undefined;
+    return new HttpError(status, isErrorCode(code) ? code : 'internal', typeof message === 'string' ? message : `${status} ${statusText}`, typeof field === 'string' ? field : undefined, details);
   }
 }
 
@@ -21,7 +44,7 @@ export interface CallOptions {
   token?: string | null;
 }
 
-/** One REST call; resolves with the parsed JSON or throws ApiError. */
+/** One REST call; resolves with the parsed JSON or throws HttpError. */
 export async function api<T = unknown>(path: string, opts: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = {};
   const auth = opts.token ?? credential();
@@ -34,10 +57,7 @@ export async function api<T = unknown>(path: string, opts: CallOptions = {}): Pr
   const res = await fetch(`${API_PREFIX}${path}`, { method: opts.method ?? (body ? 'POST' : 'GET'), headers, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   const data = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const e = (data as { error?: { code: string; message: string; field?: string } } | undefined)?.error;
-    throw new ApiError(res.status, e?.code ?? 'http_error', e?.message ?? `${res.status} ${res.statusText}`, e?.field, data);
-  }
+  if (!res.ok) throw HttpError.fromResponse(res.status, res.statusText, data);
   return data as T;
 }
 

@@ -1,6 +1,6 @@
 import type { AlertEvent, RoomInfo, StreamAnalysis, StreamInfo } from '@lookout/contracts';
 import { AnalysisBuffer } from './analysis-buffer';
-import { api, ApiError } from './api';
+import { api, HttpError } from './api';
 import { Emitter } from './emitter';
 import type { LiveSocket } from './live-socket';
 import { PreviewFrames } from './preview-frames';
@@ -100,7 +100,7 @@ export class RoomModel extends Emitter<RoomEvents> {
       this.sfuStreams = info.streams;
     } catch (err) {
       // 404: no SFU owns the room (yet); anything else is retried with the next event.
-      if (!(err instanceof ApiError && err.status === 404)) console.warn('lookout: room info', (err as Error).message);
+      if (!(err instanceof HttpError && err.status === 404)) console.warn('lookout: room info', (err as Error).message);
       this.sfuStreams = [];
     }
     this.rebuild();

@@ -1,5 +1,5 @@
-import { API_PREFIX } from '@lookout/contracts';
-import { ApiError } from './api';
+import { API_PREFIX, LookoutError } from '@lookout/contracts';
+import { HttpError } from './api';
 import { credential } from './auth';
 
 export interface UploadProgress {
@@ -16,7 +16,8 @@ export interface UploadOptions {
 
 /**
  * Sends a multipart form to the REST API and reports upload progress. XMLHttpRequest,
- * because fetch() has no upload progress events; errors are the same ApiError as api().
+ * because fetch() has no upload progress events; errors are the same HttpError as api()
+ * (a cancelled upload rejects with an AbortError, as fetch() does).
  */
 export function uploadForm<T>(path: string, form: FormData, opts: UploadOptions = {}): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -33,11 +34,10 @@ export function uploadForm<T>(path: string, form: FormData, opts: UploadOptions 
         data = undefined;
       }
       if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
-      const e = (data as { error?: { code: string; message: string; field?: string } } | undefined)?.error;
-      reject(new ApiError(xhr.status, e?.code ?? 'http_error', e?.message ?? `${xhr.status} ${xhr.statusText}`, e?.field, data));
+      reject(HttpError.fromResponse(xhr.status, xhr.statusText, data));
     };
-    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload failed: the server could not be reached'));
-    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled'));
+    xhr.onerror = () => reject(new HttpError(0, 'unavailable', 'The upload failed: the server could not be reached'));
+    xhr.onabort = () => reject(new DOMException('The upload was cancelled', 'AbortError'));
     opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(form);
   });
@@ -45,14 +45,14 @@ export function uploadForm<T>(path: string, form: FormData, opts: UploadOptions 
 
 /** One line for an error shown to a person: the API's message, and which field it is about. */
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError && err.status === 401) return `${err.message}. Sign in with the admin key at the top of the page, then try again.`;
-  if (err instanceof ApiError) return err.field ? `${err.message} (field: ${err.field})` : err.message;
+  if (err instanceof HttpError && err.status === 401) return `${err.message}. Sign in with the admin key at the top of the page, then try again.`;
+  if (err instanceof LookoutError) return err.field ? `${err.message} (field: ${err.field})` : err.message;
   return err instanceof Error ? err.message : String(err);
 }
 
 /** The field an API error is about, if any (for aria-invalid on the matching input). */
 export function errorField(err: unknown): string | undefined {
-  return err instanceof ApiError ? err.field : undefined;
+  return err instanceof LookoutError ? err.field : undefined;
 }
 
 /** Bytes as a short human size. */
