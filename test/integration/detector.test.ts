@@ -2,11 +2,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { connect, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { analyzeImageReply, decodeJson, facesMessage, FRAME_HEADERS, kvBuckets, subjects, type FacesMessage } from '@lookout/contracts';
+import { decodeJson, facesMessage, kvBuckets, LookoutError, RPC_REQUEST_HEADER, rpc, rpcReply, subjects, type FacesMessage, type StageTimings } from '@lookout/contracts';
+import { call } from '@lookout/service-kit';
 import { FIXTURES, FramePublisher, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const bbt4 = fs.readFileSync(path.join(FIXTURES, 'faces/group/fa_bbt4.jpg'));
 const neutral = fs.readFileSync(path.join(FIXTURES, 'faces/expressions/fa_neutral.jpg'));
+
+/** Every stage the detector times; `queue` is the wait before a stream frame's analysis. */
+const STAGES = ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'expression', 'liveness', 'crops', 'text', 'queue'];
+
+/**
+ * Timings that were measured: only known stage names, each a finite number of ms, and every
+ * stage in `worked` (it ran models or codecs on a real face) took measurable time.
+ */
+function expectMeasured(timings: StageTimings, worked: readonly string[]): void {
+  expect(Object.keys(timings).filter((k) => !STAGES.includes(k))).toEqual([]);
+  for (const ms of Object.values(timings)) expect(Number.isFinite(ms) && ms >= 0 && ms < 60_000).toBe(true);
+  for (const stage of worked) expect({ stage, ms: timings[stage] }).toEqual({ stage, ms: expect.any(Number) });
+  for (const stage of worked) expect(timings[stage]).toBeGreaterThan(0);
+}
 
 /** Collects faces messages of one subject and lets a test await a given sequence number. */
 class FacesCollector {
@@ -104,7 +119,11 @@ describe('detector service (two replicas, real nats-server)', () => {
     const full = got.find((m) => m.faces[0]!.liveness && m.text)!;
     expect(Object.keys(full.faces[0]!).sort()).toEqual(['box', 'crop', 'expression', 'eyes', 'landmarks', 'liveness', 'pose', 'score']);
     expect(full.faces[0]!.expression!.label).toBe('neutral');
-    for (const stage of ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'crops', 'queue']) expect(full.timings[stage]).toBeGreaterThanOrEqual(0);
+    // Every frame times what it ran (the slow analyzers only where they ran), nothing else.
+    for (const m of got) {
+      expectMeasured(m.timings, ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'crops', ...slowRun(m)]);
+      expect(m.timings.queue).toEqual(expect.any(Number));
+    }
   });
 
   it('drops stale frames and counts them', async () => {
@@ -120,22 +139,34 @@ describe('detector service (two replicas, real nats-server)', () => {
   });
 
   it('answers detector.analyze with the full result, and with a coded error for bad input', async () => {
-    const ok = decodeJson(analyzeImageReply, (await nc.request(subjects.detectorAnalyze(), bbt4, { timeout: 20_000 })).data);
-    expect(ok.ok).toBe(true);
-    if (ok.ok) {
-      expect(ok.faces).toHaveLength(6);
-      expect(ok.faces.every((f) => f.pose && f.expression && f.liveness)).toBe(true);
-    }
-    const bad = decodeJson(analyzeImageReply, (await nc.request(subjects.detectorAnalyze(), new TextEncoder().encode('not an image'), { timeout: 20_000 })).data);
-    expect(bad).toEqual({ ok: false, error: { code: 'not_jpeg', message: expect.stringContaining('SOI') } });
+    const badFrames = async () => {
+      let n = 0;
+      for (const r of replicas) n += metricValue((await r.get('/metrics')).body, 'lookout_bad_messages_total', { subject_kind: 'analyze', reason: 'not_jpeg' });
+      return n;
+    };
+    const before = await badFrames();
+    const ok = await call(nc, rpc.detector.analyze, {}, { payload: bbt4 });
+    expect(ok.faces).toHaveLength(6);
+    expect(ok.faces.every((f) => f.pose && f.expression && f.liveness)).toBe(true);
+    // One image runs every analyzer, and each one's time is measured.
+    expectMeasured(ok.timings, ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'expression', 'liveness', 'crops', 'text']);
+    expect(ok.timings.queue).toBeUndefined();
+
+    const bad = await call(nc, rpc.detector.analyze, {}, { payload: new TextEncoder().encode('not an image') }).catch((err: unknown) => err);
+    expect(bad).toBeInstanceOf(LookoutError);
+    expect(bad).toMatchObject({ code: 'not_jpeg', message: expect.stringContaining('SOI') });
+    expect((await badFrames()) - before).toBe(1);
+
+    // A room that is not an id: `call` refuses to send it, so the request goes out by hand.
     const h = headers();
-    h.set(FRAME_HEADERS.room, 'a.b');
-    const badRoom = decodeJson(analyzeImageReply, (await nc.request(subjects.detectorAnalyze(), bbt4, { timeout: 20_000, headers: h })).data);
-    expect(badRoom).toMatchObject({ ok: false, error: { code: 'invalid_room' } });
+    h.set(RPC_REQUEST_HEADER, JSON.stringify({ room: 'a.b' }));
+    const badRoom = rpcReply.parse((await nc.request(subjects.detectorAnalyze(), bbt4, { timeout: 20_000, headers: h })).json());
+    expect(badRoom).toMatchObject({ ok: false, error: { code: 'invalid_request', field: 'room' } });
   });
 
   it('applies a room\'s analysis config from KV live, and ignores an invalid one', async () => {
-    const kv = await new Kvm(nc).create(kvBuckets.roomConfig);
+    // The detectors opened it at start (from the storage table).
+    const kv = await new Kvm(nc).open(kvBuckets.roomConfig);
     const updated = Promise.all(replicas.map((r) => r.waitForLine((l) => l.includes('room config updated') && l.includes('"key":"quiet"'))));
     await kv.put('quiet', JSON.stringify({ analyzers: { pose: { enabled: false }, expression: { enabled: false }, crops: { enabled: false } } }));
     await updated;

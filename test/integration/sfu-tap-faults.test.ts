@@ -1,6 +1,6 @@
 import type dgram from 'node:dgram';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { decodeJson, sfuEvent, subjects, type SfuEvent, type StreamAnalysis, type StreamInfo } from '@lookout/contracts';
+import { decodeJson, sfuEvent, subjects, type SfuEvent, type StreamAnalysis } from '@lookout/contracts';
 import { FaultyFfmpeg, FIXTURES, holdUdpPorts, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const VIDEO = 'video/two-people-sequential-640x480-15fps.webm';
@@ -26,7 +26,7 @@ describe('SFU frame tap under faults: every failure is retried, and the stream s
     });
   };
   const firstFrame = (room: string, stream: string) => new Promise<number>((resolve) => nc.subscribe(subjects.frames(room, stream), { max: 1, callback: () => resolve(Date.now()) }));
-  const streamInfo = async (room: string, stream: string) => (await sfuOk<StreamInfo[]>(nc, INSTANCE, 'listStreams', { room })).find((s) => s.stream === stream)!;
+  const streamInfo = async (room: string, stream: string) => (await sfuOk(nc, INSTANCE, 'listStreams', { room })).find((s) => s.stream === stream)!;
 
   beforeAll(async () => {
     // Three port pairs; the test holds the first and the last, so only the middle one is free.
@@ -67,7 +67,7 @@ describe('SFU frame tap under faults: every failure is retried, and the stream s
   });
 
   it('skips ports another program holds; with none left the analysis is unavailable, saying why, and recovers once a port is free', async () => {
-    const started = await sfuOk<{ producerId: string }>(nc, INSTANCE, 'ingest', { room: 'faults', stream: 'cam-ports', url: VIDEO, loop: true });
+    const started = await sfuOk(nc, INSTANCE, 'ingest', { room: 'faults', stream: 'cam-ports', url: VIDEO, loop: true });
     expect(started.producerId).toEqual(expect.any(String));
     // The ingest took the only free pair (skipping a held one); the tap finds none.
     const unavailable = await analysisEvent('cam-ports', (a) => a.state === 'unavailable');

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { processCommandLine } from '@lookout/service-kit';
-import { decodeFrameHeaders, decodeJson, facesMessage, kvBuckets, roomPlacement, sfuEvent, sfuInstanceInfo, subjects, type SfuEvent } from '@lookout/contracts';
+import { decodeFrameHeaders, decodeJson, facesMessage, kvBuckets, roomPlacement, rpc, sfuEvent, sfuInstanceInfo, subjects, type SfuEvent } from '@lookout/contracts';
 import {
   childProcesses,
   FIXTURES,
@@ -67,7 +67,7 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
       },
     });
     const started = Date.now();
-    const { producerId } = await sfuOk<{ producerId: string }>(nc, INSTANCE, 'ingest', { room: 'files', stream: 'cam-file', url: VIDEO, loop: true });
+    const { producerId } = await sfuOk(nc, INSTANCE, 'ingest', { room: 'files', stream: 'cam-file', url: VIDEO, loop: true });
     expect(producerId).toEqual(expect.any(String));
     await gotFirst;
     console.log(`file ingest: first frame ${Date.now() - started} ms after the ingest request`);
@@ -92,7 +92,7 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
       expect([a.width, a.height]).toEqual([640, 480]);
     }
     await gotFace;
-    const streams = await sfuOk<Array<{ stream: string; state: string; source: string }>>(nc, INSTANCE, 'listStreams', { room: 'files' });
+    const streams = await sfuOk(nc, INSTANCE, 'listStreams', { room: 'files' });
     expect(streams).toEqual([expect.objectContaining({ stream: 'cam-file', state: 'live', source: 'ingest', width: 640, height: 480 })]);
     expect(events).toContainEqual({ type: 'stream_state', room: 'files', stream: 'cam-file', state: 'live' });
   });
@@ -106,16 +106,24 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
     expect(await error('getRouterRtpCapabilities', { room: 'nowhere' })).toMatchObject({ code: 'unknown_room', field: 'room' });
     expect(await error('createWebRtcTransport', { room: 'files', peer: 'p', direction: 'sideways' })).toMatchObject({ code: 'invalid_request', field: 'direction' });
     expect(await error('connectTransport', { room: 'files', transportId: 'nope', dtlsParameters: {} })).toMatchObject({ code: 'unknown_transport', field: 'transportId' });
-    const t = await sfuOk<{ id: string }>(nc, INSTANCE, 'createWebRtcTransport', { room: 'files', peer: 'p', direction: 'send' });
+    const t = await sfuOk(nc, INSTANCE, 'createWebRtcTransport', { room: 'files', peer: 'p', direction: 'send' });
     const malformed = await error('produce', { room: 'files', peer: 'p', transportId: t.id, stream: 's', kind: 'video', rtpParameters: { codecs: 'vp8' } });
     expect(malformed.code).toBe('invalid_parameters');
     expect(malformed.message).toMatch(/codecs/);
-    expect(await error('frobnicate', { room: 'files' })).toMatchObject({ code: 'unknown_op' });
+    // One subscription per operation the contract declares: every declared one answers
+    // (here, that a body without its fields is invalid), an undeclared one reaches nobody.
+    for (const op of Object.keys(rpc.sfu)) expect(await error(op, {})).toMatchObject({ code: 'invalid_request' });
+    const undeclared = await sfuCall(nc, INSTANCE, 'frobnicate', { room: 'files' }).then(
+      (reply) => reply,
+      (err: Error & { isNoResponders?: () => boolean }) => err,
+    );
+    expect(undeclared).toBeInstanceOf(Error);
+    expect((undeclared as Error & { isNoResponders?: () => boolean }).isNoResponders?.()).toBe(true);
     expect(await error('listStreams', '{not json')).toMatchObject({ code: 'invalid_request' });
     expect(await error('ingest', { room: 'files', stream: 'x', url: '../../../etc/passwd' })).toMatchObject({ code: 'invalid_url', field: 'url' });
     expect(await error('ingest', { room: 'files', stream: 'y', url: 'faces/README.md' })).toMatchObject({ code: 'ingest_failed', field: 'url' });
     expect(await error('ingest', { room: 'files', stream: 'z', url: 'http://example.com/x.mp4' })).toMatchObject({ code: 'invalid_url' });
-    const failed = (await sfuOk<Array<{ stream: string; state: string; error?: string }>>(nc, INSTANCE, 'listStreams', { room: 'files' })).find((s) => s.stream === 'y');
+    const failed = (await sfuOk(nc, INSTANCE, 'listStreams', { room: 'files' })).find((s) => s.stream === 'y');
     expect(failed).toMatchObject({ state: 'failed', error: expect.stringContaining('faces/README.md') });
     // Still serving: another room works.
     await sfuOk(nc, INSTANCE, 'createRoom', { room: 'other' });
