@@ -75,7 +75,7 @@ const GALLERY_TIMEOUTS: Record<GalleryOp, number> = {
 
 const GALLERY_ERRORS: Record<GalleryOp, readonly ErrorCode[]> = {
   enroll: ['exists', 'no_usable_image'],
-  add_images: ['not_found', 'no_usable_image'],
+  add_images: ['not_found', 'no_usable_image', 'conflict'],
   rename: ['not_found', 'conflict'],
   delete: ['not_found'],
   list: [],
