@@ -1,4 +1,4 @@
-import { serverMessage, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage, type ServerMessage, type SfuEvent, type SfuOp, type StreamMetricsEvent, type WsFeed } from '@lookout/contracts';
+import { LookoutError, serverMessage, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage, type ServerMessage, type SfuEvent, type SfuOp, type StreamMetricsEvent, type WsFeed } from '@lookout/contracts';
 import { Emitter } from './emitter';
 
 /**
@@ -48,14 +48,18 @@ export interface LiveSocketOptions {
   url?: string;
 }
 
-/** A refusal from the gateway (`error` reply): code and field as the server sent them. */
-export class LiveError extends Error {
+/**
+ * The socket itself failed a request: no reply in time, the connection closed, not joined,
+ * a reply of the wrong kind. A refusal from the gateway (an `error` reply) is not one of
+ * these but the LookoutError it sent, with its code and field.
+ */
+export class LinkError extends Error {
   constructor(
-    readonly code: string,
+    readonly reason: 'timeout' | 'connection_closed' | 'not_connected' | 'unexpected_reply',
     message: string,
-    readonly field?: string,
   ) {
     super(message);
+    this.name = 'LinkError';
   }
 }
 
@@ -97,11 +101,11 @@ export class LiveSocket extends Emitter<LiveEvents> {
     return this.status.status === 'live';
   }
 
-  /** One SFU op for the joined room; resolves with the SFU's data, rejects with LiveError. */
+  /** One SFU op for the joined room; resolves with the SFU's data, rejects with LookoutError or LinkError. */
   async signal<T = unknown>(op: SfuOp, data: Record<string, unknown> = {}, timeoutMs = 15_000): Promise<T> {
-    if (!this.live) throw new LiveError('not_connected', `${op}: not connected to the gateway`);
+    if (!this.live) throw new LinkError('not_connected', `${op}: not connected to the gateway`);
     const reply = await this.request({ type: 'signal', op, data }, timeoutMs);
-    if (reply.type !== 'signal') throw new LiveError('unexpected_reply', `${op}: unexpected ${reply.type} reply`);
+    if (reply.type !== 'signal') throw new LinkError('unexpected_reply', `${op}: unexpected ${reply.type} reply`);
     return reply.data as T;
   }
 
@@ -161,7 +165,7 @@ export class LiveSocket extends Emitter<LiveEvents> {
     } catch (err) {
       // The gateway closes the socket itself after refusing a credential (4401/4403), and
       // onClosed decides what next; anything else (no token, no reply) is retried here.
-      const serverRefused = err instanceof LiveError && !['timeout', 'connection_closed'].includes(err.code);
+      const serverRefused = err instanceof LookoutError;
       if (serverRefused) this.status.detail = err.message;
       else if (this.ws === ws) this.drop((err as Error).message, true);
     }
@@ -174,10 +178,10 @@ export class LiveSocket extends Emitter<LiveEvents> {
     return reply;
   }
 
-  /** Resolves with the reply carrying `id`; an `error` reply rejects with LiveError. */
+  /** Resolves with the reply carrying `id`; an `error` reply rejects with its LookoutError. */
   private track(id: string, timeoutMs: number): Promise<ServerMessage> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => (this.pending.delete(id), reject(new LiveError('timeout', `no reply within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(() => (this.pending.delete(id), reject(new LinkError('timeout', `no reply within ${timeoutMs} ms`))), timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
     });
   }
@@ -197,7 +201,7 @@ export class LiveSocket extends Emitter<LiveEvents> {
     if (waiter && id !== undefined) {
       this.pending.delete(id);
       clearTimeout(waiter.timer);
-      if (msg.type === 'error') waiter.reject(new LiveError(msg.code, msg.message, msg.field));
+      if (msg.type === 'error') waiter.reject(LookoutError.fromBody({ code: msg.code, message: msg.message, ...(msg.field !== undefined ? { field: msg.field } : {}) }));
       else waiter.resolve(msg);
       return;
     }
@@ -239,7 +243,7 @@ export class LiveSocket extends Emitter<LiveEvents> {
   private failPending(): void {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new LiveError('connection_closed', 'the connection to the gateway closed'));
+      p.reject(new LinkError('connection_closed', 'the connection to the gateway closed'));
       this.pending.delete(id);
     }
     this.framesInFlight = 0;
@@ -250,7 +254,7 @@ export class LiveSocket extends Emitter<LiveEvents> {
     try {
       await this.request({ type: 'ping' }, PING_TIMEOUT_MS);
     } catch (err) {
-      if (err instanceof LiveError && err.code === 'timeout') this.drop('the gateway stopped answering', true);
+      if (err instanceof LinkError && err.reason === 'timeout') this.drop('the gateway stopped answering', true);
     }
   }
 
