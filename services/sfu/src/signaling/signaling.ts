@@ -26,9 +26,15 @@ export function signalingHandlers(rooms: RoomManager): SignalingHandlers {
     },
     connectTransport: (r) => rooms.get(r.room).connectTransport(r.transportId, r.dtlsParameters as unknown as types.DtlsParameters).then(done),
     restartIce: async (r) => ({ iceParameters: asRecord(await rooms.get(r.room).restartIce(r.transportId)) }),
-    closeTransport: (r) => done(rooms.get(r.room).closeTransport(r.transportId)),
+    closeTransport: (r) => {
+      rooms.get(r.room).closeTransport(r.transportId);
+      return null;
+    },
     produce: async (r) => ({ id: await rooms.get(r.room).produce(r.peer, r.transportId, r.stream, r.kind, r.rtpParameters as unknown as types.RtpParameters) }),
-    closeProducer: (r) => done(rooms.get(r.room).closeProducer(r.producerId)),
+    closeProducer: (r) => {
+      rooms.get(r.room).closeProducer(r.producerId);
+      return null;
+    },
     consume: async (r) => {
       const c = await rooms.get(r.room).consume(r.transportId, r.producerId, r.rtpCapabilities as unknown as types.RtpCapabilities);
       return { ...c, rtpParameters: asRecord(c.rtpParameters) };
@@ -46,7 +52,7 @@ export function signalingHandlers(rooms: RoomManager): SignalingHandlers {
 }
 
 /** The reply of an operation that answers nothing (its contract's `null`). */
-const done = (_?: unknown): null => null;
+const done = (): null => null;
 
 /** mediasoup's typed objects are plain JSON objects on the wire. */
 const asRecord = (o: object) => o as Record<string, unknown>;
