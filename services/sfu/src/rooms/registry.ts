@@ -2,11 +2,6 @@ import type { KV } from '@nats-io/kv';
 import { LookoutError, roomPlacement, sfuInstanceInfo, type SfuInstanceInfo } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
 
-/**
- * This instance's presence and its rooms in JetStream KV, so any gateway can route a room:
- * a heartbeat entry that expires with the bucket's TTL when the instance dies, and one
- * placement entry per room, claimed with create (or compare-and-set over a dead owner).
- */
 export interface RegistryOptions {
   instance: string;
   /** The SFU's buckets (stores.ts): the heartbeat and the placements. */
@@ -16,6 +11,11 @@ export interface RegistryOptions {
   log: Logger;
 }
 
+/**
+ * This instance's presence and its rooms in JetStream KV, so any gateway can route a room:
+ * a heartbeat entry that expires with the bucket's TTL when the instance dies, and one
+ * placement entry per room, claimed with create (or compare-and-set over a dead owner).
+ */
 export class Registry {
   private timer: NodeJS.Timeout | undefined;
   private readonly instance: string;
