@@ -9,12 +9,12 @@ export interface HttpError {
   body: { error: ErrorBody & Record<string, unknown> };
 }
 
-/** body-parser's and Express's own errors, as LookoutErrors (with their 4xx status for the rest). */
-function fromExpress(err: Error & { type?: string; status?: number; limit?: number }): { error: LookoutError; status?: number } | undefined {
-  if (err.type === 'entity.too.large') return { error: new LookoutError('body_too_large', `body: larger than the limit of ${err.limit} bytes`) };
-  if (err.type === 'entity.parse.failed') return { error: new LookoutError('invalid_json', 'body: not valid JSON') };
-  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return { error: new LookoutError('unsupported_encoding', err.message) };
-  if (err.status && err.status >= 400 && err.status < 500) return { error: new LookoutError('bad_request', err.message), status: err.status };
+/** body-parser's and Express's own errors as LookoutErrors; any other 4xx they raise (an aborted or malformed request) is `bad_request`. */
+function fromExpress(err: Error & { type?: string; status?: number; limit?: number }): LookoutError | undefined {
+  if (err.type === 'entity.too.large') return new LookoutError('body_too_large', `body: larger than the limit of ${err.limit} bytes`);
+  if (err.type === 'entity.parse.failed') return new LookoutError('invalid_json', 'body: not valid JSON');
+  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return new LookoutError('unsupported_encoding', err.message);
+  if (err.status && err.status >= 400 && err.status < 500) return new LookoutError('bad_request', err.message);
   return undefined;
 }
 
@@ -25,10 +25,11 @@ function fromExpress(err: Error & { type?: string; status?: number; limit?: numb
  * is a bug: 500, `internal`, and the caller logs it.
  */
 export function toHttpError(err: unknown): HttpError {
-  const known = err instanceof LookoutError ? { error: err } : fromExpress(err as Error);
-  if (!known) return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
-  const { code, message, field, details } = known.error;
-  return { status: known.status ?? ERROR_STATUS[code], body: { error: { ...details, code, message, ...(field ? { field } : {}) } } };
+  const e = err instanceof LookoutError ? err : fromExpress(err as Error);
+  if (!e) return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
+  const error: HttpError['body']['error'] = { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) };
+  for (const [k, v] of Object.entries(e.details ?? {})) if (!(k in error)) error[k] = v;
+  return { status: ERROR_STATUS[e.code], body: { error } };
 }
 
 /** The last middleware: every error becomes its REST form (toHttpError). */
