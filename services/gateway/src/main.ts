@@ -5,7 +5,6 @@ import { createApp } from './app.js';
 import { ReidClient } from './clients/reid.js';
 import { SfuClient } from './clients/sfu.js';
 import { GatewayConfig } from './config.js';
-import { registerAnalyzeRoutes } from './gallery/analyze-routes.js';
 import { registerGalleryRoutes } from './gallery/routes.js';
 import { GalleryService } from './gallery/service.js';
 import { ApiRouter } from './http/api-router.js';
@@ -45,7 +44,6 @@ const webhooks = new WebhookRegistry({ nc, store: hooks, policy, deliveryLog: kv
 
 const api = new ApiRouter();
 registerRoomRoutes(api, rooms);
-registerAnalyzeRoutes(api, gallery);
 registerGalleryRoutes(api, gallery);
 registerWebhookRoutes(api, webhooks);
 registerSessionRoutes(api, sessions);

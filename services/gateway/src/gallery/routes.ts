@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Request } from 'express';
+import express, { type Request } from 'express';
 import {
   EnrollJob,
   GalleryDeleteReply,
@@ -10,6 +10,7 @@ import {
   GallerySubjectList,
   GallerySubjectReply,
   GallerySubjectUpdate,
+  IdentifyResult,
   LookoutError,
   galleryEnrollFields,
   type GallerySubjectUpdate as Update,
@@ -32,8 +33,10 @@ const ZIP_DOC =
   'and compression ratio (ZIP_MAX_RATIO), checked on the inflated bytes. Refused entries are reported and never enrolled; a person none of whose ' +
   'images is usable is not created.';
 
-/** Gallery admin over reid and batch enrollment jobs. Admin only. */
+/** Gallery admin over reid and batch enrollment jobs (admin only), and single-image analysis. */
 export function registerGalleryRoutes(api: ApiRouter, gallery: GalleryService): void {
+  // Declared first, as before the gallery's, so /openapi.json and /docs keep their order.
+  registerAnalyzeRoute(api, gallery);
   registerEnrollRoutes(api, gallery);
   registerSubjectRoutes(api, gallery);
   registerJobRoutes(api, gallery);
@@ -102,6 +105,28 @@ function registerJobRoutes(api: ApiRouter, gallery: GalleryService): void {
   );
 
   api.route({ method: 'get', path: '/gallery/jobs/:job', tag, summary: 'A batch enrollment job: status, progress and per-file results', access: 'admin', response: EnrollJob }, (req) => gallery.job(String(req.params.job)));
+}
+
+/** Single-image analysis: POST a JPEG or PNG, get the detector + reid result (reid's `gallery.identify`). */
+function registerAnalyzeRoute(api: ApiRouter, gallery: GalleryService): void {
+  api.router.post('/analyze', express.raw({ type: ['image/jpeg', 'image/png'], limit: gallery.uploadLimitBytes }));
+  api.route(
+    {
+      method: 'post',
+      path: '/analyze',
+      tag: 'analysis',
+      summary: 'Analyse one image: faces, landmarks, pose, eyes, expression, liveness, text, and identities from the gallery',
+      access: 'any',
+      upload: { contentType: 'image/jpeg', description: 'The image itself (image/jpeg or image/png); `?room=` applies that room\'s analysis config' },
+      response: IdentifyResult,
+    },
+    async (req) => {
+      if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new LookoutError('unsupported_media_type', 'body: send the image as image/jpeg or image/png');
+      const room = typeof req.query.room === 'string' ? req.query.room : undefined;
+      if (req.principal?.kind === 'room' && room !== req.principal.claims.room) throw new LookoutError('forbidden', 'room: a room token may only analyse for its own room (?room=)', 'room');
+      return gallery.identify(req.body, room);
+    },
+  );
 }
 
 /** Form fields of an enrollment; blank optional fields (as HTML forms send them) count as absent. */
