@@ -1,5 +1,5 @@
 import { API_PREFIX, isErrorCode, LookoutError, type ErrorCode } from '@lookout/contracts';
-import { credential } from './auth';
+import { credential } from './auth.js';
 
 /** The code of a failed response that carries no error body (a proxy's page, say). */
 function codeOfStatus(status: number): ErrorCode {

@@ -1,6 +1,6 @@
 import { API_PREFIX, LookoutError } from '@lookout/contracts';
-import { HttpError } from './api';
-import { credential } from './auth';
+import { HttpError } from './api.js';
+import { credential } from './auth.js';
 
 export interface UploadProgress {
   loaded: number;
