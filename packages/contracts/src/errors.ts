@@ -19,7 +19,6 @@ export const ERROR_CODES = {
   unsupported_media_type: 'The body has the wrong content type',
   unsupported_encoding: 'The body has an unsupported content or charset encoding',
   unexpected_binary: 'A binary WebSocket message that no `frame` message announced',
-  unknown_op: 'No such operation',
   // Who is asking
   unauthorized: 'No credential, or an unknown API key',
   invalid_token: 'The room token is malformed or its signature is wrong',

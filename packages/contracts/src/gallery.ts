@@ -1,7 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id } from './ids.js';
 import { AnalysedFace, StageTimings, TextInFrame } from './faces.js';
-import { validator, type Validator } from './validation.js';
 
 /**
  * Gallery operations, served by reid on `gallery.<op>` (see rpc.ts). Images travel
@@ -59,9 +58,6 @@ export const GalleryRequests = {
 } satisfies Record<GalleryOp, TSchema>;
 
 export type GalleryRequest<O extends GalleryOp> = Static<(typeof GalleryRequests)[O]>;
-export const galleryRequest = Object.fromEntries(GALLERY_OPS.map((op) => [op, validator(`gallery.${op} request`, GalleryRequests[op])])) as {
-  [O in GalleryOp]: Validator<(typeof GalleryRequests)[O]>;
-};
 
 /** Why an image was not used. */
 export const IMAGE_REJECTIONS = ['bad_image', 'no_face', 'several_faces', 'too_small', 'too_blurred', 'duplicate'] as const;
@@ -135,6 +131,3 @@ export const GalleryReplies = {
 } satisfies Record<GalleryOp, TSchema>;
 
 export type GalleryReply<O extends GalleryOp> = Static<(typeof GalleryReplies)[O]>;
-export const galleryReply = Object.fromEntries(GALLERY_OPS.map((op) => [op, validator(`gallery.${op} reply`, GalleryReplies[op])])) as {
-  [O in GalleryOp]: Validator<(typeof GalleryReplies)[O]>;
-};

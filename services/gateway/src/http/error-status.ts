@@ -19,7 +19,6 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   unsupported_encoding: 415,
   unexpected_binary: 400,
   // A backend that does not know an operation the gateway asks for is older than it.
-  unknown_op: 502,
   // Who is asking
   unauthorized: 401,
   invalid_token: 401,
