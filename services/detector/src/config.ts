@@ -14,8 +14,9 @@ export const DetectorConfig = configSchema(9102, {
   textModel: Type.String({ default: 'ppocr_det.onnx', description: 'PP-OCR text detection model' }),
   analyzers: Type.String({
     default: 'landmarks,pose,eyes,expression,liveness,text,crops',
-    pattern: '^$|^(landmarks|pose|eyes|expression|liveness|text|crops)(,(landmarks|pose|eyes|expression|liveness|text|crops))*$',
-    description: 'Analyzers enabled by default (comma-separated); rooms may override. Face detection always runs',
+    pattern: '^none$|^(landmarks|pose|eyes|expression|liveness|text|crops)(,(landmarks|pose|eyes|expression|liveness|text|crops))*$',
+    description:
+      'Analyzers enabled by default (comma-separated), or `none` for face detection only; rooms may override. Face detection always runs. An empty value counts as unset (the default list), like every setting',
   }),
   expressionIntervalMs: interval(1000, 'Expression'),
   livenessIntervalMs: interval(1000, 'Liveness'),

@@ -1,4 +1,8 @@
-import { applyRoomConfig, needsLandmarks, type AnalysisSettings } from '../src/settings/settings.js';
+import { ANALYZER_NAMES } from '@lookout/contracts';
+import { loadConfig } from '@lookout/service-kit';
+import { DetectorConfig } from '../src/config.js';
+import { defaultSettings } from '../src/models/models.js';
+import { applyRoomConfig, needsLandmarks, parseAnalyzerList, type AnalysisSettings } from '../src/settings/settings.js';
 
 const defaults: AnalysisSettings = {
   analyzers: {
@@ -34,5 +38,36 @@ describe('room settings', () => {
     expect(needsLandmarks(off(['landmarks']))).toBe(true);
     expect(needsLandmarks(off(['landmarks', 'eyes']))).toBe(true);
     expect(needsLandmarks(off(['landmarks', 'eyes', 'crops']))).toBe(false);
+  });
+
+  it('lets a room switch every analyzer off (face detection only)', () => {
+    const s = applyRoomConfig(defaults, { analyzers: Object.fromEntries(ANALYZER_NAMES.map((n) => [n, { enabled: false }])) });
+    expect(ANALYZER_NAMES.filter((n) => s.analyzers[n].enabled)).toEqual([]);
+    expect(needsLandmarks(s)).toBe(false);
+  });
+});
+
+describe('ANALYZERS', () => {
+  const enabled = (env: Record<string, string>) => {
+    const s = defaultSettings(loadConfig(DetectorConfig, env));
+    return ANALYZER_NAMES.filter((n) => s.analyzers[n].enabled);
+  };
+
+  it('`none` switches every analyzer off: face detection only', () => {
+    expect(enabled({ ANALYZERS: 'none' })).toEqual([]);
+    expect(needsLandmarks(defaultSettings(loadConfig(DetectorConfig, { ANALYZERS: 'none' })))).toBe(false);
+  });
+
+  it('unset or empty means the default list (every analyzer), like every other setting', () => {
+    expect(enabled({})).toEqual([...ANALYZER_NAMES]);
+    expect(enabled({ ANALYZERS: '' })).toEqual([...ANALYZER_NAMES]);
+  });
+
+  it('takes a list, and rejects unknown names and `none` mixed with names', () => {
+    expect(enabled({ ANALYZERS: 'pose,crops' })).toEqual(['pose', 'crops']);
+    expect(() => loadConfig(DetectorConfig, { ANALYZERS: 'pose,nose' })).toThrow(/ANALYZERS/);
+    expect(() => loadConfig(DetectorConfig, { ANALYZERS: 'none,pose' })).toThrow(/ANALYZERS/);
+    expect(() => parseAnalyzerList('pose,nose')).toThrow(/nose/);
+    expect([...parseAnalyzerList('none')]).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { expressionSpec } from '../analyzers/expression.js';
 import { livenessSpec } from '../analyzers/liveness.js';
 import { TextDetector } from './text-detector.js';
 import type { AnalyzerModels } from '../pipeline/face-pipeline.js';
-import type { AnalysisSettings } from '../settings/settings.js';
+import { parseAnalyzerList, type AnalysisSettings } from '../settings/settings.js';
 
 type Config = Static<typeof DetectorConfig>;
 
@@ -23,7 +23,7 @@ export interface LoadedModels {
 }
 
 export function enabledAnalyzers(config: Config): Set<AnalyzerName> {
-  return new Set(config.analyzers.split(',').filter(Boolean) as AnalyzerName[]);
+  return parseAnalyzerList(config.analyzers);
 }
 
 /** Deployment defaults from config; rooms override them (settings.ts). */

@@ -13,6 +13,17 @@ export interface AnalysisSettings {
   livenessThreshold: number;
 }
 
+/** The ANALYZERS setting: a comma-separated list of analyzer names, or `none` for face detection only. */
+export const NO_ANALYZERS = 'none';
+
+export function parseAnalyzerList(value: string): Set<AnalyzerName> {
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean);
+  if (names.length === 1 && names[0] === NO_ANALYZERS) return new Set();
+  const unknown = names.filter((n) => !(ANALYZER_NAMES as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`unknown analyzer(s): ${unknown.join(', ')}; choose from ${ANALYZER_NAMES.join(', ')} or ${NO_ANALYZERS}`);
+  return new Set(names as AnalyzerName[]);
+}
+
 export function applyRoomConfig(defaults: AnalysisSettings, room: RoomAnalysisConfig | undefined): AnalysisSettings {
   if (!room) return defaults;
   const analyzers = { ...defaults.analyzers };
