@@ -12,3 +12,4 @@ export * from './order.js';
 export * from './cpus.js';
 export * from './rpc.js';
 export * from './storage.js';
+export { LatestFrameQueue } from './latest-frame-queue.js';

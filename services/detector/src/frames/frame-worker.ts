@@ -9,11 +9,10 @@ import {
   ValidationError,
   type FrameMeta,
 } from '@lookout/contracts';
-import { Counter, Gauge, Histogram, type Logger, type Registry } from '@lookout/service-kit';
+import { Counter, Gauge, Histogram, LatestFrameQueue, type Logger, type Registry } from '@lookout/service-kit';
 import { BadFrameError } from '../pipeline/frame-decoder.js';
 import type { FacePipeline } from '../pipeline/face-pipeline.js';
 import type { AnalysisSettings } from '../settings/settings.js';
-import { LatestFrameQueue } from './latest-frame-queue.js';
 
 export type DropReason = 'stale' | 'superseded' | 'bad_frame';
 
