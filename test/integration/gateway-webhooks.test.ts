@@ -117,6 +117,11 @@ describe('gateway webhooks (real nats-server, two gateways, events in LOOKOUT_EV
   };
   const register = (url: string, extra: Record<string, unknown> = {}) => apiCall<WebhookInfo>(base, 'POST', '/webhooks', { json: { url, events: ['alert', 'recognition', 'metrics'], secret, ...extra } });
   const hook = async (id: string) => (await apiCall<WebhookInfo>(base, 'GET', `/webhooks/${id}`)).body;
+  // A hook's JetStream consumer has nothing left to deliver: nothing pending, nothing unacknowledged.
+  const drained = async (id: string) => {
+    const info = await (await jetstreamManager(nc)).consumers.info(EVENT_STREAM.name, `webhook_${id}`);
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  };
   const deliveries = async (id: string) => (await apiCall<{ deliveries: WebhookDelivery[] }>(base, 'GET', `/webhooks/${id}/deliveries`)).body.deliveries;
 
   beforeAll(async () => {
@@ -173,7 +178,8 @@ describe('gateway webhooks (real nats-server, two gateways, events in LOOKOUT_EV
 
     await until('every event at the flaky receiver', () => flaky.delivered().length >= expected.length);
     await until('the filtered receiver', () => filtered.delivered().length >= 2);
-    await sleep(500); // anything extra would show up now
+    // Event-driven, not a sleep: once both consumers have nothing pending or unacknowledged, nothing more can come.
+    await until('both hooks drained', async () => (await drained(id)) && (await drained(narrow.body.id)));
     expect(flaky.delivered()).toEqual(expected);
     expect(filtered.delivered()).toEqual(['alert:e1:closed', 'alert:e1:open']);
     expect(flaky.requests.filter((q) => q.status === 500)).toHaveLength(2);
@@ -252,7 +258,7 @@ describe('gateway webhooks (real nats-server, two gateways, events in LOOKOUT_EV
     expect(enabled.body).toMatchObject({ enabled: true, consecutiveFailures: 0 });
     expect(enabled.body.disabledReason).toBeUndefined();
     await until('the event stored while disabled', () => down.delivered().length === 1);
-    await sleep(300);
+    await until('the hook drained', () => drained(id));
     expect(down.delivered()).toEqual(['alert:c:open']);
     expect(down.requests).toHaveLength(7);
     const metricsText = (await Promise.all(gateways.map((g) => g.get('/metrics')))).map((m) => m.body);
@@ -272,7 +278,8 @@ describe('gateway webhooks (real nats-server, two gateways, events in LOOKOUT_EV
       return l.length === 2 ? l : undefined;
     });
     expect(log[0]).toMatchObject({ eventId: 'recognition:late', attempt: 1, ok: false, outcome: 'retry', error: 'timeout after 2000 ms' });
-    expect(log[0]!.durationMs).toBeGreaterThanOrEqual(1900);
+    // Generous: timing is the benchmarks' business; this only shows the attempt waited rather than failing at once.
+    expect(log[0]!.durationMs).toBeGreaterThanOrEqual(1000);
     expect(log[1]).toMatchObject({ eventId: 'recognition:late', attempt: 2, ok: true, outcome: 'delivered' });
   }, 30_000);
 });
