@@ -192,12 +192,12 @@ export function synthesizeInput(dims: readonly number[], seed = 1): Float32Array
   return x;
 }
 
-function probeFeeds(session: ort.InferenceSession, shapes: Record<string, readonly number[]> | undefined): { feeds: Record<string, ort.Tensor>; dims: Record<string, number[]> } {
+function probeFeeds(session: ort.InferenceSession, shapes: ReadonlyArray<readonly number[]> | undefined): { feeds: Record<string, ort.Tensor>; dims: Record<string, number[]> } {
   const feeds: Record<string, ort.Tensor> = {};
   const dims: Record<string, number[]> = {};
   session.inputNames.forEach((name, i) => {
     const meta = session.inputMetadata[i];
-    const given = shapes?.[name];
+    const given = shapes?.[i];
     let shape: number[];
     if (given) shape = [...given];
     else if (meta && 'shape' in meta) {
@@ -272,7 +272,7 @@ export interface CalibrationEntry {
   cpu: CpuSignature;
   onnxruntime: string;
   threads: number;
-  input: Record<string, number[]> | 'default';
+  input: number[][] | 'default';
   optimization: GraphOptimizationLevel;
   msPerVariant: Partial<Record<GraphOptimizationLevel, number>>;
   rejected?: Partial<Record<GraphOptimizationLevel, string>>;
@@ -344,8 +344,8 @@ export interface ModelSessionRequest {
   /** What the session loads when not the file as it is (e.g. after makeBatchDynamic). */
   bytes?: Uint8Array;
   threads: number;
-  /** Probe input shape per input name; by default the model's, a symbolic batch taken as 1. */
-  inputShapes?: Record<string, number[]>;
+  /** Probe input shape per input, in the model's order; by default the model's, a symbolic batch taken as 1. */
+  inputShapes?: number[][];
   /** Label in logs and metrics; default the file name without .onnx. */
   name?: string;
 }

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { configSchema } from '@lookout/service-kit';
+import { CALIBRATION_MODES } from '@lookout/onnx-kit';
 
 const interval = (ms: number, what: string) => Type.Integer({ minimum: 0, default: ms, description: `${what}: run at most once per this many ms per stream (0 = every frame)` });
 
@@ -33,4 +34,8 @@ export const DetectorConfig = configSchema(9102, {
   maxFrameAgeMs: Type.Integer({ minimum: 1, default: 500, description: 'Frames older than this at processing start are dropped' }),
   batchFaceModels: Type.Boolean({ default: true, description: 'Run each per-face model once per frame for all faces (batch dimension made symbolic at load)' }),
   inferenceThreads: Type.Integer({ minimum: 1, default: 1, description: 'onnxruntime intra-op threads per session' }),
+  modelCalibration: Type.Union(
+    CALIBRATION_MODES.map((m) => Type.Literal(m)),
+    { default: 'auto', description: 'How each model\'s session options (graph optimization level) are chosen: auto = the fastest level whose outputs agree, measured on this machine at start and cached in MODELS_DIR/session-calibration.json per model, CPU, onnxruntime version and threads; measure = measure again and rewrite the cache; disabled, basic, extended or all = that level, nothing measured (reproducible runs). docs/models.md' },
+  ),
 });

@@ -11,7 +11,7 @@ import { openStores } from './stores.js';
 const svc = await startService({ name: 'detector', config: DetectorConfig });
 const { config } = svc;
 
-const models = await loadModels(config);
+const models = await loadModels(config, { log: svc.log.child({ module: 'models' }), metrics: svc.metrics });
 svc.onShutdown('models', () => models.close());
 
 const stores = await openStores(svc.nc, svc.storage);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
-import { makeBatchDynamic, sessionOptions } from '@lookout/onnx-kit';
+import { createModelSession, makeBatchDynamic, type CalibrationSettings } from '@lookout/onnx-kit';
 import type { Rect } from '@lookout/contracts';
 import { sampleGray, sampleRgbPlanar, type Affine, type Normalization, type RgbImage } from '../pipeline/sampler.js';
 
@@ -39,11 +39,14 @@ export class FaceModel<R> {
     private readonly batchable: boolean,
   ) {}
 
-  /** `batch`: make the batch dimension symbolic (@lookout/onnx-kit) and run all faces at once. */
-  static async load<R>(spec: FaceModelSpec<R>, modelPath: string, threads: number, batch = true): Promise<FaceModel<R>> {
+  /**
+   * `batch`: make the batch dimension symbolic (@lookout/onnx-kit) and run all faces at once.
+   * `sessions`: how session options are chosen (calibration; timed at batch 1, one face).
+   */
+  static async load<R>(spec: FaceModelSpec<R>, modelPath: string, threads: number, batch = true, sessions?: CalibrationSettings): Promise<FaceModel<R>> {
     const bytes = await readFile(modelPath);
     const model = (batch && makeBatchDynamic(bytes)) || bytes;
-    const session = await ort.InferenceSession.create(model, sessionOptions(threads));
+    const { session } = await createModelSession({ file: modelPath, bytes: model, threads }, sessions);
     const meta = session.inputMetadata[0];
     const batchDim = meta && 'shape' in meta ? meta.shape[0] : 1;
     return new FaceModel(spec, session, typeof batchDim !== 'number' || batchDim < 1);

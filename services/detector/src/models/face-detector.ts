@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { sessionOptions } from '@lookout/onnx-kit';
+import { createModelSession, type CalibrationSettings } from '@lookout/onnx-kit';
 import type { DetectedFace } from '@lookout/contracts';
 import type { Rect } from '@lookout/contracts';
 import { nms } from './nms.js';
@@ -14,6 +14,8 @@ export interface FaceDetectorOptions {
   /** Faces whose shorter side is below this many pixels are dropped (overridable per call). */
   minFaceSize: number;
   threads: number;
+  /** How session options are chosen (@lookout/onnx-kit calibration); default: measured or cached beside the model. */
+  sessions?: CalibrationSettings;
 }
 
 /** The detector's fixed input size; frames are stretched to it. */
@@ -31,7 +33,7 @@ export class FaceDetector {
   ) {}
 
   static async load(opts: FaceDetectorOptions): Promise<FaceDetector> {
-    const session = await ort.InferenceSession.create(opts.modelPath, sessionOptions(opts.threads));
+    const { session } = await createModelSession({ file: opts.modelPath, threads: opts.threads }, opts.sessions);
     return new FaceDetector(session, opts, new Float32Array(3 * DETECTOR_INPUT.width * DETECTOR_INPUT.height));
   }
 

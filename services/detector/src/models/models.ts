@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import { ANALYZER_NAMES, type AnalyzerName } from '@lookout/contracts';
-import { fromInstallRoot } from '@lookout/service-kit';
+import { fromInstallRoot, Gauge, type Registry } from '@lookout/service-kit';
+import { SESSION_INFO_METRIC, type CalibrationSettings, type LogLike } from '@lookout/onnx-kit';
 import type { DetectorConfig } from '../config.js';
 import { FaceDetector } from './face-detector.js';
 import { FaceModel } from '../analyzers/face-model.js';
@@ -47,26 +48,34 @@ export function defaultSettings(config: Config): AnalysisSettings {
 
 /**
  * Loads every model once per process. All are loaded (not only the default-enabled ones)
- * because a room may switch an analyzer on at run time.
+ * because a room may switch an analyzer on at run time. Each session's options are chosen
+ * per MODEL_CALIBRATION (@lookout/onnx-kit calibration), logged on `log` and exported as
+ * lookout_model_session_info on `metrics` when given.
  */
-export async function loadModels(config: Config): Promise<LoadedModels> {
+export async function loadModels(config: Config, ctx: { log?: LogLike; metrics?: Registry } = {}): Promise<LoadedModels> {
   const file = (name: string) => path.resolve(fromInstallRoot(config.modelsDir), name);
   const threads = config.inferenceThreads;
   const batch = config.batchFaceModels;
+  const sessions: CalibrationSettings = {
+    mode: config.modelCalibration,
+    ...(ctx.log ? { log: ctx.log } : {}),
+    ...(ctx.metrics ? { info: new Gauge({ ...SESSION_INFO_METRIC, labelNames: [...SESSION_INFO_METRIC.labelNames], registers: [ctx.metrics] }) } : {}),
+  };
   const detector = await FaceDetector.load({
     modelPath: file(config.detectorModel),
     confidence: config.detectConfidence,
     nmsIou: config.nmsIou,
     minFaceSize: config.minFaceSize,
     threads,
+    sessions,
   });
   const [landmarks, pose, eyes, expression, liveness, text] = await Promise.all([
-    FaceModel.load(landmarkSpec, file(config.landmarkModel), threads, batch),
-    FaceModel.load(poseSpec, file(config.poseModel), threads, batch),
-    FaceModel.load(eyeSpec, file(config.eyeModel), threads, batch),
-    FaceModel.load(expressionSpec, file(config.expressionModel), threads, batch),
-    FaceModel.load(livenessSpec, file(config.livenessModel), threads, batch),
-    TextDetector.load({ modelPath: file(config.textModel), threads }),
+    FaceModel.load(landmarkSpec, file(config.landmarkModel), threads, batch, sessions),
+    FaceModel.load(poseSpec, file(config.poseModel), threads, batch, sessions),
+    FaceModel.load(eyeSpec, file(config.eyeModel), threads, batch, sessions),
+    FaceModel.load(expressionSpec, file(config.expressionModel), threads, batch, sessions),
+    FaceModel.load(livenessSpec, file(config.livenessModel), threads, batch, sessions),
+    TextDetector.load({ modelPath: file(config.textModel), threads, sessions }),
   ]);
   const analyzers: AnalyzerModels = { landmarks, pose, eyes, expression, liveness, text };
   return {

@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { sessionOptions } from '@lookout/onnx-kit';
+import { createModelSession, type CalibrationSettings } from '@lookout/onnx-kit';
 import { rectToAffine, sampleRgbPlanar, type Normalization } from '../pipeline/sampler.js';
 
 /** x1 y1 x2 y2; edges, so a one-pixel region at (x, y) is [x, y, x + 1, y + 1]. */
@@ -27,6 +27,8 @@ export interface TextDetectorOptions {
   boxThreshold?: number;
   /** Default 50; the highest-scoring regions are kept. */
   maxRegions?: number;
+  /** How session options are chosen (@lookout/onnx-kit calibration); default: measured or cached beside the model. */
+  sessions?: CalibrationSettings;
 }
 
 export interface RegionOptions {
@@ -61,9 +63,12 @@ export class TextDetector {
   ) {}
 
   static async load(opts: TextDetectorOptions): Promise<TextDetector> {
-    const session = await ort.InferenceSession.create(opts.modelPath, sessionOptions(opts.threads));
+    const maxSide = opts.maxSide ?? 640;
+    // Timed on the input a 1280×720 frame gets (the input size follows the frame).
+    const probe = inputSize(1280, 720, maxSide);
+    const { session } = await createModelSession({ file: opts.modelPath, threads: opts.threads, inputShapes: [[1, 3, probe.height, probe.width]] }, opts.sessions);
     const d = DEFAULT_REGION_OPTIONS;
-    return new TextDetector(session, opts.maxSide ?? 640, {
+    return new TextDetector(session, maxSide, {
       ...d,
       binThreshold: opts.binThreshold ?? d.binThreshold,
       boxThreshold: opts.boxThreshold ?? d.boxThreshold,
