@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { configSchema } from '@lookout/service-kit';
+import { CALIBRATION_MODES } from '@lookout/onnx-kit';
 
 const Similarity = (value: number, description: string) => Type.Number({ minimum: -1, maximum: 1, default: value, description });
 const Ms = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description });
@@ -9,6 +10,10 @@ export const ReidConfig = configSchema(9103, {
   featureModel: Type.String({ default: 'fr_feature.onnx', description: 'Face embedding model (112×112 aligned crop → 512-d), relative to MODELS_DIR' }),
   inferenceThreads: Type.Integer({ minimum: 1, default: 1, description: 'onnxruntime intra-op threads for the embedding model' }),
   batchFaceModels: Type.Boolean({ default: true, description: 'Embed all faces of a frame in one inference' }),
+  modelCalibration: Type.Union(
+    CALIBRATION_MODES.map((m) => Type.Literal(m)),
+    { default: 'auto', description: 'How the embedding model\'s session options (graph optimization level) are chosen: auto = the fastest level whose outputs agree, measured on this machine at start and cached in MODELS_DIR/session-calibration.json per model, CPU, onnxruntime version and threads; measure = measure again and rewrite the cache; disabled, basic, extended or all = that level, nothing measured (reproducible runs). docs/models.md' },
+  ),
   acceptSimilarity: Similarity(0.45, 'Cosine similarity at or above which a face matches a gallery subject (fixture EER point: 0.36)'),
   acceptMargin: Similarity(0.05, 'The best subject must lead the next subject by at least this much'),
   negativeMargin: Similarity(0.05, 'A face closer than (positive − this) to one of a subject\'s negative examples loses twice the difference from its score'),

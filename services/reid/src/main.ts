@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { roomAnalysisConfig, streamSession } from '@lookout/contracts';
-import { fromInstallRoot, KvMirror, startService } from '@lookout/service-kit';
+import { fromInstallRoot, Gauge, KvMirror, startService } from '@lookout/service-kit';
+import { SESSION_INFO_METRIC } from '@lookout/onnx-kit';
 import { DetectorClient } from './clients/detector.js';
 import { ReidConfig } from './config.js';
 import { EMBEDDING_DIM, FaceEmbedder } from './embedding/embedder.js';
@@ -21,7 +22,11 @@ import { StreamStateStore } from './stream/stream-state-store.js';
 const svc = await startService({ name: 'reid', config: ReidConfig });
 const { config, log, badMessages } = svc;
 
-const embedder = await FaceEmbedder.load(path.resolve(fromInstallRoot(config.modelsDir), config.featureModel), config.inferenceThreads, config.batchFaceModels);
+const embedder = await FaceEmbedder.load(path.resolve(fromInstallRoot(config.modelsDir), config.featureModel), config.inferenceThreads, config.batchFaceModels, {
+  mode: config.modelCalibration,
+  log: log.child({ module: 'models' }),
+  info: new Gauge({ ...SESSION_INFO_METRIC, labelNames: [...SESSION_INFO_METRIC.labelNames], registers: [svc.metrics] }),
+});
 svc.onShutdown('embedder', () => embedder.close());
 
 const buckets = await openStores(svc.nc, { ...svc.storage, tuned: tunedStores(config) });

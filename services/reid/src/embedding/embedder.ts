@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { makeBatchDynamic, sessionOptions } from '@lookout/onnx-kit';
+import { createModelSession, makeBatchDynamic, type CalibrationSettings } from '@lookout/onnx-kit';
 import { normalize } from './vector-codec.js';
 
 export const EMBEDDING_DIM = 512;
@@ -32,10 +32,11 @@ export class FaceEmbedder {
     private readonly batchable: boolean,
   ) {}
 
-  static async load(modelPath: string, threads: number, batch = true): Promise<FaceEmbedder> {
+  /** `sessions`: how session options are chosen (@lookout/onnx-kit calibration; timed at batch 1). */
+  static async load(modelPath: string, threads: number, batch = true, sessions?: CalibrationSettings): Promise<FaceEmbedder> {
     const bytes = await readFile(modelPath);
     const model = (batch && makeBatchDynamic(bytes)) || bytes;
-    const session = await ort.InferenceSession.create(model, sessionOptions(threads));
+    const { session } = await createModelSession({ file: modelPath, bytes: model, threads }, sessions);
     const meta = session.inputMetadata[0];
     const batchDim = meta && 'shape' in meta ? meta.shape[0] : 1;
     return new FaceEmbedder(session, typeof batchDim !== 'number' || batchDim < 1);
