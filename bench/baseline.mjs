@@ -1,20 +1,39 @@
 // Side by side with the usual alternative (bench/baseline_aiortc.py: one Python process,
-// aiortc + OpenCV cv2.dnn, face detection only), on the same video at the same rate:
-//  baseline: aiortc loopback peers play the fixture video (VP8) → decode → 5 fps → cv2.dnn
-//  lookout:  the same video ingested → SFU tap (5 fps JPEG) → NATS → detector (detection
-//            only, like the baseline) → reid → gateway → WebSocket client
-// Latency: decoded frame available → result (baseline: detection done; Lookout: the tap's
-// JPEG to WebSocket receipt). CPU: every process involved, in % of one core.
+// aiortc + OpenCV cv2.dnn) on the same video, the same models and the same per-frame work:
+//  peer:    aiortc loopback peers play the fixture video (VP8) → decode → 5 fps → cv2.dnn:
+//           detect, landmarks, pose, eyes, aligned crop → embedding + search of 1,000
+//           subjects; expression and liveness 1/s per stream
+//  Lookout: the same video ingested → SFU tap (5 fps JPEG) → NATS → detector (the same
+//           analyzers and cadences) → reid (embedding, search of 1,000 subjects seeded in
+//           its gallery, tracks, rules) → gateway → WebSocket client
+// Text detection (Lookout's default, 1/5 s) is off on both sides: cv2.dnn 4.6 cannot load
+// its model. BENCH_BASELINE_WORK=detect compares face detection only (ANALYZERS=none).
+// Per row: delivered fraction, p50/p95, CPU of every process (Lookout: nats-server, SFU and
+// its ffmpegs and mediasoup-worker, detector, reid, gateway; peer: its one process, its
+// senders' VP8 encode included) and per stream. The answer: the most streams each holds
+// at p95 < 500 ms with < 1% dropped.
+// Latency: peer, from when the frame was due on the sender's clock to its results (queueing
+// in aiortc included); Lookout, from the tap's JPEG (tap emit) to WebSocket receipt, which
+// leaves out the ingest's encode, mediasoup and the tap's decode (≈ a frame interval or
+// two; see docs/performance.md).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { gatewayClient, ROOT, procStats, summarize, writeResult } from './lib.mjs';
+import { cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, reidCounts, reidRates, ROOT, seedGallery, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
-const { FIXTURES, childProcesses, isAck, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
+const { subjects } = await import(path.join(ROOT, 'packages/contracts/dist/index.js'));
+const { FIXTURES, isAck, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const SWEEP = (process.env.BENCH_BASELINE_STREAMS ?? '1,2,4,6').split(',').map(Number);
+const SWEEP = (process.env.BENCH_BASELINE_STREAMS ?? '1,2,3,4,6,8').split(',').map(Number);
+const WORK = process.env.BENCH_BASELINE_WORK ?? 'full';
+if (!['full', 'detect'].includes(WORK)) throw new Error(`BENCH_BASELINE_WORK: full or detect, not ${WORK}`);
+const GALLERY = 1000;
+const FPS = 5;
+const WARMUP_MS = 3000;
 const VIDEO = 'video/two-people-sequential-640x480-15fps.webm';
+// Lookout's default analyzers less text (see above); none = face detection only.
+const ANALYZERS = WORK === 'full' ? 'landmarks,pose,eyes,expression,liveness,crops' : 'none';
 // Debian's interpreter by path, not `python3` from PATH: a venv or pyenv python first on
 // PATH has neither Debian package. BASELINE_PYTHON names another one that has both.
 const PYTHON = process.env.BASELINE_PYTHON || '/usr/bin/python3';
@@ -23,69 +42,92 @@ const probe = spawnSync(PYTHON, ['-c', 'import aiortc, cv2'], { encoding: 'utf8'
 if (probe.status !== 0) {
   const why = probe.error ? probe.error.message : probe.stderr.trim().split('\n').pop();
   console.error(`baseline: ${PYTHON} cannot import aiortc and cv2 (${why}).`);
-  console.error('It needs Debian\'s python3-aiortc and python3-opencv (apt-get install -y python3-aiortc python3-opencv), or BASELINE_PYTHON set to a python that has aiortc and opencv.');
+  console.error("It needs Debian's python3-aiortc and python3-opencv (npm run setup installs them), or BASELINE_PYTHON set to a python that has aiortc and opencv.");
   process.exit(1);
 }
 
-function baseline(streams) {
-  const out = execFileSync(PYTHON, [path.join(ROOT, 'bench/baseline_aiortc.py'), '--streams', String(streams), '--seconds', String(SECONDS), '--video', path.join(FIXTURES, VIDEO), '--model', path.join(ROOT, 'models/fr_detect.onnx')], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop());
+const held = (r) => r.latency_ms.p95 < 500 && 1 - r.delivered_fraction < 0.01;
+
+function peer(streams) {
+  const args = [path.join(ROOT, 'bench/baseline_aiortc.py'), '--streams', String(streams), '--seconds', String(SECONDS), '--fps', String(FPS), '--video', path.join(FIXTURES, VIDEO), '--models', path.join(ROOT, 'models'), '--work', WORK, '--gallery', String(GALLERY)];
+  const out = execFileSync(PYTHON, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = JSON.parse(out.trim().split('\n').pop());
+  return { ...r, held: held(r) };
 }
 
 async function lookout(streams, env) {
   const room = `baseline-${streams}`;
-  await sfuOk(env.nc, 'sfu-baseline', 'createRoom', { room, sampleFps: 5 });
+  await sfuOk(env.nc, 'sfu-baseline', 'createRoom', { room, sampleFps: FPS });
   env.ws.send({ type: 'subscribe', room });
   await env.ws.next(isAck);
   const latencies = [];
   const counts = new Map();
-  let measuring = false;
+  const window = { from: Infinity, to: Infinity };
+  let published = 0;
   let faces = 0;
+  let delivered = 0;
+  const inWindow = (captureMs) => captureMs >= window.from && captureMs < window.to;
+  // Frames the tap published in the window, and analyses of those frames received.
+  const subs = Array.from({ length: streams }, (_, s) =>
+    env.nc.subscribe(subjects.frames(room, `v${s}`), {
+      callback: () => {
+        if (inWindow(Date.now())) published++;
+      },
+    }),
+  );
   const onMessage = (data) => {
     const msg = JSON.parse(data.toString());
-    if (msg.type !== 'analysis' || msg.data.room !== room || !measuring) return;
+    if (msg.type !== 'analysis' || msg.data.room !== room || !inWindow(msg.data.captureMs)) return;
     latencies.push(Date.now() - msg.data.captureMs);
     counts.set(msg.data.stream, (counts.get(msg.data.stream) ?? 0) + 1);
     faces += msg.data.faces.length;
+    delivered++;
   };
   env.ws.ws.on('message', onMessage);
   await Promise.all(Array.from({ length: streams }, (_, s) => sfuOk(env.nc, 'sfu-baseline', 'ingest', { room, stream: `v${s}`, url: VIDEO, loop: true })));
-  await new Promise((r) => setTimeout(r, 3000)); // warm-up, as the baseline
-  const pids = [...env.pids, ...(await childProcesses(env.sfuPid, 'ffmpeg')), ...(await childProcesses(env.sfuPid, 'mediasoup-worke'))];
-  const cpu0 = await Promise.all(pids.map(async (p) => (await procStats(p)).cpuSeconds));
-  measuring = true;
-  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, WARMUP_MS)); // warm-up, as the peer
+  const procs = await everyProcess(env.services);
+  const cpu0 = await cpuByRole(procs);
+  const reid0 = reidCounts((await env.reid.get('/metrics')).body);
+  window.from = Date.now();
+  window.to = window.from + SECONDS * 1000;
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  measuring = false;
-  const wall = (Date.now() - t0) / 1000;
-  const cpu1 = await Promise.all(pids.map(async (p) => (await procStats(p)).cpuSeconds));
-  const cpu = cpu1.reduce((sum, c, i) => sum + c - cpu0[i], 0);
+  const wall = (Date.now() - window.from) / 1000;
+  const cpu = cpuPercentByRole(cpu0, await cpuByRole(procs), wall);
+  const reid = reidRates(reid0, reidCounts((await env.reid.get('/metrics')).body), wall);
+  await new Promise((r) => setTimeout(r, 1500)); // the window's last frames arrive (stale ones never do)
   env.ws.ws.off('message', onMessage);
+  for (const s of subs) s.unsubscribe();
   await sfuOk(env.nc, 'sfu-baseline', 'closeRoom', { room });
-  const frames = [...counts.values()].reduce((a, b) => a + b, 0);
-  return {
+  const r = {
     streams,
+    published,
+    delivered_fraction: Math.round((delivered / Math.max(1, published)) * 1000) / 1000,
     frames_per_second_per_stream: Array.from({ length: streams }, (_, s) => Math.round(((counts.get(`v${s}`) ?? 0) / SECONDS) * 100) / 100),
-    faces_per_frame: Math.round((faces / Math.max(1, frames)) * 100) / 100,
+    faces_per_frame: Math.round((faces / Math.max(1, delivered)) * 100) / 100,
     latency_ms: summarize(latencies),
-    cpu_percent: Math.round((cpu / wall) * 1000) / 10,
+    cpu_percent: cpu.total,
+    cpu_percent_per_stream: Math.round((cpu.total / streams) * 10) / 10,
+    cpu_percent_by_process: cpu,
+    reid,
   };
+  return { ...r, held: held(r) };
 }
 
 const nats = await startNatsServer();
 const rows = [];
 try {
   const sfu = await startService('sfu', nats.url, { INSTANCE_ID: 'sfu-baseline', MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES });
-  const others = await Promise.all(['detector', 'reid', 'gateway'].map((n) => startService(n, nats.url, n === 'detector' ? { ANALYZERS: '' } : n === 'gateway' ? TEST_GATEWAY_ENV : {})));
-  const gateway = others[2];
+  const [detector, reid, gateway] = await Promise.all(['detector', 'reid', 'gateway'].map((n) => startService(n, nats.url, n === 'detector' ? { ANALYZERS } : n === 'gateway' ? TEST_GATEWAY_ENV : {})));
   const nc = await connect({ servers: nats.url });
+  if (WORK === 'full') await seedGallery(nc, GALLERY);
   const ws = await gatewayClient(testkit, gateway);
-  const env = { nc, ws, sfuPid: sfu.child.pid, pids: [sfu.child.pid, ...others.map((s) => s.child.pid)] };
+  const env = { nc, ws, reid, services: { sfu: sfu.child.pid, detector: detector.child.pid, reid: reid.child.pid, gateway: gateway.child.pid } };
   for (const streams of SWEEP) {
     const ours = await lookout(streams, env);
-    const theirs = baseline(streams);
+    const theirs = peer(streams);
     const row = { streams, lookout: ours, baseline: theirs };
-    console.log(JSON.stringify(row));
+    console.log(JSON.stringify({ streams, lookout: { held: ours.held, delivered: ours.delivered_fraction, p50: ours.latency_ms.p50, p95: ours.latency_ms.p95, cpu: ours.cpu_percent }, peer: { held: theirs.held, delivered: theirs.delivered_fraction, p50: theirs.latency_ms.p50, p95: theirs.latency_ms.p95, cpu: theirs.cpu_percent } }));
     rows.push(row);
   }
   await ws.close();
@@ -94,9 +136,16 @@ try {
   await stopAllProcesses();
   await nats.stop();
 }
+const most = (side) => Math.max(0, ...rows.filter((r) => r[side].held).map((r) => r.streams));
 console.log(`wrote ${writeResult('baseline', {
-  command: 'npm run bench -- baseline (bench/baseline.mjs, bench/baseline_aiortc.py)',
-  what: 'face detection only on both sides; the fixture video (VP8, 640×480, 15 fps) sampled at 5 fps per stream',
+  command: `npm run bench -- baseline (bench/baseline.mjs, bench/baseline_aiortc.py)${WORK === 'detect' ? ' with BENCH_BASELINE_WORK=detect' : ''}`,
+  work: WORK,
+  what:
+    WORK === 'full'
+      ? `the same work on both sides: detect, landmarks, pose, eyes, aligned crop, embedding + search of ${GALLERY.toLocaleString('en')} subjects every frame; expression and liveness 1/s per stream (Lookout ANALYZERS=${ANALYZERS}; text off on both: cv2.dnn 4.6 cannot load its model); the fixture video (VP8, 640×480, 15 fps) sampled at ${FPS} fps per stream`
+      : `face detection only on both sides (Lookout ANALYZERS=none); the fixture video (VP8, 640×480, 15 fps) sampled at ${FPS} fps per stream`,
+  latency: { baseline: 'frame due on the sender clock → results (in-process, queueing included)', lookout: 'tap emit (JPEG on NATS) → WebSocket receipt' },
   seconds_per_step: SECONDS,
   rows,
+  max_streams_p95_under_500ms_and_under_1pct_dropped: { lookout: most('lookout'), baseline: most('baseline') },
 })}`);

@@ -21,10 +21,51 @@ export function summarize(samples) {
   return { n: s.length, p50: r(quantile(s, 0.5)), p95: r(quantile(s, 0.95)), p99: r(quantile(s, 0.99)), max: r(s.at(-1) ?? NaN) };
 }
 
+/** CPU flags that matter to inference speed (what onnxruntime and OpenCV can use), as /proc/cpuinfo names them. */
+export const RELEVANT_CPU_FLAGS = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_tile', 'amx_int8', 'amx_bf16'];
+
+/** The first processor's fields of /proc/cpuinfo, by field name ("model name", "flags"…). */
+export function cpuinfo(text = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '') {
+  const fields = {};
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') {
+      if (Object.keys(fields).length) break; // the first processor only
+      continue;
+    }
+    const i = line.indexOf(':');
+    if (i > 0) fields[line.slice(0, i).trim()] ??= line.slice(i + 1).trim();
+  }
+  return fields;
+}
+
+/** A short stable name for a machine class: CPU model, cores, memory ("amd-epyc-2c-24g"). */
+export function machineId(m) {
+  const cpu = m.cpu
+    .replace(/\((R|TM|C)\)/gi, '')
+    .replace(/\b(CPU|Processor)\b/gi, '')
+    .replace(/@.*$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+  return `${cpu || 'unknown'}-${m.cores}c-${m.memGiB}g`;
+}
+
 export function machine() {
   const cpus = os.cpus();
-  // cores: what the host has; usableCpus: what a cgroup quota (a container) leaves this process.
-  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, usableCpus: serviceKit.usableCpus().cpus, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
+  const info = cpuinfo();
+  const flags = new Set((info.flags ?? '').split(/\s+/));
+  const m = {
+    cpu: info['model name'] ?? cpus[0]?.model ?? 'unknown',
+    flags: RELEVANT_CPU_FLAGS.filter((f) => flags.has(f)),
+    // cores: what the host has; usableCpus: what a cgroup quota (a container) leaves this process.
+    cores: cpus.length,
+    usableCpus: serviceKit.usableCpus().cpus,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: os.release(),
+    os: `${os.type()} ${os.release()}`,
+  };
+  return { id: process.env.BENCH_MACHINE_ID || machineId(m), ...m };
 }
 
 /** CPU seconds (user+system, at this machine's CLK_TCK) and RSS of a running process, from /proc. */
@@ -40,11 +81,116 @@ export async function cpuSecondsOf(pids) {
   return each.reduce((sum, s) => sum + (s ?? 0), 0);
 }
 
+/**
+ * Results live per machine: bench/results/<machine id>/<name>.json, so a run on another
+ * machine adds its rows instead of overwriting. A file holds `rounds`, one entry per run:
+ * scripts/bench.mjs sets BENCH_ROUND=i/n when it runs a bench n times (BENCH_ROUNDS), and
+ * round 1 starts the file afresh; a bench run on its own writes one round.
+ */
 export function writeResult(name, data) {
-  fs.mkdirSync(RESULTS, { recursive: true });
-  const file = path.join(RESULTS, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), machine: machine(), ...data }, null, 2) + '\n');
+  const m = machine();
+  const dir = path.join(RESULTS, m.id);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  const [round, of] = (process.env.BENCH_ROUND ?? '1/1').split('/').map(Number);
+  const previous = round > 1 && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+  const rounds = [...(previous?.rounds ?? []), { date: new Date().toISOString(), ...data }];
+  fs.writeFileSync(file, JSON.stringify({ name, machine: m, rounds_planned: of, rounds }, null, 2) + '\n');
   return file;
+}
+
+/** Every machine's results for `name`: [{ machine, rounds }], machines sorted by id. */
+export function readResults(name) {
+  if (!fs.existsSync(RESULTS)) return [];
+  return fs
+    .readdirSync(RESULTS, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(RESULTS, d.name, `${name}.json`)))
+    .map((d) => d.name)
+    .sort()
+    .map((id) => JSON.parse(fs.readFileSync(path.join(RESULTS, id, `${name}.json`), 'utf8')));
+}
+
+/**
+ * Every process a benchmark's system runs: this process's nats-server children, each
+ * service, and everything below each (the SFU's ffmpegs and mediasoup-workers), found by
+ * parent pid in /proc (service-kit's proc-stat readers). Re-read it when processes come and go.
+ */
+export async function everyProcess(servicePids, { nats = true } = {}) {
+  const table = await serviceKit.processTable();
+  const natsPids = nats ? serviceKit.childrenIn(table, process.pid, 'nats-server') : [];
+  const byRole = { 'nats-server': natsPids };
+  for (const [role, pid] of Object.entries(servicePids)) {
+    const all = serviceKit.descendantsIn(table, pid);
+    byRole[role] = [pid];
+    for (const child of all.slice(1)) {
+      const comm = table.get(child)?.comm ?? 'other';
+      const key = comm.startsWith('mediasoup-work') ? 'mediasoup-worker' : comm === 'ffmpeg' ? 'ffmpeg' : `${role} children`;
+      (byRole[key] ??= []).push(child);
+    }
+  }
+  return byRole;
+}
+
+/** CPU seconds per role of `everyProcess`, now. */
+export async function cpuByRole(byRole) {
+  return Object.fromEntries(await Promise.all(Object.entries(byRole).map(async ([role, pids]) => [role, await cpuSecondsOf(pids)])));
+}
+
+/** % of one core per role between two cpuByRole readings over `wallSeconds`, and the total. */
+export function cpuPercentByRole(before, after, wallSeconds) {
+  const out = {};
+  let total = 0;
+  for (const role of Object.keys(after)) {
+    const pct = Math.round((((after[role] ?? 0) - (before[role] ?? 0)) / wallSeconds) * 1000) / 10;
+    out[role] = pct;
+    total += pct;
+  }
+  return { ...out, total: Math.round(total * 10) / 10 };
+}
+
+/**
+ * reid's counters of faces seen and embeddings computed (lookout_reid_faces_total,
+ * lookout_reid_embeddings_total), summed over their labels; undefined for one reid does
+ * not export (yet).
+ */
+export function reidCounts(metricsText) {
+  const sum = (name) => {
+    let found = false;
+    let total = 0;
+    for (const line of metricsText.split('\n')) {
+      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+      found = true;
+      total += Number(line.split(' ').pop()) || 0;
+    }
+    return found ? total : undefined;
+  };
+  return { faces: sum('lookout_reid_faces_total'), embeddings: sum('lookout_reid_embeddings_total') };
+}
+
+/** Per second between two reidCounts readings; undefined where a counter is missing. */
+export function reidRates(before, after, wallSeconds) {
+  const rate = (k) => (before[k] === undefined || after[k] === undefined ? undefined : Math.round(((after[k] - before[k]) / wallSeconds) * 10) / 10);
+  return { faces_per_s: rate('faces'), embeddings_per_s: rate('embeddings') };
+}
+
+/**
+ * Puts `n` subjects with one random unit 512-vector each into reid's gallery bucket (as
+ * reid's own enrollment stores them), so reid searches a gallery of that size like the
+ * gallery and detector benches do. Every reid replica follows the bucket.
+ */
+export async function seedGallery(nc, n, dim = 512) {
+  const { Kvm } = await import('@nats-io/kv');
+  const { kvBuckets } = await import(path.join(ROOT, 'packages/contracts/dist/index.js'));
+  const kv = await new Kvm(nc).open(kvBuckets.gallery);
+  const now = Date.now();
+  for (let i = 0; i < n; i++) {
+    const v = Float32Array.from({ length: dim }, () => Math.random() - 0.5);
+    const norm = Math.hypot(...v);
+    for (let j = 0; j < dim; j++) v[j] /= norm;
+    const vector = Buffer.from(v.buffer).toString('base64');
+    const record = { v: 1, subjectId: `bench-${i}`, name: `Bench ${i}`, metadata: {}, createdMs: now, updatedMs: now, embeddings: [{ id: 'e0', vector, createdMs: now }], negatives: [] };
+    await kv.put(record.subjectId, JSON.stringify(record));
+  }
 }
 
 /**

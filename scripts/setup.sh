@@ -22,7 +22,8 @@ debian_multiarch() {
 MEDIASOUP_WORKER_BIN="${MEDIASOUP_WORKER_BIN:-/usr/lib/$(debian_multiarch)/mediasoup/mediasoup-worker}"
 export MEDIASOUP_WORKER_BIN
 export ONNXRUNTIME_NODE_INSTALL=skip
-APT_PACKAGES=(nats-server ffmpeg chromium docker-compose)
+# python3-opencv and python3-aiortc: only for the peer in `npm run bench -- baseline` (bench/baseline_aiortc.py).
+APT_PACKAGES=(nats-server ffmpeg chromium docker-compose python3-opencv python3-aiortc)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -31,6 +32,7 @@ manual_instructions() {
 [setup] $1
 [setup] Lookout needs, on Debian 12 (bookworm) or equivalent:
   - nats-server (>= 2.9, with JetStream), ffmpeg (>= 5), chromium and docker-compose (tests only)
+  - python3-opencv (4.6) and python3-aiortc (1.4): the peer of the baseline benchmark only
   - mediasoup-worker 3.8.4: Debian experimental's package 'mediasoup-worker', expected at
       $MEDIASOUP_WORKER_BIN (set MEDIASOUP_WORKER_BIN if it is elsewhere).
       Add the 'experimental' suite (component main) of your Debian mirror, pin it with
