@@ -1,20 +1,22 @@
 // What the distributed pipeline costs over a bare in-process loop, on the same frames:
-//  bare:     frames → FacePipeline (decode + the same models and cadences) → embedding +
-//            gallery search (reid's model and index), in one process
+//  bare:     frames → FacePipeline (decode + the same models and cadences) in one worker
+//            thread → embedding + gallery search (reid's model and index) in another, so
+//            the bare side runs on two cores like the services (bench/overhead-worker.mjs)
 //  services: frames → NATS → detector → reid → gateway → WebSocket client
 // Latency: N one-face streams × 5 fps, capture time → result (p50/p95).
 // Throughput: the same N streams offered faster than either can take (20 fps each), frames
 // completed per second.
 import path from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { connect } from '@nats-io/transport-node';
-import { cameraFrame, gatewayClient, inProcessDetector, inProcessReid, ROOT, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, gatewayClient, ROOT, seedGallery, summarize, writeResult } from './lib.mjs';
 
-const { LatestFrameQueue } = await import(path.join(ROOT, 'services/detector/dist/frames/latest-frame-queue.js'));
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const STREAMS = (process.env.BENCH_OVERHEAD_STREAMS ?? '1,4').split(',').map(Number);
-const frame = await cameraFrame('faces/identities/barack_obama/fr_obama1.jpg');
+const FIXTURE = 'faces/identities/barack_obama/fr_obama1.jpg';
+const frame = await cameraFrame(FIXTURE);
 
 /** Calls `emit(stream)` for every stream at `fps`, staggered, for SECONDS; resolves after. */
 function schedule(streams, fps, emit) {
@@ -31,29 +33,33 @@ function schedule(streams, fps, emit) {
   });
 }
 
-/** The bare loop: one frame at a time, newest per stream first in line, like the detector. */
-async function bare(streams, fps) {
-  const { pipeline, settings, close } = await inProcessDetector();
-  const reid = await inProcessReid();
-  for (let i = 0; i < 5; i++) await reid.identify((await pipeline.analyze(frame, settings)).faces);
-  const queue = new LatestFrameQueue();
-  const latencies = [];
-  let busy = false;
-  const pump = async () => {
-    if (busy) return;
-    busy = true;
-    for (let f = queue.shift(); f; f = queue.shift()) {
-      const { faces } = await pipeline.analyze(frame, settings, { key: f.stream, captureMs: f.captureMs });
-      await reid.identify(faces);
-      latencies.push(Date.now() - f.captureMs);
-    }
-    busy = false;
-  };
-  await schedule(streams, fps, (stream) => {
-    queue.push(stream, { stream, captureMs: Date.now() });
-    void pump();
+/** A worker of bench/overhead-worker.mjs, once it has loaded its models. */
+async function startWorker(role) {
+  const worker = new Worker(new URL('./overhead-worker.mjs', import.meta.url), { workerData: { role, fixture: FIXTURE } });
+  await new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m) => m.ready && resolve());
   });
-  await Promise.all([close(), reid.close()]);
+  return worker;
+}
+
+async function stopWorker(worker) {
+  const closed = new Promise((resolve) => worker.on('message', (m) => m.closed && resolve()));
+  worker.postMessage({ close: true });
+  await closed;
+  await worker.terminate();
+}
+
+/** The bare loop: detection in one thread (newest frame per stream first in line, like the detector), embedding in another. */
+async function bare(streams, fps) {
+  const [detect, embed] = await Promise.all([startWorker('detect'), startWorker('embed')]);
+  const { port1, port2 } = new MessageChannel();
+  detect.postMessage({ port: port1 }, [port1]);
+  embed.postMessage({ port: port2 }, [port2]);
+  const latencies = [];
+  embed.on('message', (m) => m.done !== undefined && latencies.push(m.at - m.done));
+  await schedule(streams, fps, (stream) => detect.postMessage({ frame: { stream, captureMs: Date.now() } }));
+  await Promise.all([stopWorker(detect), stopWorker(embed)]);
   return latencies;
 }
 
@@ -77,6 +83,7 @@ try {
   const svc = {};
   for (const name of ['detector', 'reid', 'gateway']) svc[name] = await testkit.startService(name, nats.url, name === 'gateway' ? testkit.TEST_GATEWAY_ENV : {});
   const nc = await connect({ servers: nats.url });
+  await seedGallery(nc, 1000); // the bare side searches 1,000 subjects too
   const ws = await gatewayClient(testkit, svc.gateway);
   const publisher = new testkit.FramePublisher(nc);
   let n = 0;
@@ -103,4 +110,4 @@ try {
   await testkit.stopAllProcesses();
   await nats.stop();
 }
-console.log(`wrote ${writeResult('overhead', { command: 'npm run bench -- overhead (bench/overhead.mjs)', seconds_per_step: SECONDS, frame: '640×480 JPEG, one face, every analyzer on at default cadences', rows })}`);
+console.log(`wrote ${writeResult('overhead', { command: 'npm run bench -- overhead (bench/overhead.mjs)', seconds_per_step: SECONDS, frame: '640×480 JPEG, one face, every analyzer on at default cadences', bare: 'two worker threads (detection; embedding + search of 1,000 subjects), like the services on two cores', latency: 'frame handed to the detector (bare) or published to NATS (services) → result', rows })}`);

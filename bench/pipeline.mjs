@@ -1,10 +1,13 @@
 // The pipeline under load: N synthetic streams publish 640×480 JPEG frames at 5 fps onto a
 // real nats-server → detector (every analyzer on, default cadences) → reid → gateway → one
-// WebSocket client. Latency is capture time → WebSocket receipt. Sweeps N upward, once with
-// one face per frame (a proctoring webcam) and once with four (a small group on a camera).
+// WebSocket client. reid's gallery holds 1,000 subjects. Latency is from the bench's publish
+// to NATS (the frames' captureMs: these JPEGs skip the SFU) → WebSocket receipt. Sweeps N
+// upward, once with one face per frame (a proctoring webcam) and once with four (a small
+// group on a camera). CPU: every process (nats-server, detector, reid, gateway); faces/s and
+// embeddings/s from reid's counters where it exports them.
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { cameraFrame, gatewayClient, ROOT, procStats, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, procStats, reidCounts, reidRates, ROOT, seedGallery, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const { FramePublisher, isAck, metricValue, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
@@ -15,6 +18,7 @@ const SWEEPS = {
   four_faces: { file: 'faces/group/fa_bbt1.jpg', streams: (process.env.BENCH_STREAMS_GROUP ?? '1,2,3').split(',').map(Number) },
 };
 const FPS = 5;
+const GALLERY = 1000;
 
 
 const nats = await startNatsServer();
@@ -23,7 +27,9 @@ const runs = [];
 try {
   for (const name of ['detector', 'reid', 'gateway']) services[name] = await startService(name, nats.url, name === 'gateway' ? TEST_GATEWAY_ENV : {});
   const nc = await connect({ servers: nats.url });
+  await seedGallery(nc, GALLERY);
   const publisher = new FramePublisher(nc);
+  const procs = await everyProcess(Object.fromEntries(Object.entries(services).map(([n, s]) => [n, s.child.pid])));
   const ws = await gatewayClient(testkit, services.gateway);
 
   for (const [sweep, { file, streams: counts }] of Object.entries(SWEEPS)) {
@@ -43,7 +49,8 @@ try {
     };
     ws.ws.on('message', onMessage);
     const dropped0 = await drops(services.detector);
-    const cpu0 = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, s]) => [n, await procStats(s.child.pid)])));
+    const cpu0 = await cpuByRole(procs);
+    const reid0 = reidCounts((await services.reid.get('/metrics')).body);
     let published = 0;
     const t0 = Date.now();
     // One tick per 1/(FPS) s publishes a frame for every stream, staggered within the tick.
@@ -68,12 +75,11 @@ try {
     const wall = (Date.now() - t0) / 1000;
     ws.ws.off('message', onMessage);
     const dropped1 = await drops(services.detector);
+    const cpu = cpuPercentByRole(cpu0, await cpuByRole(procs), wall);
+    const reid = reidRates(reid0, reidCounts((await services.reid.get('/metrics')).body), wall);
     const perService = Object.fromEntries(
       await Promise.all(
-        Object.entries(services).map(async ([n, s]) => {
-          const now = await procStats(s.child.pid);
-          return [n, { cpuPercent: Math.round(((now.cpuSeconds - cpu0[n].cpuSeconds) / wall) * 100), rssMiB: now.rssMiB }];
-        }),
+        Object.entries(services).map(async ([n, s]) => [n, { cpuPercent: Math.round(cpu[n]), rssMiB: (await procStats(s.child.pid)).rssMiB }]),
       ),
     );
     const droppedDelta = Object.fromEntries(Object.keys(dropped1).map((k) => [k, dropped1[k] - dropped0[k]]));
@@ -87,6 +93,8 @@ try {
       latency_ms: summarize(latencies),
       dropped: droppedDelta,
       services: perService,
+      cpu_percent_by_process: cpu,
+      reid,
     };
     console.log(JSON.stringify(run));
     runs.push(run);
@@ -115,6 +123,8 @@ const result = {
   command: 'npm run bench -- pipeline (bench/pipeline.mjs)',
   seconds_per_step: SECONDS,
   fps_per_stream: FPS,
+  gallery_subjects: GALLERY,
+  latency: 'bench publish to NATS (captureMs) → WebSocket receipt; the SFU is not in this path',
   frames: Object.fromEntries(Object.entries(SWEEPS).map(([k, v]) => [k, `640×480 JPEG of ${v.file}`])),
   runs,
   max_streams_p95_under_500ms_and_under_1pct_dropped: Object.fromEntries(Object.keys(SWEEPS).map((k) => [k, capacity(k)])),
