@@ -39,10 +39,10 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     nc = await connect({ servers: nats.url, name: 'gateway-sessions-test' });
     frameDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-frames-'));
     extractVideoFrames(frameDir);
-    // Frames carry the video's capture times, not the wall clock: the detector must not drop them as stale.
+    // Frames carry the video's capture times, not the wall clock: neither detector nor reid may drop them as stale.
     [detector, reid, gateway] = await Promise.all([
       startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }),
-      startService('reid', nats.url),
+      startService('reid', nats.url, { MAX_FRAME_AGE_MS: '3600000' }),
       startService('gateway', nats.url, TEST_GATEWAY_ENV),
     ]);
     base = `http://127.0.0.1:${gateway.httpPort}`;

@@ -50,6 +50,27 @@ class Collector<T> {
   }
 }
 
+const REID_ENV = (id: string) => ({ INSTANCE_ID: id, MAX_FRAME_AGE_MS: '3600000' });
+
+/** Sum over replicas of a metric's growth since `before` (bodies of /metrics). */
+function grown(after: string[], before: string[], name: string, labels: Record<string, string> = {}): number {
+  return after.reduce((s, body, i) => s + metricValue(body, name, labels) - metricValue(before[i] ?? '', name, labels), 0);
+}
+
+/**
+ * Waits until every one of `n` messages is answered (an analysis) or was superseded in a
+ * replica's queue, as the replicas' metrics count it; returns the metrics then.
+ */
+async function untilAccounted(analyses: Collector<AnalysisMessage>, reids: RunningService[], before: string[], n: number): Promise<string[]> {
+  const metricsOf = () => Promise.all(reids.map(async (r) => (await r.get('/metrics')).body));
+  let after = await metricsOf();
+  for (let i = 0; i < 100 && analyses.items.length + grown(after, before, 'lookout_reid_frames_dropped_total', { reason: 'superseded' }) < n; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await metricsOf();
+  }
+  return after;
+}
+
 describe('reid on a live stream (real nats-server, detector, reid; the two-person video frame by frame)', () => {
   let nats: NatsServer;
   let nc: NatsConnection;
@@ -63,8 +84,9 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     nc = await connect({ servers: nats.url, name: 'reid-stream-test' });
     frameDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-frames-'));
     extractVideoFrames(frameDir);
-    // Frames are fed one at a time with capture times of the video, not of the wall clock.
-    const [d, r] = await Promise.all([startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }), startService('reid', nats.url, { INSTANCE_ID: 'reid-a' })]);
+    // Frames are fed one at a time with capture times of the video, not of the wall clock:
+    // neither stage may drop them as stale (the shedding test below sets its own times).
+    const [d, r] = await Promise.all([startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }), startService('reid', nats.url, REID_ENV('reid-a'))]);
     detector = d;
     reids.push(r);
     await enrollVideoPeople(nc);
@@ -86,6 +108,7 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     const faces = new Collector<FacesMessage>(nc, subjects.faces(room, stream), (d) => decodeJson(facesMessage, d));
     const frames = new FramePublisher(nc);
     const files = fs.readdirSync(frameDir).sort();
+    const metricsBefore = [(await reids[0]!.get('/metrics')).body];
     const t0 = Date.now() - 60_000;
     for (const [i, f] of files.entries()) {
       frames.publish(room, stream, fs.readFileSync(path.join(frameDir, f)), { seq: i, captureMs: t0 + Math.round((i * 1000) / VIDEO_FPS) });
@@ -100,6 +123,19 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     expect(before.filter((n) => n === 'Barack Obama').length / before.length).toBeGreaterThan(0.9);
     expect(after.filter((n) => n === 'Angelina Jolie').length / after.length).toBeGreaterThan(0.9);
     expect(analyses.items.find((a) => a.seq === 40)?.faces[0]).toMatchObject({ trackId: expect.any(String), principal: true, scores: expect.any(Object) });
+
+    // Embeddings only when they matter: a steady face is embedded about once a second, and
+    // the cut is embedded at once (only its embedding can start a new track at the same place).
+    const metricsAfter = [(await reids[0]!.get('/metrics')).body];
+    const byReason = ['new_track', 'settling', 'changed', 'refresh', 'late'].map((reason) => [reason, grown(metricsAfter, metricsBefore, 'lookout_reid_embeddings_total', { reason })] as const);
+    const embedded = byReason.reduce((sum, [, n]) => sum + n, 0);
+    const faceCount = grown(metricsAfter, metricsBefore, 'lookout_reid_faces_total');
+    console.log(`embeddings: ${embedded} for ${faceCount} faces in ${files.length} frames (${byReason.map(([r, n]) => `${r} ${n}`).join(', ')})`);
+    expect(faceCount).toBeGreaterThanOrEqual(files.length);
+    expect(embedded).toBeLessThan(faceCount / 3);
+    const trackAt = (seq: number) => analyses.items.find((a) => a.seq === seq)?.faces[0]?.trackId;
+    expect(trackAt(SWITCH_FRAME)).toBeDefined();
+    expect(trackAt(SWITCH_FRAME)).not.toBe(trackAt(SWITCH_FRAME - 1));
 
     const changed = alerts.items.filter((a) => a.kind === 'identity_changed');
     expect(changed.filter((a) => a.state === 'open')).toHaveLength(1);
@@ -124,31 +160,39 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     expect(stored.metrics.some((m) => m.scores.engagement !== null)).toBe(true);
   }, 180_000);
 
-  it('two reid replicas on one stream: every frame answered, no lost state update, no duplicate alert', async () => {
+  it('two reid replicas on one stream: every frame answered or superseded, no lost state update, no duplicate alert', async () => {
     expect(recorded.length).toBe(180);
-    reids.push(await startService('reid', nats.url, { INSTANCE_ID: 'reid-b' }));
+    reids.push(await startService('reid', nats.url, REID_ENV('reid-b')));
     const room = 'exam2';
     const stream = 'cam-2';
     const analyses = new Collector<AnalysisMessage>(nc, subjects.analysis(room, stream), (d) => decodeJson(analysisMessage, d));
     const alerts = new Collector<AlertEvent>(nc, subjects.alerts(room, stream), (d) => decodeJson(alertEvent, d));
     const metricsBefore = await Promise.all(reids.map((r) => r.get('/metrics')));
-    // All at once, so both replicas work on the stream at the same time.
-    for (const m of recorded) nc.publish(subjects.faces(room, stream), JSON.stringify({ ...m, room, stream }));
-    await analyses.until((a) => a.length === recorded.length);
-    await nc.flush();
-
-    const metrics = await Promise.all(reids.map((r) => r.get('/metrics')));
+    // Two at a time, so both replicas often work on the stream at the same time. A replica
+    // that gets both while still busy with the stream keeps only the newer (superseded:
+    // counted, never in the state), so the next pair goes once the newer one is answered.
+    for (let i = 0; i < recorded.length; i += 2) {
+      const pair = recorded.slice(i, i + 2);
+      for (const m of pair) nc.publish(subjects.faces(room, stream), JSON.stringify({ ...m, room, stream }));
+      await analyses.until((a) => a.some((x) => x.seq === pair.at(-1)!.seq));
+    }
+    const bodies = await untilAccounted(analyses, reids, metricsBefore.map((m) => m.body), recorded.length);
+    const metrics = bodies.map((body) => ({ body }));
     const count = (outcome: string) => metrics.reduce((s, m, i) => s + metricValue(m.body, 'lookout_reid_frames_total', { outcome }) - metricValue(metricsBefore[i]!.body, 'lookout_reid_frames_total', { outcome }), 0);
     const committed = count('committed');
     // Both replicas took frames of the stream (a slower one may see all of its frames overtaken: late).
     const handled = metrics.map((m, i) =>
-      ['committed', 'late'].reduce((s, outcome) => s + metricValue(m.body, 'lookout_reid_frames_total', { outcome }) - metricValue(metricsBefore[i]!.body, 'lookout_reid_frames_total', { outcome }), 0),
+      ['committed', 'late', 'uncommitted'].reduce((s, outcome) => s + metricValue(m.body, 'lookout_reid_frames_total', { outcome }) - metricValue(metricsBefore[i]!.body, 'lookout_reid_frames_total', { outcome }), 0),
     );
     expect(handled.every((n) => n > 0)).toBe(true);
     expect(committed).toBeGreaterThan(recorded.length / 4);
     const conflicts = metrics.reduce((s, m, i) => s + metricValue(m.body, 'lookout_reid_state_conflicts_total') - metricValue(metricsBefore[i]!.body, 'lookout_reid_state_conflicts_total'), 0);
-    console.log(`two replicas: ${committed} frames committed, ${count('late')} late, ${conflicts} compare-and-set conflicts retried; per replica ${handled.join(' / ')}`);
-    expect(committed + count('late')).toBe(recorded.length);
+    console.log(`two replicas: ${committed} frames committed, ${count('late')} late, ${count('uncommitted')} uncommitted, ${conflicts} compare-and-set conflicts retried; per replica ${handled.join(' / ')}`);
+    const superseded = grown(bodies, metricsBefore.map((m) => m.body), 'lookout_reid_frames_dropped_total', { reason: 'superseded' });
+    console.log(`two replicas: ${superseded} superseded`);
+    expect(superseded).toBeLessThan(recorded.length / 4);
+    expect(committed + count('late') + count('uncommitted')).toBe(analyses.items.length);
+    expect(analyses.items.length + superseded).toBe(recorded.length);
 
     // Every committed frame is in the state exactly once: per-second frame counts add up.
     const kv = await new Kvm(nc).open(kvBuckets.streamState);
@@ -229,6 +273,43 @@ describe('reid on a live stream (real nats-server, detector, reid; the two-perso
     expect(total('invalid')).toBe(2);
     expect(total('bad_crop')).toBe(1);
     for (const r of reids) expect((await r.get('/readyz')).status).toBe(200);
+  }, 60_000);
+
+  it('sheds a burst as the detector does: one waiting message per stream, the rest superseded or stale, counted; the state as if they never came', async () => {
+    const room = 'exam4';
+    const stream = 'cam-4';
+    const analyses = new Collector<AnalysisMessage>(nc, subjects.analysis(room, stream), (d) => decodeJson(analysisMessage, d));
+    const metricsOf = () => Promise.all(reids.map(async (r) => (await r.get('/metrics')).body));
+    const before = await metricsOf();
+    const send = (m: FacesMessage) => nc.publish(subjects.faces(room, stream), JSON.stringify({ ...m, room, stream }));
+    for (const m of recorded) send(m);
+    // The newest message is never superseded; every other one is answered or counted.
+    await analyses.until((a) => a.some((x) => x.seq === recorded.at(-1)!.seq));
+    const after = await untilAccounted(analyses, reids, before, recorded.length);
+    const superseded = () => grown(after, before, 'lookout_reid_frames_dropped_total', { reason: 'superseded' });
+    console.log(`burst of ${recorded.length}: ${analyses.items.length} answered, ${superseded()} superseded`);
+    expect(analyses.items.length + superseded()).toBe(recorded.length);
+    expect(superseded()).toBeGreaterThan(0);
+    const seqs = analyses.items.map((a) => a.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+
+    // What was shed never touched the state: the frames it counts are the committed ones.
+    const committed = grown(after, before, 'lookout_reid_frames_total', { outcome: 'committed' });
+    const kv = await new Kvm(nc).open(kvBuckets.streamState);
+    const state = (await kv.get(streamKey(room, stream)))!.json<{ lastSeq: number; metrics: { frames: number } | null }>();
+    expect(state.lastSeq).toBe(recorded.at(-1)!.seq);
+    const stored = await readEvents(nc, `${room}.${stream}`);
+    expect(stored.metrics.reduce((s, m) => s + m.frames, 0) + (state.metrics?.frames ?? 0)).toBe(committed);
+
+    // Older than MAX_FRAME_AGE_MS (1 h here) when its turn comes: dropped as stale; the stream goes on.
+    const last = recorded.at(-1)!;
+    send({ ...last, seq: last.seq + 1, captureMs: Date.now() - 2 * 3_600_000 });
+    send({ ...last, seq: last.seq + 2, captureMs: last.captureMs + 200 });
+    await analyses.until((a) => a.some((x) => x.seq === last.seq + 2));
+    const stale = grown(await metricsOf(), before, 'lookout_reid_frames_dropped_total', { reason: 'stale' });
+    expect(stale).toBe(1);
+    expect(analyses.items.some((x) => x.seq === last.seq + 1)).toBe(false);
+    analyses.close();
   }, 60_000);
 });
 

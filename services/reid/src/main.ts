@@ -13,6 +13,7 @@ import { ImageIdentifier } from './gallery/identify.js';
 import { openStores, tunedStores } from './stores.js';
 import { DEFAULT_TRACKER_CONFIG } from './stream/core/tracker.js';
 import { EventPublisher } from './stream/event-publisher.js';
+import { FaceObserver } from './stream/face-observer.js';
 import { FrameAnalyzer } from './stream/frame-analyzer.js';
 import { RecognitionGate } from './stream/recognition-gate.js';
 import { StreamEnder } from './stream/stream-ender.js';
@@ -80,19 +81,30 @@ const events = new StreamEvents({
   rooms,
 });
 
+const tracker = { ...DEFAULT_TRACKER_CONFIG, principalStableMs: config.principalStableMs };
+const observer = new FaceObserver({
+  embedder,
+  gallery,
+  badMessages,
+  metrics: svc.metrics,
+  tracker,
+  policy: { refreshMs: config.embedRefreshMs, changeIou: config.embedChangeIou, changeJump: config.embedChangeJump, changeThumb: config.embedChangeThumb },
+});
 const analyzer = new FrameAnalyzer({
   nc: svc.nc,
   log: log.child({ module: 'frames' }),
   metrics: svc.metrics,
   badMessages,
-  embedder,
+  observer,
   gallery,
   sessions,
   rooms,
   state: stateStore,
   events,
-  tracker: { ...DEFAULT_TRACKER_CONFIG, principalStableMs: config.principalStableMs },
+  tracker,
   casRetries: config.casRetries,
+  maxFrameAgeMs: config.maxFrameAgeMs,
+  concurrency: config.frameConcurrency,
 });
 analyzer.start();
 svc.onShutdown('frames', () => analyzer.stop());

@@ -1,11 +1,10 @@
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import {
   analysisMessage,
   decodeJson,
   encodeJson,
   facesMessage,
   parseStreamSubject,
-  queueGroups,
   resolveRules,
   streamKey,
   subjects,
@@ -15,21 +14,22 @@ import {
   type StreamSession,
 } from '@lookout/contracts';
 import { Counter, Histogram, type KvMirror, type Logger, type Registry } from '@lookout/service-kit';
-import { BadCropError, FaceEmbedder } from '../embedding/embedder.js';
 import type { GalleryIndex } from '../gallery/gallery-index.js';
 import type { StreamEvents } from './stream-events.js';
 import type { StreamStateStore } from './stream-state-store.js';
-import { advance, isLate, type FrameInput, type FrameOutcome } from './core/advance.js';
+import { advance, isLate, trackerFor, type FrameInput, type FrameOutcome } from './core/advance.js';
 import type { TrackerConfig } from './core/tracker.js';
 import type { ObservedFace } from './core/types.js';
 import { toAnalysis } from './analysis-message.js';
+import type { FaceObserver, FrameFaces } from './face-observer.js';
+import { FrameIntake } from './frame-intake.js';
 
 export interface FrameAnalyzerOptions {
   nc: NatsConnection;
   log: Logger;
   metrics: Registry;
   badMessages: Counter<'subject_kind' | 'reason'>;
-  embedder: FaceEmbedder;
+  observer: FaceObserver;
   gallery: GalleryIndex;
   sessions: KvMirror<StreamSession>;
   rooms: KvMirror<RoomAnalysisConfig>;
@@ -37,43 +37,51 @@ export interface FrameAnalyzerOptions {
   events: StreamEvents;
   tracker: TrackerConfig;
   casRetries: number;
+  /** Load shedding (frame-intake.ts): oldest capture time worth handling, messages at once. */
+  maxFrameAgeMs: number;
+  concurrency: number;
+}
+
+/** What one frame came to: its faces as observed, and the state's outcome unless late or uncommitted. */
+interface Committed {
+  input: FrameInput;
+  observed: ObservedFace[];
+  outcome: FrameOutcome | undefined;
 }
 
 /**
- * `faces.>` (queue group reid) → embeddings → gallery → per-stream state → the merged
+ * `faces.>` (queue group reid, load shed by FrameIntake) → embeddings where the stream
+ * state asks for them → gallery → per-stream state → the merged
  * `analysis.<room>.<stream>`, plus alerts, recognitions and metrics. Any replica may get
  * any frame of any stream; the stream's state is read, advanced and written back by
- * compare-and-set, retried on a conflict. A frame older than the state's last one is
- * published with its own gallery matches but never changes the state.
+ * compare-and-set, retried on a conflict. Which faces to embed is decided from the state
+ * that was read, so a retry decides again against the state that won. A frame older than
+ * the state's last one is published with its own gallery matches but never changes the state.
  */
 export class FrameAnalyzer {
-  private sub: Subscription | undefined;
+  private readonly intake: FrameIntake;
   private readonly frames: Counter<'outcome'>;
   private readonly conflicts: Counter;
   private readonly reidMs: Histogram;
-  /** Per stream, the frame being handled: frames of one stream go through in order here. */
-  private readonly chains = new Map<string, Promise<void>>();
 
   constructor(private readonly o: FrameAnalyzerOptions) {
     const registers = [o.metrics];
     this.frames = new Counter({ name: 'lookout_reid_frames_total', help: 'Frames handled by reid, by outcome (committed, late, uncommitted)', labelNames: ['outcome'], registers });
     this.conflicts = new Counter({ name: 'lookout_reid_state_conflicts_total', help: 'Stream-state writes that lost a compare-and-set race and were retried', registers });
     this.reidMs = new Histogram({ name: 'lookout_reid_frame_ms', help: 'Time reid spends on one frame (ms)', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers });
+    this.intake = new FrameIntake({
+      nc: o.nc,
+      log: o.log,
+      metrics: o.metrics,
+      maxFrameAgeMs: o.maxFrameAgeMs,
+      concurrency: o.concurrency,
+      parse: (msg) => this.parse(msg),
+      handle: (faces) => this.handle(faces),
+    });
   }
 
   start(): void {
-    this.sub = this.o.nc.subscribe(subjects.all('faces'), {
-      queue: queueGroups.reid,
-      callback: (err, msg) => {
-        if (err) return this.o.log.error({ err }, 'faces subscription error');
-        const prev = this.chains.get(msg.subject) ?? Promise.resolve();
-        const p = prev.then(() => this.handle(msg)).catch((e: unknown) => this.o.log.error({ err: e, subject: msg.subject }, 'frame failed'));
-        this.chains.set(msg.subject, p);
-        void p.finally(() => {
-          if (this.chains.get(msg.subject) === p) this.chains.delete(msg.subject);
-        });
-      },
-    });
+    this.intake.start();
   }
 
   private parse(msg: Msg): FacesMessage | undefined {
@@ -89,41 +97,16 @@ export class FrameAnalyzer {
     }
   }
 
-  private async handle(msg: Msg): Promise<void> {
+  private async handle(faces: FacesMessage): Promise<void> {
     const t0 = performance.now();
-    const faces = this.parse(msg);
-    if (!faces) return;
-    const observed = await this.observe(faces);
-    const input = this.frameInput(faces, observed);
-    const outcome = await this.commit(streamKey(faces.room, faces.stream), input);
+    const frame = await this.o.observer.decode(faces);
+    const { input, observed, outcome } = await this.commit(streamKey(faces.room, faces.stream), frame);
     const reidMs = Math.round((performance.now() - t0) * 100) / 100;
     const analysis: AnalysisMessage = toAnalysis(faces, observed, outcome, input.sessionId, reidMs);
     this.o.nc.publish(subjects.analysis(faces.room, faces.stream), encodeJson(analysisMessage, analysis));
     this.reidMs.observe(reidMs);
-    this.frames.inc({ outcome: outcome ? 'committed' : 'late' });
+    if (outcome) this.frames.inc({ outcome: 'committed' });
     if (outcome) await this.o.events.emit(faces, input, outcome, observed);
-  }
-
-  /** Embeds every face that has an aligned crop and searches the gallery. */
-  private async observe(msg: FacesMessage): Promise<ObservedFace[]> {
-    const crops = await Promise.all(
-      msg.faces.map((f) =>
-        f.crop
-          ? FaceEmbedder.decode(Buffer.from(f.crop.data, 'base64')).catch((e: unknown) => {
-              if (!(e instanceof BadCropError)) throw e;
-              this.o.badMessages.inc({ subject_kind: 'faces', reason: 'bad_crop' });
-              return null;
-            })
-          : null,
-      ),
-    );
-    const present = crops.filter((c) => c !== null);
-    const vectors = await this.o.embedder.embed(present);
-    let next = 0;
-    return msg.faces.map(({ crop: _crop, ...face }, i) => {
-      const embedding = crops[i] ? vectors[next++]! : null;
-      return { face, embedding, match: embedding ? this.o.gallery.match(embedding) : null };
-    });
   }
 
   private frameInput(msg: FacesMessage, faces: ObservedFace[]): FrameInput {
@@ -147,22 +130,34 @@ export class FrameAnalyzer {
     };
   }
 
-  /** Advances and writes the stream state; undefined for a late frame or a lost race. */
-  private async commit(key: string, input: FrameInput): Promise<FrameOutcome | undefined> {
+  /**
+   * Reads the state, embeds what it asks for, advances and writes it back; on a lost race
+   * does it again against the winner's state (embeddings already made are reused). A late
+   * frame, or one that lost every race, gets no outcome.
+   */
+  private async commit(key: string, frame: FrameFaces): Promise<Committed> {
+    let last: Committed | undefined;
     for (let attempt = 0; attempt < this.o.casRetries; attempt++) {
       const { state, revision } = await this.o.state.read(key);
-      if (state && isLate(state, input.seq, input.captureMs)) return undefined;
-      const outcome = advance(state, input);
-      if (await this.o.state.write(key, outcome.state, revision)) return outcome;
+      const input = this.frameInput(frame.msg, []);
+      if (state && isLate(state, input.seq, input.captureMs)) {
+        this.frames.inc({ outcome: 'late' });
+        const observed = await this.o.observer.observeAll(frame);
+        return { input: { ...input, faces: observed }, observed, outcome: undefined };
+      }
+      const observed = await this.o.observer.observe(frame, trackerFor(state, input.sessionId));
+      const full = { ...input, faces: observed };
+      const outcome = advance(state, full);
+      if (await this.o.state.write(key, outcome.state, revision)) return { input: full, observed, outcome };
       this.conflicts.inc();
+      last = { input: full, observed, outcome: undefined };
     }
     this.frames.inc({ outcome: 'uncommitted' });
-    this.o.log.warn({ key, seq: input.seq }, 'stream state kept changing; frame published without state');
-    return undefined;
+    this.o.log.warn({ key, seq: frame.msg.seq }, 'stream state kept changing; frame published without state');
+    return last!;
   }
 
   async stop(): Promise<void> {
-    if (this.sub && !this.sub.isClosed()) await this.sub.drain();
-    await Promise.allSettled([...this.chains.values()]);
+    await this.intake.stop();
   }
 }

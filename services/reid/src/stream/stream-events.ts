@@ -5,7 +5,7 @@ import type { EventPublisher } from './event-publisher.js';
 import type { RecognitionGate } from './recognition-gate.js';
 import type { FlushedMetrics, FrameInput, FrameOutcome, TaggedTransition } from './core/advance.js';
 import type { ObservedFace } from './core/types.js';
-import { encodeVector } from '../embedding/vector-codec.js';
+import { decodeVector, encodeVector } from '../embedding/vector-codec.js';
 
 export interface StreamEventsOptions {
   publisher: EventPublisher;
@@ -29,7 +29,7 @@ export class StreamEvents {
   constructor(private readonly o: StreamEventsOptions) {}
 
   async emit(msg: FacesMessage, input: FrameInput, outcome: FrameOutcome, observed: ObservedFace[]): Promise<void> {
-    const embeddingOf = (trackId: string) => observed[outcome.faces.findIndex((f) => f.trackId === trackId)]?.embedding ?? null;
+    const embeddingOf = (trackId: string) => observed[outcome.faces.findIndex((f) => f.trackId === trackId)]?.embedding ?? trackEmbedding(outcome, trackId);
     await this.publish(msg, outcome.transitions, outcome.metrics, embeddingOf);
     await this.recognitions(msg, input, outcome);
   }
@@ -64,7 +64,8 @@ export class StreamEvents {
       if (!id || (id.subjectId === null && !rejectUnknown)) continue;
       const key = id.subjectId ? `${msg.room}.${id.subjectId}` : `${msg.room}.${msg.stream}_${f.trackId}`;
       if (!(await this.o.gate.claim(key, msg.captureMs, cooldownMs))) continue;
-      const faceRef = f.embedding ? await this.faceRef(msg, f.trackId, f.embedding) : undefined;
+      const embedding = f.embedding ?? trackEmbedding(outcome, f.trackId);
+      const faceRef = embedding ? await this.faceRef(msg, f.trackId, embedding) : undefined;
       await this.o.publisher.recognition({
         id: `${msg.room}.${msg.stream}.${msg.seq}.${f.trackId}`,
         room: msg.room,
@@ -92,6 +93,15 @@ export class StreamEvents {
       return undefined;
     }
   }
+}
+
+/**
+ * A face not embedded in this frame (its track's look had not changed) is referred to by
+ * its track's mean embedding, which is what identified it.
+ */
+function trackEmbedding(outcome: FrameOutcome, trackId: string): Float32Array | null {
+  const track = outcome.state.tracker.tracks.find((t) => t.id === trackId);
+  return track?.embedding ? decodeVector(track.embedding) : null;
 }
 
 function withStream<T extends { sessionId: string | null }>(at: { room: string; stream: string }, m: T): Omit<T, 'sessionId'> & { room: string; stream: string; sessionId?: string } {

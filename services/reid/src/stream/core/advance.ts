@@ -46,6 +46,11 @@ export function initialStreamState(sessionId: string | null): StreamState {
   return { v: 1, lastSeq: -1, lastCaptureMs: 0, sessionId, tracker: initialTrackerState(), rules: initialRulesState(), metrics: null };
 }
 
+/** The tracks a frame of this session is stepped against: a new session starts clean. */
+export function trackerFor(prev: StreamState | null, sessionId: string | null): TrackerState {
+  return prev && prev.sessionId === sessionId ? prev.tracker : initialTrackerState();
+}
+
 /**
  * One frame through the per-stream logic: tracks → scores → rules → per-second metrics.
  * Pure, so two replicas racing on the same state compute the same result and the

@@ -37,6 +37,12 @@ export function blendEmbedding(previous: string | null, weight: number, embeddin
   return encodeVector(normalize(out));
 }
 
+/** When and how the track last looked when embedded: moves on only with an embedded face. */
+function embedMark(track: TrackState | null, face: ObservedFace, frame: Frame): Pick<TrackState, 'embedMs' | 'thumb'> {
+  if (face.embedding) return { embedMs: frame.captureMs, thumb: face.thumb ?? null };
+  return { embedMs: track?.embedMs ?? null, thumb: track?.thumb ?? null };
+}
+
 /** Applies the face's vote and re-derives the smoothed identity. */
 function withVote(track: TrackState, face: ObservedFace, frame: Frame, p: TrackParams): TrackState {
   const votes = pushVote(track.votes, voteOf(face), p.voteWindow);
@@ -59,6 +65,7 @@ export function createTrack(id: string, face: ObservedFace, frame: Frame, p: Tra
     identity: null,
     identitySinceMs: null,
     pose: poseOf(face, null),
+    ...embedMark(null, face, frame),
   };
   return withVote(fresh, face, frame, p);
 }
@@ -73,6 +80,7 @@ export function continueTrack(track: TrackState, face: ObservedFace, frame: Fram
     misses: 0,
     embedding: blendEmbedding(track.embedding, track.hits, face.embedding),
     pose: poseOf(face, track.pose),
+    ...embedMark(track, face, frame),
   };
   return withVote(moved, face, frame, p);
 }

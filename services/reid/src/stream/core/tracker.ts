@@ -57,10 +57,17 @@ export function initialTrackerState(): TrackerState {
  * Advances one stream by one frame. Pure and deterministic: the caller stores the returned
  * state (plain JSON) and hands it back with the next frame; frames arrive in seq order.
  */
+/**
+ * Tracks a frame captured at `captureMs` may continue. A track unseen for too long in
+ * capture time is stale however few frames were sampled meanwhile (stream paused, frames
+ * shed): whoever shows up now starts afresh.
+ */
+export function liveTracks(prev: TrackerState, captureMs: number, cfg: Pick<TrackerConfig, 'maxGapMs'>): TrackState[] {
+  return prev.tracks.filter((t) => captureMs - t.lastMs <= cfg.maxGapMs);
+}
+
 export function stepTracker(prev: TrackerState, input: TrackerInput, cfg: TrackerConfig): TrackerStep {
-  // A track unseen for too long in capture time is stale however few frames were sampled
-  // meanwhile (stream paused, frames shed): whoever shows up now starts afresh.
-  const live = prev.tracks.filter((t) => input.captureMs - t.lastMs <= cfg.maxGapMs);
+  const live = liveTracks(prev, input.captureMs, cfg);
   const assigned = associate(live, input.faces, cfg);
 
   let nextTrack = prev.nextTrack;

@@ -23,6 +23,11 @@ export interface ObservedFace {
   embedding: Float32Array | null;
   /** Best subject, accepted or not; null without an embedding or with an empty gallery. */
   match: GalleryMatch | null;
+  /**
+   * Tiny grey picture of the aligned crop (crop-thumb.ts), present when the face has a
+   * usable crop: what the embed decision compares with the track's last embedded look.
+   */
+  thumb?: string | null;
 }
 
 /** Who a track is: a gallery subject, or (subjectId null) a person not in the gallery. */
@@ -57,6 +62,13 @@ export interface TrackState {
   identitySinceMs: number | null;
   /** Last head pose and box centre/size, for posture stability. */
   pose: { yaw: number; pitch: number; roll: number } | null;
+  /**
+   * Capture time of the track's last embedded face, and that face's crop thumbnail: what
+   * decides whether the next face needs the embedding model (embed-plan.ts). In the state,
+   * not in a replica, so every replica decides the same. Absent in states written before.
+   */
+  embedMs?: number | null;
+  thumb?: string | null;
 }
 
 export interface PrincipalState {

@@ -1,0 +1,104 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { queueGroups, subjects, type FacesMessage } from '@lookout/contracts';
+import { Counter, Gauge, LatestFrameQueue, type Logger, type Registry } from '@lookout/service-kit';
+
+export type DropReason = 'stale' | 'superseded';
+
+export interface FrameIntakeOptions {
+  nc: NatsConnection;
+  log: Logger;
+  metrics: Registry;
+  /** Messages whose capture time is older than this when their turn comes are dropped. */
+  maxFrameAgeMs: number;
+  /** Messages handled at once (never two of one stream). */
+  concurrency: number;
+  /** Decodes and validates a message; undefined for a bad one (counted by the caller). */
+  parse: (msg: Msg) => FacesMessage | undefined;
+  handle: (faces: FacesMessage) => Promise<void>;
+  now?: () => number;
+}
+
+/**
+ * Consumes `faces.>` in the `reid` queue group and sheds load the way the detector does:
+ * at most one waiting message per stream (a newer one supersedes it, keeping its place in
+ * line), a message too old when its turn comes is dropped, and both are counted. Waiting
+ * messages are parsed only when their turn comes, so superseded ones cost nothing. A
+ * dropped message never reaches the stream state, so the state is what it would be had
+ * the message never arrived (the tracker takes gaps in seq and capture time in its stride).
+ */
+export class FrameIntake {
+  private sub: Subscription | undefined;
+  private readonly queue = new LatestFrameQueue<Msg>();
+  /** Streams (subjects) with a message in hand: one at a time per stream, in order. */
+  private readonly inHand = new Set<string>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly dropped: Counter<'reason'>;
+  private readonly now: () => number;
+
+  constructor(private readonly o: FrameIntakeOptions) {
+    this.now = o.now ?? Date.now;
+    const registers = [o.metrics];
+    this.dropped = new Counter({ name: 'lookout_reid_frames_dropped_total', help: 'Faces messages not handled, by reason (superseded by a newer one of the stream, stale)', labelNames: ['reason'], registers });
+    for (const r of ['stale', 'superseded'] satisfies DropReason[]) this.dropped.inc({ reason: r }, 0);
+    const queue = this.queue;
+    new Gauge({
+      name: 'lookout_reid_frames_waiting',
+      help: 'Faces messages waiting (at most one per stream); a scaling signal',
+      registers,
+      collect() {
+        this.set(queue.size);
+      },
+    });
+  }
+
+  start(): void {
+    this.sub = this.o.nc.subscribe(subjects.all('faces'), {
+      queue: queueGroups.reid,
+      callback: (err, msg) => {
+        if (err) return this.o.log.error({ err }, 'faces subscription error');
+        this.accept(msg);
+      },
+    });
+  }
+
+  /** Queues a message (the subject names its stream) and starts it if a slot is free. */
+  accept(msg: Msg): void {
+    if (this.queue.push(msg.subject, msg)) this.dropped.inc({ reason: 'superseded' });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inHand.size < this.o.concurrency) {
+      const msg = this.queue.shift((subject) => !this.inHand.has(subject));
+      if (!msg) return;
+      this.inHand.add(msg.subject);
+      const run: Promise<void> = this.run(msg).finally(() => {
+        this.inHand.delete(msg.subject);
+        this.running.delete(run);
+        this.pump();
+      });
+      this.running.add(run);
+    }
+  }
+
+  private async run(msg: Msg): Promise<void> {
+    const faces = this.o.parse(msg);
+    if (!faces) return;
+    if (this.now() - faces.captureMs > this.o.maxFrameAgeMs) {
+      this.dropped.inc({ reason: 'stale' });
+      return;
+    }
+    try {
+      await this.o.handle(faces);
+    } catch (err) {
+      this.o.log.error({ err, subject: msg.subject, seq: faces.seq }, 'frame failed');
+    }
+  }
+
+  /** Stops taking messages, sheds those waiting and waits for those in hand. */
+  async stop(): Promise<void> {
+    if (this.sub && !this.sub.isClosed()) this.sub.unsubscribe();
+    this.queue.clear();
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+}
