@@ -276,6 +276,8 @@ async def main():
         "frames_per_second_per_stream": [round(s["frames"] / args.seconds, 2) for s in stats],
         "delivered_fraction": round(frames / (expected * args.streams), 3),
         "faces_per_frame": round(sum(s["faces"] for s in stats) / max(1, frames), 2),
+        # every face of every analysed frame is embedded (full work): faces in the window per second
+        "embeddings_per_s": round(sum(s["faces"] for s in stats) / args.seconds, 1) if args.work == "full" else 0,
         "latency_ms": {"n": len(lat), "p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "max": q(1.0)},
         "cpu_percent": round(cpu / wall * 100, 1),
         "cpu_percent_per_stream": round(cpu / wall * 100 / args.streams, 1),
