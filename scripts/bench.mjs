@@ -288,8 +288,9 @@ if (baseline.length) {
 ${machineLine(res)} Work: ${r0.what}; ${r0.seconds_per_step} s per row.${r0.work ? '' : `
 
 **Not like for like**: this older run started the detector with \`ANALYZERS: ''\`, which the config read as unset, so
-Lookout ran every analyzer and reid's embedding while the peer ran face detection only. Kept as measured; rerun
-\`npm run bench -- baseline\` for the equal-work comparison.`}
+Lookout ran every analyzer and reid's embedding while the peer ran face detection only. The peer's latency was
+then from a decoded frame to its boxes (queueing in aiortc not included) and Lookout's CPU left out nats-server.
+Kept as measured; rerun \`npm run bench -- baseline\` for the equal-work comparison.`}
 `;
     if (r0.work) {
       md += `
