@@ -28,7 +28,7 @@ export const CALIBRATION_CACHE_FILE = 'session-calibration.json';
 export const SESSION_INFO_METRIC = {
   name: 'lookout_model_session_info',
   help: 'Session options in use per model (1), how they were chosen: measured on this machine, cached from an earlier measurement here, or fixed by MODEL_CALIBRATION',
-  labelNames: ['model', 'optimization', 'source'] as const,
+  labelNames: ['model', 'optimization', 'precision', 'source'] as const,
 };
 
 /**
@@ -85,23 +85,36 @@ export function compareOutputs(ref: Outputs, out: Outputs, tol: Tolerance = DEFA
 
 export interface VariantTiming {
   optimization: GraphOptimizationLevel;
-  /** Median ms per run of the probe input. */
+  /** 'fp32' for the model itself, else an alternative's label (e.g. 'int8'). */
+  precision?: string;
+  /**
+   * Fastest ms per run of the probe input: other load only ever adds time, so the minimum
+   * ranks variants more reliably than the median on a machine that is not idle.
+   */
   ms: number;
+  /** Median / minimum of the runs: above NOISY_SPREAD something else was using the CPU. */
+  spread?: number;
   agreement: Agreement;
 }
 
 /**
  * The fastest variant whose outputs agree with the reference. Variants within `noise`
- * (relative) of the fastest are ties, settled for the lowest optimization level: the graph
- * closest to the model as written, and the cheapest session to create. Returns undefined
- * when nothing agrees (the caller falls back to the reference).
+ * (relative) of the fastest are ties, settled for the model itself (fp32) over an
+ * alternative, then for the lowest optimization level: the graph closest to the model as
+ * written, and the cheapest session to create. Returns undefined when nothing agrees (the
+ * caller falls back to the reference).
  */
 export function chooseVariant(timings: readonly VariantTiming[], noise = 0.05): VariantTiming | undefined {
   const ok = timings.filter((t) => t.agreement.agrees && Number.isFinite(t.ms));
   if (ok.length === 0) return undefined;
   const best = Math.min(...ok.map((t) => t.ms));
-  const rank = (l: GraphOptimizationLevel) => OPTIMIZATION_LEVELS.indexOf(l);
-  return ok.filter((t) => t.ms <= best * (1 + noise)).sort((a, b) => rank(a.optimization) - rank(b.optimization))[0];
+  const rank = (t: VariantTiming) => ((t.precision ?? 'fp32') === 'fp32' ? 0 : 10) + OPTIMIZATION_LEVELS.indexOf(t.optimization);
+  return ok.filter((t) => t.ms <= best * (1 + noise)).sort((a, b) => rank(a) - rank(b))[0];
+}
+
+/** A variant's name in logs and the cache: the level for the model itself, 'int8/extended' for an alternative. */
+export function variantName(v: { optimization: GraphOptimizationLevel; precision?: string }): string {
+  return (v.precision ?? 'fp32') === 'fp32' ? v.optimization : `${v.precision}/${v.optimization}`;
 }
 
 // ---- the machine
@@ -231,6 +244,9 @@ async function runOnce(session: ort.InferenceSession, feeds: Record<string, ort.
   return plain;
 }
 
+/** A measurement whose runs spread more than this (median / min) is used but not cached. */
+export const NOISY_SPREAD = 1.3;
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -240,14 +256,16 @@ function median(xs: number[]): number {
 /**
  * One warm-up run per variant (its outputs are compared with the first variant's, the
  * reference), then rounds that run every variant once, in a rotating order, so a change of
- * clock or load during the measurement touches all variants alike. Median per variant.
+ * clock or load during the measurement touches all variants alike. Minimum per variant.
  */
-async function measure(
-  sessions: Array<{ optimization: GraphOptimizationLevel; session: ort.InferenceSession }>,
-  feeds: Record<string, ort.Tensor>,
-  budget: MeasureBudget,
-  tol: Tolerance,
-): Promise<VariantTiming[]> {
+interface Candidate {
+  optimization: GraphOptimizationLevel;
+  precision: string;
+  session: ort.InferenceSession;
+  tolerance: Tolerance;
+}
+
+async function measure(sessions: Candidate[], feeds: Record<string, ort.Tensor>, budget: MeasureBudget): Promise<VariantTiming[]> {
   const outputs: Outputs[] = [];
   for (const s of sessions) outputs.push(await runOnce(s.session, feeds));
   const times: number[][] = sessions.map(() => []);
@@ -261,7 +279,13 @@ async function measure(
       times[i]!.push(performance.now() - t0);
     }
   }
-  return sessions.map((s, i) => ({ optimization: s.optimization, ms: median(times[i]!), agreement: compareOutputs(outputs[0]!, outputs[i]!, tol) }));
+  return sessions.map((s, i) => ({
+    optimization: s.optimization,
+    precision: s.precision,
+    ms: Math.min(...times[i]!),
+    spread: median(times[i]!) / Math.min(...times[i]!),
+    agreement: compareOutputs(outputs[0]!, outputs[i]!, s.tolerance),
+  }));
 }
 
 // ---- cache
@@ -273,9 +297,13 @@ export interface CalibrationEntry {
   onnxruntime: string;
   threads: number;
   input: number[][] | 'default';
+  /** sha256 of each alternative offered, by label. */
+  alternatives?: Record<string, string>;
   optimization: GraphOptimizationLevel;
-  msPerVariant: Partial<Record<GraphOptimizationLevel, number>>;
-  rejected?: Partial<Record<GraphOptimizationLevel, string>>;
+  /** 'fp32' (the model itself) or the chosen alternative's label. */
+  precision: string;
+  msPerVariant: Record<string, number>;
+  rejected?: Record<string, string>;
   /** Wall time of the whole measurement (sessions created, warm-up, rounds). */
   calibrationMs: number;
   measuredAt: string;
@@ -286,9 +314,9 @@ interface CacheFile {
   entries: Record<string, CalibrationEntry>;
 }
 
-function cacheKey(e: Pick<CalibrationEntry, 'model' | 'sha256' | 'cpu' | 'onnxruntime' | 'threads' | 'input'>): string {
+function cacheKey(e: Pick<CalibrationEntry, 'model' | 'sha256' | 'cpu' | 'onnxruntime' | 'threads' | 'input' | 'alternatives'>): string {
   return createHash('sha256')
-    .update(JSON.stringify([e.model, e.sha256, e.cpu.model, e.cpu.flags, e.onnxruntime, e.threads, e.input]))
+    .update(JSON.stringify([e.model, e.sha256, e.cpu.model, e.cpu.flags, e.onnxruntime, e.threads, e.input, e.alternatives ?? {}]))
     .digest('hex')
     .slice(0, 24);
 }
@@ -336,6 +364,8 @@ export interface CalibrationSettings {
   info?: GaugeLike;
   budget?: MeasureBudget;
   tolerance?: Tolerance;
+  /** Default NOISY_SPREAD. */
+  noisySpread?: number;
 }
 
 export interface ModelSessionRequest {
@@ -348,15 +378,45 @@ export interface ModelSessionRequest {
   inputShapes?: number[][];
   /** Label in logs and metrics; default the file name without .onnx. */
   name?: string;
+  /**
+   * Other files of the same model (e.g. an int8 quantization) measured beside it at every
+   * level; one is chosen only when faster and its outputs agree with the model's within its
+   * own tolerance. Its accuracy must have been established offline (docs/models.md).
+   */
+  alternatives?: Array<{ label: string; bytes: Uint8Array; tolerance: Tolerance }>;
 }
 
 export interface SessionChoice {
   model: string;
   optimization: GraphOptimizationLevel;
+  /** 'fp32' (the model itself) or the chosen alternative's label. */
+  precision: string;
   source: 'measured' | 'cached' | 'fixed';
-  msPerVariant?: Partial<Record<GraphOptimizationLevel, number>>;
-  rejected?: Partial<Record<GraphOptimizationLevel, string>>;
+  msPerVariant?: Record<string, number>;
+  rejected?: Record<string, string>;
   calibrationMs?: number;
+  /** Measured while something else used the CPU (runs spread > NOISY_SPREAD): used now, not cached. */
+  noisy?: boolean;
+}
+
+/**
+ * An int8 variant agrees when its direction matches: cosine ≥ 0.9 per output on the probe
+ * (fr_feature.int8: 0.95 on the probe, ≥ 0.94 on every aligned fixture face). A sanity bound
+ * against a broken file; the accuracy itself (EER) was measured offline, docs/models.md.
+ */
+export const INT8_TOLERANCE: Tolerance = { atol: Infinity, rtol: 0, minCosine: 0.9 };
+
+/** `<model>.int8.onnx` beside the model, when `npm run models` made one, as an alternative (after the same `transform`). */
+export async function int8Alternative(file: string, transform: (bytes: Uint8Array) => Uint8Array = (b) => b): Promise<NonNullable<ModelSessionRequest['alternatives']>> {
+  const int8 = file.replace(/\.onnx$/, '.int8.onnx');
+  if (int8 === file) return [];
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(int8);
+  } catch {
+    return [];
+  }
+  return [{ label: 'int8', bytes: transform(bytes), tolerance: INT8_TOLERANCE }];
 }
 
 // Measurements in one process run one at a time: models loaded in parallel would time each other.
@@ -374,7 +434,7 @@ export async function createModelSession(req: ModelSessionRequest, settings: Cal
   const bytes = req.bytes ?? (await readFile(req.file));
   let result: { session: ort.InferenceSession; choice: SessionChoice };
   if (mode !== 'auto' && mode !== 'measure') {
-    result = { session: await ort.InferenceSession.create(bytes, sessionOptions(req.threads, mode)), choice: { model, optimization: mode, source: 'fixed' } };
+    result = { session: await ort.InferenceSession.create(bytes, sessionOptions(req.threads, mode)), choice: { model, optimization: mode, precision: 'fp32', source: 'fixed' } };
   } else {
     const cacheFile = settings.cacheFile ?? path.join(path.dirname(path.resolve(req.file)), CALIBRATION_CACHE_FILE);
     const ident = {
@@ -384,20 +444,23 @@ export async function createModelSession(req: ModelSessionRequest, settings: Cal
       onnxruntime: onnxruntimeVersion(),
       threads: req.threads,
       input: req.inputShapes ?? ('default' as const),
+      ...(req.alternatives?.length ? { alternatives: Object.fromEntries(req.alternatives.map((a) => [a.label, createHash('sha256').update(a.bytes).digest('hex')])) } : {}),
     };
     const key = cacheKey(ident);
     const cached = mode === 'auto' ? (await readCache(cacheFile)).entries[key] : undefined;
-    if (cached && OPTIMIZATION_LEVELS.includes(cached.optimization)) {
+    const precision = cached?.precision ?? 'fp32';
+    const cachedBytes = precision === 'fp32' ? bytes : req.alternatives?.find((a) => a.label === precision)?.bytes;
+    if (cached && OPTIMIZATION_LEVELS.includes(cached.optimization) && cachedBytes) {
       result = {
-        session: await ort.InferenceSession.create(bytes, sessionOptions(req.threads, cached.optimization)),
-        choice: { model, optimization: cached.optimization, source: 'cached', msPerVariant: cached.msPerVariant, ...(cached.rejected ? { rejected: cached.rejected } : {}) },
+        session: await ort.InferenceSession.create(cachedBytes, sessionOptions(req.threads, cached.optimization)),
+        choice: { model, optimization: cached.optimization, precision, source: 'cached', msPerVariant: cached.msPerVariant, ...(cached.rejected ? { rejected: cached.rejected } : {}) },
       };
     } else {
       result = await serially(() => calibrate(bytes, req, model, settings));
-      const { optimization, msPerVariant = {}, rejected, calibrationMs = 0 } = result.choice;
-      const entry: CalibrationEntry = { ...ident, optimization, msPerVariant, ...(rejected ? { rejected } : {}), calibrationMs, measuredAt: new Date().toISOString() };
+      const { optimization, precision: chosen, msPerVariant = {}, rejected, calibrationMs = 0 } = result.choice;
+      const entry: CalibrationEntry = { ...ident, optimization, precision: chosen, msPerVariant, ...(rejected ? { rejected } : {}), calibrationMs, measuredAt: new Date().toISOString() };
       try {
-        await writeCache(cacheFile, key, entry);
+        if (!result.choice.noisy) await writeCache(cacheFile, key, entry);
       } catch (err) {
         settings.log?.warn({ model, cacheFile, err: (err as Error).message }, 'session calibration: cannot write the cache; measuring again at each start');
       }
@@ -405,32 +468,38 @@ export async function createModelSession(req: ModelSessionRequest, settings: Cal
   }
   const c = result.choice;
   settings.log?.info(
-    { model, options: { optimization: c.optimization, threads: req.threads }, msPerVariant: c.msPerVariant, ...(c.rejected ? { rejected: c.rejected } : {}), source: c.source, ...(c.calibrationMs !== undefined ? { calibrationMs: Math.round(c.calibrationMs) } : {}) },
+    { model, options: { optimization: c.optimization, precision: c.precision, threads: req.threads }, msPerVariant: c.msPerVariant, ...(c.rejected ? { rejected: c.rejected } : {}), source: c.source, ...(c.calibrationMs !== undefined ? { calibrationMs: Math.round(c.calibrationMs) } : {}), ...(c.noisy ? { noisy: true } : {}) },
     'model session options',
   );
-  settings.info?.set({ model, optimization: c.optimization, source: c.source }, 1);
+  settings.info?.set({ model, optimization: c.optimization, precision: c.precision, source: c.source }, 1);
   return result;
 }
 
 async function calibrate(bytes: Uint8Array, req: ModelSessionRequest, model: string, settings: CalibrationSettings): Promise<{ session: ort.InferenceSession; choice: SessionChoice }> {
   const t0 = performance.now();
-  const sessions: Array<{ optimization: GraphOptimizationLevel; session: ort.InferenceSession }> = [];
+  const sessions: Candidate[] = [];
+  const sources = [{ label: 'fp32', bytes, tolerance: settings.tolerance ?? DEFAULT_TOLERANCE }, ...(req.alternatives ?? [])];
   try {
-    for (const optimization of OPTIMIZATION_LEVELS) sessions.push({ optimization, session: await ort.InferenceSession.create(bytes, sessionOptions(req.threads, optimization)) });
-    const { feeds } = probeFeeds(sessions[0]!.session, req.inputShapes);
-    const timings = await measure(sessions, feeds, settings.budget ?? DEFAULT_BUDGET, settings.tolerance ?? DEFAULT_TOLERANCE);
-    const chosen = chooseVariant(timings) ?? timings[0]!;
-    const msPerVariant: Partial<Record<GraphOptimizationLevel, number>> = {};
-    const rejected: Partial<Record<GraphOptimizationLevel, string>> = {};
-    for (const t of timings) {
-      msPerVariant[t.optimization] = Math.round(t.ms * 100) / 100;
-      if (!t.agreement.agrees) rejected[t.optimization] = t.agreement.reason ?? 'outputs differ';
+    for (const src of sources) {
+      for (const optimization of OPTIMIZATION_LEVELS) {
+        sessions.push({ optimization, precision: src.label, tolerance: src.tolerance, session: await ort.InferenceSession.create(src.bytes, sessionOptions(req.threads, optimization)) });
+      }
     }
-    const keep = sessions.find((s) => s.optimization === chosen.optimization)!;
+    const { feeds } = probeFeeds(sessions[0]!.session, req.inputShapes);
+    const timings = await measure(sessions, feeds, settings.budget ?? DEFAULT_BUDGET);
+    const chosen = chooseVariant(timings) ?? timings[0]!;
+    const msPerVariant: Record<string, number> = {};
+    const rejected: Record<string, string> = {};
+    for (const t of timings) {
+      msPerVariant[variantName(t)] = Math.round(t.ms * 100) / 100;
+      if (!t.agreement.agrees) rejected[variantName(t)] = t.agreement.reason ?? 'outputs differ';
+    }
+    const keep = sessions[timings.indexOf(chosen)]!;
+    const noisy = timings.some((t) => (t.spread ?? 1) > (settings.noisySpread ?? NOISY_SPREAD));
     await Promise.all(sessions.filter((s) => s !== keep).map((s) => s.session.release()));
     return {
       session: keep.session,
-      choice: { model, optimization: chosen.optimization, source: 'measured', msPerVariant, ...(Object.keys(rejected).length ? { rejected } : {}), calibrationMs: performance.now() - t0 },
+      choice: { model, optimization: chosen.optimization, precision: keep.precision, source: 'measured', msPerVariant, ...(Object.keys(rejected).length ? { rejected } : {}), calibrationMs: performance.now() - t0, ...(noisy ? { noisy } : {}) },
     };
   } catch (err) {
     await Promise.all(sessions.map((s) => s.session.release().catch(() => undefined)));

@@ -40,6 +40,13 @@ describe('choosing a variant from timings and outputs', () => {
     expect(chooseVariant([{ optimization: 'all', ms: 2, agreement: differ }])).toBeUndefined();
   });
 
+  it('takes an alternative (int8) only when it is faster beyond the noise', () => {
+    const fp32: VariantTiming = { optimization: 'all', ms: 8.5, agreement: agree };
+    expect(chooseVariant([fp32, { optimization: 'extended', precision: 'int8', ms: 7.2, agreement: agree }])).toMatchObject({ precision: 'int8', optimization: 'extended' });
+    expect(chooseVariant([fp32, { optimization: 'extended', precision: 'int8', ms: 8.3, agreement: agree }])?.precision ?? 'fp32').toBe('fp32');
+    expect(chooseVariant([fp32, { optimization: 'extended', precision: 'int8', ms: 4, agreement: differ }])?.precision ?? 'fp32').toBe('fp32');
+  });
+
   it('settles ties within the noise for the lower optimization level', () => {
     const t: VariantTiming[] = [
       { optimization: 'disabled', ms: 3.57, agreement: agree },
@@ -126,7 +133,8 @@ describe('calibrating a real model (fr_eye.onnx)', () => {
     const cacheFile = path.join(dir, 'session-calibration.json');
     const logged: object[] = [];
     const gauge: Array<Record<string, string>> = [];
-    const settings = { cacheFile, log: { info: (o: object) => logged.push(o), warn: () => undefined }, info: { set: (l: Record<string, string>) => gauge.push(l) } };
+    // This machine may be busy while the tests run: a noisy measurement would not be cached.
+    const settings = { cacheFile, noisySpread: Infinity, log: { info: (o: object) => logged.push(o), warn: () => undefined }, info: { set: (l: Record<string, string>) => gauge.push(l) } };
 
     const first = await createModelSession({ file: model, threads: 1 }, settings);
     expect(first.choice.source).toBe('measured');
@@ -151,7 +159,7 @@ describe('calibrating a real model (fr_eye.onnx)', () => {
     expect(Object.keys((JSON.parse(await readFile(cacheFile, 'utf8')) as { entries: object }).entries)).toHaveLength(2);
 
     const fixed = await createModelSession({ file: model, threads: 1 }, { ...settings, mode: 'basic' });
-    expect(fixed.choice).toEqual({ model: 'fr_eye', optimization: 'basic', source: 'fixed' });
+    expect(fixed.choice).toEqual({ model: 'fr_eye', optimization: 'basic', precision: 'fp32', source: 'fixed' });
     await fixed.session.release();
 
     const again = await createModelSession({ file: model, threads: 1 }, { ...settings, mode: 'measure' });
@@ -159,15 +167,42 @@ describe('calibrating a real model (fr_eye.onnx)', () => {
     await again.session.release();
 
     expect(gauge.map((g) => g.source)).toEqual(['measured', 'cached', 'measured', 'fixed', 'measured']);
-    expect(gauge[0]).toEqual({ model: 'fr_eye', optimization: first.choice.optimization, source: 'measured' });
+    expect(gauge[0]).toEqual({ model: 'fr_eye', optimization: first.choice.optimization, precision: 'fp32', source: 'measured' });
     expect(logged[0]).toMatchObject({ model: 'fr_eye', source: 'measured', options: { optimization: first.choice.optimization, threads: 1 } });
+  });
+
+  it('measures an alternative file beside the model and keeps its label in the cache', async () => {
+    const cacheFile = path.join(dir, 'alt.json');
+    const bytes = await readFile(model);
+    const same = { atol: 1e-4, rtol: 1e-3, minCosine: 0.9999 };
+    const { session, choice } = await createModelSession({ file: model, threads: 1, alternatives: [{ label: 'copy', bytes, tolerance: same }] }, { cacheFile, noisySpread: Infinity });
+    expect(Object.keys(choice.msPerVariant ?? {}).sort()).toEqual(['all', 'basic', 'copy/all', 'copy/basic', 'copy/disabled', 'copy/extended', 'disabled', 'extended']);
+    await session.release();
+    const entry = Object.values((JSON.parse(await readFile(cacheFile, 'utf8')) as { entries: Record<string, CalibrationEntry> }).entries)[0]!;
+    expect(entry.alternatives?.copy).toMatch(/^[0-9a-f]{64}$/);
+    expect(entry.precision).toBe(choice.precision);
+    // Without the alternative it is another key: measured again.
+    const plain = await createModelSession({ file: model, threads: 1 }, { cacheFile, noisySpread: Infinity });
+    expect(plain.choice.source).toBe('measured');
+    await plain.session.release();
+  });
+
+  it('does not cache a measurement whose runs spread (the machine was busy)', async () => {
+    const cacheFile = path.join(dir, 'noisy.json');
+    const logged: Array<Record<string, unknown>> = [];
+    const log = { info: (o: object) => logged.push(o as Record<string, unknown>), warn: () => undefined };
+    const { session, choice } = await createModelSession({ file: model, threads: 1 }, { cacheFile, noisySpread: 0.5, log });
+    expect(choice).toMatchObject({ source: 'measured', noisy: true });
+    expect(logged[0]).toMatchObject({ noisy: true });
+    await session.release();
+    await expect(readFile(cacheFile, 'utf8')).rejects.toThrow();
   });
 
   it('still gives a session when the cache cannot be written', async () => {
     const warnings: object[] = [];
     const { session, choice } = await createModelSession(
       { file: model, threads: 1 },
-      { cacheFile: path.join(model, 'not-a-dir', 'cache.json'), log: { info: () => undefined, warn: (o) => warnings.push(o) } },
+      { cacheFile: path.join(model, 'not-a-dir', 'cache.json'), noisySpread: Infinity, log: { info: () => undefined, warn: (o) => warnings.push(o) } },
     );
     expect(choice.source).toBe('measured');
     expect(warnings).toHaveLength(1);
