@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { createModelSession, makeBatchDynamic, type CalibrationSettings } from '@lookout/onnx-kit';
+import { createModelSession, int8Alternative, makeBatchDynamic, type CalibrationSettings } from '@lookout/onnx-kit';
 import { normalize } from './vector-codec.js';
 
 export const EMBEDDING_DIM = 512;
-/** Side of the aligned crop the model takes (pixels). */
-export const CROP_SIDE = 112;
-const SIDE = CROP_SIDE;
+const SIDE = 112;
 
 /** A decoded aligned crop: 112×112 interleaved RGB plus its sharpness. */
 export interface DecodedCrop {
@@ -38,7 +36,9 @@ export class FaceEmbedder {
   static async load(modelPath: string, threads: number, batch = true, sessions?: CalibrationSettings): Promise<FaceEmbedder> {
     const bytes = await readFile(modelPath);
     const model = (batch && makeBatchDynamic(bytes)) || bytes;
-    const { session } = await createModelSession({ file: modelPath, bytes: model, threads }, sessions);
+    // An int8 variant made by `npm run models` (fixture EER 0.17%, docs/models.md) is measured beside it.
+    const alternatives = await int8Alternative(modelPath, (b) => (batch && makeBatchDynamic(b)) || b);
+    const { session } = await createModelSession({ file: modelPath, bytes: model, threads, alternatives }, sessions);
     const meta = session.inputMetadata[0];
     const batchDim = meta && 'shape' in meta ? meta.shape[0] : 1;
     return new FaceEmbedder(session, typeof batchDim !== 'number' || batchDim < 1);
