@@ -5,12 +5,31 @@
 // upward, once with one face per frame (a proctoring webcam) and once with four (a small
 // group on a camera). CPU: every process (nats-server, detector, reid, gateway); faces/s and
 // embeddings/s from reid's counters where it exports them.
+// BENCH_PIPELINE_SOURCE=sfu sends the frames through the SFU instead: each stream is a file
+// ingest (ffmpeg VP8 encode → mediasoup → tap ffmpeg → 5 fps JPEG on NATS) of a VP8 video made
+// here from the same still image; latency is then from the tap's JPEG (tap emit) to
+// WebSocket receipt, and the SFU, its ffmpegs and mediasoup-worker count in "every process".
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { cameraFrame, cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, procStats, reidCounts, reidRates, ROOT, seedGallery, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
-const { FramePublisher, isAck, metricValue, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
+const { FramePublisher, isAck, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
+const { subjects } = await import(path.join(ROOT, 'packages/contracts/dist/index.js'));
+const SOURCE = process.env.BENCH_PIPELINE_SOURCE ?? 'nats';
+if (!['nats', 'sfu'].includes(SOURCE)) throw new Error(`BENCH_PIPELINE_SOURCE: nats or sfu, not ${SOURCE}`);
+const SFU = 'sfu-pipeline';
+const WARMUP_MS = 3000;
+
+/** A 20 s VP8 video of a fixture image at 640×480, 15 fps, for the SFU to ingest (looped). */
+function stillVideo(dir, fixture) {
+  const out = path.join(dir, `${path.basename(fixture, path.extname(fixture))}.webm`);
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-loop', '1', '-framerate', '15', '-i', path.join(testkit.FIXTURES, fixture), '-t', '20', '-vf', 'scale=640:480,format=yuv420p', '-c:v', 'libvpx', '-b:v', '1M', '-deadline', 'realtime', out]);
+  return path.basename(out);
+}
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEPS = {
@@ -25,58 +44,85 @@ const nats = await startNatsServer();
 const services = {};
 const runs = [];
 try {
+  const videoDir = SOURCE === 'sfu' ? fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-video-')) : undefined;
+  if (SOURCE === 'sfu') services.sfu = await startService('sfu', nats.url, { INSTANCE_ID: SFU, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: videoDir });
   for (const name of ['detector', 'reid', 'gateway']) services[name] = await startService(name, nats.url, name === 'gateway' ? TEST_GATEWAY_ENV : {});
   const nc = await connect({ servers: nats.url });
   await seedGallery(nc, GALLERY);
   const publisher = new FramePublisher(nc);
-  const procs = await everyProcess(Object.fromEntries(Object.entries(services).map(([n, s]) => [n, s.child.pid])));
+  const everything = () => everyProcess(Object.fromEntries(Object.entries(services).map(([n, s]) => [n, s.child.pid])));
   const ws = await gatewayClient(testkit, services.gateway);
 
   for (const [sweep, { file, streams: counts }] of Object.entries(SWEEPS)) {
-  const frame = await cameraFrame(file);
+  const frame = SOURCE === 'nats' ? await cameraFrame(file) : undefined;
+  const video = SOURCE === 'sfu' ? stillVideo(videoDir, file) : undefined;
   for (const streams of counts) {
     const room = `bench-${sweep.replace('_', '-')}-${streams}`;
     ws.send({ type: 'subscribe', room });
     await ws.next(isAck);
     const latencies = [];
     let received = 0;
+    // sfu: only frames the tap emitted in the measured window, and their analyses
+    const window = SOURCE === 'sfu' ? { from: Infinity, to: Infinity } : { from: 0, to: Infinity };
+    const inWindow = (ms) => ms >= window.from && ms < window.to;
     const onMessage = (data) => {
       const msg = JSON.parse(data.toString());
-      if (msg.type === 'analysis' && msg.data.room === room) {
+      if (msg.type === 'analysis' && msg.data.room === room && inWindow(msg.data.captureMs)) {
         latencies.push(Date.now() - msg.data.captureMs);
         received++;
       }
     };
     ws.ws.on('message', onMessage);
+    let published = 0;
+    const tapSubs = [];
+    if (SOURCE === 'sfu') {
+      await sfuOk(nc, SFU, 'createRoom', { room, sampleFps: FPS });
+      for (let s = 0; s < streams; s++) {
+        tapSubs.push(nc.subscribe(subjects.frames(room, `s${s}`), { callback: () => inWindow(Date.now()) && published++ }));
+      }
+      await Promise.all(Array.from({ length: streams }, (_, s) => sfuOk(nc, SFU, 'ingest', { room, stream: `s${s}`, url: video, loop: true })));
+      await new Promise((r) => setTimeout(r, WARMUP_MS));
+    }
+    const procs = await everything();
     const dropped0 = await drops(services.detector);
     const cpu0 = await cpuByRole(procs);
     const reid0 = reidCounts((await services.reid.get('/metrics')).body);
-    let published = 0;
     const t0 = Date.now();
-    // One tick per 1/(FPS) s publishes a frame for every stream, staggered within the tick.
-    await new Promise((resolve) => {
-      const timers = [];
-      for (let s = 0; s < streams; s++) {
-        const start = setTimeout(() => {
-          const t = setInterval(() => {
-            if (Date.now() - t0 >= SECONDS * 1000) return;
-            publisher.publish(room, `s${s}`, frame, { width: 640, height: 480 });
-            published++;
-          }, 1000 / FPS);
-          timers.push(t);
-        }, (s * 1000) / FPS / streams);
-        timers.push(start);
-      }
-      setTimeout(() => {
-        timers.forEach(clearInterval);
-        resolve();
-      }, SECONDS * 1000 + 1000); // let the last frames drain
-    });
+    if (SOURCE === 'sfu') {
+      window.from = t0;
+      window.to = t0 + SECONDS * 1000;
+      await new Promise((r) => setTimeout(r, SECONDS * 1000));
+    } else {
+      // One tick per 1/(FPS) s publishes a frame for every stream, staggered within the tick.
+      await new Promise((resolve) => {
+        const timers = [];
+        for (let s = 0; s < streams; s++) {
+          const start = setTimeout(() => {
+            const t = setInterval(() => {
+              if (Date.now() - t0 >= SECONDS * 1000) return;
+              publisher.publish(room, `s${s}`, frame, { width: 640, height: 480 });
+              published++;
+            }, 1000 / FPS);
+            timers.push(t);
+          }, (s * 1000) / FPS / streams);
+          timers.push(start);
+        }
+        setTimeout(() => {
+          timers.forEach(clearInterval);
+          resolve();
+        }, SECONDS * 1000 + 1000); // let the last frames drain
+      });
+    }
     const wall = (Date.now() - t0) / 1000;
-    ws.ws.off('message', onMessage);
-    const dropped1 = await drops(services.detector);
     const cpu = cpuPercentByRole(cpu0, await cpuByRole(procs), wall);
     const reid = reidRates(reid0, reidCounts((await services.reid.get('/metrics')).body), wall);
+    if (SOURCE === 'sfu') {
+      await new Promise((r) => setTimeout(r, 1500)); // the window's last frames arrive (stale ones never do)
+      for (const sub of tapSubs) sub.unsubscribe();
+      await sfuOk(nc, SFU, 'closeRoom', { room });
+    }
+    ws.ws.off('message', onMessage);
+    const dropped1 = await drops(services.detector);
     const perService = Object.fromEntries(
       await Promise.all(
         Object.entries(services).map(async ([n, s]) => [n, { cpuPercent: Math.round(cpu[n]), rssMiB: (await procStats(s.child.pid)).rssMiB }]),
@@ -85,6 +131,7 @@ try {
     const droppedDelta = Object.fromEntries(Object.keys(dropped1).map((k) => [k, dropped1[k] - dropped0[k]]));
     const run = {
       sweep,
+      source: SOURCE,
       streams,
       published,
       received,
@@ -104,6 +151,7 @@ try {
   }
   await ws.close();
   await nc.close();
+  if (videoDir) fs.rmSync(videoDir, { recursive: true, force: true });
 } finally {
   await Promise.all(Object.values(services).map((s) => s.stop()));
   await stopAllProcesses();
@@ -120,13 +168,15 @@ const capacity = (sweep) => {
   return ok.length ? Math.max(...ok.map((r) => r.streams)) : 0;
 };
 const result = {
-  command: 'npm run bench -- pipeline (bench/pipeline.mjs)',
+  command: `npm run bench -- pipeline (bench/pipeline.mjs)${SOURCE === 'sfu' ? ' with BENCH_PIPELINE_SOURCE=sfu' : ''}`,
   seconds_per_step: SECONDS,
   fps_per_stream: FPS,
   gallery_subjects: GALLERY,
-  latency: 'bench publish to NATS (captureMs) → WebSocket receipt; the SFU is not in this path',
-  frames: Object.fromEntries(Object.entries(SWEEPS).map(([k, v]) => [k, `640×480 JPEG of ${v.file}`])),
+  source: SOURCE,
+  latency: SOURCE === 'sfu' ? 'tap emit (JPEG on NATS) → WebSocket receipt; frames through the SFU (file ingest, VP8)' : 'bench publish to NATS (captureMs) → WebSocket receipt; the SFU is not in this path',
+  frames: Object.fromEntries(Object.entries(SWEEPS).map(([k, v]) => [k, SOURCE === 'sfu' ? `SFU file ingest of a VP8 video of ${v.file}, tapped at 5 fps` : `640×480 JPEG of ${v.file}`])),
   runs,
   max_streams_p95_under_500ms_and_under_1pct_dropped: Object.fromEntries(Object.keys(SWEEPS).map((k) => [k, capacity(k)])),
 };
-console.log(`wrote ${writeResult('pipeline', result)}`);
+// Separate files, so one source's run does not replace the other's.
+console.log(`wrote ${writeResult(SOURCE === 'sfu' ? 'pipeline-sfu' : 'pipeline', result)}`);

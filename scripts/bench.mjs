@@ -13,7 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ALL = ['detector', 'pipeline', 'overhead', 'media', 'baseline', 'gallery'];
+const ALL = ['detector', 'pipeline', 'pipeline-sfu', 'overhead', 'media', 'baseline', 'gallery'];
+// Benches that are another bench's file run with settings.
+const VARIANTS = { 'pipeline-sfu': { file: 'pipeline', env: { BENCH_PIPELINE_SOURCE: 'sfu' } } };
 const docsOnly = process.argv.includes('--docs');
 const asked = process.argv.slice(2).filter((a) => a !== '--docs');
 const unknown = asked.filter((a) => !ALL.includes(a));
@@ -31,7 +33,8 @@ if (!docsOnly) {
   for (const name of asked.length ? asked : ALL) {
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`\n== bench: ${name}${ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : ''}`);
-      const r = spawnSync(process.execPath, [path.join(root, 'bench', `${name}.mjs`)], { cwd: root, stdio: 'inherit', env: { ...process.env, BENCH_ROUND: `${round}/${ROUNDS}` } });
+      const v = VARIANTS[name] ?? { file: name, env: {} };
+      const r = spawnSync(process.execPath, [path.join(root, 'bench', `${v.file}.mjs`)], { cwd: root, stdio: 'inherit', env: { ...process.env, ...v.env, BENCH_ROUND: `${round}/${ROUNDS}` } });
       if (r.status !== 0) process.exit(r.status ?? 1);
     }
   }
@@ -74,7 +77,8 @@ function machineLine(res) {
 }
 
 const detector = readResults('detector');
-const pipeline = readResults('pipeline');
+// Frames through the SFU first where a machine has them (the issue's measure), then injected JPEGs.
+const pipeline = [...readResults('pipeline-sfu'), ...readResults('pipeline')];
 const media = readResults('media');
 const overhead = readResults('overhead');
 const baseline = readResults('baseline');
@@ -133,24 +137,27 @@ if (pipeline.length) {
 
 \`${first.command}\`: N streams × ${first.fps_per_stream} fps for ${first.seconds_per_step} s each, real
 nats-server → detector (1 replica, 1 thread, every analyzer on at its default cadence) → reid
-→ gateway → one WebSocket client. The frames are JPEGs the bench
-publishes to NATS, not frames through the SFU: **latency is from that publish to WebSocket
-receipt** (it leaves out capture, encode, the SFU and its tap; see the side-by-side below for
-frames through the SFU). CPU in % of one core; "all" is every process of the system
+→ gateway → one WebSocket client. Two sources: \`pipeline-sfu\` sends each stream through
+the SFU (file ingest of a VP8 video of the image → mediasoup → tap → 5 fps JPEG), and
+**its latency is from the tap's JPEG (tap emit) to WebSocket receipt** (the ingest's encode,
+mediasoup and the tap's decode before it are not measured yet); \`pipeline\` publishes
+JPEGs to NATS itself, and **its latency is from that publish to WebSocket receipt** (no
+SFU at all). Each table says which. CPU in % of one core; "all" is every process of the system
 (nats-server included; older results counted the three services only). faces/s and
 embeddings/s come from reid's counters (– where that reid did not export them). The
 publisher and the WebSocket client share the same cores.
 `;
   for (const res of pipeline) {
     const r0 = res.rounds[0];
+    const viaSfu = r0.source === 'sfu';
     md += `
-${machineLine(res)} reid's gallery: ${r0.gallery_subjects ? `${r0.gallery_subjects.toLocaleString('en')} subjects` : 'empty (older runs)'}.
+${machineLine(res)} Frames: ${viaSfu ? '**through the SFU** (`npm run bench -- pipeline-sfu`)' : '**JPEGs published to NATS by the bench** (`npm run bench -- pipeline`)'}. reid's gallery: ${r0.gallery_subjects ? `${r0.gallery_subjects.toLocaleString('en')} subjects` : 'empty (older runs)'}.
 `;
     for (const sweep of Object.keys(r0.frames)) {
       md += `
 ### ${sweep === 'one_face' ? 'One face' : 'Four faces'} per frame (${r0.frames[sweep]}), \`${res.machine.id}\`
 
-${row(['streams', 'published', 'delivered', 'processed fps', 'faces/s', 'embeddings/s', 'publish → WS p50 ms', 'p95', 'p99', 'dropped (stale / superseded)', 'detector CPU', 'reid CPU', 'gateway CPU', 'nats-server CPU', 'all CPU', 'detector RSS MiB'])}
+${row(['streams', 'published', 'delivered', 'processed fps', 'faces/s', 'embeddings/s', `${viaSfu ? 'tap emit' : 'publish'} → WS p50 ms`, 'p95', 'p99', 'dropped (stale / superseded)', 'detector CPU', 'reid CPU', 'gateway CPU', 'nats-server CPU', 'all CPU', 'detector RSS MiB'])}
 ${sep(16)}
 ${r0.runs
   .map((r, i) => ({ r, i }))
@@ -429,7 +436,7 @@ function sizing() {
       const knee = res.rounds[0].runs.filter((r) => r.sweep === sweep && r.streams > cap).map((r) => r.streams)[0];
       const kneeCell = knee === undefined ? 'not reached' : `${knee} stream${knee === 1 ? '' : 's'}, detector ${agg(rowsAt(res, sweep, knee).filter(Boolean), (r) => r.services.detector.cpuPercent, pct)} CPU`;
       const rounds = res.rounds.length > 1 ? ` (lowest of ${res.rounds.length} rounds)` : '';
-      lines.push(row([`\`${res.machine.id}\` (${day(res.rounds)})`, sweep === 'one_face' ? 'one face' : 'four faces', `**${cap}**${rounds}`, cap ? at((r) => r.services.detector.cpuPercent, pct) : '–', cap ? at((r) => r.services.reid.cpuPercent, pct) : '–', cap ? at((r) => r.cpu_percent_by_process?.total, pct) : '–', cap ? `~${at((r) => r.services.detector.rssMiB)} MiB` : '–', kneeCell]));
+      lines.push(row([`\`${res.machine.id}\` (${day(res.rounds)})`, res.rounds[0].source === 'sfu' ? 'through the SFU' : 'JPEGs on NATS', sweep === 'one_face' ? 'one face' : 'four faces', `**${cap}**${rounds}`, cap ? at((r) => r.services.detector.cpuPercent, pct) : '–', cap ? at((r) => r.services.reid.cpuPercent, pct) : '–', cap ? at((r) => r.cpu_percent_by_process?.total, pct) : '–', cap ? `~${at((r) => r.services.detector.rssMiB)} MiB` : '–', kneeCell]));
       if (sweep === 'one_face' && (weakest === undefined || cap < weakest.cap)) weakest = { cap, id: res.machine.id };
     }
   }
@@ -437,18 +444,19 @@ function sizing() {
   const tapCpu = media.flatMap((res) => res.rounds.at(-1).runs.filter((r) => (r.source ?? 'file') === 'file').map((r) => ({ id: res.machine.id, tap: r.tap_ffmpeg_cpu_percent_per_stream, ingest: r.ingest_ffmpeg_cpu_percent_per_stream })))[0];
   const replicas = weakest && weakest.cap > 0 ? Math.ceil(40 / weakest.cap) + 1 : undefined;
   return `
-From [performance.md](performance.md) (\`npm run bench -- pipeline\`: one detector replica with
+From [performance.md](performance.md) (\`npm run bench -- pipeline-sfu\` with frames through the
+SFU, or \`pipeline\` with JPEGs published to NATS: one detector replica with
 \`INFERENCE_THREADS=1\`, every analyzer on at its default cadence, reid and gateway, 640×480
-JPEG at 5 fps per stream published to NATS). "Streams" = most streams with p95 latency under
+at 5 fps per stream). "Streams" = most streams with p95 latency under
 500 ms and under 1% frames dropped. Capacity depends on the CPU (an embedding model can be
 several times slower on one CPU than on another): **use the row of the machine closest to
-yours, or run \`npm run bench -- pipeline\` on it** and regenerate this section. These are the
+yours, or run \`npm run bench -- pipeline-sfu\` on it** and regenerate this section. These are the
 last measured numbers, on:
 
 ${machinesLine}
 
-| machine | frames contain | streams per detector replica | detector CPU at that load | reid CPU at that load | every process at that load | detector RSS | knee (first load not held) |
-|---|---|---|---|---|---|---|---|
+| machine | frames | frames contain | streams per detector replica | detector CPU at that load | reid CPU at that load | every process at that load | detector RSS | knee (first load not held) |
+|---|---|---|---|---|---|---|---|---|
 ${lines.join('\n')}
 
 - **Detector replicas** = ⌈streams ÷ streams per replica⌉, plus one so a rollout or a lost
