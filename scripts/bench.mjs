@@ -138,9 +138,12 @@ if (pipeline.length) {
 \`${first.command}\`: N streams × ${first.fps_per_stream} fps for ${first.seconds_per_step} s each, real
 nats-server → detector (1 replica, 1 thread, every analyzer on at its default cadence) → reid
 → gateway → one WebSocket client. Two sources: \`pipeline-sfu\` sends each stream through
-the SFU (file ingest of a VP8 video of the image → mediasoup → tap → 5 fps JPEG), and
-**its latency is from the tap's JPEG (tap emit) to WebSocket receipt** (the ingest's encode,
-mediasoup and the tap's decode before it are not measured yet); \`pipeline\` publishes
+the SFU (file ingest of a VP8 video of the image → mediasoup → tap → 5 fps JPEG). Its video
+carries each frame's index as a bar code, so **"media clock → WS"** is from when the frame
+was due on the source's clock (its media time plus the smallest tap-emit offset seen on
+that stream: the fastest frame through ingest, mediasoup and the tap counts as on time) to
+WebSocket receipt, and decides "held"; "tap emit → WS" starts at the tap's JPEG. Neither
+includes a camera's own capture-to-send delay or the fastest frame's transit. \`pipeline\` publishes
 JPEGs to NATS itself, and **its latency is from that publish to WebSocket receipt** (no
 SFU at all). Each table says which. CPU in % of one core; "all" is every process of the system
 (nats-server included; older results counted the three services only). faces/s and
@@ -157,14 +160,14 @@ ${machineLine(res)} Frames: ${viaSfu ? '**through the SFU** (`npm run bench -- p
       md += `
 ### ${sweep === 'one_face' ? 'One face' : 'Four faces'} per frame (${r0.frames[sweep]}), \`${res.machine.id}\`
 
-${row(['streams', 'published', 'delivered', 'processed fps', 'faces/s', 'embeddings/s', `${viaSfu ? 'tap emit' : 'publish'} → WS p50 ms`, 'p95', 'p99', 'dropped (stale / superseded)', 'detector CPU', 'reid CPU', 'gateway CPU', 'nats-server CPU', 'all CPU', 'detector RSS MiB'])}
-${sep(16)}
+${row(['streams', 'published', 'delivered', 'processed fps', 'faces/s', 'embeddings/s', ...(viaSfu ? ['media clock → WS p50 / p95 ms'] : []), `${viaSfu ? 'tap emit' : 'publish'} → WS p50 ms`, 'p95', 'p99', 'dropped (stale / superseded)', 'detector CPU', 'reid CPU', 'gateway CPU', 'nats-server CPU', 'all CPU', 'detector RSS MiB'])}
+${sep(viaSfu ? 17 : 16)}
 ${r0.runs
   .map((r, i) => ({ r, i }))
   .filter(({ r }) => r.sweep === sweep)
   .map(({ r, i }) => {
     const c = (get, fmt) => agg(res.rounds, (round) => get(round.runs[i]), fmt);
-    return row([r.streams, c((x) => x.published), c((x) => Math.round(x.delivered_fraction * 1000) / 10, pct), c((x) => x.processed_fps), c((x) => x.reid?.faces_per_s), c((x) => x.reid?.embeddings_per_s), c((x) => x.latency_ms.p50), c((x) => x.latency_ms.p95), c((x) => x.latency_ms.p99), `${c((x) => x.dropped.stale)} / ${c((x) => x.dropped.superseded)}`, c((x) => x.services.detector.cpuPercent, pct), c((x) => x.services.reid.cpuPercent, pct), c((x) => x.services.gateway.cpuPercent, pct), c((x) => x.cpu_percent_by_process?.['nats-server'], pct), c((x) => x.cpu_percent_by_process?.total, pct), c((x) => x.services.detector.rssMiB)]);
+    return row([r.streams, c((x) => x.published), c((x) => Math.round(x.delivered_fraction * 1000) / 10, pct), c((x) => x.processed_fps), c((x) => x.reid?.faces_per_s), c((x) => x.reid?.embeddings_per_s), ...(viaSfu ? [`${c((x) => x.media_clock_latency_ms?.p50)} / ${c((x) => x.media_clock_latency_ms?.p95)}`] : []), c((x) => x.latency_ms.p50), c((x) => x.latency_ms.p95), c((x) => x.latency_ms.p99), `${c((x) => x.dropped.stale)} / ${c((x) => x.dropped.superseded)}`, c((x) => x.services.detector.cpuPercent, pct), c((x) => x.services.reid.cpuPercent, pct), c((x) => x.services.gateway.cpuPercent, pct), c((x) => x.cpu_percent_by_process?.['nats-server'], pct), c((x) => x.cpu_percent_by_process?.total, pct), c((x) => x.services.detector.rssMiB)]);
   })
   .join('\n')}
 
