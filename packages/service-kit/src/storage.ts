@@ -103,12 +103,14 @@ export async function ensureStore(nc: NatsConnection, key: StoreKey, opts: Stora
     try {
       await create(nc, jsm, decl, want, opts.replicas);
       opts.log.info({ store: decl.name, owner: decl.owner }, 'created store');
-      return;
     } catch (err) {
       // Created by someone else meanwhile (maybe tuned otherwise): check what is there.
-      found = await info(jsm, name);
-      if (!found) throw err;
+      if (!(await info(jsm, name))) throw err;
     }
+    // Checked either way: Kvm.create binds without a word to a bucket another service made
+    // meanwhile (with the table's defaults where this owner tunes them).
+    found = await info(jsm, name);
+    if (!found) throw new Error(`${name}: missing right after it was created`);
   }
   const diffs = differences(decl, found.config, want, owner);
   const raise = owner && (found.config.num_replicas ?? 1) < opts.replicas;
