@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { iou, WS_PATH } from '@lookout/contracts';
+import { iou, WS_PATH, type ServiceName } from '@lookout/contracts';
 import {
   FIXTURES,
   FramePublisher,
@@ -17,7 +17,6 @@ import {
   TestWsClient,
   type NatsServer,
   type RunningService,
-  type ServiceName,
 } from '@lookout/testkit';
 
 type Box = [number, number, number, number];

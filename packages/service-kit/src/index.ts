@@ -1,15 +1,53 @@
-export * from './config.js';
-export * from './logger.js';
-export * from './metrics.js';
-export * from './nats.js';
-export * from './http.js';
-export * from './lifecycle.js';
-export * from './service.js';
-export * from './kv-mirror.js';
-export * from './proc-stat.js';
-export * from './paths.js';
-export * from './order.js';
-export * from './cpus.js';
-export * from './rpc.js';
-export * from './storage.js';
+// The public surface of @lookout/service-kit: what every Lookout service is built from.
+// Named, not `export *`: the pieces startService assembles (NATS connection, metrics
+// registry, exit helpers) and storage's comparison stay inside this package.
+
+// A service's frame: config, logs, metrics, health, lifecycle (service.ts, config.ts, logger.ts, metrics.ts, http.ts, lifecycle.ts)
+export { startService } from './service.js';
+export type { ServiceOptions, ServiceContext } from './service.js';
+export { ConfigError, envName, configSchema, loadConfig, describeConfig } from './config.js';
+export { createLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { Registry, Counter, Gauge, Histogram } from './metrics.js';
+export { createHealthHandler, sendJson, listenHttp, closeHttp, urlHost, localUrlHost } from './http.js';
+export type { HealthOptions, ReadinessCheck } from './http.js';
+export { Lifecycle } from './lifecycle.js';
+
+// Load shedding: the newest item per stream waits, older ones are dropped (latest-frame-queue.ts)
 export { LatestFrameQueue } from './latest-frame-queue.js';
+
+// Request/reply between services: the one serve and call (rpc.ts)
+export { call, RpcServer, rpcMetrics } from './rpc.js';
+export type { CallOptions, RequestContext, Handler, ServeOptions, Responder, RpcMetrics, RpcServerDeps } from './rpc.js';
+
+// JetStream stores as the contracts' table declares them; KV followed live (storage.ts, kv-mirror.ts)
+export { StorageMismatchError, streamNameOf, ensureStore, openKv, openKvs } from './storage.js';
+export type { StorageOptions } from './storage.js';
+export { followBucket, KvMirror } from './kv-mirror.js';
+export type { BucketFollower, MirrorParser } from './kv-mirror.js';
+
+// The host: install root, usable CPUs, /proc readers (paths.ts, cpus.ts, proc-stat.ts)
+export { INSTALL_ROOT, fromInstallRoot } from './paths.js';
+export { parseCpuMax, parseCfsQuota, quotaFiles, usableCpus } from './cpus.js';
+export type { CpuBudget } from './cpus.js';
+export {
+  parseProcStat,
+  parseClockTick,
+  readClockTick,
+  clockTick,
+  readProcStat,
+  processCpuSeconds,
+  parseVmRssBytes,
+  processRssBytes,
+  parseCmdline,
+  processCommandLine,
+  processTable,
+  commMatches,
+  childrenIn,
+  descendantsIn,
+  childPids,
+} from './proc-stat.js';
+export type { ProcStat, ClockTick } from './proc-stat.js';
+
+// Locale-independent orders (order.ts)
+export { byCodeUnits, byName } from './order.js';

@@ -1,14 +1,36 @@
-export * from './ports.js';
-export * from './processes.js';
-export * from './nats-server.js';
-export * from './services.js';
-export * from './ws-client.js';
-export * from './frames.js';
-export * from './sfu-client.js';
-export * from './rpc-client.js';
-export * from './api-client.js';
-export * from './browser/chromium.js';
-export * from './browser/web-harness.js';
-export * from './media/two-people-video.js';
-export * from './zip.js';
-export * from './faulty-ffmpeg.js';
+// The public surface of @lookout/testkit: every helper the tests and benchmarks share.
+// Named, not `export *`: each module's internals (log parsing, the ZIP checksum) stay here.
+
+// Processes and ports (processes.ts, sfu-client.ts, ports.ts)
+export { spawnProcess, stopAllProcesses } from './processes.js';
+export type { Spawned } from './processes.js';
+export { childProcesses } from './sfu-client.js';
+export { freePorts, holdUdpPorts } from './ports.js';
+
+// A real nats-server and the services, built, as real processes (nats-server.ts, services.ts)
+export { startNatsServer } from './nats-server.js';
+export type { NatsServer } from './nats-server.js';
+export { ROOT, FIXTURES, startService, metricValue } from './services.js';
+export type { RunningService, StartOptions } from './services.js';
+
+// Talking to them: REST, WebSocket, NATS request/reply, frames (api-client.ts, ws-client.ts, rpc-client.ts, frames.ts)
+export { TEST_ADMIN_KEY, TEST_TOKEN_SECRET, TEST_GATEWAY_ENV, apiCall, roomToken } from './api-client.js';
+export type { ApiResponse } from './api-client.js';
+export { TestWsClient, isAnalysis, isAck, isError, isAlert, isMetrics, isSignal, isSfuEvent, isClosing } from './ws-client.js';
+export type { TestWsOptions } from './ws-client.js';
+export { rawRpc, sfuCall, sfuOk, galleryCall } from './rpc-client.js';
+export type { GalleryOutcome } from './rpc-client.js';
+export { FramePublisher } from './frames.js';
+
+// Faults: an ffmpeg that fails on cue (faulty-ffmpeg.ts)
+export { FaultyFfmpeg } from './faulty-ffmpeg.js';
+
+// Test data: the two-person video, ZIP archives (media/two-people-video.ts, zip.ts)
+export { TWO_PEOPLE_VIDEO, VIDEO_FPS, SWITCH_FRAME, extractVideoFrames, enrollVideoPeople } from './media/two-people-video.js';
+export { buildZip } from './zip.js';
+export type { ZipEntry } from './zip.js';
+
+// Chromium: fake camera, the publisher page, the web app (browser/chromium.ts, browser/web-harness.ts)
+export { fakeCameraFile, launchChromium, servePublisherPage } from './browser/chromium.js';
+export type { PublisherPageApi } from './browser/chromium.js';
+export { ensureWebBuilt, newContext, watchErrors, enroll, timeUntil, artifact } from './browser/web-harness.js';

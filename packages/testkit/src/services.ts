@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ServiceName } from '@lookout/contracts';
 import { spawnProcess, type Spawned } from './processes.js';
 
 /** The repository root (this file lives in packages/testkit/src or dist). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Test data carried by the repository (test/fixtures/README.md: sources and licences). */
 export const FIXTURES = path.resolve(ROOT, 'test/fixtures');
-
-export type ServiceName = 'sfu' | 'detector' | 'reid' | 'gateway';
 
 export interface RunningService extends Spawned {
   httpPort: number;
