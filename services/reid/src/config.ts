@@ -31,7 +31,7 @@ export const ReidConfig = configSchema(9103, {
   streamStateTtlMs: Ms(3_600_000, 'Per-stream state expires this long after the stream\'s last frame'),
   faceRefTtlMs: Ms(7 * 86_400_000, 'Embeddings of faces named in events are kept this long for "not this subject" feedback'),
   eventsMaxAgeMs: Ms(30 * 86_400_000, 'Retention of the LOOKOUT_EVENTS JetStream stream (alerts, recognitions, metrics)'),
-  maxFrameAgeMs: Type.Integer({ minimum: 1, default: 2000, description: 'Faces messages whose capture time is older than this when their turn comes are dropped (stale); counted from capture like the detector\'s MAX_FRAME_AGE_MS, so it includes the detector\'s time (up to 500 ms of waiting, then several hundred ms on a many-face frame)' }),
+  maxFrameAgeMs: Type.Integer({ minimum: 1, default: 3000, description: 'Faces messages whose capture time is older than this when their turn comes are dropped (stale); counted from capture like the detector\'s MAX_FRAME_AGE_MS, so it includes the detector\'s time (up to 500 ms of waiting, then a second or more on a many-face frame on a busy CPU)' }),
   frameConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'Faces messages a replica handles at once (never two of one stream); one can wait on KV while another is embedded. More waiting messages are shed, one kept per stream' }),
   embedRefreshMs: Ms(1000, 'A tracked face whose look has not changed is embedded again after this long (capture time); 0 embeds every face of every frame'),
   embedChangeIou: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'A face overlapping its track\'s last box less than this (IoU) may have changed: it is embedded' }),

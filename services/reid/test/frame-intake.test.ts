@@ -20,7 +20,10 @@ function setup(concurrency: number, maxFrameAgeMs = 1000, now = () => 10_000) {
     maxFrameAgeMs,
     concurrency,
     now,
-    parse: (m) => JSON.parse(new TextDecoder().decode(m.data)) as FacesMessage,
+    parse: (m) => {
+      const f = JSON.parse(new TextDecoder().decode(m.data)) as FacesMessage;
+      return f.seq < 0 ? undefined : f; // a negative seq stands for a bad message here
+    },
     handle: (f) => {
       const key = `${f.stream}#${f.seq}`;
       started.push(key);
@@ -57,6 +60,8 @@ describe('FrameIntake (reid load shedding)', () => {
     intake.accept(msg('a', 2, 9_900));
     intake.accept(msg('b', 1, 9_900));
     intake.accept(msg('a', 3, 9_900));
+    expect(await dropped('superseded')).toBe(1);
+    intake.accept(msg('a', -1, 9_900)); // bad: refused on receipt, supersedes nothing
     expect(await dropped('superseded')).toBe(1);
     await finish('a#1');
     await finish('a#3');

@@ -12,7 +12,7 @@ export interface FrameIntakeOptions {
   maxFrameAgeMs: number;
   /** Messages handled at once (never two of one stream). */
   concurrency: number;
-  /** Decodes and validates a message; undefined for a bad one (counted by the caller). */
+  /** Decodes and validates a message on receipt; undefined for a bad one (counted by the caller). */
   parse: (msg: Msg) => FacesMessage | undefined;
   handle: (faces: FacesMessage) => Promise<void>;
   now?: () => number;
@@ -21,14 +21,14 @@ export interface FrameIntakeOptions {
 /**
  * Consumes `faces.>` in the `reid` queue group and sheds load the way the detector does:
  * at most one waiting message per stream (a newer one supersedes it, keeping its place in
- * line), a message too old when its turn comes is dropped, and both are counted. Waiting
- * messages are parsed only when their turn comes, so superseded ones cost nothing. A
- * dropped message never reaches the stream state, so the state is what it would be had
+ * line), a message too old when its turn comes is dropped, and both are counted. Messages
+ * are validated on receipt, as the detector validates frame headers, so every bad one is
+ * counted as bad whether or not a newer one would have superseded it. A dropped message never reaches the stream state, so the state is what it would be had
  * the message never arrived (the tracker takes gaps in seq and capture time in its stride).
  */
 export class FrameIntake {
   private sub: Subscription | undefined;
-  private readonly queue = new LatestFrameQueue<Msg>();
+  private readonly queue = new LatestFrameQueue<FacesMessage>();
   /** Streams (subjects) with a message in hand: one at a time per stream, in order. */
   private readonly inHand = new Set<string>();
   private readonly running = new Set<Promise<void>>();
@@ -61,19 +61,22 @@ export class FrameIntake {
     });
   }
 
-  /** Queues a message (the subject names its stream) and starts it if a slot is free. */
+  /** Queues a valid message under its stream and starts it if a slot is free. */
   accept(msg: Msg): void {
-    if (this.queue.push(msg.subject, msg)) this.dropped.inc({ reason: 'superseded' });
+    const faces = this.o.parse(msg);
+    if (!faces) return;
+    if (this.queue.push(subjects.faces(faces.room, faces.stream), faces)) this.dropped.inc({ reason: 'superseded' });
     this.pump();
   }
 
   private pump(): void {
     while (this.inHand.size < this.o.concurrency) {
-      const msg = this.queue.shift((subject) => !this.inHand.has(subject));
-      if (!msg) return;
-      this.inHand.add(msg.subject);
-      const run: Promise<void> = this.run(msg).finally(() => {
-        this.inHand.delete(msg.subject);
+      const faces = this.queue.shift((key) => !this.inHand.has(key));
+      if (!faces) return;
+      const key = subjects.faces(faces.room, faces.stream);
+      this.inHand.add(key);
+      const run: Promise<void> = this.run(faces).finally(() => {
+        this.inHand.delete(key);
         this.running.delete(run);
         this.pump();
       });
@@ -81,9 +84,7 @@ export class FrameIntake {
     }
   }
 
-  private async run(msg: Msg): Promise<void> {
-    const faces = this.o.parse(msg);
-    if (!faces) return;
+  private async run(faces: FacesMessage): Promise<void> {
     if (this.now() - faces.captureMs > this.o.maxFrameAgeMs) {
       this.dropped.inc({ reason: 'stale' });
       return;
@@ -91,7 +92,7 @@ export class FrameIntake {
     try {
       await this.o.handle(faces);
     } catch (err) {
-      this.o.log.error({ err, subject: msg.subject, seq: faces.seq }, 'frame failed');
+      this.o.log.error({ err, room: faces.room, stream: faces.stream, seq: faces.seq }, 'frame failed');
     }
   }
 
