@@ -482,7 +482,16 @@ async function calibrate(bytes: Uint8Array, req: ModelSessionRequest, model: str
   try {
     for (const src of sources) {
       for (const optimization of OPTIMIZATION_LEVELS) {
-        sessions.push({ optimization, precision: src.label, tolerance: src.tolerance, session: await ort.InferenceSession.create(src.bytes, sessionOptions(req.threads, optimization)) });
+        let session: ort.InferenceSession;
+        try {
+          session = await ort.InferenceSession.create(src.bytes, sessionOptions(req.threads, optimization));
+        } catch (err) {
+          // The model itself must load; an alternative that does not is left out, not fatal.
+          if (src.label === 'fp32') throw err;
+          settings.log?.warn({ model, alternative: src.label, optimization, err: (err as Error).message }, 'session calibration: alternative does not load; left out');
+          continue;
+        }
+        sessions.push({ optimization, precision: src.label, tolerance: src.tolerance, session });
       }
     }
     const { feeds } = probeFeeds(sessions[0]!.session, req.inputShapes);

@@ -187,6 +187,18 @@ describe('calibrating a real model (fr_eye.onnx)', () => {
     await plain.session.release();
   });
 
+  it('leaves out an alternative that does not load', async () => {
+    const warnings: object[] = [];
+    const { session, choice } = await createModelSession(
+      { file: model, threads: 1, alternatives: [{ label: 'int8', bytes: Uint8Array.of(1, 2, 3), tolerance: { atol: Infinity, rtol: 0, minCosine: 0.9 } }] },
+      { cacheFile: path.join(dir, 'broken.json'), noisySpread: Infinity, log: { info: () => undefined, warn: (o) => warnings.push(o) } },
+    );
+    expect(choice.precision).toBe('fp32');
+    expect(Object.keys(choice.msPerVariant ?? {})).toHaveLength(4);
+    expect(warnings.length).toBeGreaterThan(0);
+    await session.release();
+  });
+
   it('does not cache a measurement whose runs spread (the machine was busy)', async () => {
     const cacheFile = path.join(dir, 'noisy.json');
     const logged: Array<Record<string, unknown>> = [];
