@@ -12,14 +12,18 @@
 // its ffmpegs and mediasoup-worker, detector, reid, gateway; peer: its one process, its
 // senders' VP8 encode included) and per stream. The answer: the most streams each holds
 // at p95 < 500 ms with < 1% dropped.
-// Latency: peer, from when the frame was due on the sender's clock to its results (queueing
-// in aiortc included); Lookout, from the tap's JPEG (tap emit) to WebSocket receipt, which
-// leaves out the ingest's encode, mediasoup and the tap's decode (≈ a frame interval or
-// two; see docs/performance.md).
+// Both sides play a copy of the fixture video whose frames carry their index as a bar code
+// (lib.mjs stampedVideo). Latency, both on the source's media clock (the fastest frame
+// counts as on time; waiting anywhere after that counts): peer, from when the frame was due
+// on the sender's clock to its results; Lookout, from when the tapped frame was due on the
+// ingest's media clock (read from its bar code) to WebSocket receipt. Lookout's tap-emit →
+// WebSocket latency is kept beside it.
 import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, reidCounts, reidRates, ROOT, seedGallery, summarize, writeResult } from './lib.mjs';
+import { cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, mediaClock, reidCounts, reidRates, ROOT, seedGallery, stampedVideo, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const { subjects } = await import(path.join(ROOT, 'packages/contracts/dist/index.js'));
@@ -31,7 +35,10 @@ if (!['full', 'detect'].includes(WORK)) throw new Error(`BENCH_BASELINE_WORK: fu
 const GALLERY = 1000;
 const FPS = 5;
 const WARMUP_MS = 3000;
-const VIDEO = 'video/two-people-sequential-640x480-15fps.webm';
+const FIXTURE_VIDEO = 'video/two-people-sequential-640x480-15fps.webm';
+const VIDEO_FRAMES = 180; // the fixture's 12 s at 15 fps
+const videoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-baseline-video-'));
+const VIDEO = path.basename(stampedVideo(path.join(videoDir, 'two-people-stamped.webm'), ['-i', path.join(FIXTURES, FIXTURE_VIDEO)], VIDEO_FRAMES));
 // Lookout's default analyzers less text (see above); none = face detection only.
 const ANALYZERS = WORK === 'full' ? 'landmarks,pose,eyes,expression,liveness,crops' : 'none';
 // Debian's interpreter by path, not `python3` from PATH: a venv or pyenv python first on
@@ -49,7 +56,7 @@ if (probe.status !== 0) {
 const held = (r) => r.latency_ms.p95 < 500 && 1 - r.delivered_fraction < 0.01;
 
 function peer(streams) {
-  const args = [path.join(ROOT, 'bench/baseline_aiortc.py'), '--streams', String(streams), '--seconds', String(SECONDS), '--fps', String(FPS), '--video', path.join(FIXTURES, VIDEO), '--models', path.join(ROOT, 'models'), '--work', WORK, '--gallery', String(GALLERY)];
+  const args = [path.join(ROOT, 'bench/baseline_aiortc.py'), '--streams', String(streams), '--seconds', String(SECONDS), '--fps', String(FPS), '--video', path.join(videoDir, VIDEO), '--models', path.join(ROOT, 'models'), '--work', WORK, '--gallery', String(GALLERY)];
   const out = execFileSync(PYTHON, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const r = JSON.parse(out.trim().split('\n').pop());
   return { ...r, held: held(r) };
@@ -61,6 +68,8 @@ async function lookout(streams, env) {
   env.ws.send({ type: 'subscribe', room });
   await env.ws.next(isAck);
   const latencies = [];
+  const receipts = [];
+  const clock = mediaClock(VIDEO_FRAMES);
   const counts = new Map();
   const window = { from: Infinity, to: Infinity };
   let published = 0;
@@ -70,8 +79,10 @@ async function lookout(streams, env) {
   // Frames the tap published in the window, and analyses of those frames received.
   const subs = Array.from({ length: streams }, (_, s) =>
     env.nc.subscribe(subjects.frames(room, `v${s}`), {
-      callback: () => {
+      callback: (_e, m) => {
         if (inWindow(Date.now())) published++;
+        const captureMs = Number(m.headers?.get('Lookout-Capture-Ms') ?? NaN);
+        if (Number.isFinite(captureMs)) void clock.frame(`v${s}`, captureMs, m.data).catch(() => {});
       },
     }),
   );
@@ -79,6 +90,7 @@ async function lookout(streams, env) {
     const msg = JSON.parse(data.toString());
     if (msg.type !== 'analysis' || msg.data.room !== room || !inWindow(msg.data.captureMs)) return;
     latencies.push(Date.now() - msg.data.captureMs);
+    receipts.push([msg.data.stream, msg.data.captureMs, Date.now()]);
     counts.set(msg.data.stream, (counts.get(msg.data.stream) ?? 0) + 1);
     faces += msg.data.faces.length;
     delivered++;
@@ -105,7 +117,8 @@ async function lookout(streams, env) {
     delivered_fraction: Math.round((delivered / Math.max(1, published)) * 1000) / 1000,
     frames_per_second_per_stream: Array.from({ length: streams }, (_, s) => Math.round(((counts.get(`v${s}`) ?? 0) / SECONDS) * 100) / 100),
     faces_per_frame: Math.round((faces / Math.max(1, delivered)) * 100) / 100,
-    latency_ms: summarize(latencies),
+    latency_ms: summarize(receipts.map(([st, c, r]) => clock.latency(st, c, r)).filter((v) => v !== undefined)),
+    tap_emit_latency_ms: summarize(latencies),
     cpu_percent: cpu.total,
     cpu_percent_per_stream: Math.round((cpu.total / streams) * 10) / 10,
     cpu_percent_by_process: cpu,
@@ -117,7 +130,7 @@ async function lookout(streams, env) {
 const nats = await startNatsServer();
 const rows = [];
 try {
-  const sfu = await startService('sfu', nats.url, { INSTANCE_ID: 'sfu-baseline', MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES });
+  const sfu = await startService('sfu', nats.url, { INSTANCE_ID: 'sfu-baseline', MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: videoDir });
   const [detector, reid, gateway] = await Promise.all(['detector', 'reid', 'gateway'].map((n) => startService(n, nats.url, n === 'detector' ? { ANALYZERS } : n === 'gateway' ? TEST_GATEWAY_ENV : {})));
   const nc = await connect({ servers: nats.url });
   if (WORK === 'full') await seedGallery(nc, GALLERY);
@@ -135,6 +148,7 @@ try {
 } finally {
   await stopAllProcesses();
   await nats.stop();
+  fs.rmSync(videoDir, { recursive: true, force: true });
 }
 const most = (side) => Math.max(0, ...rows.filter((r) => r[side].held).map((r) => r.streams));
 console.log(`wrote ${writeResult('baseline', {
@@ -142,9 +156,9 @@ console.log(`wrote ${writeResult('baseline', {
   work: WORK,
   what:
     WORK === 'full'
-      ? `the same work on both sides: detect, landmarks, pose, eyes, aligned crop, embedding + search of ${GALLERY.toLocaleString('en')} subjects every frame; expression and liveness 1/s per stream (Lookout ANALYZERS=${ANALYZERS}; text off on both: cv2.dnn 4.6 cannot load its model); the fixture video (VP8, 640×480, 15 fps) sampled at ${FPS} fps per stream`
-      : `face detection only on both sides (Lookout ANALYZERS=none); the fixture video (VP8, 640×480, 15 fps) sampled at ${FPS} fps per stream`,
-  latency: { baseline: 'frame due on the sender clock → results (in-process, queueing included)', lookout: 'tap emit (JPEG on NATS) → WebSocket receipt' },
+      ? `the same work on both sides: detect, landmarks, pose, eyes, aligned crop, embedding + search of ${GALLERY.toLocaleString('en')} subjects every frame; expression and liveness 1/s per stream (Lookout ANALYZERS=${ANALYZERS}; text off on both: cv2.dnn 4.6 cannot load its model); the fixture video (VP8, 640×480, 15 fps; bar-coded: 640×456 above a 24 px strip) sampled at ${FPS} fps per stream`
+      : `face detection only on both sides (Lookout ANALYZERS=none); the fixture video (VP8, 640×480, 15 fps; bar-coded: 640×456 above a 24 px strip) sampled at ${FPS} fps per stream`,
+  latency: { baseline: 'frame due on the sender media clock → results (in-process, queueing included)', lookout: 'latency_ms: frame due on the ingest media clock (bar code in the picture) → WebSocket receipt; tap_emit_latency_ms: tap emit → WebSocket receipt' },
   seconds_per_step: SECONDS,
   rows,
   max_streams_p95_under_500ms_and_under_1pct_dropped: { lookout: most('lookout'), baseline: most('baseline') },

@@ -1,4 +1,5 @@
 // Small helpers shared by the benchmarks.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -248,4 +249,59 @@ export async function cameraFrame(fixture) {
  */
 export function gatewayClient(testkit, gateway) {
   return testkit.TestWsClient.connect(`ws://127.0.0.1:${gateway.httpPort}/ws`, { token: testkit.TEST_ADMIN_KEY });
+}
+
+// ---- Latency on the source's media clock, for frames through the SFU.
+// A video made by stampedVideo carries each frame's index as a bar code in a strip below
+// the picture (BITS blocks, white = 1), so each tapped JPEG says which source frame it is:
+// its time on the source's media clock. Media-clock latency = receipt − (media time + the
+// smallest tap-emit − media-time offset seen on that stream): the fastest frame through
+// ingest, mediasoup and the tap counts as on time, and anything slower (a tap or ingest
+// falling behind included) counts, like the peer's latency in bench/baseline_aiortc.py.
+const VIDEO_FPS = 15;
+const BITS = 9;
+const STRIP = { top: 458, height: 20, block: 40 };
+
+/**
+ * Writes `out`: `frames` frames (≤ 512) of ffmpeg input `inputArgs` at 640×456 above the
+ * bar-code strip (640×480 in all), 15 fps, VP8.
+ */
+export function stampedVideo(out, inputArgs, frames) {
+  if (frames > 2 ** BITS) throw new Error(`stampedVideo: at most ${2 ** BITS} frames`);
+  const bits = Array.from({ length: BITS }, (_, i) => `drawbox=x=${i * STRIP.block + 4}:y=${STRIP.top}:w=${STRIP.block - 8}:h=${STRIP.height}:color=white:t=fill:enable='eq(mod(floor(n/${2 ** i}),2),1)'`);
+  const vf = [`fps=${VIDEO_FPS}`, 'scale=640:456', 'pad=640:480:0:0:black', ...bits, 'format=yuv420p'].join(',');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', ...inputArgs, '-frames:v', String(frames), '-vf', vf, '-c:v', 'libvpx', '-b:v', '1M', '-deadline', 'realtime', out]);
+  return out;
+}
+
+/** The source frame index a tapped 640×480 JPEG of a stampedVideo carries. */
+export async function frameIndex(jpeg) {
+  const sharp = (await import('sharp')).default;
+  const { data, info } = await sharp(jpeg).extract({ left: 0, top: STRIP.top, width: BITS * STRIP.block, height: STRIP.height }).greyscale().raw().toBuffer({ resolveWithObject: true });
+  let n = 0;
+  for (let i = 0; i < BITS; i++) if (data[Math.floor(STRIP.height / 2) * info.width + i * STRIP.block + STRIP.block / 2] > 128) n |= 1 << i;
+  return n;
+}
+
+/** Per stream of a looped stampedVideo of `frames` frames: each tapped frame's media time (loops unwrapped) and the smallest tap-emit − media offset. */
+export function mediaClock(frames) {
+  const streams = new Map();
+  return {
+    async frame(stream, captureMs, jpeg) {
+      const st = streams.get(stream) ?? { last: -1, loops: 0, offset: Infinity, media: new Map() };
+      streams.set(stream, st);
+      const k = await frameIndex(jpeg);
+      if (st.last >= 0 && k < st.last - frames / 2) st.loops++;
+      st.last = k;
+      const mediaMs = ((st.loops * frames + k) * 1000) / VIDEO_FPS;
+      st.offset = Math.min(st.offset, captureMs - mediaMs);
+      st.media.set(captureMs, mediaMs);
+    },
+    /** ms from when the frame was due on the source's clock to `receivedMs`; undefined if its JPEG was not read. */
+    latency(stream, captureMs, receivedMs) {
+      const st = streams.get(stream);
+      const mediaMs = st?.media.get(captureMs);
+      return mediaMs === undefined ? undefined : receivedMs - (mediaMs + st.offset);
+    },
+  };
 }

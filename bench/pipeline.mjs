@@ -7,16 +7,16 @@
 // embeddings/s from reid's counters where it exports them.
 // BENCH_PIPELINE_SOURCE=sfu sends the frames through the SFU instead: each stream is a file
 // ingest (ffmpeg VP8 encode → mediasoup → tap ffmpeg → 5 fps JPEG on NATS) of a VP8 video made
-// here from the same still image, with each frame's index in a bar code below the picture;
+// here from the same still image, with each frame's index in a bar code below the picture
+// (lib.mjs stampedVideo);
 // latency is then measured twice: from the frame's time on the source's media clock
 // (mediaClock below; this one decides "held") and from the tap's JPEG (tap emit), both to
 // WebSocket receipt; the SFU, its ffmpegs and mediasoup-worker count in "every process".
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { cameraFrame, cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, procStats, reidCounts, reidRates, ROOT, seedGallery, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, mediaClock, procStats, reidCounts, reidRates, ROOT, seedGallery, stampedVideo, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const { FramePublisher, isAck, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
@@ -26,57 +26,6 @@ if (!['nats', 'sfu'].includes(SOURCE)) throw new Error(`BENCH_PIPELINE_SOURCE: n
 const SFU = 'sfu-pipeline';
 const WARMUP_MS = 3000;
 
-// The video's frames carry their index as a bar code in a strip below the picture
-// (BITS blocks, white = 1), so each tapped JPEG says which source frame it is: its time on
-// the source's media clock. Media-clock latency = WebSocket receipt − (media time + the
-// smallest tap-emit − media-time offset seen on that stream): the fastest frame through
-// ingest, mediasoup and the tap counts as on time, and anything slower (a tap or ingest
-// falling behind included) counts, like the peer's latency in bench/baseline_aiortc.py.
-const VIDEO_FPS = 15;
-const VIDEO_FRAMES = 300; // 20 s, looped by the ingest
-const BITS = 9;
-const STRIP = { top: 458, height: 20, block: 40 };
-
-/** A 20 s VP8 video of a fixture image (640×456 above the bar-code strip), 15 fps, for the SFU to ingest (looped). */
-function stillVideo(dir, fixture) {
-  const out = path.join(dir, `${path.basename(fixture, path.extname(fixture))}.webm`);
-  const bits = Array.from({ length: BITS }, (_, i) => `drawbox=x=${i * STRIP.block + 4}:y=${STRIP.top}:w=${STRIP.block - 8}:h=${STRIP.height}:color=white:t=fill:enable='eq(mod(floor(n/${2 ** i}),2),1)'`);
-  const vf = ['scale=640:456', 'pad=640:480:0:0:black', ...bits, 'format=yuv420p'].join(',');
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-loop', '1', '-framerate', String(VIDEO_FPS), '-i', path.join(testkit.FIXTURES, fixture), '-frames:v', String(VIDEO_FRAMES), '-vf', vf, '-c:v', 'libvpx', '-b:v', '1M', '-deadline', 'realtime', out]);
-  return path.basename(out);
-}
-
-/** The source frame index a tapped 640×480 JPEG carries in its bar code. */
-async function frameIndex(jpeg) {
-  const sharp = (await import('sharp')).default;
-  const { data, info } = await sharp(jpeg).extract({ left: 0, top: STRIP.top, width: BITS * STRIP.block, height: STRIP.height }).greyscale().raw().toBuffer({ resolveWithObject: true });
-  let n = 0;
-  for (let i = 0; i < BITS; i++) if (data[Math.floor(STRIP.height / 2) * info.width + i * STRIP.block + STRIP.block / 2] > 128) n |= 1 << i;
-  return n;
-}
-
-/** Per stream: source media time of each tapped frame (loops unwrapped) and the smallest tap-emit − media offset. */
-function mediaClock() {
-  const streams = new Map();
-  return {
-    async frame(stream, captureMs, jpeg) {
-      const st = streams.get(stream) ?? { last: -1, loops: 0, offset: Infinity, media: new Map() };
-      streams.set(stream, st);
-      const k = await frameIndex(jpeg);
-      if (st.last >= 0 && k < st.last - VIDEO_FRAMES / 2) st.loops++;
-      st.last = k;
-      const mediaMs = ((st.loops * VIDEO_FRAMES + k) * 1000) / VIDEO_FPS;
-      st.offset = Math.min(st.offset, captureMs - mediaMs);
-      st.media.set(captureMs, mediaMs);
-    },
-    /** ms from when the frame was due on the source's clock to `receivedMs`; undefined if its JPEG was not read. */
-    latency(stream, captureMs, receivedMs) {
-      const st = streams.get(stream);
-      const mediaMs = st?.media.get(captureMs);
-      return mediaMs === undefined ? undefined : receivedMs - (mediaMs + st.offset);
-    },
-  };
-}
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEPS = {
@@ -86,6 +35,10 @@ const SWEEPS = {
 const FPS = 5;
 const GALLERY = 1000;
 
+/** A 20 s VP8 video of a fixture image, bar-coded (lib.mjs stampedVideo), for the SFU to ingest (looped). */
+function stillVideo(dir, fixture) {
+  return path.basename(stampedVideo(path.join(dir, `${path.basename(fixture, path.extname(fixture))}.webm`), ['-loop', '1', '-framerate', '15', '-i', path.join(testkit.FIXTURES, fixture)], 300));
+}
 
 const nats = await startNatsServer();
 const services = {};
@@ -108,7 +61,7 @@ try {
     ws.send({ type: 'subscribe', room });
     await ws.next(isAck);
     const latencies = [];
-    const clock = mediaClock();
+    const clock = mediaClock(300);
     const receipts = []; // sfu: [stream, captureMs, receivedMs], read against the media clock at the end
     let received = 0;
     // sfu: only frames the tap emitted in the measured window, and their analyses

@@ -279,15 +279,19 @@ if (baseline.length) {
 - **Peer** (\`bench/baseline_aiortc.py\`): what people build today — one Python process
   with Debian's \`python3-aiortc\` 1.4 and \`python3-opencv\` 4.6. It receives the streams over
   WebRTC (from aiortc sender peers in the same process playing the video, over loopback),
-  decodes, keeps 5 fps and runs the same ONNX files through \`cv2.dnn\`, one thread. Latency is
-  from when the frame was due on the sender's clock to its results, inside the process
-  (queueing included); CPU includes its senders' VP8 encode.
+  decodes, keeps 5 fps and runs the same ONNX files through \`cv2.dnn\`, one thread. CPU
+  includes its senders' VP8 encode.
 - **Lookout**: the same video ingested through the SFU (ffmpeg VP8 encode → mediasoup → tap
-  ffmpeg → JPEG) → NATS → detector → reid → gateway → a WebSocket client. **Latency is from
-  the tap's JPEG (tap emit) to WebSocket receipt**: the ingest's encode, mediasoup and the
-  tap's decode before it are not in that number (not measured yet). CPU is every process
+  ffmpeg → JPEG) → NATS → detector → reid → gateway → a WebSocket client. CPU is every process
   (nats-server, SFU, its ffmpegs and mediasoup-worker, detector, reid, gateway), including
   the ingest's VP8 encode.
+- **Latency, the same measure on both sides** (newer runs): both play a copy of the video whose
+  frames carry their index as a bar code, and latency is from when the frame was due on the
+  source's media clock (media time plus the smallest arrival offset seen on that stream: the
+  fastest frame counts as on time) to its results — the peer's in its process, Lookout's at
+  the WebSocket client. Waiting anywhere (aiortc's queue; ingest, mediasoup, the tap, NATS,
+  the services) counts; the fastest frame's own transit does not. Lookout's tap-emit → WS
+  latency is shown beside it.
 - **Held**: p95 < 500 ms and < 1% of the frames dropped (peer: frames due in the window and
   not analysed; Lookout: tap frames in the window with no analysis at the client).
 `;
@@ -299,13 +303,14 @@ ${machineLine(res)} Work: ${r0.what}; ${r0.seconds_per_step} s per row.${r0.work
 
 **Not like for like**: this older run started the detector with \`ANALYZERS: ''\`, which the config read as unset, so
 Lookout ran every analyzer and reid's embedding while the peer ran face detection only. The peer's latency was
-then from a decoded frame to its boxes (queueing in aiortc not included) and Lookout's CPU left out nats-server.
+then from a decoded frame to its boxes (queueing in aiortc not included), Lookout's from the tap's JPEG, and
+Lookout's CPU left out nats-server.
 Kept as measured; rerun \`npm run bench -- baseline\` for the equal-work comparison.`}
 `;
     if (r0.work) {
       md += `
-${row(['streams', 'peer delivered', 'Lookout delivered', 'peer p50 / p95 ms', 'Lookout p50 / p95 ms (tap → WS)', 'peer CPU (per stream)', 'Lookout CPU (per stream)', 'peer / Lookout embeddings/s', 'held: peer / Lookout'])}
-${sep(9)}
+${row(['streams', 'peer delivered', 'Lookout delivered', 'peer p50 / p95 ms', 'Lookout p50 / p95 ms', 'Lookout tap emit → WS p50 / p95 ms', 'peer CPU (per stream)', 'Lookout CPU (per stream)', 'peer / Lookout embeddings/s', 'held: peer / Lookout'])}
+${sep(10)}
 ${r0.rows
   .map((r, i) => {
     const c = (get, fmt) => agg(res.rounds, (round) => get(round.rows[i]), fmt);
@@ -315,6 +320,7 @@ ${r0.rows
       c((x) => Math.round(x.lookout.delivered_fraction * 1000) / 10, pct),
       `${c((x) => x.baseline.latency_ms.p50)} / ${c((x) => x.baseline.latency_ms.p95)}`,
       `${c((x) => x.lookout.latency_ms.p50)} / ${c((x) => x.lookout.latency_ms.p95)}`,
+      `${c((x) => x.lookout.tap_emit_latency_ms?.p50)} / ${c((x) => x.lookout.tap_emit_latency_ms?.p95)}`,
       `${c((x) => x.baseline.cpu_percent, pct)} (${c((x) => x.baseline.cpu_percent_per_stream, pct)})`,
       `${c((x) => x.lookout.cpu_percent, pct)} (${c((x) => x.lookout.cpu_percent_per_stream, pct)})`,
       full ? `${c((x) => x.baseline.embeddings_per_s)} / ${c((x) => x.lookout.reid?.embeddings_per_s)}` : '–',
@@ -328,7 +334,7 @@ ${verdict(res)}
 `;
     } else {
       md += `
-${row(['streams', 'baseline fps/stream', 'Lookout fps/stream', 'baseline p50 / p95 ms', 'Lookout p50 / p95 ms (tap → WS)', 'baseline CPU', 'Lookout CPU', 'CPU ratio (Lookout / baseline)'])}
+${row(['streams', 'baseline fps/stream', 'Lookout fps/stream', 'baseline p50 / p95 ms (decoded → boxes)', 'Lookout p50 / p95 ms (tap emit → WS)', 'baseline CPU', 'Lookout CPU', 'CPU ratio (Lookout / baseline)'])}
 ${sep(8)}
 ${r0.rows
   .map((r, i) => {
