@@ -39,7 +39,17 @@ export function cpuinfo(text = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync(
   return fields;
 }
 
-/** A short stable name for a machine class: CPU model, cores, memory ("amd-epyc-2c-24g"). */
+/** The widest inference instructions a CPU has, for the machine id (a generic model name like "AMD EPYC" covers several generations). */
+export function isaLevel(flags) {
+  const has = (f) => flags.includes(f);
+  if (has('amx_int8')) return 'amx';
+  if (has('avx512_vnni')) return 'avx512vnni';
+  if (has('avx512f')) return 'avx512';
+  if (has('avx2')) return 'avx2';
+  return 'base';
+}
+
+/** A short stable name for a machine class: CPU model, widest instructions, cores, memory ("amd-epyc-avx512vnni-2c-24g"). */
 export function machineId(m) {
   const cpu = m.cpu
     .replace(/\((R|TM|C)\)/gi, '')
@@ -48,7 +58,7 @@ export function machineId(m) {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
-  return `${cpu || 'unknown'}-${m.cores}c-${m.memGiB}g`;
+  return `${cpu || 'unknown'}${m.flags ? `-${isaLevel(m.flags)}` : ''}-${m.cores}c-${m.memGiB}g`;
 }
 
 export function machine() {
