@@ -5,7 +5,9 @@ import { createModelSession, int8Alternative, makeBatchDynamic, type Calibration
 import { normalize } from './vector-codec.js';
 
 export const EMBEDDING_DIM = 512;
-const SIDE = 112;
+/** Side of the aligned crop the model takes (pixels). */
+export const CROP_SIDE = 112;
+const SIDE = CROP_SIDE;
 
 /** A decoded aligned crop: 112×112 interleaved RGB plus its sharpness. */
 export interface DecodedCrop {
