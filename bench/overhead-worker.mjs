@@ -14,7 +14,7 @@ const { role, fixture } = workerData;
 const frame = await cameraFrame(fixture);
 
 if (role === 'detect') {
-  const { LatestFrameQueue } = await import(path.join(ROOT, 'services/detector/dist/frames/latest-frame-queue.js'));
+  const { LatestFrameQueue } = await import(path.join(ROOT, 'packages/service-kit/dist/index.js'));
   const { pipeline, settings, close } = await inProcessDetector();
   for (let i = 0; i < 5; i++) await pipeline.analyze(frame, settings);
   const queue = new LatestFrameQueue();
