@@ -28,6 +28,9 @@ const WARMUP_MS = 3000;
 
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+// Detector replicas (processes): one is single-threaded, so on 2 cores a second one is how
+// the detector uses the other core. Results with more than one go to their own file.
+const DETECTORS = Number(process.env.BENCH_DETECTORS ?? 1);
 const SWEEPS = {
   one_face: { file: 'faces/identities/barack_obama/fr_obama1.jpg', streams: (process.env.BENCH_STREAMS ?? '1,2,4,6,8,10,12').split(',').map(Number) },
   four_faces: { file: 'faces/group/fa_bbt1.jpg', streams: (process.env.BENCH_STREAMS_GROUP ?? '1,2,3').split(',').map(Number) },
@@ -47,6 +50,8 @@ try {
   const videoDir = SOURCE === 'sfu' ? fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-video-')) : undefined;
   if (SOURCE === 'sfu') services.sfu = await startService('sfu', nats.url, { INSTANCE_ID: SFU, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: videoDir });
   for (const name of ['detector', 'reid', 'gateway']) services[name] = await startService(name, nats.url, name === 'gateway' ? TEST_GATEWAY_ENV : {});
+  for (let i = 2; i <= DETECTORS; i++) services[`detector${i}`] = await startService('detector', nats.url, {});
+  const detectors = Object.keys(services).filter((n) => n.startsWith('detector')).map((n) => services[n]);
   const nc = await connect({ servers: nats.url });
   await seedGallery(nc, GALLERY);
   const publisher = new FramePublisher(nc);
@@ -95,7 +100,7 @@ try {
       await new Promise((r) => setTimeout(r, WARMUP_MS));
     }
     const procs = await everything();
-    const dropped0 = await drops(services.detector);
+    const dropped0 = await drops(detectors);
     const cpu0 = await cpuByRole(procs);
     const reid0 = reidCounts((await services.reid.get('/metrics')).body);
     const t0 = Date.now();
@@ -133,7 +138,7 @@ try {
       await sfuOk(nc, SFU, 'closeRoom', { room });
     }
     ws.ws.off('message', onMessage);
-    const dropped1 = await drops(services.detector);
+    const dropped1 = await drops(detectors);
     const perService = Object.fromEntries(
       await Promise.all(
         Object.entries(services).map(async ([n, s]) => [n, { cpuPercent: Math.round(cpu[n]), rssMiB: (await procStats(s.child.pid)).rssMiB }]),
@@ -170,9 +175,9 @@ try {
   await nats.stop();
 }
 
-async function drops(detector) {
-  const text = (await detector.get('/metrics')).body;
-  return Object.fromEntries(['stale', 'superseded', 'bad_frame'].map((r) => [r, metricValue(text, 'lookout_detector_frames_dropped_total', { reason: r })]));
+async function drops(detectors) {
+  const texts = await Promise.all(detectors.map(async (d) => (await d.get('/metrics')).body));
+  return Object.fromEntries(['stale', 'superseded', 'bad_frame'].map((r) => [r, texts.reduce((sum, text) => sum + metricValue(text, 'lookout_detector_frames_dropped_total', { reason: r }), 0)]));
 }
 
 const capacity = (sweep) => {
@@ -182,9 +187,10 @@ const capacity = (sweep) => {
   return ok.length ? Math.max(...ok.map((r) => r.streams)) : 0;
 };
 const result = {
-  command: `npm run bench -- pipeline (bench/pipeline.mjs)${SOURCE === 'sfu' ? ' with BENCH_PIPELINE_SOURCE=sfu' : ''}`,
+  command: `npm run bench -- pipeline (bench/pipeline.mjs)${SOURCE === 'sfu' ? ' with BENCH_PIPELINE_SOURCE=sfu' : ''}${DETECTORS > 1 ? ` BENCH_DETECTORS=${DETECTORS}` : ''}`,
   seconds_per_step: SECONDS,
   fps_per_stream: FPS,
+  detector_replicas: DETECTORS,
   gallery_subjects: GALLERY,
   source: SOURCE,
   latency: SOURCE === 'sfu' ? 'latency_ms: tap emit (JPEG on NATS) → WebSocket receipt; media_clock_latency_ms: the frame\'s time on the source media clock (bar code; fastest frame = on time) → WebSocket receipt; frames through the SFU (file ingest, VP8)' : 'bench publish to NATS (captureMs) → WebSocket receipt; the SFU is not in this path',
@@ -193,4 +199,5 @@ const result = {
   max_streams_p95_under_500ms_and_under_1pct_dropped: Object.fromEntries(Object.keys(SWEEPS).map((k) => [k, capacity(k)])),
 };
 // Separate files, so one source's run does not replace the other's.
-console.log(`wrote ${writeResult(SOURCE === 'sfu' ? 'pipeline-sfu' : 'pipeline', result)}`);
+const base = SOURCE === 'sfu' ? 'pipeline-sfu' : 'pipeline';
+console.log(`wrote ${writeResult(DETECTORS > 1 ? `${base}-${DETECTORS}-detectors` : base, result)}`);

@@ -78,7 +78,9 @@ function machineLine(res) {
 
 const detector = readResults('detector');
 // Frames through the SFU first where a machine has them (the issue's measure), then injected JPEGs.
-const pipeline = [...readResults('pipeline-sfu'), ...readResults('pipeline')];
+const pipeline = [...readResults('pipeline-sfu'), ...readResults('pipeline-sfu-2-detectors'), ...readResults('pipeline')];
+// Sizing is per detector replica: runs with several replicas on one machine are shown, not sized from.
+const onePerMachine = (res) => (res.rounds[0].detector_replicas ?? 1) === 1;
 const media = readResults('media');
 const overhead = readResults('overhead');
 const baseline = readResults('baseline');
@@ -155,7 +157,7 @@ publisher and the WebSocket client share the same cores.
     const r0 = res.rounds[0];
     const viaSfu = r0.source === 'sfu';
     md += `
-${machineLine(res)} Frames: ${viaSfu ? '**through the SFU** (`npm run bench -- pipeline-sfu`)' : '**JPEGs published to NATS by the bench** (`npm run bench -- pipeline`)'}. reid's gallery: ${r0.gallery_subjects ? `${r0.gallery_subjects.toLocaleString('en')} subjects` : 'empty (older runs)'}.
+${machineLine(res)} Frames: ${viaSfu ? '**through the SFU** (`npm run bench -- pipeline-sfu`)' : '**JPEGs published to NATS by the bench** (`npm run bench -- pipeline`)'}. reid's gallery: ${r0.gallery_subjects ? `${r0.gallery_subjects.toLocaleString('en')} subjects` : 'empty (older runs)'}. Detector replicas: **${r0.detector_replicas ?? 1}**${(r0.detector_replicas ?? 1) > 1 ? ` (\`BENCH_DETECTORS=${r0.detector_replicas}\`; "detector CPU" is the first replica's, "all" counts every one)` : ''}.
 `;
     for (const sweep of Object.keys(r0.frames)) {
       md += `
@@ -440,7 +442,7 @@ function sizing() {
   const capacityRounds = (res, sweep) => res.rounds.map((round) => round.max_streams_p95_under_500ms_and_under_1pct_dropped[sweep]);
   const lines = [];
   let weakest;
-  for (const res of pipeline) {
+  for (const res of pipeline.filter(onePerMachine)) {
     for (const sweep of Object.keys(res.rounds[0].frames)) {
       // The lowest over the rounds: sizing should hold in the worst round measured.
       const cap = Math.min(...capacityRounds(res, sweep));
@@ -452,7 +454,7 @@ function sizing() {
       if (sweep === 'one_face' && (weakest === undefined || cap < weakest.cap)) weakest = { cap, id: res.machine.id };
     }
   }
-  const machinesLine = pipeline.map((res) => `- ${machineLine(res)}`).join('\n');
+  const machinesLine = pipeline.filter(onePerMachine).map((res) => `- ${machineLine(res)}`).join('\n');
   const tapCpu = media.flatMap((res) => res.rounds.at(-1).runs.filter((r) => (r.source ?? 'file') === 'file').map((r) => ({ id: res.machine.id, tap: r.tap_ffmpeg_cpu_percent_per_stream, ingest: r.ingest_ffmpeg_cpu_percent_per_stream })))[0];
   const replicas = weakest && weakest.cap > 0 ? Math.ceil(40 / weakest.cap) + 1 : undefined;
   return `
