@@ -18,6 +18,7 @@ import {
   type WebhookDelivery,
   type WebhookInfo,
 } from '@lookout/contracts';
+import { createLogger, ensureStore } from '@lookout/service-kit';
 import { TEST_GATEWAY_ENV, apiCall, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 type ErrorBody = { error: { code: string; message: string; field?: string } };
@@ -127,9 +128,8 @@ describe('gateway webhooks (real nats-server, two gateways, events in LOOKOUT_EV
   beforeAll(async () => {
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url });
-    // The stream as reid creates it (services/reid/src/event-publisher.ts).
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: EVENT_STREAM.name, subjects: [...EVENT_STREAM.subjects], max_age: 3_600_000 * 1_000_000, duplicate_window: 300_000 * 1_000_000, num_replicas: 1 });
+    // The stream as reid (its owner) makes it, with a tuned retention.
+    await ensureStore(nc, 'events', { service: 'reid', replicas: 1, log: createLogger('test', 'silent', 'test'), tuned: { events: { maxAgeMs: 3_600_000 } } });
     js = jetstream(nc);
     const env = { ...TEST_GATEWAY_ENV, WEBHOOK_BACKOFF_MS: '100', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_DISABLE_AFTER: '6', WEBHOOK_TIMEOUT_MS: '2000' };
     gateways.push(...(await Promise.all([startService('gateway', nats.url, env), startService('gateway', nats.url, { ...env, INSTANCE_ID: 'gateway-test-b' })])));

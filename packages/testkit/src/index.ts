@@ -34,3 +34,6 @@ export type { ZipEntry } from './zip.js';
 export { fakeCameraFile, launchChromium, servePublisherPage } from './browser/chromium.js';
 export type { PublisherPageApi } from './browser/chromium.js';
 export { ensureWebBuilt, newContext, watchErrors, enroll, timeUntil, artifact } from './browser/web-harness.js';
+
+// Seeded randomness for synthetic test data (random.ts)
+export { seededRandom } from './random.js';

@@ -4,21 +4,11 @@ import { cropThumb, thumbChange } from '../src/stream/core/crop-thumb.js';
 import { boxJump, DEFAULT_EMBED_POLICY, embedReason, planEmbeddings, type EmbedPolicy, type EmbedReason } from '../src/stream/core/embed-plan.js';
 import { DEFAULT_TRACKER_CONFIG, initialTrackerState, stepTracker } from '../src/stream/core/tracker.js';
 import type { GalleryMatch, ObservedFace, TrackerState } from '../src/stream/core/types.js';
+import { seededRandom } from '@lookout/testkit';
 
 // ---- synthetic people: an embedding and a crop look each ----------------------------------
 
-/** mulberry32: small seeded PRNG so every run sees the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(7);
+const rand = seededRandom(7);
 
 /** A 112×112 RGB crop of 14×14 blocks of random grey: one "face" pattern per person. */
 function pattern(): Uint8Array {

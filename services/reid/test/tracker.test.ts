@@ -2,24 +2,14 @@ import type { Box } from '@lookout/contracts';
 import { dot, normalize } from '../src/embedding/vector-codec.js';
 import { DEFAULT_TRACKER_CONFIG, initialTrackerState, stepTracker, type TrackerConfig, type TrackerInput } from '../src/stream/core/tracker.js';
 import type { GalleryMatch, ObservedFace, TrackerState } from '../src/stream/core/types.js';
+import { seededRandom } from '@lookout/testkit';
 
 // ---- synthetic embeddings ------------------------------------------------------------
 
 const DIM = 512;
 
-/** mulberry32: small seeded PRNG so every run sees the same vectors. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const rand = prng(42);
+const rand = seededRandom(42);
 
 function gauss(): number {
   const u = Math.max(rand(), 1e-12);
