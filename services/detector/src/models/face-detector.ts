@@ -50,10 +50,12 @@ export class FaceDetector {
       .toBuffer();
     const x = this.input;
     const plane = width * height;
+    // × 1/128 is exactly ÷ 128 (a power of two), and cheaper.
+    const k = 1 / 128;
     for (let i = 0, p = 0; i < plane; i++, p += 3) {
-      x[i] = (rgb[p]! - 127) / 128;
-      x[plane + i] = (rgb[p + 1]! - 127) / 128;
-      x[2 * plane + i] = (rgb[p + 2]! - 127) / 128;
+      x[i] = (rgb[p]! - 127) * k;
+      x[plane + i] = (rgb[p + 1]! - 127) * k;
+      x[2 * plane + i] = (rgb[p + 2]! - 127) * k;
     }
     const out = await this.session.run({ input: new ort.Tensor('float32', this.input, [1, 3, height, width]) });
     return this.decode(out.scores!.data as Float32Array, out.boxes!.data as Float32Array, image.width, image.height, minFaceSize);

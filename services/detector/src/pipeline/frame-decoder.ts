@@ -1,5 +1,5 @@
-import sharp, { type Metadata } from 'sharp';
-import { FRAME_LIMITS, LookoutError } from '@lookout/contracts';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { FRAME_LIMITS, jpegSize, LookoutError } from '@lookout/contracts';
 import type { RgbImage } from './sampler.js';
 
 // sharp's own cache and threads would compete with onnxruntime for the same cores.
@@ -48,13 +48,9 @@ export function checkJpeg(data: Uint8Array): void {
 export async function decodeFrame(data: Uint8Array, maxSide: number): Promise<DecodedFrame> {
   checkJpeg(data);
   const image = sharp(data, { failOn: 'truncated', limitInputPixels: FRAME_LIMITS.maxWidth * FRAME_LIMITS.maxHeight });
-  let meta: Metadata;
-  try {
-    meta = await image.metadata();
-  } catch (err) {
-    throw new BadFrameError('corrupt', (err as Error).message);
-  }
-  const { width, height } = meta;
+  // The size from the JPEG's SOF marker, read here: asking libvips (metadata()) costs a
+  // header parse and a thread-pool round trip per frame; it is asked only when no SOF is found.
+  const { width, height } = jpegSize(data) ?? (await metadataOf(image));
   if (!width || !height || width > FRAME_LIMITS.maxWidth || height > FRAME_LIMITS.maxHeight) {
     throw new BadFrameError('bad_dimensions', `${width}×${height}`);
   }
@@ -64,6 +60,14 @@ export async function decodeFrame(data: Uint8Array, maxSide: number): Promise<De
   try {
     const { data: rgb, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     return { width, height, scale, image: { width: info.width, height: info.height, data: rgb } };
+  } catch (err) {
+    throw new BadFrameError('corrupt', (err as Error).message);
+  }
+}
+
+async function metadataOf(image: Sharp): Promise<Metadata> {
+  try {
+    return await image.metadata();
   } catch (err) {
     throw new BadFrameError('corrupt', (err as Error).message);
   }
