@@ -25,20 +25,6 @@ export function summarize(samples) {
 /** CPU flags that matter to inference speed (what onnxruntime and OpenCV can use), as /proc/cpuinfo names them. */
 export const RELEVANT_CPU_FLAGS = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_tile', 'amx_int8', 'amx_bf16'];
 
-/** The first processor's fields of /proc/cpuinfo, by field name ("model name", "flags"…). */
-export function cpuinfo(text = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '') {
-  const fields = {};
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') {
-      if (Object.keys(fields).length) break; // the first processor only
-      continue;
-    }
-    const i = line.indexOf(':');
-    if (i > 0) fields[line.slice(0, i).trim()] ??= line.slice(i + 1).trim();
-  }
-  return fields;
-}
-
 /** The widest inference instructions a CPU has, for the machine id (a generic model name like "AMD EPYC" covers several generations). */
 export function isaLevel(flags) {
   const has = (f) => flags.includes(f);
@@ -63,10 +49,11 @@ export function machineId(m) {
 
 export function machine() {
   const cpus = os.cpus();
-  const info = cpuinfo();
-  const flags = new Set((info.flags ?? '').split(/\s+/));
+  // The first processor's /proc/cpuinfo fields by header name (service-kit's proc-stat.ts).
+  const info = serviceKit.readCpuInfoFields();
+  const flags = new Set((info.get('flags') ?? '').split(/\s+/));
   const m = {
-    cpu: info['model name'] ?? cpus[0]?.model ?? 'unknown',
+    cpu: info.get('model name') ?? cpus[0]?.model ?? 'unknown',
     flags: RELEVANT_CPU_FLAGS.filter((f) => flags.has(f)),
     // cores: what the host has; usableCpus: what a cgroup quota (a container) leaves this process.
     cores: cpus.length,

@@ -46,6 +46,8 @@ export {
   childrenIn,
   descendantsIn,
   childPids,
+  parseCpuInfoFields,
+  readCpuInfoFields,
 } from './proc-stat.js';
 export type { ProcStat, ClockTick } from './proc-stat.js';
 

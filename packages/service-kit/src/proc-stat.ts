@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /**
@@ -171,4 +172,33 @@ export function descendantsIn(table: ReadonlyMap<number, ProcStat>, rootPid: num
 /** pids of the running children of `parentPid` (named `name`: see commMatches). */
 export async function childPids(parentPid: number, name?: string): Promise<number[]> {
   return childrenIn(await processTable(), parentPid, name);
+}
+
+/**
+ * The first processor block of /proc/cpuinfo as fields by lower-cased header name ("model
+ * name", "flags", arm64's "features"…): the layout differs by architecture and kernel, so
+ * nothing is read by position. Empty when there is no such block.
+ */
+export function parseCpuInfoFields(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') {
+      if (fields.size > 0) break;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const key = line.slice(0, colon).trim().toLowerCase();
+    if (!fields.has(key)) fields.set(key, line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** This machine's /proc/cpuinfo fields (parseCpuInfoFields); empty where there is no /proc. */
+export function readCpuInfoFields(): Map<string, string> {
+  try {
+    return parseCpuInfoFields(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return new Map();
+  }
 }
