@@ -9,7 +9,6 @@
 // BENCH_SECONDS, BENCH_STREAMS (e.g. "1,2,4"), BENCH_MACHINE_ID (the results folder; default:
 // CPU model, cores, memory). Results of other machines are kept: each table names its machine.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
