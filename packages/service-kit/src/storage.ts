@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { storage, type KvDecl, type KvKey, type ServiceName, type StoreDecl, type StoreKey, type StreamDecl } from '@lookout/contracts';
+import { storage, type KvDecl, type KvKey, type ServiceName, type StoreDecl, type StoreKey } from '@lookout/contracts';
 import type { Logger } from './logger.js';
 
 /**
@@ -88,10 +88,7 @@ async function create(nc: NatsConnection, jsm: JetStreamManager, decl: StoreDecl
   await jsm.streams.add({ name: decl.name, subjects: want.subjects!, max_age: want.max_age, duplicate_window: want.duplicate_window!, max_bytes: decl.maxBytes, num_replicas: replicas });
 }
 
-/**
- * Makes sure the store exists and matches the table (see the module comment). Returns
- * what it found or made.
- */
+/** Makes sure the store exists and matches the table (see the module comment). */
 export async function ensureStore(nc: NatsConnection, key: StoreKey, opts: StorageOptions): Promise<void> {
   const decl: StoreDecl = storage[key];
   const owner = decl.owner === opts.service;
@@ -137,4 +134,3 @@ export async function openKvs<K extends KvKey>(nc: NatsConnection, keys: readonl
   return Object.fromEntries(keys.map((k, i) => [k, kvs[i]])) as Record<K, KV>;
 }
 
-export type { StreamDecl };
