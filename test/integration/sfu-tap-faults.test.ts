@@ -50,6 +50,8 @@ describe('SFU frame tap under faults: every failure is retried, and the stream s
       INSTANCE_ID: INSTANCE,
       MEDIASOUP_WORKERS: '1',
       INGEST_FILE_ROOT: FIXTURES,
+      // The encoding ingest (an RTSP camera's path) is the one under fault here; sfu.test.ts covers VP8 passed through.
+      INGEST_PASSTHROUGH: 'false',
       FFMPEG_PATH: ffmpeg.path,
       TAP_PORT_MIN: String(held.base),
       TAP_PORT_MAX: String(held.base + 5),
@@ -77,6 +79,7 @@ describe('SFU frame tap under faults: every failure is retried, and the stream s
     const metrics = (await sfu.get('/metrics')).body;
     expect(metricValue(metrics, 'lookout_sfu_stream_analysis', { state: 'unavailable' })).toBe(1);
     expect(metricValue(metrics, 'lookout_sfu_tap_failures_total', { reason: 'no_port' })).toBeGreaterThanOrEqual(3);
+    expect(metricValue(metrics, 'lookout_sfu_ingests_started_total', { mode: 'encode' })).toBe(1);
 
     const from = events.length;
     const frame = firstFrame('faults', 'cam-ports');

@@ -88,6 +88,11 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
     const streams = await sfuOk(nc, INSTANCE, 'listStreams', { room: 'files' });
     expect(streams).toEqual([expect.objectContaining({ stream: 'cam-file', state: 'live', source: 'ingest', width: 640, height: 480 })]);
     expect(events).toContainEqual({ type: 'stream_state', room: 'files', stream: 'cam-file', state: 'live' });
+    // The fixture is VP8 with a keyframe every 2 s: sent as it is, no encoder running.
+    expect(metricValue((await sfu.get('/metrics')).body, 'lookout_sfu_ingests_started_total', { mode: 'copy' })).toBe(1);
+    const ingests = await ffmpegWith(sfu.child.pid!, 'rtp://');
+    expect(ingests).toHaveLength(1);
+    expect((await processCommandLine(ingests[0]!))?.join(' ')).toContain('-c:v copy');
   });
 
   it('answers bad signaling with an error naming the problem and keeps serving', async () => {

@@ -36,5 +36,10 @@ export const SfuConfig = configSchema(9101, {
   tapFirstFrameTimeoutMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'A tap that decodes no frame this long after starting has failed and is started again (with backoff)' }),
   tapStallTimeoutMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'A tap whose frames stop this long (or three frame intervals, if longer) has stalled and is started again' }),
   ingestFileRoot: Type.String({ default: '', description: 'Media files may be ingested only from under this directory (empty = file ingest off)' }),
+  ingestPassthrough: Type.Boolean({
+    default: true,
+    description: 'A VP8 file whose keyframes are at most 2 s apart is sent as it is instead of decoded and encoded again (~8% of a core per stream saved); others, and RTSP cameras, are encoded',
+  }),
+  ffprobePath: Type.String({ default: 'ffprobe', description: 'ffprobe binary (ships with ffmpeg), used to look at an ingest file before choosing copy or encode' }),
   registryTtlMs: Type.Integer({ minimum: 3000, default: 15_000, description: 'Instance heartbeat TTL in KV; a dead instance disappears after this' }),
 });

@@ -47,7 +47,7 @@ const rooms = new RoomManager({
     ffmpegPath: config.ffmpegPath,
     maxWidth: config.maxFrameWidth,
     tapTiming: { bindWaitMs: config.tapBindWaitMs, firstFrameTimeoutMs: config.tapFirstFrameTimeoutMs, stallTimeoutMs: config.tapStallTimeoutMs },
-    ingestFileRoot: config.ingestFileRoot,
+    ingest: { fileRoot: config.ingestFileRoot, ffprobePath: config.ffprobePath, passthrough: config.ingestPassthrough },
     webRtc: {
       listenIp: config.rtcListenIp,
       ...(config.rtcAnnouncedIp ? { announcedIp: config.rtcAnnouncedIp } : {}),

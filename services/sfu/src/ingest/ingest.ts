@@ -6,6 +6,16 @@ import { fromInstallRoot, type Logger } from '@lookout/service-kit';
 import { startFfmpeg, type FfmpegProcess } from '../tap/ffmpeg-process.js';
 import type { RtpPortPool } from '../tap/rtp-ports.js';
 import type { TapMetrics } from '../tap/tap-metrics.js';
+import { chooseIngestMode, probeSource, type IngestMode } from './source-probe.js';
+
+/** How an SFU ingests: where files may come from, and whether VP8 files are passed through. */
+export interface IngestSettings {
+  /** Files must resolve inside this directory; empty = file ingest disabled. */
+  fileRoot: string;
+  ffprobePath: string;
+  /** Send a VP8 file with frequent keyframes as it is instead of encoding it again (source-probe.ts). */
+  passthrough: boolean;
+}
 
 export interface IngestOptions {
   router: types.Router;
@@ -14,8 +24,7 @@ export interface IngestOptions {
   loop: boolean;
   ffmpegPath: string;
   ports: RtpPortPool;
-  /** Files must resolve inside this directory; empty = file ingest disabled. */
-  fileRoot: string;
+  settings: IngestSettings;
   log: Logger;
   metrics: TapMetrics;
   onState: (state: 'live' | 'reconnecting' | 'failed', error?: string) => void;
@@ -49,8 +58,9 @@ export async function resolveSource(url: string, fileRoot: string): Promise<{ ki
 
 /**
  * ffmpeg pushes a file or RTSP camera as VP8 over RTP into a PlainTransport producer, so
- * it is tapped and viewable like a webcam. Keyframes every second: nobody can ask ffmpeg
- * for one (it ignores PLI), and a tap needs one to start.
+ * it is tapped and viewable like a webcam. When encoding, keyframes every second: nobody
+ * can ask ffmpeg for one (it ignores PLI), and a tap needs one to start. A VP8 file whose
+ * own keyframes are that frequent is sent as it is (source-probe.ts).
  */
 export class Ingest {
   private transport: types.PlainTransport | undefined;
@@ -62,12 +72,17 @@ export class Ingest {
   /** ffmpeg's own sending ports: fixed, because the comedia transport locks onto the first source. */
   private localPort: number | undefined;
   producer: types.Producer | undefined;
+  /** copy or encode, decided once per ingest (see source-probe.ts). */
+  mode: IngestMode = { mode: 'encode', why: 'not started' };
 
   constructor(private readonly o: IngestOptions) {}
 
   /** Resolves with the producer once RTP flows; rejects (state failed) if it never does. */
   async start(): Promise<types.Producer> {
-    const source = await resolveSource(this.o.url, this.o.fileRoot);
+    const source = await resolveSource(this.o.url, this.o.settings.fileRoot);
+    this.mode = await this.chooseMode(source);
+    this.o.metrics.ingestsStarted.inc({ mode: this.mode.mode });
+    this.o.log.info({ stream: this.o.stream, ...this.mode }, `ingest: ${this.mode.mode === 'copy' ? 'VP8 passed through' : 'encoding VP8'}`);
     this.localPort = await this.o.ports.allocate();
     this.transport = await this.o.router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: true });
     const ssrc = 10_000_000 + Math.floor(Math.random() * 1_000_000_000);
@@ -87,15 +102,29 @@ export class Ingest {
     return this.producer;
   }
 
+  /** RTSP cameras are encoded (their codec and keyframes are not ours to know in advance); files are probed. */
+  private async chooseMode(source: { kind: 'rtsp' | 'file'; input: string }): Promise<IngestMode> {
+    if (source.kind === 'rtsp') return { mode: 'encode', why: 'RTSP source' };
+    if (!this.o.settings.passthrough) return { mode: 'encode', why: 'INGEST_PASSTHROUGH is off' };
+    try {
+      return chooseIngestMode(await probeSource(this.o.settings.ffprobePath, source.input));
+    } catch (err) {
+      return { mode: 'encode', why: `probe failed: ${(err as Error).message.split('\n')[0]}` };
+    }
+  }
+
   private launch(source: { kind: 'rtsp' | 'file'; input: string }, ssrc: number): Promise<unknown> {
     const t = this.transport!;
     const input = source.kind === 'rtsp' ? ['-rtsp_transport', 'tcp', '-timeout', '5000000', '-i', source.input] : ['-re', ...(this.o.loop ? ['-stream_loop', '-1'] : []), '-i', source.input];
     // One thread per ffmpeg: with libvpx's default pool two encoders on 2 cores took ~71% of
     // a core each instead of ~10% (measured); streams scale out by process, not by thread.
+    const video =
+      this.mode.mode === 'copy'
+        ? ['-c:v', 'copy']
+        : ['-c:v', 'libvpx', '-threads', '1', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1500k', '-pix_fmt', 'yuv420p', '-force_key_frames', 'expr:gte(t,n_forced*1)', '-error-resilient', '1'];
     const args = [
       '-nostdin', '-threads', '1', ...input, '-an',
-      '-c:v', 'libvpx', '-threads', '1', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1500k', '-pix_fmt', 'yuv420p',
-      '-force_key_frames', 'expr:gte(t,n_forced*1)', '-error-resilient', '1',
+      ...video,
       '-ssrc', String(ssrc), '-payload_type', String(PAYLOAD_TYPE),
       '-f', 'rtp',
       `rtp://127.0.0.1:${t.tuple.localPort}?rtcpport=${t.rtcpTuple!.localPort}&localrtpport=${this.localPort}&localrtcpport=${this.localPort! + 1}&pkt_size=1200`,

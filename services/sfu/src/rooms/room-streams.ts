@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { LookoutError, type StreamAnalysis, type StreamInfo, type StreamState } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
 import { FrameTap, type TapTiming } from '../tap/frame-tap.js';
-import { Ingest } from '../ingest/ingest.js';
+import { Ingest, type IngestSettings } from '../ingest/ingest.js';
 import type { RtpPortPool } from '../tap/rtp-ports.js';
 import type { TapMetrics } from '../tap/tap-metrics.js';
 import { TapStatus } from '../tap/tap-status.js';
@@ -16,7 +16,7 @@ export interface RoomContext {
   ffmpegPath: string;
   maxWidth: number;
   tapTiming: TapTiming;
-  ingestFileRoot: string;
+  ingest: IngestSettings;
   webRtc: { listenIp: string; announcedIp?: string; maxIncomingBitrate: number; initialOutgoingBitrate: number };
   /** The media of a stream changed state (`stream_state`). */
   onStreamState: (room: string, stream: string, state: StreamState, error?: string) => void;
@@ -85,7 +85,7 @@ export class RoomStreams {
       loop,
       ffmpegPath: this.ctx.ffmpegPath,
       ports: this.ctx.ports,
-      fileRoot: this.ctx.ingestFileRoot,
+      settings: this.ctx.ingest,
       log: this.ctx.log.child({ room: this.room, stream }),
       metrics: this.ctx.metrics,
       onState: (state, error) => this.setState(stream, state, error),

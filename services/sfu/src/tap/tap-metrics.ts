@@ -6,6 +6,7 @@ export class TapMetrics {
   readonly ffmpegRestarts: Counter<'kind'>;
   readonly tapFailures: Counter<'reason'>;
   readonly timeToFirstFrame: Histogram;
+  readonly ingestsStarted: Counter<'mode'>;
   private readonly cpuSources = new Set<() => Promise<number>>();
   private finishedCpu = 0;
 
@@ -17,6 +18,12 @@ export class TapMetrics {
       name: 'lookout_sfu_tap_failures_total',
       help: 'Frame tap failures, each followed by a retry with backoff (reason: no_port, setup, spawn, exited, no_frames, stalled)',
       labelNames: ['reason'],
+      registers,
+    });
+    this.ingestsStarted = new Counter({
+      name: 'lookout_sfu_ingests_started_total',
+      help: 'Ingests started, by mode: copy (VP8 file sent as it is) or encode (decoded and encoded to VP8)',
+      labelNames: ['mode'],
       registers,
     });
     this.timeToFirstFrame = new Histogram({
