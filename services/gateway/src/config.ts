@@ -36,7 +36,17 @@ export const GatewayConfig = configSchema(8080, {
     description: 'Unsent bytes a WebSocket may hold before further messages wait in its queue (and, after WS_STUCK_MS above it, the socket is closed)',
   }),
   wsMaxMessageBytes: Type.Integer({ minimum: 1024, default: 4_194_304, description: 'Largest message a client may send (fallback JPEG frames included)' }),
-  wsQueueLength: Type.Integer({ minimum: 1, default: 64, description: 'Messages queued per socket; the oldest analysis is dropped first, alerts never' }),
+  wsQueueLength: Type.Integer({
+    minimum: 1,
+    default: 64,
+    description: 'Messages queued per socket; a newer analysis, metrics sample or preview of a stream replaces its queued one, then when full the oldest preview, analysis, metrics go first, alerts never',
+  }),
+  wsMaxMessageAgeMs: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 2000,
+    description: 'An analysis, metrics sample or preview that waited in a socket\'s queue longer than this is dropped (stale) when its turn comes; alerts, acks and errors are always sent',
+  }),
   wsStuckMs: Type.Integer({ minimum: 100, default: 10_000, description: 'A WebSocket that keeps more than WS_MAX_BUFFERED_BYTES unsent this long is closed with 4008 (and cut off as long again later if it does not complete the close)' }),
   wsHeartbeatMs: Type.Integer({ minimum: 100, default: 15_000, description: 'Ping interval; a peer that misses a pong is dropped' }),
   wsJoinTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'A WebSocket that has not joined a room (or authenticated with ?token=) within this is closed with 4401' }),

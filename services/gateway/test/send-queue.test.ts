@@ -1,12 +1,29 @@
-import WebSocket from 'ws';
-import { Outbox, type Outgoing } from '../src/ws/outbox.js';
+import type { Outgoing } from '../src/ws/outbox.js';
 import { SendQueue, type DropClass } from '../src/ws/send-queue.js';
 
 const DROPS: Record<string, DropClass> = { analysis: 'analysis', metrics: 'metrics', preview: 'preview' };
-const item = (type: string, n: number, drop: DropClass = DROPS[type] ?? 'keep'): Outgoing => ({ type, drop, data: Buffer.from(`${type}:${n}`) });
-const names = (items: Outgoing[]) => items.map((i) => i.data.toString());
 
-describe('SendQueue', () => {
+/** A message `type:n`; `stream` gives an expendable one its supersede key, as room-feeds does. */
+const item = (type: string, n: number, opts: { stream?: string; atMs?: number } = {}): Outgoing => {
+  const drop = DROPS[type] ?? 'keep';
+  const key = opts.stream !== undefined && drop !== 'keep' ? `${type}:room/${opts.stream}` : undefined;
+  return { type, drop, key, atMs: opts.atMs ?? 0, data: Buffer.from(`${type}:${n}${opts.stream ? `@${opts.stream}` : ''}`) };
+};
+const names = (items: Array<Outgoing | undefined>) => items.map((i) => i?.data.toString());
+
+/** Takes everything at `now`: what would be sent, and what was stale. */
+function drain(q: SendQueue<Outgoing>, now = 0): { sent: string[]; stale: string[] } {
+  const sent: string[] = [];
+  const stale: string[] = [];
+  for (;;) {
+    const next = q.take(now);
+    stale.push(...names(next.stale).map(String));
+    if (!next.item) return { sent, stale };
+    sent.push(next.item.data.toString());
+  }
+}
+
+describe('SendQueue: room (queue_full)', () => {
   it('keeps everything in order while there is room', () => {
     const q = new SendQueue<Outgoing>(3);
     for (const i of [item('analysis', 1), item('alert', 1), item('analysis', 2)]) expect(q.push(i)).toEqual({ overflow: false });
@@ -18,8 +35,8 @@ describe('SendQueue', () => {
     q.push(item('alert', 1));
     q.push(item('analysis', 1));
     q.push(item('analysis', 2));
-    expect(names([q.push(item('analysis', 3)).dropped!])).toEqual(['analysis:1']);
-    expect(names([q.push(item('alert', 2)).dropped!])).toEqual(['analysis:2']);
+    expect(q.push(item('analysis', 3)).dropped).toEqual({ item: item('analysis', 1), reason: 'queue_full' });
+    expect(q.push(item('alert', 2)).dropped).toEqual({ item: item('analysis', 2), reason: 'queue_full' });
     expect(names(q.clear())).toEqual(['alert:1', 'analysis:3', 'alert:2']);
   });
 
@@ -28,8 +45,8 @@ describe('SendQueue', () => {
     q.push(item('metrics', 1));
     q.push(item('analysis', 1));
     q.push(item('ack', 1));
-    expect(q.push(item('metrics', 2)).dropped?.data.toString()).toBe('analysis:1');
-    expect(q.push(item('alert', 1)).dropped?.data.toString()).toBe('metrics:1');
+    expect(names([q.push(item('metrics', 2)).dropped?.item])).toEqual(['analysis:1']);
+    expect(names([q.push(item('alert', 1)).dropped?.item])).toEqual(['metrics:1']);
     expect(names(q.clear())).toEqual(['ack:1', 'metrics:2', 'alert:1']);
   });
 
@@ -38,20 +55,20 @@ describe('SendQueue', () => {
     q.push(item('alert', 1));
     q.push(item('signal', 1));
     const incoming = item('analysis', 1);
-    expect(q.push(incoming)).toEqual({ dropped: incoming, overflow: false });
+    expect(q.push(incoming)).toEqual({ dropped: { item: incoming, reason: 'queue_full' }, overflow: false });
     expect(q.push(item('alert', 2))).toEqual({ overflow: true });
     expect(names(q.clear())).toEqual(['alert:1', 'signal:1']);
   });
 
   it('drops previews first, and keeps at most its cap of them (the newest)', () => {
-    const q = new SendQueue<Outgoing>(4, { preview: 2 });
+    const q = new SendQueue<Outgoing>(4, { classCaps: { preview: 2 } });
     q.push(item('preview', 1));
     q.push(item('analysis', 1));
     q.push(item('preview', 2));
-    expect(q.push(item('preview', 3)).dropped?.data.toString()).toBe('preview:1');
+    expect(q.push(item('preview', 3)).dropped).toEqual({ item: item('preview', 1), reason: 'queue_full' });
     q.push(item('alert', 1));
     // Full: the oldest preview makes room, before any analysis.
-    expect(q.push(item('metrics', 1)).dropped?.data.toString()).toBe('preview:2');
+    expect(names([q.push(item('metrics', 1)).dropped?.item])).toEqual(['preview:2']);
     expect(names(q.clear())).toEqual(['analysis:1', 'preview:3', 'alert:1', 'metrics:1']);
   });
 
@@ -60,94 +77,86 @@ describe('SendQueue', () => {
   });
 });
 
-/** A socket whose network takes `drain()` bytes at a time, like a slow but reading client. */
-class FakeSocket {
-  readyState: number = WebSocket.OPEN;
-  bufferedAmount = 0;
-  readonly written: string[] = [];
-  private readonly callbacks: Array<() => void> = [];
+describe('SendQueue: superseded', () => {
+  it('a newer analysis of a stream replaces the queued one in its place in line', () => {
+    const q = new SendQueue<Outgoing>(8);
+    q.push(item('analysis', 1, { stream: 'a' }));
+    q.push(item('alert', 1));
+    q.push(item('analysis', 1, { stream: 'b' }));
+    expect(q.push(item('analysis', 2, { stream: 'a' }))).toEqual({ dropped: { item: item('analysis', 1, { stream: 'a' }), reason: 'superseded' }, overflow: false });
+    expect(q.push(item('analysis', 3, { stream: 'a' })).dropped?.reason).toBe('superseded');
+    expect(q.length).toBe(3);
+    // Stream a kept its turn (before b): a fast stream cannot push the others back.
+    expect(drain(q).sent).toEqual(['analysis:3@a', 'alert:1', 'analysis:1@b']);
+  });
 
-  send(data: Buffer, _opts: unknown, cb: () => void): void {
-    this.bufferedAmount += data.length;
-    this.written.push(data.toString());
-    this.callbacks.push(() => {
-      this.bufferedAmount -= data.length;
-      cb();
-    });
-  }
-
-  /** The network took the oldest `n` sends. */
-  drain(n = Infinity): void {
-    for (let i = 0; i < n && this.callbacks.length > 0; i++) this.callbacks.shift()!();
-  }
-}
-
-describe('Outbox', () => {
-  function setup(capacity: number, maxBuffered: number) {
-    const ws = new FakeSocket();
-    const dropped: string[] = [];
-    let overflows = 0;
-    const outbox = new Outbox(ws as unknown as WebSocket, capacity, maxBuffered, { sent: () => undefined, dropped: (m) => dropped.push(m.data.toString()), overflow: () => overflows++ });
-    return { ws, outbox, dropped, overflows: () => overflows };
-  }
-
-  it('a slow but reading client gets every alert and the newest analysis; old analysis is dropped', () => {
-    // Each message is 10–11 bytes: at most two are in flight, four wait.
-    const { ws, outbox, dropped, overflows } = setup(4, 20);
-    for (let n = 1; n <= 40; n++) {
-      outbox.push(item('analysis', n));
-      if (n % 10 === 0) outbox.push(item('alert', n));
-      if (n % 5 === 0) ws.drain(1); // reads one message per five produced
+  it('a slow client gets the newest result per stream, never a backlog, and every alert in order', () => {
+    const q = new SendQueue<Outgoing>(64);
+    for (let n = 1; n <= 100; n++) {
+      for (const stream of ['a', 'b']) q.push(item('analysis', n, { stream }));
+      q.push(item('metrics', n, { stream: 'a' }));
+      q.push(item('preview', n, { stream: 'b' }));
+      if (n % 20 === 0) q.push(item('alert', n));
     }
-    ws.drain();
-    const alerts = ws.written.filter((w) => w.startsWith('alert'));
-    expect(alerts).toEqual(['alert:10', 'alert:20', 'alert:30', 'alert:40']);
-    expect(dropped.length).toBeGreaterThan(20);
-    expect(dropped.every((d) => d.startsWith('analysis'))).toBe(true);
-    const seqs = ws.written.filter((w) => w.startsWith('analysis')).map((w) => Number(w.split(':')[1]));
-    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    expect(seqs.at(-1)).toBe(40);
-    expect(overflows()).toBe(0);
-    expect(outbox.queued).toBe(0);
+    expect(drain(q).sent).toEqual(['analysis:100@a', 'analysis:100@b', 'metrics:100@a', 'preview:100@b', 'alert:20', 'alert:40', 'alert:60', 'alert:80', 'alert:100']);
   });
 
-  it('reports overflow when the queue fills with messages that cannot be dropped', () => {
-    const { outbox, overflows } = setup(3, 10);
-    for (let n = 1; n <= 6; n++) outbox.push(item('alert', n));
-    // 7 bytes each: two are in flight (14 > 10), three wait, the sixth overflows.
-    expect(outbox.queued).toBe(3);
-    expect(overflows()).toBe(1);
+  it('only the same type, room and stream supersede; messages without a key never do', () => {
+    const q = new SendQueue<Outgoing>(8);
+    q.push(item('analysis', 1, { stream: 'a' }));
+    expect(q.push(item('metrics', 1, { stream: 'a' })).dropped).toBeUndefined();
+    expect(q.push(item('analysis', 1, { stream: 'b' })).dropped).toBeUndefined();
+    expect(q.push(item('analysis', 2)).dropped).toBeUndefined();
+    expect(q.push(item('analysis', 3)).dropped).toBeUndefined();
+    expect(q.length).toBe(5);
   });
 
-  it('is stuck only after the buffer stays over the limit for stuckMs', () => {
-    const { ws, outbox } = setup(4, 10);
-    outbox.push(item('analysis', 1));
-    expect(outbox.isStuck(1000, 500)).toBe(false);
-    expect(outbox.isStuck(1400, 500)).toBe(false);
-    ws.drain();
-    expect(outbox.isStuck(1600, 500)).toBe(false); // it read: the clock starts again
-    outbox.push(item('analysis', 2));
-    expect(outbox.isStuck(1700, 500)).toBe(false);
-    expect(outbox.isStuck(2200, 500)).toBe(true);
+  it('never supersedes keep-class messages, even with a key', () => {
+    const q = new SendQueue<Outgoing>(8);
+    const state = (n: number): Outgoing => ({ ...item('sfuevent', n), key: 'sfuevent:room/a' });
+    q.push(state(1));
+    expect(q.push(state(2))).toEqual({ overflow: false });
+    expect(drain(q).sent).toEqual(['sfuevent:1', 'sfuevent:2']);
   });
 
-  it('a slow viewer holds only the newest previews, and still gets every alert', () => {
-    const { ws, outbox, dropped } = setup(64, 20);
-    for (let n = 1; n <= 50; n++) {
-      outbox.push(item('preview', n));
-      if (n % 10 === 0) outbox.push(item('alert', n));
-    }
-    expect(outbox.queued).toBeLessThanOrEqual(8 + 5);
-    ws.drain();
-    expect(ws.written.filter((w) => w.startsWith('alert'))).toEqual(['alert:10', 'alert:20', 'alert:30', 'alert:40', 'alert:50']);
-    expect(ws.written.filter((w) => w.startsWith('preview')).at(-1)).toBe('preview:50');
-    expect(dropped.every((d) => d.startsWith('preview'))).toBe(true);
+  it('a superseded slot does not count twice against a class cap', () => {
+    const q = new SendQueue<Outgoing>(8, { classCaps: { preview: 2 } });
+    q.push(item('preview', 1, { stream: 'a' }));
+    q.push(item('preview', 1, { stream: 'b' }));
+    expect(q.push(item('preview', 2, { stream: 'a' })).dropped?.reason).toBe('superseded');
+    expect(q.push(item('preview', 1, { stream: 'c' })).dropped).toEqual({ item: item('preview', 2, { stream: 'a' }), reason: 'queue_full' });
+    expect(drain(q).sent).toEqual(['preview:1@b', 'preview:1@c']);
+  });
+});
+
+describe('SendQueue: stale', () => {
+  it('skips expendable messages older than maxAgeMs when their turn comes, by the clock given', () => {
+    const q = new SendQueue<Outgoing>(8, { maxAgeMs: 2000 });
+    q.push(item('analysis', 1, { atMs: 1000 }));
+    q.push(item('metrics', 1, { atMs: 1000 }));
+    q.push(item('preview', 1, { atMs: 1000 }));
+    q.push(item('analysis', 2, { atMs: 2500 }));
+    // Exactly maxAgeMs old is still fresh.
+    expect(names([q.take(3000).item])).toEqual(['analysis:1']);
+    const next = q.take(3001);
+    expect(names(next.stale)).toEqual(['metrics:1', 'preview:1']);
+    expect(names([next.item])).toEqual(['analysis:2']);
+    expect(q.take(3001)).toEqual({ item: undefined, stale: [] });
   });
 
-  it('sends nothing after stop', () => {
-    const { ws, outbox } = setup(4, 1000);
-    outbox.stop();
-    outbox.push(item('alert', 1));
-    expect(ws.written).toEqual([]);
+  it('never drops keep-class messages however old, and keeps their order', () => {
+    const q = new SendQueue<Outgoing>(8, { maxAgeMs: 100 });
+    q.push(item('alert', 1, { atMs: 0 }));
+    q.push(item('analysis', 1, { atMs: 0 }));
+    q.push(item('ack', 1, { atMs: 0 }));
+    q.push(item('analysis', 2, { atMs: 9950 }));
+    q.push(item('error', 1, { atMs: 0 }));
+    expect(drain(q, 10_000)).toEqual({ sent: ['alert:1', 'ack:1', 'analysis:2', 'error:1'], stale: ['analysis:1'] });
+  });
+
+  it('without maxAgeMs nothing is stale', () => {
+    const q = new SendQueue<Outgoing>(8);
+    q.push(item('analysis', 1, { atMs: 0 }));
+    expect(drain(q, Number.MAX_SAFE_INTEGER)).toEqual({ sent: ['analysis:1'], stale: [] });
   });
 });

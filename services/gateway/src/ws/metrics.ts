@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from '@lookout/service-kit';
+import type { DropReason } from './send-queue.js';
 
 /** Why a socket ended (label of lookout_gateway_ws_closes_total). */
 export type CloseReason = 'client' | 'unauthorized' | 'forbidden' | 'join_timeout' | 'token_expired' | 'stuck' | 'overflow' | 'heartbeat' | 'too_large' | 'shutdown' | 'error';
@@ -28,10 +29,16 @@ export class WsMetrics {
     this.sent = new Counter({ name: 'lookout_gateway_ws_messages_sent_total', help: 'Messages handed to WebSocket clients, by type', labelNames: ['type'], registers });
     this.dropped = new Counter({
       name: 'lookout_gateway_ws_messages_dropped_total',
-      help: 'Messages dropped for slow WebSocket clients (queue_full: the socket\'s bounded queue made room), by type',
+      help:
+        'Messages not sent to slow WebSocket clients, by type and reason (superseded: a newer one of its stream replaced it in the socket\'s queue; ' +
+        'stale: it waited longer than WS_MAX_MESSAGE_AGE_MS; queue_full: the socket\'s bounded queue made room)',
       labelNames: ['type', 'reason'],
       registers,
     });
+    // Every series an expendable message can have, from zero: a dashboard's rate() sees the first drop.
+    for (const type of ['analysis', 'metrics', 'preview']) {
+      for (const reason of ['superseded', 'stale', 'queue_full'] satisfies DropReason[]) this.dropped.inc({ type, reason }, 0);
+    }
     this.signals = new Counter({ name: 'lookout_gateway_ws_signals_total', help: 'SFU signaling ops forwarded for WebSocket clients, by op and outcome', labelNames: ['op', 'outcome'], registers });
     this.frames = new Counter({ name: 'lookout_gateway_ws_frames_total', help: 'Fallback frames uploaded over WebSocket, by outcome (published, refused)', labelNames: ['outcome'], registers });
     this.previews = new Counter({

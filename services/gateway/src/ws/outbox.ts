@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { SendQueue, type Queued } from './send-queue.js';
+import { SendQueue, type DropReason, type Queued } from './send-queue.js';
 
 /** Previews one socket may have queued: each is up to PREVIEW_LIMITS.maxBytes (base64), and only the newest matter. */
 const QUEUED_PREVIEWS_MAX = 8;
@@ -10,9 +10,18 @@ export interface Outgoing extends Queued {
   readonly data: Buffer;
 }
 
+export interface OutboxLimits {
+  /** Messages the queue holds (WS_QUEUE_LENGTH). */
+  capacity: number;
+  /** Unsent bytes `ws` may hold before messages wait in the queue (WS_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number;
+  /** Expendable messages older than this when their turn comes are dropped (WS_MAX_MESSAGE_AGE_MS). */
+  maxAgeMs: number;
+}
+
 export interface OutboxEvents {
   sent(item: Outgoing): void;
-  dropped(item: Outgoing): void;
+  dropped(item: Outgoing, reason: DropReason): void;
   /** The queue is full of messages that may not be dropped. */
   overflow(): void;
 }
@@ -21,20 +30,24 @@ export interface OutboxEvents {
  * One socket's sending side. Messages wait in a bounded queue and are handed to `ws` only
  * while its unsent bytes (`bufferedAmount`) are under `maxBufferedBytes`, so a slow socket
  * costs at most the queue plus that much memory, and the choice of what to drop stays
- * ours (the newest analysis, never an alert) instead of the kernel's.
+ * ours (the newest analysis, never an alert) instead of the kernel's. A waiting result is
+ * replaced by its stream's newer one, and one that waited past `maxAgeMs` is not sent:
+ * a slow client sees the present, late, rather than the past in full.
  */
 export class Outbox {
   private readonly queue: SendQueue<Outgoing>;
   private blockedSince: number | undefined;
+  private readonly maxBufferedBytes: number;
   private stopped = false;
 
   constructor(
     private readonly ws: WebSocket,
-    capacity: number,
-    private readonly maxBufferedBytes: number,
+    limits: OutboxLimits,
     private readonly events: OutboxEvents,
+    private readonly now: () => number = Date.now,
   ) {
-    this.queue = new SendQueue(capacity, { preview: QUEUED_PREVIEWS_MAX });
+    this.maxBufferedBytes = limits.maxBufferedBytes;
+    this.queue = new SendQueue(limits.capacity, { classCaps: { preview: QUEUED_PREVIEWS_MAX }, maxAgeMs: limits.maxAgeMs });
   }
 
   get queued(): number {
@@ -48,7 +61,7 @@ export class Outbox {
   push(item: Outgoing): void {
     if (this.stopped) return;
     const { dropped, overflow } = this.queue.push(item);
-    if (dropped) this.events.dropped(dropped);
+    if (dropped) this.events.dropped(dropped.item, dropped.reason);
     if (overflow) return this.events.overflow();
     this.pump();
   }
@@ -73,8 +86,12 @@ export class Outbox {
   }
 
   private pump(): void {
+    // One clock reading per pump: the loop is synchronous, nothing ages during it.
+    const now = this.now();
     while (!this.stopped && this.queue.length > 0 && this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount < this.maxBufferedBytes) {
-      const item = this.queue.shift()!;
+      const { item, stale } = this.queue.take(now);
+      for (const s of stale) this.events.dropped(s, 'stale');
+      if (!item) break;
       // The callback runs once the bytes reached the kernel: room for the next ones.
       this.ws.send(item.data, { binary: false }, this.written);
       this.events.sent(item);

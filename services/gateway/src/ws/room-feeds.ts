@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { alertEvent, analysisMessage, decodeJson, sfuEvent, streamMetricsEvent, subjects, type Validator, type WsFeed } from '@lookout/contracts';
+import { alertEvent, analysisMessage, decodeJson, parseStreamSubject, sfuEvent, streamMetricsEvent, subjects, type Validator, type WsFeed } from '@lookout/contracts';
 import type { Counter, Logger } from '@lookout/service-kit';
 import type { TSchema } from '@sinclair/typebox';
 import type { Outgoing } from './outbox.js';
@@ -12,8 +12,14 @@ export type FeedListener = (msg: Outgoing) => void;
 
 const CLOSE_BRACE = Buffer.from('}');
 
-/** One NATS message of a room's feed → the server message's bytes; undefined: not sent (rate); throws when invalid. */
-type Encoder = (msg: Msg) => Buffer | undefined;
+/** A server message's bytes, and the stream it is about (its results supersede each other). */
+interface Encoded {
+  data: Buffer;
+  stream?: string;
+}
+
+/** One NATS message of a room's feed → the server message; undefined: not sent (rate); throws when invalid. */
+type Encoder = (msg: Msg) => Encoded | undefined;
 
 interface KindSpec {
   subject(room: string): string;
@@ -28,7 +34,7 @@ const KINDS: Record<FeedKind, KindSpec> = {
   analysis: { subject: (r) => subjects.roomStreams('analysis', r), type: 'analysis', drop: 'analysis', encoder: json('analysis', analysisMessage) },
   alerts: { subject: (r) => subjects.roomStreams('alerts', r), type: 'alert', drop: 'keep', encoder: json('alert', alertEvent) },
   metrics: { subject: (r) => subjects.roomStreams('metrics', r), type: 'metrics', drop: 'metrics', encoder: json('metrics', streamMetricsEvent) },
-  preview: { subject: (r) => subjects.roomStreams('previews', r), type: 'preview', drop: 'preview', encoder: previewEncoder },
+  preview: { subject: (r) => subjects.roomStreams('previews', r), type: 'preview', drop: 'preview', encoder: preview },
   sfuevents: { subject: (r) => subjects.sfuEvents(r), type: 'sfuevent', drop: 'keep', encoder: json('sfuevent', sfuEvent) },
 };
 
@@ -36,10 +42,20 @@ const KINDS: Record<FeedKind, KindSpec> = {
 function json(type: string, validator: Validator<TSchema>): (room: string) => Encoder {
   const head = Buffer.from(`{"type":"${type}","data":`);
   return (room) => (msg) => {
-    const value = decodeJson(validator, msg.data) as { room?: unknown };
+    const value = decodeJson(validator, msg.data) as { room?: unknown; stream?: unknown };
     // A payload must describe the room its subject names: never show one room another's data.
     if (value.room !== room) throw new Error(`room: ${JSON.stringify(value.room)} on a subject of room ${room}`);
-    return Buffer.concat([head, msg.data, CLOSE_BRACE]);
+    // Keyed by the stream the client sees in the payload (alerts and SFU events are kept, unkeyed or not).
+    return { data: Buffer.concat([head, msg.data, CLOSE_BRACE]), stream: typeof value.stream === 'string' ? value.stream : undefined };
+  };
+}
+
+/** Previews keyed by their subject's stream (the encoder checked it names the headers' one). */
+function preview(room: string): Encoder {
+  const encode = previewEncoder(room);
+  return (msg) => {
+    const data = encode(msg);
+    return data && { data, stream: parseStreamSubject(msg.subject)?.stream };
   };
 }
 
@@ -82,7 +98,7 @@ export class RoomFeeds {
       const sub = this.nc.subscribe(KINDS[kind].subject(room), {
         callback: (err, msg) => {
           if (err) return this.log.error({ err, room, kind }, 'feed subscription error');
-          this.deliver(kind, msg, encode, listeners);
+          this.deliver(kind, room, msg, encode, listeners);
         },
       });
       // A flush failure (NATS reconnecting) must not fail the request: the subscription
@@ -108,19 +124,22 @@ export class RoomFeeds {
     this.feeds.clear();
   }
 
-  private deliver(kind: FeedKind, msg: Msg, encode: Encoder, listeners: Set<FeedListener>): void {
+  private deliver(kind: FeedKind, room: string, msg: Msg, encode: Encoder, listeners: Set<FeedListener>): void {
     const spec = KINDS[kind];
-    let data: Buffer | undefined;
+    let encoded: Encoded | undefined;
     try {
-      data = encode(msg);
+      encoded = encode(msg);
     } catch (e) {
       this.badMessages.inc({ subject_kind: kind, reason: 'invalid' });
       this.log.warn({ subject: msg.subject, error: (e as Error).message }, 'dropped bad feed message');
       return;
     }
-    if (!data) return;
-    // Encoded once; every socket queues the same bytes.
-    const out: Outgoing = { type: spec.type, drop: spec.drop, data };
+    if (!encoded) return;
+    const { data, stream } = encoded;
+    // Encoded once; every socket queues the same bytes. Stamped now: a socket's queue
+    // drops it as stale once it has waited WS_MAX_MESSAGE_AGE_MS.
+    const key = spec.drop !== 'keep' && stream !== undefined ? `${spec.type}:${room}/${stream}` : undefined;
+    const out: Outgoing = { type: spec.type, drop: spec.drop, key, data, atMs: Date.now() };
     for (const l of listeners) l(out);
   }
 }

@@ -16,7 +16,7 @@ import { OwnedMedia, type Grant, type SignalingProxy } from './signaling.js';
 
 /** What every session of one gateway shares. */
 export interface SessionContext {
-  config: Pick<GatewayConfig, 'wsMaxBufferedBytes' | 'wsQueueLength' | 'wsStuckMs' | 'wsJoinTimeoutMs'>;
+  config: Pick<GatewayConfig, 'wsMaxBufferedBytes' | 'wsQueueLength' | 'wsMaxMessageAgeMs' | 'wsStuckMs' | 'wsJoinTimeoutMs'>;
   auth: Authenticator;
   feeds: RoomFeeds;
   signaling: SignalingProxy;
@@ -34,7 +34,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_REASONS: Record<number, CloseReason> = { [WS_CLOSE.unauthorized]: 'unauthorized', [WS_CLOSE.forbidden]: 'forbidden' };
 
 const toBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
-const encode = (msg: ServerMessage): Outgoing => ({ type: msg.type, drop: 'keep', data: Buffer.from(JSON.stringify(msg)) });
+const encode = (msg: ServerMessage): Outgoing => ({ type: msg.type, drop: 'keep', data: Buffer.from(JSON.stringify(msg)), atMs: Date.now() });
 
 /** One browser connection: authentication, feeds, signaling, frame upload, closing. */
 export class WsSession {
@@ -60,9 +60,10 @@ export class WsSession {
   ) {
     const { config, metrics } = ctx;
     this.access = new Access(ctx.auth, `admin-${id}`);
-    this.outbox = new Outbox(ws, config.wsQueueLength, config.wsMaxBufferedBytes, {
+    const limits = { capacity: config.wsQueueLength, maxBufferedBytes: config.wsMaxBufferedBytes, maxAgeMs: config.wsMaxMessageAgeMs };
+    this.outbox = new Outbox(ws, limits, {
       sent: (m) => metrics.sent.inc({ type: m.type }),
-      dropped: (m) => metrics.dropped.inc({ type: m.type, reason: 'queue_full' }),
+      dropped: (m, reason) => metrics.dropped.inc({ type: m.type, reason }),
       overflow: () => this.close(WS_CLOSE.stuck, 'backpressure: send queue full of messages that cannot be dropped', 'overflow'),
     });
     this.closed = new Promise((resolve) => ws.once('close', () => resolve(this.dispose())));
