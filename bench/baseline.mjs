@@ -130,7 +130,9 @@ async function lookout(streams, env) {
 const nats = await startNatsServer();
 const rows = [];
 try {
-  const sfu = await startService('sfu', nats.url, { INSTANCE_ID: 'sfu-baseline', MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: videoDir });
+  // The peer's senders encode the video they play (in its process, counted in its CPU), so
+  // Lookout's ingest encodes it too rather than passing the VP8 file through.
+  const sfu = await startService('sfu', nats.url, { INSTANCE_ID: 'sfu-baseline', MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: videoDir, INGEST_PASSTHROUGH: 'false' });
   const [detector, reid, gateway] = await Promise.all(['detector', 'reid', 'gateway'].map((n) => startService(n, nats.url, n === 'detector' ? { ANALYZERS } : n === 'gateway' ? TEST_GATEWAY_ENV : {})));
   const nc = await connect({ servers: nats.url });
   if (WORK === 'full') await seedGallery(nc, GALLERY);

@@ -261,13 +261,15 @@ const STRIP = { top: 458, height: 20, block: 40 };
 
 /**
  * Writes `out`: `frames` frames (≤ 512) of ffmpeg input `inputArgs` at 640×456 above the
- * bar-code strip (640×480 in all), 15 fps, VP8.
+ * bar-code strip (640×480 in all), 15 fps, VP8 with a keyframe every second — like a
+ * WebRTC camera's VP8, so an SFU ingest can pass it through (docs/sfu.md) instead of
+ * encoding it again.
  */
 export function stampedVideo(out, inputArgs, frames) {
   if (frames > 2 ** BITS) throw new Error(`stampedVideo: at most ${2 ** BITS} frames`);
   const bits = Array.from({ length: BITS }, (_, i) => `drawbox=x=${i * STRIP.block + 4}:y=${STRIP.top}:w=${STRIP.block - 8}:h=${STRIP.height}:color=white:t=fill:enable='eq(mod(floor(n/${2 ** i}),2),1)'`);
   const vf = [`fps=${VIDEO_FPS}`, 'scale=640:456', 'pad=640:480:0:0:black', ...bits, 'format=yuv420p'].join(',');
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', ...inputArgs, '-frames:v', String(frames), '-vf', vf, '-c:v', 'libvpx', '-b:v', '1M', '-deadline', 'realtime', out]);
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', ...inputArgs, '-frames:v', String(frames), '-vf', vf, '-c:v', 'libvpx', '-b:v', '1M', '-g', String(VIDEO_FPS), '-deadline', 'realtime', out]);
   return out;
 }
 

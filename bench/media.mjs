@@ -1,6 +1,7 @@
 // The SFU's media path, for two kinds of publisher:
 // - file: K file-ingest streams (ffmpeg → VP8 RTP → mediasoup → tap ffmpeg → JPEG on NATS
-//   at 5 fps), in one room;
+//   at 5 fps), in one room, once per ingest mode: `encode` (decode + VP8 encode, what an
+//   RTSP camera costs) and `copy` (the VP8 file passed through; BENCH_INGEST_MODES);
 // - chromium: K Chromium fake-camera pages (WebRTC, VP8, mediasoup-client) in one headless
 //   Chromium, each publishing into its own room, tapped the same way.
 // Measures time to first frame, frames delivered per stream, and CPU from /proc: the tap
@@ -19,6 +20,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEP = list(process.env.BENCH_MEDIA_STREAMS ?? '1,2,4,8');
 const CHROMIUM_SWEEP = list(process.env.BENCH_CHROMIUM_STREAMS ?? '1,2');
 const INSTANCE = 'sfu-bench';
+const MODES = (process.env.BENCH_INGEST_MODES ?? 'encode,copy').split(',').filter(Boolean);
+for (const m of MODES) if (!['encode', 'copy'].includes(m)) throw new Error(`BENCH_INGEST_MODES: encode and/or copy, not ${m}`);
 const FILE_FIXTURE = 'video/two-people-sequential-640x480-15fps.webm';
 const FIRST_FRAME_TIMEOUT_MS = 30_000;
 const round1 = (v) => Math.round(v * 10) / 10;
@@ -59,10 +62,14 @@ const runs = [];
 let chromiumInfo;
 try {
   const sfu = await startService('sfu', nats.url, { INSTANCE_ID: INSTANCE, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES, RTC_LISTEN_IP: '127.0.0.1', LOG_LEVEL: 'info' });
+  // A second instance that encodes every ingest (the passthrough setting is per instance).
+  const encoder = MODES.includes('encode')
+    ? await startService('sfu', nats.url, { INSTANCE_ID: `${INSTANCE}-encode`, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES, INGEST_PASSTHROUGH: 'false', RTC_MIN_PORT: '41000', RTC_MAX_PORT: '41999', TAP_PORT_MIN: '30000', TAP_PORT_MAX: '30999' })
+    : undefined;
   const nc = await connect({ servers: nats.url });
-  const ffmpegOf = async (needle) => {
+  const ffmpegOf = async (needle, service = sfu) => {
     const out = [];
-    for (const pid of await childProcesses(sfu.child.pid, 'ffmpeg')) {
+    for (const pid of await childProcesses(service.child.pid, 'ffmpeg')) {
       if ((await serviceKit.processCommandLine(pid))?.some((arg) => arg.includes(needle))) out.push(pid);
     }
     return out;
@@ -70,13 +77,16 @@ try {
   // A closed room's ffmpegs take up to ~1 s to stop; do not count them in the next run.
   const noFfmpegLeft = async () => {
     const until = Date.now() + 5000;
-    while ((await childProcesses(sfu.child.pid, 'ffmpeg')).length > 0 && Date.now() < until) await sleep(100);
+    const left = async () => (await Promise.all([sfu, encoder].filter(Boolean).map((x) => childProcesses(x.child.pid, 'ffmpeg')))).flat();
+    while ((await left()).length > 0 && Date.now() < until) await sleep(100);
   };
 
-  for (const k of SWEEP) {
+  for (const [mode, k] of MODES.flatMap((m) => SWEEP.map((k) => [m, k]))) {
     await noFfmpegLeft();
-    const room = `media-${k}`;
-    await sfuOk(nc, INSTANCE, 'createRoom', { room, sampleFps: 5 });
+    const service = mode === 'encode' ? encoder : sfu;
+    const instance = mode === 'encode' ? `${INSTANCE}-encode` : INSTANCE;
+    const room = `media-${mode}-${k}`;
+    await sfuOk(nc, instance, 'createRoom', { room, sampleFps: 5 });
     const watchers = [];
     try {
       const t0 = Date.now();
@@ -85,10 +95,10 @@ try {
         w.t0 = t0;
         watchers.push(w);
       }
-      await Promise.all(watchers.map((w) => sfuOk(nc, INSTANCE, 'ingest', { room, stream: w.stream, url: FILE_FIXTURE, loop: true })));
+      await Promise.all(watchers.map((w) => sfuOk(nc, instance, 'ingest', { room, stream: w.stream, url: FILE_FIXTURE, loop: true })));
       await waitFor(`a first frame from each of ${k} file streams`, () => watchers.every((w) => w.first !== undefined), FIRST_FRAME_TIMEOUT_MS);
-      const taps = await ffmpegOf('sdp');
-      const ingests = await ffmpegOf('rtp://');
+      const taps = await ffmpegOf('sdp', service);
+      const ingests = await ffmpegOf('rtp://', service);
       const tap0 = await cpuSecondsOf(taps);
       const ingest0 = await cpuSecondsOf(ingests);
       for (const w of watchers) w.count = 0;
@@ -98,6 +108,7 @@ try {
       const counts = watchers.map((w) => w.count);
       const run = {
         source: 'file',
+        ingest_mode: mode,
         streams: k,
         first_frame_ms: summarize(watchers.map((w) => w.first - w.t0)),
         frames_per_stream: summarize(counts),
@@ -110,7 +121,7 @@ try {
       runs.push(run);
     } finally {
       for (const w of watchers) w.sub.unsubscribe();
-      await sfuCall(nc, INSTANCE, 'closeRoom', { room }).catch(() => {});
+      await sfuCall(nc, instance, 'closeRoom', { room }).catch(() => {});
     }
   }
 

@@ -6,9 +6,11 @@
 // group on a camera). CPU: every process (nats-server, detector, reid, gateway); faces/s and
 // embeddings/s from reid's counters where it exports them.
 // BENCH_PIPELINE_SOURCE=sfu sends the frames through the SFU instead: each stream is a file
-// ingest (ffmpeg VP8 encode → mediasoup → tap ffmpeg → 5 fps JPEG on NATS) of a VP8 video made
+// ingest (ffmpeg → VP8 RTP → mediasoup → tap ffmpeg → 5 fps JPEG on NATS) of a VP8 video made
 // here from the same still image, with each frame's index in a bar code below the picture
-// (lib.mjs stampedVideo);
+// (lib.mjs stampedVideo). The ingest passes the VP8 through as a webcam's WebRTC VP8 would
+// arrive (BENCH_INGEST=copy, the default) or encodes it again as an RTSP camera's video
+// would be (BENCH_INGEST=encode; results in their own file);
 // latency is then measured twice: from the frame's time on the source's media clock
 // (mediaClock below; this one decides "held") and from the tap's JPEG (tap emit), both to
 // WebSocket receipt; the SFU, its ffmpegs and mediasoup-worker count in "every process".
@@ -24,6 +26,8 @@ const { subjects } = await import(path.join(ROOT, 'packages/contracts/dist/index
 const SOURCE = process.env.BENCH_PIPELINE_SOURCE ?? 'nats';
 if (!['nats', 'sfu'].includes(SOURCE)) throw new Error(`BENCH_PIPELINE_SOURCE: nats or sfu, not ${SOURCE}`);
 const SFU = 'sfu-pipeline';
+const INGEST = process.env.BENCH_INGEST ?? 'copy';
+if (!['copy', 'encode'].includes(INGEST)) throw new Error(`BENCH_INGEST: copy or encode, not ${INGEST}`);
 const WARMUP_MS = 3000;
 
 
@@ -48,7 +52,7 @@ const services = {};
 const runs = [];
 try {
   const videoDir = SOURCE === 'sfu' ? fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-video-')) : undefined;
-  if (SOURCE === 'sfu') services.sfu = await startService('sfu', nats.url, { INSTANCE_ID: SFU, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: videoDir });
+  if (SOURCE === 'sfu') services.sfu = await startService('sfu', nats.url, { INSTANCE_ID: SFU, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: videoDir, INGEST_PASSTHROUGH: String(INGEST === 'copy') });
   for (const name of ['detector', 'reid', 'gateway']) services[name] = await startService(name, nats.url, name === 'gateway' ? TEST_GATEWAY_ENV : {});
   for (let i = 2; i <= DETECTORS; i++) services[`detector${i}`] = await startService('detector', nats.url, {});
   const detectors = Object.keys(services).filter((n) => n.startsWith('detector')).map((n) => services[n]);
@@ -97,6 +101,9 @@ try {
         );
       }
       await Promise.all(Array.from({ length: streams }, (_, s) => sfuOk(nc, SFU, 'ingest', { room, stream: `s${s}`, url: video, loop: true })));
+      // The SFU decides per file; a bench that meant to pass through but encoded would mislead.
+      const started = metricValue((await services.sfu.get('/metrics')).body, 'lookout_sfu_ingests_started_total', { mode: INGEST });
+      if (!(started >= streams)) throw new Error(`expected ${streams} ingests in mode ${INGEST}, the SFU reports ${started}`);
       await new Promise((r) => setTimeout(r, WARMUP_MS));
     }
     const procs = await everything();
@@ -193,11 +200,12 @@ const result = {
   detector_replicas: DETECTORS,
   gallery_subjects: GALLERY,
   source: SOURCE,
+  ...(SOURCE === 'sfu' ? { ingest_mode: INGEST } : {}),
   latency: SOURCE === 'sfu' ? 'latency_ms: tap emit (JPEG on NATS) → WebSocket receipt; media_clock_latency_ms: the frame\'s time on the source media clock (bar code; fastest frame = on time) → WebSocket receipt; frames through the SFU (file ingest, VP8)' : 'bench publish to NATS (captureMs) → WebSocket receipt; the SFU is not in this path',
-  frames: Object.fromEntries(Object.entries(SWEEPS).map(([k, v]) => [k, SOURCE === 'sfu' ? `SFU file ingest of a VP8 video of ${v.file}, tapped at 5 fps` : `640×480 JPEG of ${v.file}`])),
+  frames: Object.fromEntries(Object.entries(SWEEPS).map(([k, v]) => [k, SOURCE === 'sfu' ? `SFU file ingest (${INGEST === 'copy' ? 'VP8 passed through' : 'VP8 encoded again'}) of a VP8 video of ${v.file}, tapped at 5 fps` : `640×480 JPEG of ${v.file}`])),
   runs,
   max_streams_p95_under_500ms_and_under_1pct_dropped: Object.fromEntries(Object.keys(SWEEPS).map((k) => [k, capacity(k)])),
 };
 // Separate files, so one source's run does not replace the other's.
-const base = SOURCE === 'sfu' ? 'pipeline-sfu' : 'pipeline';
+const base = SOURCE === 'sfu' ? (INGEST === 'copy' ? 'pipeline-sfu' : 'pipeline-sfu-encode') : 'pipeline';
 console.log(`wrote ${writeResult(DETECTORS > 1 ? `${base}-${DETECTORS}-detectors` : base, result)}`);

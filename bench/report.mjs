@@ -44,7 +44,7 @@ function machineLine(res) {
 
 const detector = readResults('detector');
 // Frames through the SFU first where a machine has them (the issue's measure), then injected JPEGs.
-const pipeline = [...readResults('pipeline-sfu'), ...readResults('pipeline-sfu-2-detectors'), ...readResults('pipeline')];
+const pipeline = [...readResults('pipeline-sfu'), ...readResults('pipeline-sfu-encode'), ...readResults('pipeline-sfu-2-detectors'), ...readResults('pipeline')];
 // Sizing is per detector replica: runs with several replicas on one machine are shown, not sized from.
 const onePerMachine = (res) => (res.rounds[0].detector_replicas ?? 1) === 1;
 const media = readResults('media');
@@ -123,7 +123,7 @@ publisher and the WebSocket client share the same cores.
     const r0 = res.rounds[0];
     const viaSfu = r0.source === 'sfu';
     md += `
-${machineLine(res)} Frames: ${viaSfu ? '**through the SFU** (`npm run bench -- pipeline-sfu`)' : '**JPEGs published to NATS by the bench** (`npm run bench -- pipeline`)'}. reid's gallery: ${r0.gallery_subjects ? `${r0.gallery_subjects.toLocaleString('en')} subjects` : 'empty (older runs)'}. Detector replicas: **${r0.detector_replicas ?? 1}**${(r0.detector_replicas ?? 1) > 1 ? ` (\`BENCH_DETECTORS=${r0.detector_replicas}\`; "detector CPU" is the first replica's, "all" counts every one)` : ''}.
+${machineLine(res)} Frames: ${viaSfu ? `**through the SFU** (\`npm run bench -- pipeline-sfu\`), ingest ${r0.ingest_mode === 'copy' ? '**passing the VP8 through** (as a webcam\'s WebRTC VP8 arrives; no encode on the server)' : '**encoding VP8 again** (as an RTSP camera costs; older runs, or `BENCH_INGEST=encode`)'}` : '**JPEGs published to NATS by the bench** (`npm run bench -- pipeline`)'}. reid's gallery: ${r0.gallery_subjects ? `${r0.gallery_subjects.toLocaleString('en')} subjects` : 'empty (older runs)'}. Detector replicas: **${r0.detector_replicas ?? 1}**${(r0.detector_replicas ?? 1) > 1 ? ` (\`BENCH_DETECTORS=${r0.detector_replicas}\`; "detector CPU" is the first replica's, "all" counts every one)` : ''}.
 `;
     for (const sweep of Object.keys(r0.frames)) {
       md += `
@@ -206,11 +206,11 @@ if (media.length) {
     md += `
 ${machineLine(res)} \`${r0.command}\`: ${r0.seconds_per_step} s per row. CPU in % of one core.
 ${fileRuns.length ? `
-**Files**: ${r0.source}. The first frame is counted from the ingest request (ffmpeg start, VP8 encode, keyframe, tap start).
+**Files**: ${r0.source}. The first frame is counted from the ingest request (ffmpeg start, VP8 encode or the file's next keyframe, tap start). Ingest \`encode\` decodes and encodes VP8 (what an RTSP camera costs); \`copy\` sends the VP8 file as it is (docs/sfu.md).
 
-${row(['streams', 'first frame p50 ms', 'first frame max ms', 'frames/s per stream (p50)', 'tap ffmpeg CPU / stream', 'ingest ffmpeg CPU / stream'])}
-${sep(6)}
-${fileRuns.map(({ r, i }) => row([r.streams, c(i, (x) => x.first_frame_ms.p50), c(i, (x) => x.first_frame_ms.max), c(i, (x) => x.frames_per_second_per_stream.p50), c(i, (x) => x.tap_ffmpeg_cpu_percent_per_stream, pct), c(i, (x) => x.ingest_ffmpeg_cpu_percent_per_stream, pct)])).join('\n')}
+${row(['ingest', 'streams', 'first frame p50 ms', 'first frame max ms', 'frames/s per stream (p50)', 'tap ffmpeg CPU / stream', 'ingest ffmpeg CPU / stream'])}
+${sep(7)}
+${fileRuns.map(({ r, i }) => row([r.ingest_mode ?? 'encode', r.streams, c(i, (x) => x.first_frame_ms.p50), c(i, (x) => x.first_frame_ms.max), c(i, (x) => x.frames_per_second_per_stream.p50), c(i, (x) => x.tap_ffmpeg_cpu_percent_per_stream, pct), c(i, (x) => x.ingest_ffmpeg_cpu_percent_per_stream, pct)])).join('\n')}
 ` : ''}${chromiumRuns.length ? `
 **Browsers**: ${r0.chromium_source}. Times are counted from the page's \`publish()\` call
 (mediasoup-client signaling over NATS, ICE/DTLS on loopback, keyframe, tap start); "connected" is when the send transport connected.
@@ -421,7 +421,11 @@ function sizing() {
     }
   }
   const machinesLine = pipeline.filter(onePerMachine).map((res) => `- ${machineLine(res)}`).join('\n');
-  const tapCpu = media.flatMap((res) => res.rounds.at(-1).runs.filter((r) => (r.source ?? 'file') === 'file').map((r) => ({ id: res.machine.id, tap: r.tap_ffmpeg_cpu_percent_per_stream, ingest: r.ingest_ffmpeg_cpu_percent_per_stream })))[0];
+  const fileRun = (res, mode) => res.rounds.at(-1).runs.find((r) => (r.source ?? 'file') === 'file' && (r.ingest_mode ?? 'encode') === mode);
+  const tapCpu = media
+    .map((res) => ({ res, encode: fileRun(res, 'encode'), copy: fileRun(res, 'copy') }))
+    .filter((x) => x.encode)
+    .map(({ res, encode, copy }) => ({ id: res.machine.id, tap: encode.tap_ffmpeg_cpu_percent_per_stream, ingest: encode.ingest_ffmpeg_cpu_percent_per_stream, copy: copy?.ingest_ffmpeg_cpu_percent_per_stream }))[0];
   const replicas = weakest && weakest.cap > 0 ? Math.ceil(40 / weakest.cap) + 1 : undefined;
   return `
 From [performance.md](performance.md) (\`npm run bench -- pipeline-sfu\` with frames through the
@@ -445,7 +449,7 @@ ${lines.join('\n')}
   the same load is in the table. Size it like the detector when the table shows it near a core.
 - The HPA's 70% CPU target should sit between the detector's CPU at its capacity and at the
   knee in the row for your machine; move it if it does not.
-- **SFU**: ${tapCpu ? `≈ ${tapCpu.tap}% of a core per stream for the tap's ffmpeg (+ ≈ ${tapCpu.ingest}% for an RTSP/file ingest's VP8 encode) plus mediasoup (\`${tapCpu.id}\`, \`npm run bench -- media\`)` : 'run `npm run bench -- media`'}.
+- **SFU**: ${tapCpu ? `≈ ${tapCpu.tap}% of a core per stream for the tap's ffmpeg (+ ≈ ${tapCpu.ingest}% for an RTSP/file ingest's VP8 encode${tapCpu.copy !== undefined ? `, ≈ ${tapCpu.copy}% for a VP8 file passed through` : ''}) plus mediasoup (\`${tapCpu.id}\`, \`npm run bench -- media\`)` : 'run `npm run bench -- media`'}.
 - **NATS traffic**: a 640×480 JPEG is ~16 KB, so 5 fps ≈ 80 KB/s (0.64 Mbit/s) per stream
   from the SFU through NATS to a detector; results are far smaller.
 

@@ -31,7 +31,8 @@ export async function startService(name: ServiceName, natsUrl: string, env: Node
   const proc = spawnProcess(
     name,
     process.execPath,
-    [path.join(ROOT, 'services', name, 'dist', 'main.js')],
+    // LOOKOUT_SERVICE_NODE_ARGS: extra node flags for every service started (e.g. --cpu-prof to profile a bench).
+    [...(process.env.LOOKOUT_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(ROOT, 'services', name, 'dist', 'main.js')],
     { NATS_URL: natsUrl, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', INSTANCE_ID: `${name}-test`, ...env },
     opts.cwd ?? ROOT,
   );
