@@ -23,6 +23,8 @@ export interface CalibrationEntry {
   /** Wall time of the whole measurement (sessions created, warm-up, rounds). */
   calibrationMs: number;
   measuredAt: string;
+  /** Quiet measurements merged into msPerVariant (absent in older caches: 1). */
+  runs?: number;
 }
 
 export interface CacheFile {

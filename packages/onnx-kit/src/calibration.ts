@@ -6,7 +6,7 @@ import { cacheKey, readCache, writeCache, type CalibrationEntry } from './calibr
 import { cpuSignature, onnxruntimeVersion } from './cpu-signature.js';
 import { OPTIMIZATION_LEVELS, sessionOptions, type GraphOptimizationLevel } from './ort-options.js';
 import { DEFAULT_BUDGET, measure, NOISY_SPREAD, probeFeeds, type Candidate, type MeasureBudget } from './probe.js';
-import { chooseVariant, DEFAULT_TOLERANCE, variantName, type Tolerance } from './variants.js';
+import { chooseVariant, DEFAULT_TOLERANCE, mergeFastest, variantName, type Tolerance } from './variants.js';
 
 /**
  * Per-machine choice of session options. Which graph optimization level is fastest depends
@@ -27,6 +27,14 @@ export const CALIBRATION_MODES: readonly CalibrationMode[] = ['auto', 'measure',
 
 /** The cache's file name, in the models directory (git-ignored). */
 export const CALIBRATION_CACHE_FILE = 'session-calibration.json';
+
+/**
+ * Quiet measurements a cached choice needs before it is trusted for good. Until then each
+ * start measures again and keeps, per variant, the fastest time any start saw (other load
+ * only ever adds time): one start on a machine busy with something else — every level
+ * ~5× slower, evenly, so the spread check cannot tell — no longer fixes a wrong choice forever.
+ */
+export const SETTLE_RUNS = 3;
 
 /** The metric each service registers so its sessions' choices are visible (a Gauge set to 1). */
 export const SESSION_INFO_METRIC = {
@@ -86,8 +94,10 @@ export interface SessionChoice {
   msPerVariant?: Record<string, number>;
   rejected?: Record<string, string>;
   calibrationMs?: number;
-  /** Measured while something else used the CPU (runs spread > NOISY_SPREAD): used now, not cached. */
+  /** Measured while something else used the CPU (runs spread > NOISY_SPREAD): does not count towards SETTLE_RUNS. */
   noisy?: boolean;
+  /** Quiet measurements merged into msPerVariant so far (SETTLE_RUNS). */
+  runs?: number;
 }
 
 /**
@@ -141,17 +151,21 @@ export async function createModelSession(req: ModelSessionRequest, settings: Cal
     const cached = mode === 'auto' ? (await readCache(cacheFile)).entries[key] : undefined;
     const precision = cached?.precision ?? 'fp32';
     const cachedBytes = precision === 'fp32' ? bytes : req.alternatives?.find((a) => a.label === precision)?.bytes;
-    if (cached && OPTIMIZATION_LEVELS.includes(cached.optimization) && cachedBytes) {
+    const settled = (cached?.runs ?? 1) >= SETTLE_RUNS;
+    if (cached && settled && OPTIMIZATION_LEVELS.includes(cached.optimization) && cachedBytes) {
       result = {
         session: await ort.InferenceSession.create(cachedBytes, sessionOptions(req.threads, cached.optimization)),
         choice: { model, optimization: cached.optimization, precision, source: 'cached', msPerVariant: cached.msPerVariant, ...(cached.rejected ? { rejected: cached.rejected } : {}) },
       };
     } else {
-      result = await serially(() => calibrate(bytes, req, model, settings));
-      const { optimization, precision: chosen, msPerVariant = {}, rejected, calibrationMs = 0 } = result.choice;
-      const entry: CalibrationEntry = { ...ident, optimization, precision: chosen, msPerVariant, ...(rejected ? { rejected } : {}), calibrationMs, measuredAt: new Date().toISOString() };
+      const prior = cached && { msPerVariant: cached.msPerVariant, runs: cached.runs ?? 1 };
+      result = await serially(() => calibrate(bytes, req, model, settings, prior));
+      const { optimization, precision: chosen, msPerVariant = {}, rejected, calibrationMs = 0, runs = 1 } = result.choice;
+      const entry: CalibrationEntry = { ...ident, optimization, precision: chosen, msPerVariant, ...(rejected ? { rejected } : {}), calibrationMs, measuredAt: new Date().toISOString(), runs };
       try {
-        if (!result.choice.noisy) await writeCache(cacheFile, key, entry);
+        // A noisy first measurement is not kept (the next start measures afresh); a noisy
+        // later one still only lowers times, so it is merged, though it does not count.
+        if (!result.choice.noisy || prior) await writeCache(cacheFile, key, entry);
       } catch (err) {
         settings.log?.warn({ model, cacheFile, err: (err as Error).message }, 'session calibration: cannot write the cache; measuring again at each start');
       }
@@ -159,14 +173,20 @@ export async function createModelSession(req: ModelSessionRequest, settings: Cal
   }
   const c = result.choice;
   settings.log?.info(
-    { model, options: { optimization: c.optimization, precision: c.precision, threads: req.threads }, msPerVariant: c.msPerVariant, ...(c.rejected ? { rejected: c.rejected } : {}), source: c.source, ...(c.calibrationMs !== undefined ? { calibrationMs: Math.round(c.calibrationMs) } : {}), ...(c.noisy ? { noisy: true } : {}) },
+    { model, options: { optimization: c.optimization, precision: c.precision, threads: req.threads }, msPerVariant: c.msPerVariant, ...(c.rejected ? { rejected: c.rejected } : {}), source: c.source, ...(c.calibrationMs !== undefined ? { calibrationMs: Math.round(c.calibrationMs) } : {}), ...(c.noisy ? { noisy: true } : {}), ...(c.runs !== undefined ? { runs: c.runs, settleRuns: SETTLE_RUNS } : {}) },
     'model session options',
   );
   settings.info?.set({ model, optimization: c.optimization, precision: c.precision, source: c.source }, 1);
   return result;
 }
 
-async function calibrate(bytes: Uint8Array, req: ModelSessionRequest, model: string, settings: CalibrationSettings): Promise<{ session: ort.InferenceSession; choice: SessionChoice }> {
+/** What earlier starts measured for the same cache key (createModelSession, SETTLE_RUNS). */
+interface PriorMeasurement {
+  msPerVariant: Record<string, number>;
+  runs: number;
+}
+
+async function calibrate(bytes: Uint8Array, req: ModelSessionRequest, model: string, settings: CalibrationSettings, prior?: PriorMeasurement): Promise<{ session: ort.InferenceSession; choice: SessionChoice }> {
   const t0 = performance.now();
   const sessions: Candidate[] = [];
   const sources = [{ label: 'fp32', bytes, tolerance: settings.tolerance ?? DEFAULT_TOLERANCE }, ...(req.alternatives ?? [])];
@@ -186,7 +206,9 @@ async function calibrate(bytes: Uint8Array, req: ModelSessionRequest, model: str
       }
     }
     const { feeds } = probeFeeds(sessions[0]!.session, req.inputShapes);
-    const timings = await measure(sessions, feeds, settings.budget ?? DEFAULT_BUDGET);
+    const measured = await measure(sessions, feeds, settings.budget ?? DEFAULT_BUDGET);
+    const noisy = measured.some((t) => (t.spread ?? 1) > (settings.noisySpread ?? NOISY_SPREAD));
+    const timings = prior ? mergeFastest(measured, prior.msPerVariant) : measured;
     const chosen = chooseVariant(timings) ?? timings[0]!;
     const msPerVariant: Record<string, number> = {};
     const rejected: Record<string, string> = {};
@@ -195,14 +217,15 @@ async function calibrate(bytes: Uint8Array, req: ModelSessionRequest, model: str
       if (!t.agreement.agrees) rejected[variantName(t)] = t.agreement.reason ?? 'outputs differ';
     }
     const keep = sessions[timings.indexOf(chosen)]!;
-    const noisy = timings.some((t) => (t.spread ?? 1) > (settings.noisySpread ?? NOISY_SPREAD));
+    const runs = (prior?.runs ?? 0) + (noisy ? 0 : 1);
     await Promise.all(sessions.filter((s) => s !== keep).map((s) => s.session.release()));
     return {
       session: keep.session,
-      choice: { model, optimization: chosen.optimization, precision: keep.precision, source: 'measured', msPerVariant, ...(Object.keys(rejected).length ? { rejected } : {}), calibrationMs: performance.now() - t0, ...(noisy ? { noisy } : {}) },
+      choice: { model, optimization: chosen.optimization, precision: keep.precision, source: 'measured', msPerVariant, ...(Object.keys(rejected).length ? { rejected } : {}), calibrationMs: performance.now() - t0, ...(noisy ? { noisy } : {}), runs },
     };
   } catch (err) {
     await Promise.all(sessions.map((s) => s.session.release().catch(() => undefined)));
     throw err;
   }
 }
+

@@ -87,3 +87,11 @@ export function chooseVariant(timings: readonly VariantTiming[], noise = 0.05): 
 export function variantName(v: { optimization: GraphOptimizationLevel; precision?: string }): string {
   return (v.precision ?? 'fp32') === 'fp32' ? v.optimization : `${v.precision}/${v.optimization}`;
 }
+
+/** Each variant's time: the fastest of this measurement and the earlier ones (other load only adds time). */
+export function mergeFastest<T extends VariantTiming>(timings: readonly T[], earlier: Record<string, number>): T[] {
+  return timings.map((t) => {
+    const before = earlier[variantName(t)];
+    return before !== undefined && Number.isFinite(before) && before < t.ms ? { ...t, ms: before } : t;
+  });
+}

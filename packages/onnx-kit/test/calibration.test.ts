@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,9 @@ import {
   chooseVariant,
   compareOutputs,
   createModelSession,
+  mergeFastest,
   parseCpuInfo,
+  SETTLE_RUNS,
   synthesizeInput,
   type CalibrationEntry,
   type VariantTiming,
@@ -45,6 +47,17 @@ describe('choosing a variant from timings and outputs', () => {
     expect(chooseVariant([fp32, { optimization: 'extended', precision: 'int8', ms: 7.2, agreement: agree }])).toMatchObject({ precision: 'int8', optimization: 'extended' });
     expect(chooseVariant([fp32, { optimization: 'extended', precision: 'int8', ms: 8.3, agreement: agree }])?.precision ?? 'fp32').toBe('fp32');
     expect(chooseVariant([fp32, { optimization: 'extended', precision: 'int8', ms: 4, agreement: differ }])?.precision ?? 'fp32').toBe('fp32');
+  });
+
+  it('merges measurements by the fastest time per variant, by name (precision/level)', () => {
+    const now: VariantTiming[] = [
+      { optimization: 'all', ms: 9, agreement: agree },
+      { optimization: 'basic', ms: 3, agreement: agree },
+      { optimization: 'all', precision: 'int8', ms: 5, agreement: agree },
+    ];
+    const merged = mergeFastest(now, { all: 2, basic: 4, 'int8/all': 7, extended: 1 });
+    expect(merged.map((t) => t.ms)).toEqual([2, 3, 5]);
+    expect(chooseVariant(merged)).toMatchObject({ optimization: 'all', ms: 2 });
   });
 
   it('settles ties within the noise for the lower optimization level', () => {
@@ -148,8 +161,18 @@ describe('calibrating a real model (fr_eye.onnx)', () => {
     expect(Object.keys(out).length).toBeGreaterThan(0);
     await first.session.release();
 
+    // Until SETTLE_RUNS quiet measurements are in, each start measures again and keeps the
+    // fastest time per variant seen so far; then the choice is loaded from the cache.
+    let fastest = first.choice.msPerVariant!;
+    for (let run = 2; run <= SETTLE_RUNS; run++) {
+      const again = await createModelSession({ file: model, threads: 1 }, settings);
+      expect(again.choice).toMatchObject({ source: 'measured', runs: run });
+      for (const [variant, ms] of Object.entries(again.choice.msPerVariant!)) expect(ms).toBeLessThanOrEqual(fastest[variant]!);
+      fastest = again.choice.msPerVariant!;
+      await again.session.release();
+    }
     const second = await createModelSession({ file: model, threads: 1 }, settings);
-    expect(second.choice).toMatchObject({ source: 'cached', optimization: first.choice.optimization, msPerVariant: first.choice.msPerVariant });
+    expect(second.choice).toMatchObject({ source: 'cached', msPerVariant: fastest });
     await second.session.release();
 
     // Another thread count is another machine configuration: measured again, a second entry.
@@ -166,7 +189,8 @@ describe('calibrating a real model (fr_eye.onnx)', () => {
     expect(again.choice.source).toBe('measured');
     await again.session.release();
 
-    expect(gauge.map((g) => g.source)).toEqual(['measured', 'cached', 'measured', 'fixed', 'measured']);
+    const settling = Array.from({ length: SETTLE_RUNS }, () => 'measured');
+    expect(gauge.map((g) => g.source)).toEqual([...settling, 'cached', 'measured', 'fixed', 'measured']);
     expect(gauge[0]).toEqual({ model: 'fr_eye', optimization: first.choice.optimization, precision: 'fp32', source: 'measured' });
     expect(logged[0]).toMatchObject({ model: 'fr_eye', source: 'measured', options: { optimization: first.choice.optimization, threads: 1 } });
   });
@@ -208,6 +232,23 @@ describe('calibrating a real model (fr_eye.onnx)', () => {
     expect(logged[0]).toMatchObject({ noisy: true });
     await session.release();
     await expect(readFile(cacheFile, 'utf8')).rejects.toThrow();
+  });
+
+  it('a choice measured on a busy machine is corrected by the next starts (fastest time per variant kept)', async () => {
+    const cacheFile = path.join(dir, 'busy.json');
+    const settings = { cacheFile, noisySpread: Infinity };
+    const first = await createModelSession({ file: model, threads: 1 }, settings);
+    await first.session.release();
+    // As if that start had shared the CPU with a test run: every level 40–50 ms, 'basic' ahead.
+    const cache = JSON.parse(await readFile(cacheFile, 'utf8')) as { entries: Record<string, CalibrationEntry> };
+    const [key, entry] = Object.entries(cache.entries)[0]!;
+    const busy = { disabled: 50, basic: 40, extended: 45, all: 48 };
+    cache.entries[key] = { ...entry, optimization: 'basic', msPerVariant: busy, runs: 1 };
+    await writeFile(cacheFile, JSON.stringify(cache));
+    const next = await createModelSession({ file: model, threads: 1 }, settings);
+    expect(next.choice).toMatchObject({ source: 'measured', runs: 2 });
+    for (const [variant, ms] of Object.entries(next.choice.msPerVariant!)) expect(ms).toBeLessThan(busy[variant as keyof typeof busy]);
+    await next.session.release();
   });
 
   it('still gives a session when the cache cannot be written', async () => {
