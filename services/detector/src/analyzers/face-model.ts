@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
-import { createModelSession, makeBatchDynamic, type CalibrationSettings } from '@lookout/onnx-kit';
+import { createModelSession, int8Alternative, makeBatchDynamic, type CalibrationSettings } from '@lookout/onnx-kit';
 import type { Rect } from '@lookout/contracts';
 import { sampleGray, sampleRgbPlanar, type Affine, type Normalization, type RgbImage } from '../pipeline/sampler.js';
 
@@ -22,6 +22,12 @@ export interface FaceModelSpec<R> {
   readonly width: number;
   readonly height: number;
   readonly format: InputFormat;
+  /**
+   * An int8 file beside the model (`<name>.int8.onnx`, made by `npm run models`) may be
+   * measured against it and used where faster: set only where its accuracy was checked
+   * (docs/models.md, int8).
+   */
+  readonly int8?: boolean;
   /** One model input per region (the eye model runs once per eye). */
   regions(face: FaceContext, image: RgbImage): Affine[];
   /** Outputs of this face's regions, in order, keyed by output name. */
@@ -45,8 +51,9 @@ export class FaceModel<R> {
    */
   static async load<R>(spec: FaceModelSpec<R>, modelPath: string, threads: number, batch = true, sessions?: CalibrationSettings): Promise<FaceModel<R>> {
     const bytes = await readFile(modelPath);
-    const model = (batch && makeBatchDynamic(bytes)) || bytes;
-    const { session } = await createModelSession({ file: modelPath, bytes: model, threads }, sessions);
+    const batchable = (b: Uint8Array) => (batch && makeBatchDynamic(b)) || b;
+    const alternatives = spec.int8 ? await int8Alternative(modelPath, batchable) : [];
+    const { session } = await createModelSession({ file: modelPath, bytes: batchable(bytes), threads, alternatives }, sessions);
     const meta = session.inputMetadata[0];
     const batchDim = meta && 'shape' in meta ? meta.shape[0] : 1;
     return new FaceModel(spec, session, typeof batchDim !== 'number' || batchDim < 1);
