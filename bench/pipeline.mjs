@@ -40,6 +40,7 @@ const SWEEPS = {
   four_faces: { file: 'faces/group/fa_bbt1.jpg', streams: (process.env.BENCH_STREAMS_GROUP ?? '1,2,3').split(',').map(Number) },
 };
 const FPS = 5;
+const STAGES = ['queue', 'decode', 'detect', 'landmarks', 'pose', 'eyes', 'expression', 'liveness', 'crops', 'text'];
 const GALLERY = 1000;
 
 /** A 20 s VP8 video of a fixture image, bar-coded (lib.mjs stampedVideo), for the SFU to ingest (looped). */
@@ -108,7 +109,9 @@ try {
     }
     const procs = await everything();
     const dropped0 = await drops(detectors);
+    const stages0 = await stageSums(detectors);
     const cpu0 = await cpuByRole(procs);
+    const self0 = process.cpuUsage();
     const reid0 = reidCounts((await services.reid.get('/metrics')).body);
     const t0 = Date.now();
     if (SOURCE === 'sfu') {
@@ -138,6 +141,7 @@ try {
     }
     const wall = (Date.now() - t0) / 1000;
     const cpu = cpuPercentByRole(cpu0, await cpuByRole(procs), wall);
+    const self = process.cpuUsage(self0);
     const reid = reidRates(reid0, reidCounts((await services.reid.get('/metrics')).body), wall);
     if (SOURCE === 'sfu') {
       await new Promise((r) => setTimeout(r, 1500)); // the window's last frames arrive (stale ones never do)
@@ -146,6 +150,7 @@ try {
     }
     ws.ws.off('message', onMessage);
     const dropped1 = await drops(detectors);
+    const stages1 = await stageSums(detectors);
     const perService = Object.fromEntries(
       await Promise.all(
         Object.entries(services).map(async ([n, s]) => [n, { cpuPercent: Math.round(cpu[n]), rssMiB: (await procStats(s.child.pid)).rssMiB }]),
@@ -163,8 +168,11 @@ try {
       latency_ms: summarize(latencies),
       ...(SOURCE === 'sfu' && { media_clock_latency_ms: summarize(receipts.map(([st, c, r]) => clock.latency(st, c, r)).filter((v) => v !== undefined)) }),
       dropped: droppedDelta,
+      detector_stage_mean_ms: stageMeans(stages0, stages1),
       services: perService,
       cpu_percent_by_process: cpu,
+      // This process (publisher or bar-code reader, and the WebSocket client) shares the cores too.
+      bench_client_cpu_percent: Math.round(((self.user + self.system) / 1e6 / wall) * 1000) / 10,
       reid,
     };
     console.log(JSON.stringify(run));
@@ -180,6 +188,24 @@ try {
   await Promise.all(Object.values(services).map((s) => s.stop()));
   await stopAllProcesses();
   await nats.stop();
+}
+
+/** Per stage, the detectors' lookout_detector_stage_seconds sum and count (all replicas). */
+async function stageSums(detectors) {
+  const texts = await Promise.all(detectors.map(async (d) => (await d.get('/metrics')).body));
+  const total = (name, stage) => texts.reduce((sum, text) => sum + metricValue(text, name, { stage }), 0);
+  return Object.fromEntries(STAGES.map((st) => [st, { sum: total('lookout_detector_stage_seconds_sum', st), count: total('lookout_detector_stage_seconds_count', st) }]));
+}
+
+/** Mean ms per run of each stage over the window, and runs per processed frame (the slow analyzers run on few). */
+function stageMeans(a, b) {
+  const frames = b.decode.count - a.decode.count;
+  return Object.fromEntries(
+    STAGES.flatMap((st) => {
+      const n = b[st].count - a[st].count;
+      return n > 0 ? [[st, { ms: Math.round(((b[st].sum - a[st].sum) / n) * 1e5) / 100, per_frame: Math.round((n / Math.max(1, frames)) * 100) / 100 }]] : [];
+    }),
+  );
 }
 
 async function drops(detectors) {

@@ -99,6 +99,16 @@ Target (issue 4): ≥ 40 frames/s with one face and all per-frame analyzers on, 
 /** Most streams with p95 < 500 ms and < 1% dropped, per round, aggregated. */
 const capacityOf = (res, sweep) => agg(res.rounds, (round) => round.max_streams_p95_under_500ms_and_under_1pct_dropped[sweep]);
 
+/** Where the detector's time went at a run's load: mean ms per run of each stage (wall time, so waiting for a core counts). */
+function stageLine(run) {
+  const st = run?.detector_stage_mean_ms;
+  if (!st) return '';
+  const parts = Object.entries(st)
+    .filter(([k]) => k !== 'queue')
+    .map(([k, v]) => (v.per_frame >= 0.95 ? `${k} ${v.ms}` : `${k} ${v.ms} (on ${Math.round(v.per_frame * 100)}% of frames)`));
+  return ` Detector stages at ${run.streams} streams, mean ms per run (wall time: waiting for a core counts): ${parts.join(', ')}; waiting in its queue ${st.queue?.ms ?? '–'}.`;
+}
+
 if (pipeline.length) {
   const first = pipeline[0].rounds[0];
   md += `
@@ -117,7 +127,8 @@ JPEGs to NATS itself, and **its latency is from that publish to WebSocket receip
 SFU at all). Each table says which. CPU in % of one core; "all" is every process of the system
 (nats-server included; older results counted the three services only). faces/s and
 embeddings/s come from reid's counters (– where that reid did not export them). The
-publisher and the WebSocket client share the same cores.
+publisher or bar-code reader and the WebSocket client share the same cores: "bench client
+CPU" is what that process took (newer runs), CPU a deployment does not spend.
 `;
   for (const res of pipeline) {
     const r0 = res.rounds[0];
@@ -129,18 +140,18 @@ ${machineLine(res)} Frames: ${viaSfu ? `**through the SFU** (\`npm run bench -- 
       md += `
 ### ${sweep === 'one_face' ? 'One face' : 'Four faces'} per frame (${r0.frames[sweep]}), \`${res.machine.id}\`
 
-${row(['streams', 'published', 'delivered', 'processed fps', 'faces/s', 'embeddings/s', ...(viaSfu ? ['media clock → WS p50 / p95 ms'] : []), `${viaSfu ? 'tap emit' : 'publish'} → WS p50 ms`, 'p95', 'p99', 'dropped (stale / superseded)', 'detector CPU', 'reid CPU', 'gateway CPU', 'nats-server CPU', 'all CPU', 'detector RSS MiB'])}
-${sep(viaSfu ? 17 : 16)}
+${row(['streams', 'published', 'delivered', 'processed fps', 'faces/s', 'embeddings/s', ...(viaSfu ? ['media clock → WS p50 / p95 ms'] : []), `${viaSfu ? 'tap emit' : 'publish'} → WS p50 ms`, 'p95', 'p99', 'dropped (stale / superseded)', 'detector CPU', 'reid CPU', 'gateway CPU', 'nats-server CPU', 'all CPU', 'bench client CPU', 'detector RSS MiB'])}
+${sep(viaSfu ? 18 : 17)}
 ${r0.runs
   .map((r, i) => ({ r, i }))
   .filter(({ r }) => r.sweep === sweep)
   .map(({ r, i }) => {
     const c = (get, fmt) => agg(res.rounds, (round) => get(round.runs[i]), fmt);
-    return row([r.streams, c((x) => x.published), c((x) => Math.round(x.delivered_fraction * 1000) / 10, pct), c((x) => x.processed_fps), c((x) => x.reid?.faces_per_s), c((x) => x.reid?.embeddings_per_s), ...(viaSfu ? [`${c((x) => x.media_clock_latency_ms?.p50)} / ${c((x) => x.media_clock_latency_ms?.p95)}`] : []), c((x) => x.latency_ms.p50), c((x) => x.latency_ms.p95), c((x) => x.latency_ms.p99), `${c((x) => x.dropped.stale)} / ${c((x) => x.dropped.superseded)}`, c((x) => x.services.detector.cpuPercent, pct), c((x) => x.services.reid.cpuPercent, pct), c((x) => x.services.gateway.cpuPercent, pct), c((x) => x.cpu_percent_by_process?.['nats-server'], pct), c((x) => x.cpu_percent_by_process?.total, pct), c((x) => x.services.detector.rssMiB)]);
+    return row([r.streams, c((x) => x.published), c((x) => Math.round(x.delivered_fraction * 1000) / 10, pct), c((x) => x.processed_fps), c((x) => x.reid?.faces_per_s), c((x) => x.reid?.embeddings_per_s), ...(viaSfu ? [`${c((x) => x.media_clock_latency_ms?.p50)} / ${c((x) => x.media_clock_latency_ms?.p95)}`] : []), c((x) => x.latency_ms.p50), c((x) => x.latency_ms.p95), c((x) => x.latency_ms.p99), `${c((x) => x.dropped.stale)} / ${c((x) => x.dropped.superseded)}`, c((x) => x.services.detector.cpuPercent, pct), c((x) => x.services.reid.cpuPercent, pct), c((x) => x.services.gateway.cpuPercent, pct), c((x) => x.cpu_percent_by_process?.['nats-server'], pct), c((x) => x.cpu_percent_by_process?.total, pct), c((x) => x.bench_client_cpu_percent, pct), c((x) => x.services.detector.rssMiB)]);
   })
   .join('\n')}
 
-Most streams with p95 < 500 ms and < 1% dropped: **${capacityOf(res, sweep)}**.
+Most streams with p95 < 500 ms and < 1% dropped: **${capacityOf(res, sweep)}**.${stageLine(r0.runs.filter((r) => r.sweep === sweep).at(-1))}
 `;
     }
   }
