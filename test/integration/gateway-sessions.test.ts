@@ -19,6 +19,7 @@ import {
 import { enrollVideoPeople, extractVideoFrames, VIDEO_FPS } from '@lookout/testkit';
 
 const ROOM = 'exam';
+type ErrorBody = { error: { code: string; message: string; field?: string } };
 const STREAM = 'cam-1';
 
 describe('gateway sessions and reports (real nats-server, detector, reid, gateway; the two-person video frame by frame)', () => {
@@ -66,10 +67,11 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     expect(await apiCall(base, 'POST', '/sessions', { json: { ...body, stream: 'a.b' } })).toMatchObject({ status: 400, body: { error: { field: 'stream' } } });
     expect(await apiCall(base, 'POST', '/sessions', { json: { ...body, expectedSubjectId: 'nobody' } })).toMatchObject({ status: 422, body: { error: { code: 'unknown_subject', field: 'expectedSubjectId' } } });
 
-    const started = await apiCall<SessionInfo>(base, 'POST', '/sessions', { json: body, auth: publisher });
+    // The proctoring case: an admin sets up the monitoring of the person holding the publisher token.
+    const started = await apiCall<SessionInfo>(base, 'POST', '/sessions', { json: body });
     expect(started.status).toBe(201);
     session = started.body;
-    expect(session).toMatchObject({ room: ROOM, stream: STREAM, expectedSubjectId: 'obama', status: 'running', metadata: body.metadata, sessionId: expect.any(String) });
+    expect(session).toMatchObject({ room: ROOM, stream: STREAM, expectedSubjectId: 'obama', status: 'running', metadata: body.metadata, sessionId: expect.any(String), startedBy: { role: 'admin' } });
     expect(await apiCall(base, 'POST', '/sessions', { json: body })).toMatchObject({ status: 409, body: { error: { code: 'session_running', field: 'stream' } } });
 
     // reid reads the stream's session from KV.
@@ -77,10 +79,39 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     expect((await kv.get(streamKey(ROOM, STREAM)))?.json()).toMatchObject({ sessionId: session.sessionId, expectedSubjectId: 'obama' });
 
     expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}`, { auth: viewer })).body).toEqual(session);
-    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}`, { auth: otherViewer })).status).toBe(403);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}`, { auth: publisher })).body).toEqual(session);
     expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}`, { auth: null })).status).toBe(401);
     expect((await apiCall(base, 'GET', '/sessions/nope')).status).toBe(404);
     expect((await apiCall(base, 'GET', '/sessions', { auth: viewer })).status).toBe(403);
+  });
+
+  it('issue 17: a publisher cannot start a session with rules of its own, nor probe the gallery with expectedSubjectId', async () => {
+    const off = { enabled: false };
+    const rules = { identity_changed: off, multiple_faces: off, looking_away: off, spoof_suspected: off, unknown_person: off };
+    const disabled = await apiCall<ErrorBody>(base, 'POST', '/sessions', { json: { room: ROOM, stream: 'cam-2', rules }, auth: publisher });
+    expect(disabled).toMatchObject({ status: 403, body: { error: { code: 'forbidden', field: 'rules' } } });
+    // Before: 201 for an enrolled id and 422 unknown_subject for another. Now one answer for both.
+    const known = await apiCall<ErrorBody>(base, 'POST', '/sessions', { json: { room: ROOM, stream: 'cam-2', expectedSubjectId: 'obama' }, auth: publisher });
+    const unknown = await apiCall<ErrorBody>(base, 'POST', '/sessions', { json: { room: ROOM, stream: 'cam-2', expectedSubjectId: 'nobody' }, auth: publisher });
+    expect(known).toMatchObject({ status: 403, body: { error: { code: 'forbidden', field: 'expectedSubjectId' } } });
+    expect({ status: unknown.status, body: unknown.body }).toEqual({ status: known.status, body: known.body });
+    // Nothing was started by any of them.
+    expect((await apiCall<{ sessions: SessionInfo[] }>(base, 'GET', `/sessions?room=${ROOM}`)).body.sessions.map((s) => s.stream)).toEqual([STREAM]);
+  });
+
+  it('issue 17: a session a caller may not see answers exactly as one that does not exist (404, not 403)', async () => {
+    const id = session.sessionId;
+    const notFound = (sid: string) => ({ status: 404, body: { error: { code: 'not_found', message: `session: no session ${sid}`, field: 'session' } } });
+    const ghost = `${id.slice(0, -3)}zzz`;
+    for (const auth of [otherViewer, roomToken('other-room', 'publisher')]) {
+      for (const [method, suffix] of [['GET', ''], ['GET', '/live'], ['GET', '/report'], ['GET', '/report.html'], ['POST', '/end']] as const) {
+        for (const sid of [id, ghost]) {
+          const r = await apiCall<ErrorBody>(base, method, `/sessions/${sid}${suffix}`, { auth });
+          expect({ path: `${method} ${suffix}`, status: r.status, body: r.body }).toEqual({ path: `${method} ${suffix}`, ...notFound(sid) });
+        }
+      }
+    }
+    expect(await apiCall(base, 'GET', `/sessions/${ghost}`)).toMatchObject(notFound(ghost));
   });
 
   it('feeds the video through the pipeline; the live summary grows; the report waits for the end', async () => {
@@ -114,9 +145,13 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     expect(await apiCall(base, 'GET', `/sessions/${session.sessionId}/report`)).toMatchObject({ status: 409, body: { error: { code: 'session_running' } } });
   }, 180_000);
 
-  it('ends the session: reid closes its episodes, the stream is free again', async () => {
+  it('ends the session: reid closes its episodes, the stream is free again; the publisher watched cannot end it', async () => {
     expect((await apiCall(base, 'POST', `/sessions/${session.sessionId}/end`, { auth: viewer })).status).toBe(403);
-    const ended = await apiCall<SessionInfo>(base, 'POST', `/sessions/${session.sessionId}/end`, { auth: publisher });
+    // issue 17: before, the person watched could switch off the monitoring an admin set up (200).
+    expect(await apiCall<ErrorBody>(base, 'POST', `/sessions/${session.sessionId}/end`, { auth: publisher })).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/live`, { auth: publisher })).status).toBe(403);
+    expect((await apiCall<SessionInfo>(base, 'GET', `/sessions/${session.sessionId}`)).body.status).toBe('running');
+    const ended = await apiCall<SessionInfo>(base, 'POST', `/sessions/${session.sessionId}/end`);
     expect(ended.status).toBe(200);
     expect(ended.body).toMatchObject({ status: 'ended', endedMs: expect.any(Number), streamEnd: { ok: true } });
     expect(ended.body.streamEnd?.closedEpisodes).toBeGreaterThanOrEqual(1);
@@ -125,6 +160,18 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     const kv = await new Kvm(nc).open(kvBuckets.streamSessions);
     expect((await kv.get(streamKey(ROOM, STREAM)))?.operation).not.toBe('PUT');
     session = ended.body;
+  });
+
+  it('a publisher starts a session of its own on the room config, and only its own peer ends it', async () => {
+    const own = await apiCall<SessionInfo>(base, 'POST', '/sessions', { json: { room: 'practice', stream: 'cam', metadata: { note: 'self check' } }, auth: roomToken('practice', 'publisher', { peer: 'alice' }) });
+    expect(own).toMatchObject({ status: 201, body: { room: 'practice', startedBy: { role: 'publisher', peer: 'alice' } } });
+    expect(own.body.rules).toBeUndefined();
+    const id = own.body.sessionId;
+    expect((await apiCall(base, 'POST', `/sessions/${id}/end`, { auth: roomToken('practice', 'publisher', { peer: 'bob' }) })).status).toBe(403);
+    expect((await apiCall(base, 'POST', `/sessions/${id}/end`, { auth: roomToken('practice', 'viewer', { peer: 'alice' }) })).status).toBe(403);
+    expect((await apiCall(base, 'GET', `/sessions/${id}/live`, { auth: roomToken('practice', 'publisher', { peer: 'alice' }) })).status).toBe(200);
+    const ended = await apiCall<SessionInfo>(base, 'POST', `/sessions/${id}/end`, { auth: roomToken('practice', 'publisher', { peer: 'alice' }) });
+    expect(ended).toMatchObject({ status: 200, body: { status: 'ended' } });
   });
 
   it('the report lists the identity change from obama to jolie, with timelines, not verified', async () => {
@@ -161,9 +208,11 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     // Kept for a look (ignored by git).
     fs.mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'test-artifacts', 'session-report.html'), page.text);
-    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report.html`, { auth: otherViewer })).status).toBe(403);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report.html`, { auth: otherViewer })).status).toBe(404);
     expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report.html`, { auth: null })).status).toBe(401);
-    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report`, { auth: otherViewer })).status).toBe(403);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report`, { auth: otherViewer })).status).toBe(404);
+    // The reports of an admin's session are not the watched publisher's to read.
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report`, { auth: publisher })).status).toBe(403);
   });
 
   it('lists sessions newest first; a new session may start on the freed stream; reid being down does not block an end', async () => {

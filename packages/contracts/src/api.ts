@@ -94,6 +94,17 @@ export const SessionStart = Type.Object(
 export type SessionStart = Static<typeof SessionStart>;
 export const sessionStart = validator('session', SessionStart);
 
+/**
+ * Who started a session: an admin, or a publisher token (its peer). It decides who may end
+ * it: a publisher ends only what its own peer started, never monitoring an admin set up.
+ * A record without it (older gateways) counts as an admin's.
+ */
+export const SessionStarter = Type.Union(
+  [Type.Object({ role: Type.Literal('admin') }, { additionalProperties: false }), Type.Object({ role: Type.Literal('publisher'), peer: Id }, { additionalProperties: false })],
+  { $id: 'SessionStarter' },
+);
+export type SessionStarter = Static<typeof SessionStarter>;
+
 export const SessionInfo = Type.Object(
   {
     sessionId: Id,
@@ -104,6 +115,7 @@ export const SessionInfo = Type.Object(
     rules: Type.Optional(RuleThresholds),
     status: Type.Union([Type.Literal('running'), Type.Literal('ended')]),
     startedMs: Type.Integer(),
+    startedBy: Type.Optional(SessionStarter),
     endedMs: Type.Optional(Type.Integer()),
     streamEnd: Type.Optional(
       Type.Object(

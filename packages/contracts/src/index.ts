@@ -64,6 +64,7 @@ export {
   RoomInfo,
   IngestCreate,
   SessionStart,
+  SessionStarter,
   SessionInfo,
   sessionInfo,
   SessionReport,

@@ -19,6 +19,13 @@ export interface RouteSpec {
   tag: string;
   access: Access;
   roles?: readonly RoomRole[];
+  /**
+   * Who may call it, in words, where `access` alone does not say (an `any` route whose
+   * handler decides per role): the OpenAPI `x-access`, and docs/gateway.md's role matrix.
+   */
+  accessNote?: string;
+  /** The message of the 403 for a credential `access` refuses, where the generic one would not say why. */
+  denied?: string;
   /** JSON body, validated before the handler runs; errors name the field. */
   body?: TSchema;
   /** Non-JSON bodies, for the document only (the handler parses them). */
@@ -90,8 +97,19 @@ export class ApiRouter {
 function authorize(spec: RouteSpec, req: Request): void {
   if (spec.access === 'none') return;
   if (!req.principal) throw req.authError ?? new LookoutError('unauthorized', 'authorization: an API key or a room token is required');
-  if (spec.access === 'admin') requireAdmin(req.principal);
-  if (spec.access === 'room') requireRoom(req.principal, String(req.params.room), spec.roles);
+  try {
+    if (spec.access === 'admin') requireAdmin(req.principal);
+    if (spec.access === 'room') requireRoom(req.principal, String(req.params.room), spec.roles);
+  } catch (err) {
+    if (spec.denied && err instanceof LookoutError && err.code === 'forbidden') throw new LookoutError('forbidden', spec.denied);
+    throw err;
+  }
+}
+
+/** Who may call the route, in words (OpenAPI `x-access`). */
+function accessText(spec: RouteSpec): string {
+  if (spec.accessNote) return spec.accessNote;
+  return spec.access === 'room' ? `admin, or a room token (${(spec.roles ?? ['publisher', 'viewer']).join(' or ')})` : spec.access;
 }
 
 function operation(spec: RouteSpec): object {
@@ -102,7 +120,7 @@ function operation(spec: RouteSpec): object {
     summary: spec.summary,
     tags: [spec.tag],
     ...(spec.access === 'none' ? {} : { security: [{ bearer: [] }, { apiKey: [] }] }),
-    'x-access': spec.access === 'room' ? `admin, or a room token (${(spec.roles ?? ['publisher', 'viewer']).join(' or ')})` : spec.access,
+    'x-access': accessText(spec),
     parameters: params,
     ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(spec.body) } } } } : {}),
     ...(spec.upload ? { requestBody: { required: true, description: spec.upload.description, content: { [spec.upload.contentType]: {} } } } : {}),

@@ -1,34 +1,49 @@
 import type { Request } from 'express';
 import { Type } from '@sinclair/typebox';
-import { isId, LookoutError, SessionInfo, SessionReport, SessionStart, type RoomRole, type SessionInfo as Info, type SessionStart as Start } from '@lookout/contracts';
+import { isId, LookoutError, SessionInfo, SessionReport, SessionStart, type SessionInfo as Info, type SessionStart as Start } from '@lookout/contracts';
 import type { ApiRouter } from '../http/api-router.js';
-import { requireRoom } from '../http/auth.js';
+import { authorizeSession, sessionStarter, type SessionAction } from './access.js';
 import { reportHtml } from './report-html.js';
 import type { SessionService } from './service.js';
 
 const LIST_MAX = 1000;
 const tag = 'sessions';
 
-/** Sessions: start, list, read, end, and their reports (live, final, printable). */
+/** Sessions: start, list, read, end, and their reports (live, final, printable). Who may do what: access.ts. */
 export function registerSessionRoutes(api: ApiRouter, sessions: SessionService): void {
-  /** A session the caller may see: admin, or a token of its room (with one of `roles`). */
-  const visible = async (req: Request, roles?: readonly RoomRole[]): Promise<Info> => {
-    const info = await sessions.get(String(req.params.session));
-    requireRoom(req.principal, info.room, roles);
-    return info;
+  /** The session of `:session`, if the caller may do `action` with it (else not_found or forbidden). */
+  const allowed: Allowed = async (req, action) => {
+    const id = String(req.params.session);
+    // api-router's access 'any' has already refused a request without a credential.
+    return authorizeSession(req.principal!, id, await sessions.find(id), action);
   };
-  registerLifecycle(api, sessions, visible);
-  registerReports(api, sessions, visible);
+  registerLifecycle(api, sessions, allowed);
+  registerReports(api, sessions, allowed);
 }
 
-type Visible = (req: Request, roles?: readonly RoomRole[]) => Promise<Info>;
+type Allowed = (req: Request, action: SessionAction) => Promise<Info>;
 
-function registerLifecycle(api: ApiRouter, sessions: SessionService, visible: Visible): void {
-  api.route({ method: 'post', path: '/sessions', tag, summary: 'Start a session on a stream (admin, or a publisher token of the room)', access: 'any', body: SessionStart, response: SessionInfo, status: 201 }, async (req) => {
-    const body = req.body as Start;
-    requireRoom(req.principal, body.room, ['publisher']);
-    return sessions.start(body);
-  });
+const READERS = 'admin; a token of its room (a publisher: any session of its room); others get 404 as for an unknown id';
+const REPORT_READERS = 'admin; a viewer of its room; a publisher of its room for sessions it started; others 404 as for an unknown id';
+
+function registerLifecycle(api: ApiRouter, sessions: SessionService, allowed: Allowed): void {
+  api.route(
+    {
+      method: 'post',
+      path: '/sessions',
+      tag,
+      summary: 'Start a session on a stream. A publisher starts one on the room config: `rules` and `expectedSubjectId` are an admin\'s (403)',
+      access: 'any',
+      accessNote: 'admin; a publisher of the room, without rules or expectedSubjectId',
+      body: SessionStart,
+      response: SessionInfo,
+      status: 201,
+    },
+    async (req) => {
+      const body = req.body as Start;
+      return sessions.start(body, sessionStarter(req.principal!, body));
+    },
+  );
 
   api.route(
     { method: 'get', path: '/sessions', tag, summary: 'List sessions, newest first (`?room=`, `?status=running|ended`, `?limit=`, default 100)', access: 'admin', response: Type.Object({ sessions: Type.Array(SessionInfo) }) },
@@ -39,28 +54,36 @@ function registerLifecycle(api: ApiRouter, sessions: SessionService, visible: Vi
     },
   );
 
-  api.route({ method: 'get', path: '/sessions/:session', tag, summary: 'A session (admin, or a token of its room)', access: 'any', response: SessionInfo }, (req) => visible(req));
+  api.route({ method: 'get', path: '/sessions/:session', tag, summary: 'A session', access: 'any', accessNote: READERS, response: SessionInfo }, (req) => allowed(req, 'read'));
 
   api.route(
-    { method: 'post', path: '/sessions/:session/end', tag, summary: 'End a session: reid closes its open episodes and flushes its last second (admin, or a publisher token)', access: 'any', response: SessionInfo },
-    async (req) => sessions.end((await visible(req, ['publisher'])).sessionId),
+    {
+      method: 'post',
+      path: '/sessions/:session/end',
+      tag,
+      summary: 'End a session: reid closes its open episodes and flushes its last second',
+      access: 'any',
+      accessNote: 'admin; a publisher of its room for a session its own peer started (never an admin\'s); others 404 as for an unknown id',
+      response: SessionInfo,
+    },
+    async (req) => sessions.end((await allowed(req, 'end')).sessionId),
   );
 }
 
-function registerReports(api: ApiRouter, sessions: SessionService, visible: Visible): void {
+function registerReports(api: ApiRouter, sessions: SessionService, allowed: Allowed): void {
   api.route(
-    { method: 'get', path: '/sessions/:session/live', tag, summary: 'The session\'s report so far, from the events up to now', access: 'any', response: SessionReport },
-    async (req) => sessions.report(await visible(req)),
+    { method: 'get', path: '/sessions/:session/live', tag, summary: 'The session\'s report so far, from the events up to now', access: 'any', accessNote: REPORT_READERS, response: SessionReport },
+    async (req) => sessions.report(await allowed(req, 'report')),
   );
 
-  api.route({ method: 'get', path: '/sessions/:session/report', tag, summary: 'Final report of an ended session, rebuilt from the events stream', access: 'any', response: SessionReport }, async (req) =>
-    sessions.finalReport(await visible(req)),
+  api.route({ method: 'get', path: '/sessions/:session/report', tag, summary: 'Final report of an ended session, rebuilt from the events stream', access: 'any', accessNote: REPORT_READERS, response: SessionReport }, async (req) =>
+    sessions.finalReport(await allowed(req, 'report')),
   );
 
   api.route(
-    { method: 'get', path: '/sessions/:session/report.html', tag, summary: 'Final report as a printable page with charts (`?token=` works for links)', access: 'any', raw: { contentType: 'text/html' } },
+    { method: 'get', path: '/sessions/:session/report.html', tag, summary: 'Final report as a printable page with charts (`?token=` works for links)', access: 'any', accessNote: REPORT_READERS, raw: { contentType: 'text/html' } },
     async (req, res) => {
-      const html = reportHtml(await sessions.finalReport(await visible(req)));
+      const html = reportHtml(await sessions.finalReport(await allowed(req, 'report')));
       // The page is self-contained: forbid every script and outside resource.
       res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'");
       res.type('html').send(html);

@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { LookoutError, type SessionInfo, type SessionReport, type SessionStart } from '@lookout/contracts';
+import { LookoutError, type SessionInfo, type SessionReport, type SessionStart, type SessionStarter } from '@lookout/contracts';
 import type { Counter, Logger } from '@lookout/service-kit';
 import type { ReidClient } from '../clients/reid.js';
 import { CLOCK_SKEW_MS, LATE_EVENTS_MS, readStreamEvents } from './event-reader.js';
@@ -27,9 +27,10 @@ export class SessionService {
     this.log = o.log.child({ module: 'sessions' });
   }
 
-  async start(request: SessionStart): Promise<SessionInfo> {
+  /** `startedBy` decides who may end it (access.ts); the routes have checked what they may ask. */
+  async start(request: SessionStart, startedBy: SessionStarter): Promise<SessionInfo> {
     if (request.expectedSubjectId) await this.checkSubject(request.expectedSubjectId);
-    return this.o.store.start(request);
+    return this.o.store.start(request, startedBy);
   }
 
   list(room?: string): Promise<SessionInfo[]> {
@@ -38,6 +39,11 @@ export class SessionService {
 
   get(sessionId: string): Promise<SessionInfo> {
     return this.o.store.require(sessionId);
+  }
+
+  /** The session, or undefined: the routes answer an unknown id and an unseeable one alike. */
+  async find(sessionId: string): Promise<SessionInfo | undefined> {
+    return (await this.o.store.get(sessionId))?.info;
   }
 
   /** Ends the session; reid closes the stream's open episodes and flushes its last second. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
-import { LookoutError, notFound, sessionInfo, streamKey, streamSession, type SessionInfo, type SessionStart, type StreamSession } from '@lookout/contracts';
+import { LookoutError, notFound, sessionInfo, streamKey, streamSession, type SessionInfo, type SessionStart, type SessionStarter, type StreamSession } from '@lookout/contracts';
 import { byCodeUnits } from '@lookout/service-kit';
 
 const CAS_RETRIES = 5;
@@ -20,7 +20,7 @@ export class SessionStore {
   ) {}
 
   /** Creates the session and claims its stream; `session_running` when the stream has a running session. */
-  async start(body: SessionStart, nowMs = Date.now()): Promise<SessionInfo> {
+  async start(body: SessionStart, startedBy: SessionStarter, nowMs = Date.now()): Promise<SessionInfo> {
     const info: SessionInfo = {
       sessionId: newSessionId(nowMs),
       room: body.room,
@@ -30,6 +30,7 @@ export class SessionStore {
       ...(body.rules ? { rules: body.rules } : {}),
       status: 'running',
       startedMs: nowMs,
+      startedBy,
     };
     // The session is written before the stream is claimed, so whoever sees the claim also
     // finds the session it names (an unknown or ended one marks a stale claim).
