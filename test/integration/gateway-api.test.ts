@@ -1,8 +1,32 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, TEST_GATEWAY_ENV, apiCall, roomToken, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+import http from 'node:http';
+import sharp from 'sharp';
+import { processRssBytes } from '@lookout/service-kit';
+import { FIXTURES, TEST_ADMIN_KEY, TEST_GATEWAY_ENV, apiCall, roomToken, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 type ErrorBody = { error: { code: string; message: string; field?: string } };
+
+/**
+ * A POST whose body `write` streams (it may stop once `answered()`), for bodies fetch
+ * cannot send: a length declared but not sent, a chunked body stopped at the answer.
+ */
+function rawRequest(url: URL, headers: Record<string, string>, write: (req: http.ClientRequest, answered: () => boolean) => void): Promise<{ status: number; body: ErrorBody }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = http.request(url, { method: 'POST', headers, agent: false }, (res) => {
+      answered = true;
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as ErrorBody });
+        req.destroy();
+      });
+    });
+    req.on('error', reject);
+    write(req, () => answered);
+  });
+}
 
 describe('gateway REST API (real nats-server, sfu, detector, reid, gateway)', () => {
   let nats: NatsServer;
@@ -84,6 +108,75 @@ describe('gateway REST API (real nats-server, sfu, detector, reid, gateway)', ()
     expect(r.status).toBe(200);
     expect(r.body.faces).toHaveLength(6);
     expect((await apiCall<ErrorBody>(base, 'POST', '/analyze', { json: { image: 'x' } })).body.error.code).toBe('unsupported_media_type');
+  }, 60_000);
+
+  it('issue 17: /analyze identifies against the gallery, so room tokens get 403, for their own room or any other', async () => {
+    const jpeg = fs.readFileSync(path.join(FIXTURES, 'faces/group/fa_bbt4.jpg'));
+    const image = { body: jpeg, headers: { 'content-type': 'image/jpeg' } };
+    // Before: a 60-second viewer token for a room that does not exist got names from the gallery.
+    for (const [token, query] of [[roomToken('unrelated', 'viewer', { expiresInS: 60 }), '?room=unrelated'], [roomToken('r1', 'viewer'), ''], [roomToken('r1', 'publisher'), '?room=r1']] as const) {
+      const r = await apiCall<ErrorBody>(base, 'POST', `/analyze${query}`, { ...image, auth: token });
+      expect(r).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: expect.stringMatching(/admin/) } } });
+      expect(r.text).not.toMatch(/subjectId|faces/);
+    }
+    expect((await apiCall(base, 'POST', '/analyze', { ...image, auth: null })).status).toBe(401);
+  }, 60_000);
+
+  it('issue 17: /analyze refuses a body the pipeline cannot carry with 413 at once, without the gateway keeping it', async () => {
+    const pid = services[3]!.child.pid!;
+    const rssMiB = async () => (await processRssBytes(pid))! / 2 ** 20;
+    const url = new URL(`${base}/api/v1/analyze`);
+    const headers = { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'image/jpeg' };
+    // Warm the route first, so what is measured is the refused bodies, not the first request.
+    await apiCall(base, 'POST', '/analyze', { body: Buffer.alloc(100), headers: { 'content-type': 'image/jpeg' } });
+    const before = await rssMiB();
+    const t0 = Date.now();
+    // Declared too large: answered before the client sends a byte of the body.
+    const declared = await rawRequest(url, { ...headers, 'content-length': String(150 * 2 ** 20) }, (req) => req.flushHeaders());
+    expect(declared).toMatchObject({ status: 413, body: { error: { code: 'body_too_large', message: expect.stringMatching(/limit of \d+ bytes/) } } });
+    const limit = Number(/limit of (\d+) bytes/.exec(declared.body.error.message)![1]);
+    // What one identify request carries through NATS (4 MB max payload in deploy/nats.conf), base64: about 3 MiB.
+    expect(limit).toBeGreaterThan(2 * 2 ** 20);
+    expect(limit).toBeLessThan(4 * 2 ** 20);
+    // Chunked, no length: refused once it passes the limit, while the client is still sending.
+    let sent = 0;
+    const chunked = await rawRequest(url, headers, (req, answered) => {
+      const chunk = Buffer.alloc(256 * 1024, 0xff);
+      const pump = () => {
+        while (!answered() && sent < 12 * 2 ** 20) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(chunked).toMatchObject({ status: 413, body: { error: { code: 'body_too_large' } } });
+    expect(sent).toBeLessThan(12 * 2 ** 20);
+    // An ordinary client sending a whole 12 MB body reads the 413 too (no reset connection).
+    const whole = await apiCall<ErrorBody>(base, 'POST', '/analyze', { body: Buffer.alloc(12 * 2 ** 20, 0xff), headers: { 'content-type': 'image/jpeg' } });
+    expect(whole).toMatchObject({ status: 413, body: { error: { code: 'body_too_large' } } });
+    const elapsed = Date.now() - t0;
+    const after = await rssMiB();
+    console.log(`refused 150 MiB declared, ${(sent / 2 ** 20).toFixed(1)} MiB chunked, 12 MiB whole in ${elapsed} ms; limit ${limit} bytes; gateway RSS ${before.toFixed(1)} → ${after.toFixed(1)} MiB`);
+    // Before: the body was buffered and base64-encoded (150 MB took RSS from 121 to 1116 MiB).
+    expect(after - before).toBeLessThan(8);
+    // A body of exactly the limit does reach reid (whose verdict on these bytes is bad_image): the limit fits NATS.
+    const atLimit = await apiCall<ErrorBody>(base, 'POST', '/analyze', { body: Buffer.alloc(limit, 0xff), headers: { 'content-type': 'image/jpeg' } });
+    expect(atLimit).toMatchObject({ status: 422, body: { error: { code: 'bad_image' } } });
+  }, 60_000);
+
+  it('issue 17: a truncated or oversized image is the client\'s fault (4xx with the detector\'s code), not a bad gateway', async () => {
+    const jpeg = fs.readFileSync(path.join(FIXTURES, 'faces/group/fa_bbt4.jpg'));
+    const post = (body: Uint8Array) => apiCall<ErrorBody>(base, 'POST', '/analyze', { body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg' } });
+    const truncated = await post(jpeg.subarray(0, Math.floor(jpeg.length / 2)));
+    expect(truncated).toMatchObject({ status: 422, body: { error: { code: 'corrupt', field: 'image' } } });
+    const headerOnly = await post(jpeg.subarray(0, 200));
+    expect(headerOnly.status).toBeGreaterThanOrEqual(400);
+    expect(headerOnly.status).toBeLessThan(500);
+    // Bigger than the detector's frame limits (4096 px a side), small in bytes.
+    const wide = await sharp({ create: { width: 5000, height: 64, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    expect(await post(wide)).toMatchObject({ status: 422, body: { error: { code: 'bad_dimensions', field: 'image' } } });
   }, 60_000);
 
   it('answers malformed JSON, wrong types, oversized bodies and unknown routes with the documented errors, and keeps serving', async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import express, { type Request } from 'express';
+import type { Request } from 'express';
 import {
   EnrollJob,
   GalleryDeleteReply,
@@ -11,12 +11,14 @@ import {
   GallerySubjectReply,
   GallerySubjectUpdate,
   IdentifyResult,
+  isId,
   LookoutError,
   galleryEnrollFields,
   type GallerySubjectUpdate as Update,
 } from '@lookout/contracts';
 import type { ApiRouter } from '../http/api-router.js';
 import { readUpload } from '../http/multipart.js';
+import { readRawBody } from '../http/raw-body.js';
 import type { GalleryService } from './service.js';
 
 /** Images per multipart request (reid's own per-request limit; larger sets: add more). */
@@ -107,24 +109,37 @@ function registerJobRoutes(api: ApiRouter, gallery: GalleryService): void {
   api.route({ method: 'get', path: '/gallery/jobs/:job', tag, summary: 'A batch enrollment job: status, progress and per-file results', access: 'admin', response: EnrollJob }, (req) => gallery.job(String(req.params.job)));
 }
 
-/** Single-image analysis: POST a JPEG or PNG, get the detector + reid result (reid's `gallery.identify`). */
+/**
+ * Single-image analysis: POST a JPEG or PNG, get the detector + reid result (reid's
+ * `gallery.identify`). Admin only: every face is matched against the gallery, so a room
+ * token here would be a search of the gallery with any photo (issue 17). The credential is
+ * checked before a byte of the body is read, and the body is refused at the size one
+ * identify request can carry (GalleryService.identifyLimitBytes), not at the upload limit.
+ */
 function registerAnalyzeRoute(api: ApiRouter, gallery: GalleryService): void {
-  api.router.post('/analyze', express.raw({ type: ['image/jpeg', 'image/png'], limit: gallery.uploadLimitBytes }));
   api.route(
     {
       method: 'post',
       path: '/analyze',
       tag: 'analysis',
       summary: 'Analyse one image: faces, landmarks, pose, eyes, expression, liveness, text, and identities from the gallery',
-      access: 'any',
-      upload: { contentType: 'image/jpeg', description: 'The image itself (image/jpeg or image/png); `?room=` applies that room\'s analysis config' },
+      access: 'admin',
+      accessNote: 'admin (identification searches the gallery)',
+      denied: 'analyze: identification against the gallery needs an admin API key; room tokens may not use it',
+      upload: {
+        contentType: 'image/jpeg',
+        description:
+          'The image itself (image/jpeg or image/png), at most what one identify request carries over NATS (base64, under the NATS max payload) and the detector takes (FRAME_LIMITS.maxBytes): about 3 MiB with a 4 MB max payload; larger is 413 before it is read. `?room=` applies that room\'s analysis config',
+      },
       response: IdentifyResult,
     },
     async (req) => {
-      if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new LookoutError('unsupported_media_type', 'body: send the image as image/jpeg or image/png');
-      const room = typeof req.query.room === 'string' ? req.query.room : undefined;
-      if (req.principal?.kind === 'room' && room !== req.principal.claims.room) throw new LookoutError('forbidden', 'room: a room token may only analyse for its own room (?room=)', 'room');
-      return gallery.identify(req.body, room);
+      const room = req.query.room;
+      if (room !== undefined && !isId(room)) throw new LookoutError('invalid_request', 'room: invalid id', 'room');
+      const limitBytes = gallery.identifyLimitBytes;
+      const body = await readRawBody(req, { types: ['image/jpeg', 'image/png'], limitBytes, limitReason: 'the largest image one identify request carries through NATS to the detector' });
+      if (body.data.length === 0) throw new LookoutError('invalid_request', 'body: empty; send the image as image/jpeg or image/png');
+      return gallery.identify(body.data, room);
     },
   );
 }

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { LookoutError, type EnrollJob, type GalleryReply, type GalleryRequest, type ImageResult, type SubjectSummary } from '@lookout/contracts';
+import { FRAME_LIMITS, LookoutError, type EnrollJob, type GalleryReply, type GalleryRequest, type ImageResult, type SubjectSummary } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
 import type { ReidClient } from '../clients/reid.js';
 import type { UploadedFile } from '../http/multipart.js';
@@ -7,6 +7,9 @@ import { ChunkedEnroller, type EnrollTarget } from './chunked-enrollment.js';
 import { EnrollJobs } from './enroll-jobs.js';
 import { JobStore } from './job-store.js';
 import type { ZipLimits } from './zip-reader.js';
+
+/** The identify request's JSON around the image: `{"image":"…","room":"<id of ≤ 64>"}`, with room to spare. */
+const IDENTIFY_ENVELOPE_BYTES = 1024;
 
 export interface GalleryOptions {
   reid: ReidClient;
@@ -58,7 +61,9 @@ export class GalleryService {
     const e = r.error ?? new LookoutError('internal', 'enrollment: no subject and no error');
     const partial = r.subject ? `; subject ${r.subject.subjectId} holds the images marked ok, the others were not added` : '';
     const images = r.images.filter((i) => i !== undefined);
-    throw new LookoutError(e.code, `${e.message}${partial}`, e.field, images.length ? { images } : undefined);
+    // reid's details stay (face_enrolled names the subject the face belongs to).
+    const details = { ...e.details, ...(images.length ? { images } : {}) };
+    throw new LookoutError(e.code, `${e.message}${partial}`, e.field, Object.keys(details).length ? details : undefined);
   }
 
   list(offset: number, limit: number): Promise<GalleryReply<'list'>> {
@@ -79,6 +84,17 @@ export class GalleryService {
 
   negative(subjectId: string, faceRef: string): Promise<GalleryReply<'negative'>> {
     return this.reid.gallery('negative', { subjectId, faceRef });
+  }
+
+  /**
+   * The largest image `identify` can take: its request carries the image base64-encoded in
+   * one NATS message (the server's max payload, less the JSON around it), and the detector
+   * refuses a JPEG over FRAME_LIMITS.maxBytes anyway. Bigger bodies are refused before
+   * they are read (413), instead of being buffered and encoded only to fail at NATS.
+   */
+  get identifyLimitBytes(): number {
+    const fitsRequest = Math.floor((this.reid.maxPayload - IDENTIFY_ENVELOPE_BYTES) / 4) * 3;
+    return Math.max(0, Math.min(FRAME_LIMITS.maxBytes, this.uploadLimitBytes, fitsRequest));
   }
 
   /** Single-image analysis: the detector's result with gallery identities. */
