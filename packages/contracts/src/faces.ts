@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id } from './ids.js';
+import { Id, ID_PATTERN } from './ids.js';
 import { validator } from './validation.js';
 
 /** [x1, y1, x2, y2] in pixels of the original frame. */
@@ -94,6 +94,7 @@ const FrameRef = {
   captureMs: Type.Integer({ minimum: 0, description: 'Capture time of the frame, ms since epoch' }),
   width: Type.Integer({ minimum: 1 }),
   height: Type.Integer({ minimum: 1 }),
+  peer: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'The peer that published the frame (its WebRTC producer or its upload socket), from the frame headers' })),
 };
 
 export const TextInFrame = Type.Object(

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Id } from './ids.js';
+import { Id, ID_PATTERN } from './ids.js';
 import { validator } from './validation.js';
 
 /**
@@ -100,6 +100,7 @@ export type StreamAnalysis = Static<typeof StreamAnalysis>;
 export const StreamInfo = Type.Object({
   stream: Id,
   source: Type.Union([Type.Literal('webrtc'), Type.Literal('ingest')]),
+  peer: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'webrtc: the peer that produces it (only it may also upload frames to it)' })),
   producerId: Type.Optional(Type.String()),
   state: StreamState,
   error: Type.Optional(Type.String({ description: 'Why the media is not live' })),

@@ -23,9 +23,12 @@ import { validator } from './validation.js';
  * 3. `signal {id, op, data}` forwards one SFU signaling op (docs/sfu.md) for the joined
  *    room; the gateway sets `room` and `peer` from the token, so `data` carries neither (or
  *    the same values). Roles: `WS_SIGNAL_OPS`. A transport, producer or consumer can only be
- *    used by the socket that created it; closing the socket closes its transports.
+ *    used by the socket that created it; closing the socket closes its transports. Their
+ *    number is capped per socket (gateway) and per peer and room (SFU): over a cap,
+ *    `too_many_transports` / `too_many_producers` / `too_many_consumers`.
  * 4. Fallback frame upload (publishers and admins): a `frame {stream, seq, captureMs, …}`
- *    text message, then the JPEG as the next binary message; it is published on
+ *    text message, then the JPEG as the next binary message, to a stream the socket owns
+ *    (not an ingest's, not another peer's: `stream_not_owned`); it is published on
  *    `frames.<room>.<stream>` exactly like the SFU's tap, so the pipeline is the same, and
  *    at most PREVIEW_LIMITS.maxFps of them, downscaled, on `previews.<room>.<stream>` for
  *    the `preview` feed.

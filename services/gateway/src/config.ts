@@ -49,6 +49,12 @@ export const GatewayConfig = configSchema(8080, {
   }),
   wsStuckMs: Type.Integer({ minimum: 100, default: 10_000, description: 'A WebSocket that keeps more than WS_MAX_BUFFERED_BYTES unsent this long is closed with 4008 (and cut off as long again later if it does not complete the close)' }),
   wsHeartbeatMs: Type.Integer({ minimum: 100, default: 15_000, description: 'Ping interval; a peer that misses a pong is dropped' }),
+  wsMaxTransports: Type.Integer({
+    minimum: 1,
+    default: 4,
+    description: 'WebRTC transports one WebSocket may hold, creations in flight included (a browser needs one to send, one to receive). The SFU also caps them per peer and per room',
+  }),
+  wsMaxProducers: Type.Integer({ minimum: 1, default: 4, description: 'Producers one WebSocket may hold, creations in flight included. The SFU also caps producers and consumers per peer and per room' }),
   wsJoinTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'A WebSocket that has not joined a room (or authenticated with ?token=) within this is closed with 4401' }),
 });
 export type GatewayConfig = Static<typeof GatewayConfig>;

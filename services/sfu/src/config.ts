@@ -10,6 +10,22 @@ export const SfuConfig = configSchema(9101, {
   mediasoupWorkers: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'mediasoup workers (default: one per usable CPU, counting a container\'s CPU quota)' })),
   rtcMinPort: Type.Integer({ minimum: 1024, maximum: 65535, default: 40000, description: 'Lowest UDP/TCP port for WebRTC' }),
   rtcMaxPort: Type.Integer({ minimum: 1024, maximum: 65535, default: 40999, description: 'Highest UDP/TCP port for WebRTC' }),
+  maxTransportsPerPeer: Type.Integer({
+    minimum: 1,
+    default: 8,
+    description: 'WebRTC transports one peer may hold in a room (all its sockets, on every gateway). A browser needs one to send and one to receive',
+  }),
+  maxTransportsPerRoom: Type.Integer({ minimum: 1, default: 100, description: 'WebRTC transports one room may hold (all its peers); ROOM_PORT_SHARE may lower it' }),
+  roomPortShare: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 1,
+    default: 0.25,
+    description: 'Largest share of the RTC port range one room\'s WebRTC transports may take (each holds a port), so no room can starve the others; a room\'s cap is the lower of this and MAX_TRANSPORTS_PER_ROOM',
+  }),
+  maxProducersPerPeer: Type.Integer({ minimum: 1, default: 4, description: 'Producers one peer may hold in a room (a camera is one, with its microphone two)' }),
+  maxProducersPerRoom: Type.Integer({ minimum: 1, default: 64, description: 'Producers one room may hold (ingests not counted)' }),
+  maxConsumersPerPeer: Type.Integer({ minimum: 1, default: 64, description: 'Consumers one peer may hold in a room (one per stream watched, two with audio)' }),
+  maxConsumersPerRoom: Type.Integer({ minimum: 1, default: 1000, description: 'Consumers one room may hold (each costs the worker CPU to forward)' }),
   rtcListenIp: Type.String({ default: '127.0.0.1', description: 'Address WebRTC transports listen on (0.0.0.0 in containers)' }),
   rtcAnnouncedIp: Type.Optional(Type.String({ description: 'Address announced to browsers in ICE candidates (the host/node IP in Docker/Kubernetes)' })),
   videoCodecs: Type.String({

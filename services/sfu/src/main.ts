@@ -1,6 +1,7 @@
 import { ConfigError, startService, usableCpus } from '@lookout/service-kit';
 import { SfuConfig } from './config.js';
 import { mediaCodecs } from './rooms/media-codecs.js';
+import { roomTransportCap, type MediaCaps } from './rooms/media-limits.js';
 import { Registry } from './rooms/registry.js';
 import { RoomManager } from './rooms/room-manager.js';
 import { serveSignaling } from './signaling/signaling.js';
@@ -15,6 +16,17 @@ if (config.rtcMinPort > config.rtcMaxPort) throw new ConfigError('RTC_MIN_PORT',
 if (config.tapPortMin % 2 !== 0 || config.tapPortMin >= config.tapPortMax) throw new ConfigError('TAP_PORT_MIN', 'must be even and below TAP_PORT_MAX');
 // Instance ids become subject tokens (sfu.<instance>.<op>).
 if (!/^[A-Za-z0-9_-]{1,64}$/.test(svc.instance)) throw new ConfigError('INSTANCE_ID', `not a valid id: ${svc.instance}`);
+
+// One WebRTC transport holds one UDP and one TCP port of the range, whichever worker has it.
+const rtcPorts = config.rtcMaxPort - config.rtcMinPort + 1;
+const roomTransports = roomTransportCap(rtcPorts, config.roomPortShare, config.maxTransportsPerRoom);
+if (roomTransports.max < 1) throw new ConfigError('ROOM_PORT_SHARE', `leaves no port to a room (${config.roomPortShare} of ${rtcPorts} ports)`);
+const limits: MediaCaps = {
+  transport: { perPeer: { max: config.maxTransportsPerPeer, setting: 'MAX_TRANSPORTS_PER_PEER' }, perRoom: roomTransports },
+  producer: { perPeer: { max: config.maxProducersPerPeer, setting: 'MAX_PRODUCERS_PER_PEER' }, perRoom: { max: config.maxProducersPerRoom, setting: 'MAX_PRODUCERS_PER_ROOM' } },
+  consumer: { perPeer: { max: config.maxConsumersPerPeer, setting: 'MAX_CONSUMERS_PER_PEER' }, perRoom: { max: config.maxConsumersPerRoom, setting: 'MAX_CONSUMERS_PER_ROOM' } },
+};
+svc.log.info({ rtcPorts, transportsPerRoom: roomTransports.max, transportsPerPeer: config.maxTransportsPerPeer }, 'media caps');
 
 const overlap = await ephemeralOverlap(config.tapPortMin, config.tapPortMax);
 if (overlap) svc.log.warn(overlap);
@@ -54,6 +66,7 @@ const rooms = new RoomManager({
       maxIncomingBitrate: config.maxIncomingBitrate,
       initialOutgoingBitrate: config.initialOutgoingBitrate,
     },
+    limits,
   },
 });
 // Closed in reverse: signaling stops first, then the rooms, the registry, the workers.

@@ -151,6 +151,8 @@ export class FrameWorker {
         captureMs: meta.captureMs,
         width: result.width,
         height: result.height,
+        // Who published the frame (its WebRTC producer's or upload socket's peer) travels with its results.
+        ...(meta.peer !== undefined ? { peer: meta.peer } : {}),
         faces: result.faces,
         ...(result.text ? { text: result.text } : {}),
         timings: { ...result.timings, queue: start - receivedMs },

@@ -41,6 +41,11 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   stream_exists: 409,
   room_elsewhere: 409,
   cannot_consume: 400,
+  // Quotas of media objects: close some first (not a rate, but "too many" all the same).
+  too_many_transports: 429,
+  too_many_producers: 429,
+  too_many_consumers: 429,
+  stream_not_owned: 403,
   file_ingest_disabled: 400,
   unreadable_file: 400,
   ingest_failed: 502,

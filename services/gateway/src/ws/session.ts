@@ -12,15 +12,19 @@ import type { CloseReason, WsMetrics } from './metrics.js';
 import { Outbox, type Outgoing } from './outbox.js';
 import type { PreviewMaker } from './preview-maker.js';
 import type { FeedKind, FeedListener, RoomFeeds } from './room-feeds.js';
-import { OwnedMedia, type Grant, type SignalingProxy } from './signaling.js';
+import { OwnedMedia } from './owned-media.js';
+import type { Grant, SignalingProxy } from './signaling.js';
+import { SocketStreams, type StreamOwners } from './stream-owners.js';
 
 /** What every session of one gateway shares. */
 export interface SessionContext {
-  config: Pick<GatewayConfig, 'wsMaxBufferedBytes' | 'wsQueueLength' | 'wsMaxMessageAgeMs' | 'wsStuckMs' | 'wsJoinTimeoutMs'>;
+  config: Pick<GatewayConfig, 'wsMaxBufferedBytes' | 'wsQueueLength' | 'wsMaxMessageAgeMs' | 'wsStuckMs' | 'wsJoinTimeoutMs' | 'wsMaxTransports' | 'wsMaxProducers'>;
   auth: Authenticator;
   feeds: RoomFeeds;
   signaling: SignalingProxy;
   frames: FrameUpload;
+  /** Which streams a socket may upload frames to. */
+  owners: StreamOwners;
   previews: PreviewMaker;
   metrics: WsMetrics;
   badMessages: Counter<'subject_kind' | 'reason'>;
@@ -29,6 +33,8 @@ export interface SessionContext {
 
 /** Signaling requests one socket may have in flight (a browser needs a handful). */
 const MAX_SIGNALS_IN_FLIGHT = 8;
+/** Frames one socket may have waiting for the SFU to say whose their stream is (its first frames only). */
+const MAX_FRAMES_AWAITING_OWNER = 4;
 /** Longest timer Node accepts. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_REASONS: Record<number, CloseReason> = { [WS_CLOSE.unauthorized]: 'unauthorized', [WS_CLOSE.forbidden]: 'forbidden' };
@@ -42,9 +48,14 @@ export class WsSession {
   private readonly access: Access;
   private readonly outbox: Outbox;
   private readonly follows = new Map<string, Set<FeedKind>>();
-  private readonly owned = new OwnedMedia();
+  private readonly owned: OwnedMedia;
+  private readonly streams: SocketStreams;
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly listener: FeedListener = (m) => this.outbox.push(m);
+  private readonly listener: FeedListener = (m) => {
+    if (m.type === 'sfuevent') this.onSfuEvent(m.data);
+    this.outbox.push(m);
+  };
+  private framesAwaitingOwner = 0;
   private pendingFrame: { header: FrameHeader; grant: Grant } | undefined;
   private signalsInFlight = 0;
   private alive = true;
@@ -60,6 +71,8 @@ export class WsSession {
   ) {
     const { config, metrics } = ctx;
     this.access = new Access(ctx.auth, `admin-${id}`);
+    this.owned = new OwnedMedia({ transports: config.wsMaxTransports, producers: config.wsMaxProducers });
+    this.streams = new SocketStreams(ctx.owners, id);
     const limits = { capacity: config.wsQueueLength, maxBufferedBytes: config.wsMaxBufferedBytes, maxAgeMs: config.wsMaxMessageAgeMs };
     this.outbox = new Outbox(ws, limits, {
       sent: (m) => metrics.sent.inc({ type: m.type }),
@@ -238,6 +251,7 @@ export class WsSession {
 
   private async signal(msg: Extract<ClientMessage, { type: 'signal' }>): Promise<void> {
     const grant = this.access.grantFor(msg.room);
+    if (msg.op === 'produce' && typeof msg.data?.stream === 'string') this.ctx.owners.checkClaim(grant, msg.data.stream);
     if (this.signalsInFlight >= MAX_SIGNALS_IN_FLIGHT) throw new LookoutError('too_many_requests', `signal: at most ${MAX_SIGNALS_IN_FLIGHT} requests in flight`, 'id');
     this.signalsInFlight++;
     try {
@@ -267,15 +281,48 @@ export class WsSession {
     this.pendingFrame = undefined;
     if (!pending) return this.refuse(new LookoutError('unexpected_binary', 'binary message without a frame header before it', 'type'), undefined, 'unexpected_binary');
     const { header, grant } = pending;
+    if (this.framesAwaitingOwner >= MAX_FRAMES_AWAITING_OWNER) {
+      return this.refuseFrame(new LookoutError('busy', `frame: ${MAX_FRAMES_AWAITING_OWNER} frames already wait for the SFU to confirm their streams`, 'stream'), header, 'bad_frame');
+    }
+    this.framesAwaitingOwner++;
+    this.streams.mayUpload(grant, header.stream).then(
+      () => {
+        this.framesAwaitingOwner--;
+        if (!this.disposed) this.publishFrame(header, grant, jpeg);
+      },
+      (err: unknown) => {
+        this.framesAwaitingOwner--;
+        this.refuseFrame(err, header, 'not_owned');
+      },
+    );
+  }
+
+  private publishFrame(header: FrameHeader, grant: Grant, jpeg: Buffer): void {
     try {
       const meta = this.ctx.frames.publish(grant.room, grant.peer, header, jpeg);
       this.ctx.metrics.frames.inc({ outcome: 'published' });
       this.ctx.previews.offer(meta, jpeg);
       if (header.id !== undefined) this.send({ type: 'ack', op: 'frame', id: header.id, room: grant.room, seq: meta.seq });
     } catch (err) {
-      this.ctx.metrics.frames.inc({ outcome: 'refused' });
-      this.refuse(err, header.id, 'bad_frame');
+      this.refuseFrame(err, header, 'bad_frame');
     }
+  }
+
+  private refuseFrame(err: unknown, header: FrameHeader, reason: string): void {
+    this.ctx.metrics.frames.inc({ outcome: 'refused' });
+    this.refuse(err, header.id, reason);
+  }
+
+  /** The room's router is gone (closed, or its worker died): so is what this socket had in it. */
+  private onSfuEvent(data: Buffer): void {
+    let event: { data?: { type?: unknown; room?: unknown } };
+    try {
+      event = JSON.parse(data.toString('utf8')) as typeof event;
+    } catch {
+      return;
+    }
+    const { type, room } = event.data ?? {};
+    if ((type === 'room_closed' || type === 'worker_died') && typeof room === 'string') this.owned.dropRoom(room);
   }
 
   private onError(err: Error & { code?: string }): void {
@@ -293,6 +340,7 @@ export class WsSession {
     this.outbox.stop();
     for (const [room, set] of [...this.follows]) this.unfollow(room, [...set]);
     this.pendingFrame = undefined;
+    this.streams.release();
     await this.ctx.signaling.release(this.owned);
   }
 }

@@ -2,6 +2,7 @@ import { LookoutError, rpc, sfuRequests, WS_SIGNAL_OPS, type ErrorCode, type Sfu
 import type { Logger } from '@lookout/service-kit';
 import type { RoomRequest, SfuClient } from '../clients/sfu.js';
 import { toWsError } from './errors.js';
+import type { CappedKind, OwnedMedia } from './owned-media.js';
 
 /** What a socket may do in one room: from its token (or admin key). */
 export interface Grant {
@@ -10,14 +11,6 @@ export interface Grant {
   peer: string;
   /** Token expiry (ms since epoch); none for admins. */
   expiresMs?: number;
-}
-
-/** Media objects a socket created: only it may use them, and they close with it. */
-export class OwnedMedia {
-  /** transport id → room */
-  readonly transports = new Map<string, string>();
-  readonly producers = new Set<string>();
-  readonly consumers = new Set<string>();
 }
 
 type Body = Record<string, unknown>;
@@ -32,6 +25,9 @@ const OWNERSHIP: Partial<Record<SfuOp, { field: string; set: (o: OwnedMedia) => 
   closeProducer: { field: 'producerId', set: (o) => o.producers, code: 'unknown_producer' },
   resumeConsumer: { field: 'consumerId', set: (o) => o.consumers, code: 'unknown_consumer' },
 };
+
+/** Ops that create an object a socket's caps count. */
+const CREATES: Partial<Record<SfuOp, CappedKind>> = { createWebRtcTransport: 'transport', produce: 'producer' };
 
 const CACHE_MS = 5_000;
 
@@ -69,17 +65,29 @@ export class SignalingProxy {
     return pending;
   }
 
-  /** Checks, forwards and records one op; throws a LookoutError (fields relative to the message). */
+  /**
+   * Checks, forwards and records one op; throws a LookoutError (fields relative to the
+   * message). A creation over the socket's cap is refused here; the SFU then applies its
+   * caps per peer and per room (which hold across gateway replicas).
+   */
   async forward(grant: Grant, op: SfuOp, data: Body, owned: OwnedMedia): Promise<unknown> {
     const body = this.authorize(grant, op, data, owned);
-    let result: unknown;
+    const creates = CREATES[op];
+    const done = creates ? owned.reserve(creates) : undefined;
     try {
-      result = await this.call(grant.room, op, body);
-    } catch (err) {
-      throw toWsError(err, 'data');
+      let result: unknown;
+      try {
+        result = await this.call(grant.room, op, body);
+      } catch (err) {
+        const e = toWsError(err, 'data');
+        this.forget(e, body, owned);
+        throw e;
+      }
+      this.record(grant.room, op, body, result, owned);
+      return result;
+    } finally {
+      done?.();
     }
-    this.record(grant.room, op, body, result, owned);
-    return result;
   }
 
   /** Closes the transports a socket left open (their producers and consumers go with them). */
@@ -143,9 +151,16 @@ export class SignalingProxy {
   private record(room: string, op: SfuOp, body: Body, result: unknown, owned: OwnedMedia): void {
     const id = (result as { id?: unknown } | null)?.id;
     if (op === 'createWebRtcTransport' && typeof id === 'string') owned.transports.set(id, room);
-    else if (op === 'produce' && typeof id === 'string') owned.producers.add(id);
-    else if (op === 'consume' && typeof id === 'string') owned.consumers.add(id);
-    else if (op === 'closeTransport') owned.transports.delete(body.transportId as string);
+    else if (op === 'produce' && typeof id === 'string') owned.producers.set(id, body.transportId as string);
+    else if (op === 'consume' && typeof id === 'string') owned.consumers.set(id, body.transportId as string);
+    else if (op === 'closeTransport') owned.dropTransport(body.transportId as string);
     else if (op === 'closeProducer') owned.producers.delete(body.producerId as string);
+  }
+
+  /** What the SFU no longer has (closed with its room, its worker, or its producer) stops counting. */
+  private forget(err: LookoutError, body: Body, owned: OwnedMedia): void {
+    if (err.code === 'unknown_transport' && typeof body.transportId === 'string') owned.dropTransport(body.transportId);
+    else if (err.code === 'unknown_producer' && typeof body.producerId === 'string') owned.producers.delete(body.producerId);
+    else if (err.code === 'unknown_consumer' && typeof body.consumerId === 'string') owned.consumers.delete(body.consumerId);
   }
 }

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { WebSocketServer } from 'ws';
-import { WS_CLOSE, WS_PATH } from '@lookout/contracts';
+import { LookoutError, WS_CLOSE, WS_PATH, type ErrorCode, type StreamInfo } from '@lookout/contracts';
 import type { Counter, Logger, Registry } from '@lookout/service-kit';
 import type { SfuClient } from '../clients/sfu.js';
 import type { GatewayConfig } from '../config.js';
@@ -12,6 +12,7 @@ import { WsMetrics } from './metrics.js';
 import { RoomFeeds } from './room-feeds.js';
 import { WsSession, type SessionContext } from './session.js';
 import { SignalingProxy } from './signaling.js';
+import { StreamOwners } from './stream-owners.js';
 
 export interface WsGatewayOptions {
   server: http.Server;
@@ -31,6 +32,17 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** Answers meaning "no SFU has this room": then it has no streams either. */
+const NO_ROOM: readonly ErrorCode[] = ['not_found', 'unknown_room', 'no_sfu'];
+
+/** The room's streams as its SFU knows them (uploads alone need no SFU). */
+function sfuStreams(sfu: SfuClient): (room: string) => Promise<readonly StreamInfo[]> {
+  return (room) => sfu.roomCall(room, 'listStreams', {}).catch((err: unknown) => {
+    if (err instanceof LookoutError && NO_ROOM.includes(err.code)) return [];
+    throw err;
+  });
 }
 
 const sum = (sessions: Iterable<WsSession>, f: (s: WsSession) => number) => {
@@ -67,6 +79,7 @@ export class WsGateway {
       feeds: this.feeds,
       signaling: new SignalingProxy(opts.sfu, log.child({ module: 'ws-signaling' })),
       frames: new FrameUpload(nc),
+      owners: new StreamOwners(sfuStreams(opts.sfu)),
       previews: new PreviewMaker(nc, (outcome) => metrics.previews.inc({ outcome }), log.child({ module: 'ws-previews' })),
       metrics,
       badMessages,

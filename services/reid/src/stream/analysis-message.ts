@@ -15,6 +15,7 @@ export function toAnalysis(msg: FacesMessage, observed: ObservedFace[], outcome:
     captureMs: msg.captureMs,
     width: msg.width,
     height: msg.height,
+    ...(msg.peer !== undefined ? { peer: msg.peer } : {}),
     ...(msg.text ? { text: msg.text } : {}),
     timings: { ...msg.timings, reid: reidMs },
     ...(sessionId ? { sessionId } : {}),

@@ -8,7 +8,7 @@ import type { Registry } from './registry.js';
 import { Room, type RoomContext } from './room.js';
 
 /** How rooms handle media: the parts of a room's context that come from configuration. */
-export type MediaSettings = Pick<RoomContext, 'ports' | 'ffmpegPath' | 'maxWidth' | 'tapTiming' | 'ingest' | 'webRtc'>;
+export type MediaSettings = Pick<RoomContext, 'ports' | 'ffmpegPath' | 'maxWidth' | 'tapTiming' | 'ingest' | 'webRtc' | 'limits'>;
 
 export interface RoomManagerOptions {
   /** This SFU instance (room placements, worker_died events, error messages). */

@@ -5,6 +5,7 @@ import type { Logger } from '@lookout/service-kit';
 import { FrameTap, type TapTiming } from '../tap/frame-tap.js';
 import { Ingest, type IngestSettings } from '../ingest/ingest.js';
 import type { RtpPortPool } from '../tap/rtp-ports.js';
+import type { MediaCaps } from './media-limits.js';
 import type { TapMetrics } from '../tap/tap-metrics.js';
 import { TapStatus } from '../tap/tap-status.js';
 
@@ -18,6 +19,8 @@ export interface RoomContext {
   tapTiming: TapTiming;
   ingest: IngestSettings;
   webRtc: { listenIp: string; announcedIp?: string; maxIncomingBitrate: number; initialOutgoingBitrate: number };
+  /** Caps on each room's WebRTC transports, producers and consumers (per peer, per room). */
+  limits: MediaCaps;
   /** The media of a stream changed state (`stream_state`). */
   onStreamState: (room: string, stream: string, state: StreamState, error?: string) => void;
   /** The analysis of a stream changed state (`analysis_state`). */
@@ -129,6 +132,7 @@ export class RoomStreams {
     return [...this.streams].map(([stream, e]) => ({
       stream,
       source: e.source,
+      ...(e.peer ? { peer: e.peer } : {}),
       ...(e.producer ? { producerId: e.producer.id } : {}),
       state: e.state,
       ...(e.error ? { error: e.error } : {}),
