@@ -111,6 +111,18 @@ describe('gateway gallery API (real nats-server, detector, reid and gateway)', (
     }
   }
 
+  it('ZIP batch: two entries of one name fail the whole job, naming the entry, before anyone is enrolled (issue 17)', async () => {
+    const zip = buildZip([
+      { name: 'pat_doe.jpg', data: photo('barack_obama', 2) },
+      { name: 'sam_roe.jpg', data: photo('katy_perry', 1) },
+      { name: 'pat_doe.jpg', data: photo('angelina_jolie', 2) },
+    ]);
+    const job = await runJob(zip);
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'duplicate_entry', message: expect.stringContaining('"pat_doe.jpg"') } });
+    const listed = await call<{ subjects: SubjectSummary[] }>('GET', '/gallery/subjects');
+    expect(listed.body.subjects.filter((s) => s.metadata.enrollJob === job.jobId)).toEqual([]);
+  });
+
   it('ZIP batch: enrolls the good entries (then single-image analysis names them) and refuses bomb, traversal and non-images', async () => {
     const zip = buildZip([
       { name: 'barack_obama/', data: Buffer.alloc(0) },

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   conflict: 'The change conflicts with the current state',
   session_running: 'The session is still running (the final report needs it ended)',
   unknown_subject: 'The gallery has no such subject',
+  face_enrolled: 'A face of the request is already enrolled under another subject; `details.subjectId` names it',
   unknown_room: 'The SFU has no such room',
   unknown_transport: 'The room has no such WebRTC transport',
   unknown_producer: 'The room has no such producer',
@@ -64,6 +65,7 @@ export const ERROR_CODES = {
   corrupt_zip: 'The ZIP archive is corrupt',
   too_many_entries: 'The ZIP archive has too many entries',
   zip_too_large: 'The ZIP archive inflates to more than the limit',
+  duplicate_entry: 'The ZIP archive holds two entries of the same name (the message names it)',
   // The system
   unavailable: 'A service needed for the request did not answer (see the message)',
   no_sfu: 'No SFU instance is available',

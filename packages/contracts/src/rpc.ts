@@ -68,14 +68,15 @@ const GALLERY_TIMEOUTS: Record<GalleryOp, number> = {
   negative: 60 * SECOND,
   identify: 30 * SECOND,
   rename: 15 * SECOND,
-  delete: 15 * SECOND,
+  // Reads the events stream's alerts and recognitions to erase those naming the subject.
+  delete: 60 * SECOND,
   list: 15 * SECOND,
   get: 15 * SECOND,
 };
 
 const GALLERY_ERRORS: Record<GalleryOp, readonly ErrorCode[]> = {
-  enroll: ['exists', 'no_usable_image'],
-  add_images: ['not_found', 'no_usable_image', 'conflict'],
+  enroll: ['exists', 'no_usable_image', 'face_enrolled'],
+  add_images: ['not_found', 'no_usable_image', 'face_enrolled', 'conflict'],
   rename: ['not_found', 'conflict'],
   delete: ['not_found'],
   list: [],
@@ -85,10 +86,10 @@ const GALLERY_ERRORS: Record<GalleryOp, readonly ErrorCode[]> = {
 };
 
 const GALLERY_DESCRIPTIONS: Record<GalleryOp, string> = {
-  enroll: 'Create a subject from 1–20 images; fails unless at least one has exactly one usable face',
-  add_images: 'Add 1–20 images to a subject',
+  enroll: 'Create a subject from 1–20 images; fails unless at least one has exactly one usable face, and when a face is already another subject\'s',
+  add_images: 'Add 1–20 images to a subject; fails when a face is already another subject\'s',
   rename: 'Rename a subject; metadata, when given, replaces the old',
-  delete: 'Erase a subject: its record, embeddings and recognition cooldowns',
+  delete: 'Erase a subject: every revision of its record (name, embeddings, crops), the alerts and recognitions naming it, their face embeddings and its recognition cooldowns (docs/gallery.md)',
   list: 'Subjects, sorted by name',
   get: 'One subject',
   negative: 'Mark a face (an event\'s faceRef, or an image) as "not this subject"',

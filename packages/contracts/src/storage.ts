@@ -62,7 +62,16 @@ export const storage = {
     description: 'SFU instance id → SfuInstanceInfo; a heartbeat that expires when the instance dies',
   }),
   roomPlacement: kv({ name: 'lookout_room_placement', owner: 'sfu', users: ['gateway'], history: 1, ttlMs: 0, description: 'room id → RoomPlacement: which SFU instance owns the room' }),
-  gallery: kv({ name: 'lookout_gallery', owner: 'reid', users: [], history: 1, ttlMs: 0, description: 'subject id → gallery record (names, embeddings, negatives); the source of truth, followed by every reid replica' }),
+  // History is kept so that no revision is ever dropped by the limit (which leaves its bytes
+  // in the block file): reid erases each replaced revision itself (gallery-store.ts).
+  gallery: kv({
+    name: 'lookout_gallery',
+    owner: 'reid',
+    users: [],
+    history: 64,
+    ttlMs: 0,
+    description: 'subject id → gallery record (name, ref, embeddings, negatives); `erased.<ref>` → tombstone of a deleted subject. The source of truth, followed by every reid replica; replaced revisions are erased, not just deleted',
+  }),
   streamState: kv({
     name: 'lookout_stream_state',
     owner: 'reid',
@@ -70,10 +79,10 @@ export const storage = {
     history: 1,
     ttlMs: 3_600_000,
     tunedBy: { ttlMs: 'STREAM_STATE_TTL_MS' },
-    description: '`<room>.<stream>` → reid\'s per-stream state (tracks, principal, rule counters), CAS-updated',
+    description: '`<room>.<stream>` → reid\'s per-stream state (tracks, principal, rule counters), CAS-updated; people in it are named by gallery ref only',
   }),
   streamSessions: kv({ name: 'lookout_stream_sessions', owner: 'gateway', users: ['reid'], history: 1, ttlMs: 0, description: '`<room>.<stream>` → StreamSession: the session running on a stream' }),
-  recognitionCooldown: kv({ name: 'lookout_recognition_cooldown', owner: 'reid', users: [], history: 1, ttlMs: DAY_MS, description: '`<room>.<subject>` → last recognition event time: the cooldown shared by all replicas' }),
+  recognitionCooldown: kv({ name: 'lookout_recognition_cooldown', owner: 'reid', users: [], history: 1, ttlMs: DAY_MS, description: '`<room>.<subject ref>` → last recognition event time: the cooldown shared by all replicas' }),
   faceRefs: kv({
     name: 'lookout_face_refs',
     owner: 'reid',

@@ -9,6 +9,8 @@ export interface NatsServer {
   port: number;
   /** HTTP monitoring port (/varz, /jsz). */
   monitorPort: number;
+  /** JetStream's store directory (`-sd`). */
+  storeDir: string;
   stop(): Promise<void>;
 }
 
@@ -16,9 +18,11 @@ export interface NatsServer {
  * A real nats-server with JetStream on loopback, storing in a temp dir. Both ports are
  * picked by nats-server itself (-1) and read from its log: a port chosen here and then
  * handed over could be taken in between by a process of the other test file jest runs.
+ * With `storeDir` the store is the caller's: it outlives `stop()` (to be read afterwards,
+ * or by a server started again on it), and the caller removes it.
  */
-export async function startNatsServer(extraArgs: string[] = []): Promise<NatsServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-nats-'));
+export async function startNatsServer(extraArgs: string[] = [], opts: { storeDir?: string } = {}): Promise<NatsServer> {
+  const dir = opts.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-nats-'));
   const args = ['-c', path.join(ROOT, 'deploy/nats.conf'), '-a', '127.0.0.1', '-p', '-1', '-m', '-1', '-js', '-sd', dir, ...extraArgs];
   const proc: Spawned = spawnProcess('nats-server', 'nats-server', args);
   await proc.waitForLine((l) => l.includes('Server is ready'));
@@ -27,9 +31,10 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
     url: `nats://127.0.0.1:${port}`,
     port,
     monitorPort: loggedPort(proc.output, 'Starting http monitor on'),
+    storeDir: dir,
     async stop() {
       await proc.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!opts.storeDir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -95,6 +95,28 @@ describe('ZIP reader for batch enrollment', () => {
     zip.close();
   });
 
+  it('fails the whole archive when two entries share a name (issue 17: two people merged into one subject), naming the entry', async () => {
+    const file = path.join(dir, `t${n++}.zip`);
+    fs.writeFileSync(file, buildZip([{ name: 'joe/1.jpg', data: jpeg() }, { name: 'ada.jpg', data: jpeg() }, { name: 'joe/1.jpg', data: jpeg() }]));
+    const zip = await ZipReader.open(file, LIMITS);
+    const err = await zip.scan().catch((e: unknown) => e);
+    zip.close();
+    expect(err).toBeInstanceOf(ZipError);
+    expect(err).toMatchObject({ code: 'duplicate_entry', message: expect.stringContaining('"joe/1.jpg"') });
+    // The same name in another Unicode normalisation is the same name.
+    const nfd = await scanOf([{ name: 'Ame\u0301lie.jpg', data: jpeg() }]).then(({ scan, zip: z }) => (z.close(), scan));
+    expect(nfd.images).toHaveLength(1);
+    const file2 = path.join(dir, `t${n++}.zip`);
+    fs.writeFileSync(file2, buildZip([{ name: 'Am\u00e9lie.jpg', data: jpeg() }, { name: 'Ame\u0301lie.jpg', data: jpeg() }]));
+    const zip2 = await ZipReader.open(file2, LIMITS);
+    await expect(zip2.scan()).rejects.toMatchObject({ code: 'duplicate_entry' });
+    zip2.close();
+    // Names that differ only in case are two entries of one person (grouping is case-insensitive), not refused.
+    const { scan, zip: z3 } = await scanOf([{ name: 'Ada/1.jpg', data: jpeg() }, { name: 'ada/1.jpg', data: jpeg() }]);
+    z3.close();
+    expect(scan.images.map((i) => i.key)).toEqual(['ada', 'ada']);
+  });
+
   it('refuses path traversal, absolute paths, backslashes and deep folders, per entry', async () => {
     const { scan } = await scanOf([
       { name: '../evil.jpg', data: jpeg() },

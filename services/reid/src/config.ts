@@ -24,6 +24,7 @@ export const ReidConfig = configSchema(9103, {
   enrollMinSharpness: Type.Number({ minimum: 0, default: 80, description: 'Enrollment: variance of the Laplacian of the aligned crop below this is "too blurred"' }),
   enrollMinScore: Type.Number({ minimum: 0, maximum: 1, default: 0.8, description: 'Enrollment: detector score below this does not count as a usable face' }),
   enrollCompetingArea: Type.Number({ minimum: 0, maximum: 1, default: 0.4, description: 'Enrollment: another face at least this share of the main face\'s area makes the image "several faces"' }),
+  eraseGraceMs: Ms(2000, 'A gallery delete waits this long after every replica was told (its tombstone) before it looks for events naming the subject: a frame matched just before is published within it (docs/gallery.md)'),
   detectorTimeoutMs: Ms(15000, 'Timeout of a detector.analyze request during enrollment'),
   principalStableMs: Ms(2000, 'Without an expected subject, the first identity stable this long becomes the stream\'s principal person'),
   recognitionCooldownMs: Ms(30000, 'Default per-identity, per-room cooldown of recognition events (rooms may override)'),

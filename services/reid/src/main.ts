@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { roomAnalysisConfig, streamSession } from '@lookout/contracts';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { roomAnalysisConfig, storage, streamSession } from '@lookout/contracts';
 import { fromInstallRoot, Gauge, KvMirror, startService } from '@lookout/service-kit';
 import { SESSION_INFO_METRIC } from '@lookout/onnx-kit';
 import { DetectorClient } from './clients/detector.js';
@@ -9,6 +10,7 @@ import { Enrollment } from './gallery/enrollment.js';
 import { GalleryIndex } from './gallery/gallery-index.js';
 import { GalleryService } from './gallery/gallery-service.js';
 import { GalleryStore } from './gallery/gallery-store.js';
+import { EventEraser, kvStreamOf } from './gallery/erasure.js';
 import { ImageIdentifier } from './gallery/identify.js';
 import { openStores, tunedStores } from './stores.js';
 import { DEFAULT_TRACKER_CONFIG } from './stream/core/tracker.js';
@@ -51,15 +53,20 @@ const enrollment = new Enrollment(detector, embedder, {
   minScore: config.enrollMinScore,
   competingArea: config.enrollCompetingArea,
 });
+const jsm = await jetstreamManager(svc.nc);
 const galleryService = new GalleryService({
-  store: new GalleryStore(buckets.gallery),
+  store: new GalleryStore(buckets.gallery, jsm, kvStreamOf(storage.gallery)),
   index: gallery,
   enrollment,
   identifier: new ImageIdentifier(detector, embedder, gallery),
   faceRefs: buckets.faceRefs,
-  cooldowns: buckets.recognitionCooldown,
+  cooldowns: { kv: buckets.recognitionCooldown, stored: kvStreamOf(storage.recognitionCooldown) },
+  jsm,
+  events: new EventEraser(jetstream(svc.nc), jsm, kvStreamOf(storage.faceRefs)),
+  eraseGraceMs: config.eraseGraceMs,
   keepImages: config.keepImages,
   maxEmbeddings: config.maxEmbeddingsPerSubject,
+  log: log.child({ module: 'gallery' }),
 });
 const galleryResponder = galleryService.serve(svc.rpc);
 svc.onShutdown('gallery-service', () => galleryResponder.stop());
@@ -71,7 +78,7 @@ await Promise.all([sessions.start(buckets.streamSessions), rooms.start(buckets.r
 svc.onShutdown('mirrors', () => (sessions.stop(), rooms.stop()));
 svc.addReadiness('sessions', () => sessions.ready && rooms.ready);
 
-const stateStore = new StreamStateStore(buckets.streamState);
+const stateStore = new StreamStateStore(buckets.streamState, gallery);
 const events = new StreamEvents({
   publisher: new EventPublisher(svc.nc),
   gate: new RecognitionGate(buckets.recognitionCooldown),
@@ -79,6 +86,7 @@ const events = new StreamEvents({
   log: log.child({ module: 'events' }),
   recognition: { cooldownMs: config.recognitionCooldownMs, rejectUnknown: config.rejectUnknown },
   rooms,
+  refs: gallery,
 });
 
 const tracker = { ...DEFAULT_TRACKER_CONFIG, principalStableMs: config.principalStableMs };

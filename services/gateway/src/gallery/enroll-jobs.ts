@@ -72,7 +72,8 @@ export class EnrollJobs {
       await fs.rm(p.dir, { recursive: true, force: true }).catch(() => undefined);
       this.pending.delete(p);
     }
-    log.info({ status: p.progress.job.status, total: p.progress.job.total, error }, 'enroll job finished');
+    // The code only: messages may quote entry names, which are people's names (docs/gallery.md).
+    log.info({ status: p.progress.job.status, total: p.progress.job.total, ...(error ? { error: error.code } : {}) }, 'enroll job finished');
   }
 
   private async process(progress: JobProgress, zipPath: string): Promise<void> {
@@ -119,7 +120,9 @@ export class EnrollJobs {
         else report(img, { entry: img.entry, person: name, ok: false, error: v?.error ?? { code: r.error?.code ?? 'internal', message: r.error?.message ?? 'reid gave no verdict on this image' } });
       });
       if (r.subject) target = { mode: 'add', subjectId: r.subject.subjectId };
-      if (r.error && r.error.code !== 'no_usable_image') throw r.error;
+      // A person none of whose images is usable, or who is already another subject, is
+      // reported per image; the job goes on with the next person.
+      if (r.error && r.error.code !== 'no_usable_image' && r.error.code !== 'face_enrolled') throw r.error;
     }
   }
 }

@@ -14,9 +14,9 @@ export interface ZipLimits {
   maxRatio: number;
 }
 
-/** The whole archive is refused (not a ZIP, too many entries, too much data). */
+/** The whole archive is refused (not a ZIP, too many entries, too much data, two entries of one name). */
 export class ZipError extends LookoutError {
-  declare readonly code: 'not_zip' | 'corrupt_zip' | 'too_many_entries' | 'zip_too_large';
+  declare readonly code: 'not_zip' | 'corrupt_zip' | 'too_many_entries' | 'zip_too_large' | 'duplicate_entry';
   constructor(code: ZipError['code'], message: string) {
     super(code, message);
     this.name = 'ZipError';
@@ -83,6 +83,7 @@ export class ZipReader {
   /** Pass 1: classifies and fully inflates (then drops) every entry. Throws ZipError. */
   async scan(onEntry: () => void = () => undefined): Promise<ZipScan> {
     const out: ZipScan = { images: [], rejected: [] };
+    const names = new Set<string>();
     let seen = 0;
     for (let e = await this.nextEntry(); e; e = await this.nextEntry()) {
       if (++seen > this.limits.maxEntries) throw new ZipError('too_many_entries', `zip: more than ${this.limits.maxEntries} entries`);
@@ -90,6 +91,12 @@ export class ZipReader {
       const entry = name.length > MAX_NAME_SHOWN ? `${name.slice(0, MAX_NAME_SHOWN)}…` : name;
       const c = classifyEntry(name);
       if (c.kind === 'directory' || c.kind === 'ignored') continue;
+      // A ZIP may hold one name twice; unpacked, the second replaces the first, and here
+      // both would be enrolled as the person the name says, whoever each photo shows.
+      // Which one the sender meant cannot be known, so the archive is refused.
+      const unique = name.normalize('NFC');
+      if (names.has(unique)) throw new ZipError('duplicate_entry', `zip: entry ${JSON.stringify(entry)} appears more than once; every entry needs its own name`);
+      names.add(unique);
       if (c.kind === 'rejected') out.rejected.push({ entry, code: c.code, message: c.message });
       else {
         const r = await this.inflate(e, true);

@@ -33,6 +33,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   session_running: 409,
   unknown_subject: 422,
+  face_enrolled: 409,
   unknown_room: 404,
   unknown_transport: 404,
   unknown_producer: 404,
@@ -65,6 +66,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   corrupt_zip: 400,
   too_many_entries: 400,
   zip_too_large: 413,
+  duplicate_entry: 400,
   // The system
   unavailable: 503,
   no_sfu: 503,

@@ -1,10 +1,12 @@
 import type { KV } from '@nats-io/kv';
 import type { SubjectSummary } from '@lookout/contracts';
 import { byCodeUnits, byName, followBucket, Gauge, type BucketFollower, type Counter, type Logger, type Registry } from '@lookout/service-kit';
-import { galleryRecord, summarize, type GalleryRecord } from './gallery-record.js';
+import { galleryRecord, subjectRef, summarize, type GalleryRecord } from './gallery-record.js';
+import { TOMBSTONE_PREFIX } from './gallery-store.js';
 import { VectorIndex } from '@lookout/vector-index';
 import { decodeVector, dot } from '../embedding/vector-codec.js';
 import type { GalleryMatch } from '../stream/core/types.js';
+import type { SubjectRefs } from '../stream/state-pseudonyms.js';
 
 export interface MatchSettings {
   acceptSimilarity: number;
@@ -15,6 +17,7 @@ export interface MatchSettings {
 
 interface SubjectEntry {
   summary: SubjectSummary;
+  ref: string;
   keys: string[];
   negatives: Float32Array[];
 }
@@ -23,9 +26,16 @@ interface SubjectEntry {
  * This replica's in-memory copy of the gallery: every embedding in a VectorIndex, names
  * and negative examples per subject. It follows the KV bucket with a watch, so an
  * enrollment made through any replica is searchable here as soon as the watch delivers it.
+ * A delete arrives as the subject's tombstone (`erased.<ref>`, gallery-store.ts): its
+ * record has been erased, not marked deleted, so no other change is seen.
+ *
+ * It is also the map between subjects and their refs (state-pseudonyms.ts).
  */
-export class GalleryIndex {
+export class GalleryIndex implements SubjectRefs {
   private readonly subjects = new Map<string, SubjectEntry>();
+  private readonly byRefs = new Map<string, string>();
+  private lastApplied = 0;
+  private readonly revisionWaiters: Array<{ revision: number; resolve: () => void }> = [];
   private readonly index: VectorIndex;
   private follower: BucketFollower | undefined;
   private readonly waiters = new Map<string, Array<{ revision: number; resolve: () => void }>>();
@@ -65,8 +75,12 @@ export class GalleryIndex {
 
   async start(kv: KV): Promise<void> {
     this.follower = await followBucket(kv, (e) => {
-      if (e.operation === 'PUT') this.put(e.key, e.revision, () => galleryRecord.parse(e.json()));
+      if (e.key.startsWith(TOMBSTONE_PREFIX)) {
+        const subjectId = this.byRefs.get(e.key.slice(TOMBSTONE_PREFIX.length));
+        if (subjectId !== undefined) this.remove(subjectId, e.revision);
+      } else if (e.operation === 'PUT') this.put(e.key, e.revision, () => galleryRecord.parse(e.json()));
       else this.remove(e.key, e.revision);
+      this.advanced(e.revision);
     });
   }
 
@@ -89,6 +103,54 @@ export class GalleryIndex {
 
   nameOf(subjectId: string): string | undefined {
     return this.subjects.get(subjectId)?.summary.name;
+  }
+
+  /** The similarity at which a face is taken to be a subject. */
+  get acceptSimilarity(): number {
+    return this.settings.acceptSimilarity;
+  }
+
+  refOf(subjectId: string): string | undefined {
+    return this.subjects.get(subjectId)?.ref;
+  }
+
+  byRef(ref: string): { subjectId: string; name: string } | undefined {
+    const subjectId = this.byRefs.get(ref);
+    const entry = subjectId === undefined ? undefined : this.subjects.get(subjectId);
+    return entry && { subjectId: entry.summary.subjectId, name: entry.summary.name };
+  }
+
+  /** Resolves once this replica has applied every change of the bucket up to `revision`. */
+  caughtUpTo(revision: number): Promise<void> {
+    if (this.lastApplied >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.revisionWaiters.push({ revision, resolve }));
+  }
+
+  private advanced(revision: number): void {
+    this.lastApplied = Math.max(this.lastApplied, revision);
+    for (let i = this.revisionWaiters.length - 1; i >= 0; i--) {
+      const w = this.revisionWaiters[i]!;
+      if (w.revision <= this.lastApplied) {
+        this.revisionWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /**
+   * The enrolled subject other than `except` whose images are closest to `embedding`
+   * (best raw cosine, no negatives), or null: how enrollment finds a face that is already
+   * someone else's.
+   */
+  closestOther(embedding: Float32Array, except?: string): { subjectId: string; name: string; similarity: number } | null {
+    // `except`'s own images may fill the top k: look past them.
+    const own = except === undefined ? 0 : (this.subjects.get(except)?.keys.length ?? 0);
+    for (const hit of this.index.search(embedding, this.settings.topK + own)) {
+      const subjectId = hit.key.slice(0, hit.key.indexOf('/'));
+      const entry = this.subjects.get(subjectId);
+      if (subjectId !== except && entry) return { subjectId, name: entry.summary.name, similarity: round(hit.score) };
+    }
+    return null;
   }
 
   summaries(): SubjectSummary[] {
@@ -152,12 +214,16 @@ export class GalleryIndex {
       this.index.add(key, decodeVector(e.vector));
       keys.push(key);
     }
-    this.subjects.set(subjectId, { summary: summarize(record), keys, negatives: record.negatives.map((n) => decodeVector(n.vector)) });
+    const ref = subjectRef(record);
+    this.subjects.set(subjectId, { summary: summarize(record), ref, keys, negatives: record.negatives.map((n) => decodeVector(n.vector)) });
+    this.byRefs.set(ref, subjectId);
     this.applied(subjectId, revision);
   }
 
   private remove(subjectId: string, revision: number): void {
     this.dropVectors(subjectId);
+    const ref = this.subjects.get(subjectId)?.ref;
+    if (ref !== undefined) this.byRefs.delete(ref);
     this.subjects.delete(subjectId);
     this.applied(subjectId, revision);
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, validator, type SubjectSummary } from '@lookout/contracts';
 
@@ -18,6 +19,12 @@ export type StoredVector = Static<typeof StoredVector>;
 export const GalleryRecord = Type.Object({
   v: Type.Literal(1),
   subjectId: Id,
+  /**
+   * The subject's pseudonym: random, made at enrollment, kept nowhere but here. The stream
+   * state and the recognition cooldowns name the subject by it (never by id or name), so
+   * erasing this record leaves them naming nobody. Absent in records written before.
+   */
+  ref: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$' })),
   name: Type.String(),
   metadata: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
   createdMs: Type.Integer({ minimum: 0 }),
@@ -27,6 +34,16 @@ export const GalleryRecord = Type.Object({
 });
 export type GalleryRecord = Static<typeof GalleryRecord>;
 export const galleryRecord = validator('gallery record', GalleryRecord);
+
+/**
+ * The record's ref; a record from before refs gets one derived from values that are erased
+ * with it (its id, creation time and first embedding's random id), so every replica
+ * agrees on it without a write.
+ */
+export function subjectRef(r: GalleryRecord): string {
+  if (r.ref) return r.ref;
+  return createHash('sha256').update(`lookout-subject-ref\0${r.subjectId}\0${r.createdMs}\0${r.embeddings[0]?.id ?? ''}`).digest('base64url').slice(0, 22);
+}
 
 export function summarize(r: GalleryRecord): SubjectSummary {
   return {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { LookoutError, rpc, type GalleryReply, type GalleryRequest, type ImageResult } from '@lookout/contracts';
-import type { Responder, RpcServer } from '@lookout/service-kit';
+import type { Logger, Responder, RpcServer } from '@lookout/service-kit';
 import { decodeVector, dot, encodeVector } from '../embedding/vector-codec.js';
 import type { Enrollment, UsableFace } from './enrollment.js';
+import { eraseKey, type EventEraser, type KvStream } from './erasure.js';
 import type { GalleryIndex } from './gallery-index.js';
 import { summarize, type GalleryRecord, type StoredVector } from './gallery-record.js';
 import type { GalleryStore } from './gallery-store.js';
@@ -15,9 +17,15 @@ export interface GalleryServiceOptions {
   enrollment: Enrollment;
   identifier: ImageIdentifier;
   faceRefs: KV;
-  cooldowns: KV;
+  cooldowns: { kv: KV; stored: KvStream };
+  /** Erasing a subject: secure deletes need the stream API. */
+  jsm: JetStreamManager;
+  events: EventEraser;
+  /** How long a delete waits, after every replica was told, before it looks for events naming the subject. */
+  eraseGraceMs: number;
   keepImages: boolean;
   maxEmbeddings: number;
+  log: Logger;
 }
 
 const DUPLICATE_SIMILARITY = 0.995;
@@ -50,10 +58,11 @@ export class GalleryService {
     const subjectId = req.subjectId ?? `s_${randomBytes(9).toString('base64url')}`;
     if (await this.o.store.get(subjectId)) throw new LookoutError('exists', `subjectId: ${subjectId} already exists`, 'subjectId');
     const { results, usable } = await this.o.enrollment.process(req.images);
+    this.refuseOthersFace(usable, results);
     const now = Date.now();
     const embeddings = this.accept(usable, results, [], now);
     if (!embeddings.length) throw noUsableImage('images: no image has exactly one usable face', 'images', results);
-    const record: GalleryRecord = { v: 1, subjectId, name: req.name, metadata: req.metadata ?? {}, createdMs: now, updatedMs: now, embeddings, negatives: [] };
+    const record: GalleryRecord = { v: 1, subjectId, ref: randomBytes(16).toString('base64url'), name: req.name, metadata: req.metadata ?? {}, createdMs: now, updatedMs: now, embeddings, negatives: [] };
     const revision = await this.o.store.create(record);
     await this.catchUp(subjectId, revision);
     return { subject: summarize(record), images: results };
@@ -63,6 +72,7 @@ export class GalleryService {
     if (!(await this.o.store.get(req.subjectId))) throw notFound(req.subjectId);
     const { results, usable } = await this.o.enrollment.process(req.images);
     if (!usable.length) throw noUsableImage('images: no image has exactly one usable face', 'images', results);
+    this.refuseOthersFace(usable, results, req.subjectId);
     // Results are recomputed on every CAS attempt: duplicates depend on what the record holds.
     let final = results;
     const written = await this.o.store.update(req.subjectId, (r) => {
@@ -73,6 +83,24 @@ export class GalleryService {
     });
     await this.catchUp(req.subjectId, written.revision);
     return { subject: summarize(written.record), images: final };
+  }
+
+  /**
+   * One face enrolled under two subjects splits that person's matches between them, and
+   * neither wins by the margin, so the live stream shows someone well known as unknown. A
+   * face that matches another subject (at the accept threshold) is refused, naming it.
+   */
+  private refuseOthersFace(usable: UsableFace[], results: ImageResult[], self?: string): void {
+    for (const u of usable) {
+      const other = this.o.index.closestOther(u.embedding, self);
+      if (!other || other.similarity < this.o.index.acceptSimilarity) continue;
+      throw new LookoutError(
+        'face_enrolled',
+        `images/${u.index}: this face is already enrolled as subject ${other.subjectId} (similarity ${other.similarity} ≥ ${this.o.index.acceptSimilarity}); add the image to that subject, or delete it first`,
+        `images/${u.index}`,
+        { subjectId: other.subjectId, similarity: other.similarity, images: results },
+      );
+    }
   }
 
   /**
@@ -104,10 +132,29 @@ export class GalleryService {
     return { subject: summarize(written.record) };
   }
 
-  /** Purges the record (embeddings and history) and the subject's recognition cooldowns. */
+  /**
+   * Erasure, not a soft delete (docs/gallery.md): every revision of the
+   * record is erased and a tombstone tells every replica to drop the subject; then, after
+   * the replicas had time to stop naming it, the events and face refs naming it and its
+   * recognition cooldowns are erased. The stream state names it only by its ref, which
+   * means nothing once the record is gone. Nothing here logs the subject.
+   */
   private async remove(req: GalleryRequest<'delete'>): Promise<GalleryReply<'delete'>> {
-    if (!(await this.o.store.purge(req.subjectId))) throw notFound(req.subjectId);
-    for await (const key of await this.o.cooldowns.keys(`*.${req.subjectId}`)) await this.o.cooldowns.purge(key);
+    const removed = await this.o.store.remove(req.subjectId);
+    if (!removed) throw notFound(req.subjectId);
+    await this.catchUpTo(removed.tombstone);
+    await new Promise((r) => setTimeout(r, this.o.eraseGraceMs));
+    // Cooldown keys are `<room>.<ref>` (`<room>.<subject id>` before refs). Listed whole and
+    // matched here: a listing filtered on the id would leave it in a consumer's config file.
+    let cooldowns = 0;
+    const keys: string[] = [];
+    for await (const key of await this.o.cooldowns.kv.keys()) {
+      const who = key.slice(key.indexOf('.') + 1);
+      if (who === removed.ref || who === req.subjectId) keys.push(key);
+    }
+    for (const key of keys) cooldowns += await eraseKey(this.o.jsm, this.o.cooldowns.stored, key);
+    const erased = await this.o.events.eraseSubject(req.subjectId);
+    this.o.log.info({ ...erased, cooldowns }, 'erased a gallery subject');
     return { subjectId: req.subjectId };
   }
 
@@ -145,6 +192,12 @@ export class GalleryService {
     const face = usable[0];
     if (!face) throw noUsableImage(results[0]?.error?.message ?? 'image: no usable face', 'image', results);
     return face.embedding;
+  }
+
+  private async catchUpTo(revision: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.o.index.caughtUpTo(revision), new Promise((r) => (timer = setTimeout(r, CATCH_UP_MS)))]);
+    clearTimeout(timer);
   }
 
   private async catchUp(subjectId: string, revision: number): Promise<void> {

@@ -5,6 +5,7 @@ import type { EventPublisher } from './event-publisher.js';
 import type { RecognitionGate } from './recognition-gate.js';
 import type { FlushedMetrics, FrameInput, FrameOutcome, TaggedTransition } from './core/advance.js';
 import type { ObservedFace } from './core/types.js';
+import type { SubjectRefs } from './state-pseudonyms.js';
 import { decodeVector, encodeVector } from '../embedding/vector-codec.js';
 
 export interface StreamEventsOptions {
@@ -14,6 +15,7 @@ export interface StreamEventsOptions {
   log: Logger;
   recognition: { cooldownMs: number; rejectUnknown: boolean };
   rooms: KvMirror<RoomAnalysisConfig>;
+  refs: SubjectRefs;
 }
 
 /** Alerts that name a face keep its embedding, so an operator can say "not this subject". */
@@ -62,7 +64,11 @@ export class StreamEvents {
     for (const f of outcome.faces) {
       const id = f.identity;
       if (!id || (id.subjectId === null && !rejectUnknown)) continue;
-      const key = id.subjectId ? `${msg.room}.${id.subjectId}` : `${msg.room}.${msg.stream}_${f.trackId}`;
+      // A subject's cooldown key holds its ref, not its id: replaced revisions of the key
+      // cannot be erased (gallery delete). No ref: the subject was deleted just now.
+      const ref = id.subjectId ? this.o.refs.refOf(id.subjectId) : undefined;
+      if (id.subjectId && ref === undefined) continue;
+      const key = ref !== undefined ? `${msg.room}.${ref}` : `${msg.room}.${msg.stream}_${f.trackId}`;
       if (!(await this.o.gate.claim(key, msg.captureMs, cooldownMs))) continue;
       const embedding = f.embedding ?? trackEmbedding(outcome, f.trackId);
       const faceRef = embedding ? await this.faceRef(msg, f.trackId, embedding) : undefined;
