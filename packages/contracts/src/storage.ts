@@ -95,6 +95,17 @@ export const storage = {
   sessions: kv({ name: 'lookout_sessions', owner: 'gateway', users: [], history: 1, ttlMs: 0, description: 'session id → SessionInfo' }),
   webhooks: kv({ name: 'lookout_webhooks', owner: 'gateway', users: [], history: 1, ttlMs: 0, description: 'webhook id → registration' }),
   webhookLog: kv({ name: 'lookout_webhook_log', owner: 'gateway', users: [], history: 1, ttlMs: 30 * DAY_MS, description: 'webhook id → its latest deliveries' }),
+  rateLimits: kv({
+    name: 'lookout_rate_limits',
+    owner: 'gateway',
+    users: [],
+    history: 1,
+    // A token bucket is full again a minute after its last take; two minutes leaves slack for clock skew.
+    ttlMs: 120_000,
+    maxBytes: 64 * 1024 * 1024,
+    maxValueBytes: 256,
+    description: '`req.<hash of credential>` / `auth.<hash of client address>` → token bucket { tokens, at }: request and refused-credential budgets shared by every gateway, CAS-updated',
+  }),
   enrollJobs: kv({ name: 'lookout_enroll_jobs', owner: 'gateway', users: [], history: 1, ttlMs: 7 * DAY_MS, description: 'job id → EnrollJob: batch enrollment progress and results' }),
   events: {
     kind: 'stream',

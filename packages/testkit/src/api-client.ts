@@ -4,7 +4,11 @@ import { API_PREFIX, type RoomRole } from '@lookout/contracts';
 /** Gateway settings tests start it with: a known admin key and token secret. */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 export const TEST_TOKEN_SECRET = 'test-token-secret-0123456789abcdef';
-export const TEST_GATEWAY_ENV = { API_KEYS: `admin:${TEST_ADMIN_KEY}`, TOKEN_SECRET: TEST_TOKEN_SECRET, WEBHOOK_ALLOW_HOSTS: '127.0.0.1' };
+/**
+ * A refused-credential budget no test of refusals reaches: every test client is 127.0.0.1
+ * (services/gateway/test/shared-limits.test.ts tests the throttle itself).
+ */
+export const TEST_GATEWAY_ENV = { API_KEYS: `admin:${TEST_ADMIN_KEY}`, TOKEN_SECRET: TEST_TOKEN_SECRET, WEBHOOK_ALLOW_HOSTS: '127.0.0.1', AUTH_FAILURES_PER_MINUTE: '100000' };
 
 export interface ApiResponse<T = unknown> {
   status: number;

@@ -9,7 +9,8 @@ import type { Authenticator } from './http/auth.js';
 import { cors } from './http/cors.js';
 import { docsPage } from './http/docs-page.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
-import { rateLimit } from './http/rate-limit.js';
+import { rateLimit, type Limiter } from './http/rate-limit.js';
+import { appHeaders, securityHeaders } from './http/security-headers.js';
 
 export interface AppOptions {
   healthHandler: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
@@ -18,6 +19,8 @@ export interface AppOptions {
   api: ApiRouter;
   auth: Authenticator;
   corsOrigins: string;
+  /** The per-credential request budget (shared by replicas: shared-buckets.ts). */
+  limiter: Limiter;
   rateLimitPerMinute: number;
   bodyLimitBytes: number;
   version: string;
@@ -25,7 +28,8 @@ export interface AppOptions {
 
 /**
  * The public HTTP edge: health and metrics, the REST API under /api/v1 (auth, rate limit,
- * body limit, JSON errors), its OpenAPI document and docs page, and the web app.
+ * body limit, JSON errors), its OpenAPI document and docs page, and the web app; security
+ * headers on all of it (http/security-headers.ts).
  */
 export function createApp(o: AppOptions): Express {
   const app = express();
@@ -34,13 +38,14 @@ export function createApp(o: AppOptions): Express {
   app.use((req, res, next) => {
     if (!o.healthHandler(req, res)) next();
   });
+  app.use(securityHeaders());
   app.use(cors(o.corsOrigins));
   const doc = o.api.openapi({ title: 'Lookout', version: o.version });
   app.get('/openapi.json', (_req, res) => void res.json(doc));
   app.get('/docs', (_req, res) => void res.type('html').send(docsPage(doc as Parameters<typeof docsPage>[0])));
-  app.use(API_PREFIX, o.auth.authenticate(), rateLimit(o.rateLimitPerMinute), express.json({ limit: o.bodyLimitBytes, strict: true }), o.api.router, routeNotFound);
+  app.use(API_PREFIX, o.auth.authenticate(), rateLimit(o.limiter, o.rateLimitPerMinute), express.json({ limit: o.bodyLimitBytes, strict: true }), o.api.router, routeNotFound);
   if (fs.existsSync(o.webRoot)) {
-    app.use(express.static(path.resolve(o.webRoot), { index: 'index.html', maxAge: '1h' }));
+    app.use(express.static(path.resolve(o.webRoot), { index: 'index.html', maxAge: '1h', setHeaders: appHeaders }));
   } else {
     o.log.warn({ webRoot: path.resolve(o.webRoot) }, 'no web app there: / answers 404 (npm run build, or set WEB_ROOT)');
   }

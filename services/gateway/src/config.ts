@@ -13,7 +13,22 @@ export const GatewayConfig = configSchema(8080, {
   }),
   tokenTtlS: Type.Integer({ minimum: 10, maximum: 86_400, default: 3600, description: 'Default lifetime of a room token (seconds)' }),
   corsOrigins: Type.String({ default: '', description: 'Origins allowed to call the API from a browser, comma-separated (`*` = any). Empty: same origin only' }),
-  rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600, description: 'Requests per minute per API key or room token (per gateway instance)' }),
+  rateLimitPerMinute: Type.Integer({
+    minimum: 1,
+    default: 600,
+    description: 'Requests per minute per API key or room token, shared by every gateway replica (counted in NATS KV; per replica only while NATS does not answer)',
+  }),
+  authFailuresPerMinute: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description:
+      'Refused credentials (unknown API key, forged or malformed token; not expired ones) per client address per minute, shared by every replica; past them every credential from that address gets 429 until the budget refills',
+  }),
+  trustProxy: Type.String({
+    default: '',
+    description:
+      'Proxies whose X-Forwarded-For names the client (Express "trust proxy": comma-separated addresses/CIDRs, or a hop count). Empty: the TCP peer is the client. Behind a load balancer set it, or every client shares the balancer\'s failed-credential budget',
+  }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest JSON request body' }),
   uploadLimitBytes: Type.Integer({ minimum: 1024, default: 209_715_200, description: 'Largest multipart upload (images, ZIP)' }),
   zipMaxEntries: Type.Integer({ minimum: 1, default: 2000, description: 'Batch enrollment: most files in one ZIP' }),

@@ -9,6 +9,8 @@ import { registerGalleryRoutes } from './gallery/routes.js';
 import { GalleryService } from './gallery/service.js';
 import { ApiRouter } from './http/api-router.js';
 import { ApiKeys, Authenticator, RoomTokens } from './http/auth.js';
+import { clientAddress } from './http/client-address.js';
+import { createLimits } from './http/limits.js';
 import { registerRoomRoutes } from './rooms/routes.js';
 import { RoomService } from './rooms/service.js';
 import { registerSessionRoutes } from './sessions/routes.js';
@@ -29,7 +31,10 @@ const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 
 if (!config.tokenSecret) log.warn('TOKEN_SECRET is not set: room tokens are signed with a random key and only this process accepts them');
 const kv = await openStores(nc, svc.storage);
-const auth = new Authenticator(new ApiKeys(config.apiKeys), new RoomTokens(config.tokenSecret));
+// Request and refused-credential budgets shared by every replica (NATS KV).
+const { limiter, throttle } = await createLimits({ kv: kv.rateLimits, requestsPerMinute: config.rateLimitPerMinute, authFailuresPerMinute: config.authFailuresPerMinute, metrics: svc.metrics, log });
+svc.onShutdown('auth-throttle', () => throttle.stop());
+const auth = new Authenticator(new ApiKeys(config.apiKeys), new RoomTokens(config.tokenSecret), { throttle, clientOf: clientAddress(config.trustProxy) });
 const sfu = new SfuClient(nc, kv);
 const reid = new ReidClient(nc);
 
@@ -57,6 +62,7 @@ const app = createApp({
   api,
   auth,
   corsOrigins: config.corsOrigins,
+  limiter,
   rateLimitPerMinute: config.rateLimitPerMinute,
   bodyLimitBytes: config.bodyLimitBytes,
   version,

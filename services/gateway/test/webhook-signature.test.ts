@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { DestinationError, DestinationPolicy } from '../src/webhooks/destination.js';
 import { matches, readEvent, eventBody } from '../src/webhooks/event.js';
 import { backoffDelay } from '../src/webhooks/hook-worker.js';
-import { inCidr, parseCidr, parseIp } from '../src/webhooks/ip.js';
+import { embeddedV4, inCidr, parseCidr, parseIp, specialRange } from '../src/webhooks/ip.js';
 import { WebhookSender } from '../src/webhooks/sender.js';
 import { signedHeaders, signPayload, verifySignature } from '../src/webhooks/signature.js';
 import { consumerConfig } from '../src/webhooks/store.js';
@@ -39,22 +39,52 @@ describe('webhook signature', () => {
   });
 });
 
-describe('IP parsing', () => {
-  it('parses IPv4, IPv6 (compressed, bracketed, zoned, dotted tail) and CIDRs', () => {
-    expect(parseIp('10.1.2.3')).toEqual({ v: 4, n: 0x0a010203n });
-    expect(parseIp('::1')).toEqual({ v: 6, n: 1n });
-    expect(parseIp('[::1]')).toEqual({ v: 6, n: 1n });
-    expect(parseIp('fe80::1%eth0')?.n).toBe(0xfe80n << 112n | 1n);
-    expect(parseIp('::ffff:127.0.0.1')?.n).toBe(0xffff7f000001n);
-    expect(parseIp('2001:db8:0:0:0:0:0:1')).toEqual(parseIp('2001:db8::1'));
+describe('IP parsing (ipaddr.js behind a strict literal check)', () => {
+  const text = (raw: string) => parseIp(raw)?.toString();
+
+  it('parses IPv4, IPv6 (compressed, bracketed, zoned, dotted tail) and nothing else', () => {
+    expect(text('10.1.2.3')).toBe('10.1.2.3');
+    expect(parseIp('10.1.2.3')?.kind()).toBe('ipv4');
+    expect(text('::1')).toBe('::1');
+    expect(text('[::1]')).toBe('::1');
+    expect(text('fe80::1%eth0')).toBe('fe80::1');
+    expect(parseIp('::ffff:127.0.0.1')?.toNormalizedString()).toBe('0:0:0:0:0:ffff:7f00:1');
+    expect(text('2001:db8:0:0:0:0:0:1')).toBe(text('2001:db8::1'));
     expect(parseIp('example.com')).toBeUndefined();
     expect(parseIp('1.2.3.256')).toBeUndefined();
+    // Spellings ipaddr.js alone would take; only what WHATWG URL normalised them to is an address.
+    for (const loose of ['0x7f.1', '127.1', '0177.0.0.1', '2130706433', '1.2.3.4.5', '::1::', '']) expect(parseIp(loose)).toBeUndefined();
+  });
+
+  it('parses CIDRs and matches addresses in them, never across families', () => {
     expect(parseCidr('10.0.0.0/33')).toBeUndefined();
     expect(parseCidr('10.0.0.0/8/1')).toBeUndefined();
+    expect(parseCidr('10.0.0.0/x')).toBeUndefined();
+    expect(parseCidr('::/129')).toBeUndefined();
+    expect(parseCidr('10.0.0.1')?.[1]).toBe(32);
+    expect(parseCidr('::1')?.[1]).toBe(128);
     expect(inCidr(parseIp('10.200.0.1')!, parseCidr('10.0.0.0/8')!)).toBe(true);
     expect(inCidr(parseIp('11.0.0.1')!, parseCidr('10.0.0.0/8')!)).toBe(false);
     expect(inCidr(parseIp('fd12::5')!, parseCidr('fc00::/7')!)).toBe(true);
     expect(inCidr(parseIp('10.0.0.1')!, parseCidr('::/0')!)).toBe(false);
+    expect(inCidr(parseIp('::ffff:10.0.0.1')!, parseCidr('10.0.0.0/8')!)).toBe(false);
+    expect(inCidr(parseIp('1.2.3.4')!, parseCidr('0.0.0.0/0')!)).toBe(true);
+  });
+
+  it('finds the IPv4 address inside mapped, NAT64 and 6to4 IPv6 addresses', () => {
+    expect(embeddedV4(parseIp('::ffff:127.0.0.1')!)?.toString()).toBe('127.0.0.1');
+    expect(embeddedV4(parseIp('::ffff:a00:1')!)?.toString()).toBe('10.0.0.1');
+    expect(embeddedV4(parseIp('64:ff9b::a9fe:a9fe')!)?.toString()).toBe('169.254.169.254');
+    expect(embeddedV4(parseIp('2002:c0a8:0101::1')!)?.toString()).toBe('192.168.1.1');
+    expect(embeddedV4(parseIp('2606:4700::1')!)).toBeUndefined();
+    expect(embeddedV4(parseIp('10.0.0.1')!)).toBeUndefined();
+  });
+
+  it('names special-purpose ranges (the second opinion after the table)', () => {
+    expect(specialRange(parseIp('8.8.8.8')!)).toBeUndefined();
+    expect(specialRange(parseIp('2606:4700:4700::1111')!)).toBeUndefined();
+    expect(specialRange(parseIp('127.0.0.1')!)).toBe('loopback');
+    expect(specialRange(parseIp('fd00::1')!)).toBe('uniqueLocal');
   });
 });
 
@@ -83,6 +113,16 @@ describe('webhook destinations', () => {
     ['2002:c0a8:0101::1', 'private'],
   ])('refuses %s (%s)', (address, reason) => {
     expect(strict.refusal(address)).toContain(reason);
+  });
+
+  it.each([
+    ['192.31.196.1', 'as112'],
+    ['192.52.193.1', 'amt'],
+    ['192.88.99.1', 'reserved'],
+    ['2001:20::1', 'orchid2'],
+    ['::ffff:192.31.196.1', 'as112'],
+  ])('refuses %s, a special-purpose range only ipaddr.js knows (%s)', (address, range) => {
+    expect(strict.refusal(address)).toBe(`${address} is a special-purpose address (${range})`);
   });
 
   it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '172.32.0.1', '100.128.0.1'])('allows the public address %s', (address) => {

@@ -1,6 +1,8 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { errors as jose, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { isId, LookoutError, ROOM_ROLES, type RoomRole, type RoomTokenClaims } from '@lookout/contracts';
+import { clientAddress, type ClientAddress } from './client-address.js';
 
 /** Who is calling: an admin API key, or a room token for one room. */
 export type Principal = { kind: 'admin'; name: string } | { kind: 'room'; claims: RoomTokenClaims };
@@ -13,42 +15,49 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const b64 = (s: Buffer | string) => Buffer.from(s).toString('base64url');
-const HEADER = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+/** The one header room tokens carry; `typ` is checked on the way in, the algorithm pinned. */
+const HEADER = { alg: 'HS256', typ: 'JWT' } as const;
+
+/** Why jose refused a token, in the words the API has always used. */
+function refusal(err: unknown): LookoutError {
+  if (err instanceof jose.JWTExpired) return new LookoutError('token_expired', 'token: expired');
+  if (err instanceof jose.JWSSignatureVerificationFailed) return new LookoutError('invalid_token', 'token: bad signature');
+  if (err instanceof jose.JOSEAlgNotAllowed) return new LookoutError('invalid_token', 'token: algorithm not allowed (HS256 only)');
+  if (err instanceof jose.JWTClaimValidationFailed) return new LookoutError('invalid_token', 'token: malformed claims');
+  return new LookoutError('invalid_token', 'token: malformed');
+}
 
 /**
  * Room tokens are compact JWTs (HS256) signed with TOKEN_SECRET: short-lived, for one room
  * and one role. Verification is stateless, so any gateway behind a load balancer accepts
- * a token another one issued.
+ * a token another one issued. Signing and verifying are jose's (only HS256 is accepted,
+ * whatever the token's header says); the claims are Lookout's own and checked here.
  */
 export class RoomTokens {
-  private readonly key: Buffer;
+  private readonly key: Uint8Array;
 
   constructor(secret: string) {
-    this.key = secret ? Buffer.from(secret) : randomBytes(32);
+    this.key = secret ? new Uint8Array(Buffer.from(secret)) : new Uint8Array(randomBytes(32));
   }
 
-  sign(claims: RoomTokenClaims): string {
-    const body = `${HEADER}.${b64(JSON.stringify(claims))}`;
-    return `${body}.${b64(createHmac('sha256', this.key).update(body).digest())}`;
+  /** A token carrying exactly `claims` (the same bytes the hand-rolled signer produced). */
+  async sign(claims: RoomTokenClaims): Promise<string> {
+    // Exactly these claims, in this order: the token is byte-for-byte what it was before jose.
+    const payload: JWTPayload = { room: claims.room, role: claims.role, peer: claims.peer, exp: claims.exp };
+    return new SignJWT(payload).setProtectedHeader(HEADER).sign(this.key);
   }
 
   /** The claims, or a LookoutError saying why the token is refused. */
-  verify(token: string, nowMs = Date.now()): RoomTokenClaims {
-    const [header, payload, sig] = token.split('.');
-    if (!header || !payload || !sig || header !== HEADER) throw new LookoutError('invalid_token', 'token: malformed');
-    const expected = createHmac('sha256', this.key).update(`${header}.${payload}`).digest();
-    const given = Buffer.from(sig, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new LookoutError('invalid_token', 'token: bad signature');
-    let claims: RoomTokenClaims;
+  async verify(token: string, nowMs = Date.now()): Promise<RoomTokenClaims> {
+    let payload: JWTPayload;
     try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as RoomTokenClaims;
-    } catch {
-      throw new LookoutError('invalid_token', 'token: malformed');
+      ({ payload } = await jwtVerify(token, this.key, { algorithms: [HEADER.alg], typ: HEADER.typ, requiredClaims: ['exp'], currentDate: new Date(nowMs) }));
+    } catch (err) {
+      throw refusal(err);
     }
-    if (!isId(claims.room) || !isId(claims.peer) || !ROOM_ROLES.includes(claims.role) || typeof claims.exp !== 'number') throw new LookoutError('invalid_token', 'token: malformed claims');
-    if (claims.exp * 1000 <= nowMs) throw new LookoutError('token_expired', 'token: expired');
-    return claims;
+    const { room, role, peer, exp } = payload as Partial<Record<keyof RoomTokenClaims, unknown>>;
+    if (!isId(room) || !isId(peer) || !ROOM_ROLES.includes(role as RoomRole) || typeof exp !== 'number') throw new LookoutError('invalid_token', 'token: malformed claims');
+    return { room, role: role as RoomRole, peer, exp };
   }
 }
 
@@ -76,42 +85,117 @@ export class ApiKeys {
   }
 }
 
+/** A credential and where it came from (the URL's `?token=` or a header). */
+export interface Credential {
+  value: string;
+  inQuery: boolean;
+}
+
 /** `Authorization: Bearer <key or token>`, `X-Api-Key: <key>`, or `?token=` (for links and WebSockets). */
-export function credentialOf(headers: Record<string, string | string[] | undefined>, query: URLSearchParams): string | undefined {
+export function credentialFrom(headers: Record<string, string | string[] | undefined>, query: URLSearchParams): Credential | undefined {
   const auth = headers.authorization;
-  if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) return auth.replace(/^Bearer\s+/i, '').trim();
+  if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) return { value: auth.replace(/^Bearer\s+/i, '').trim(), inQuery: false };
   const key = headers['x-api-key'];
-  if (typeof key === 'string' && key) return key;
-  return query.get('token') ?? undefined;
+  if (typeof key === 'string' && key) return { value: key, inQuery: false };
+  const token = query.get('token');
+  return token === null ? undefined : { value: token, inQuery: true };
+}
+
+/** `credentialFrom`'s value alone (the WebSocket upgrade, where a browser can only use the URL). */
+export function credentialOf(headers: Record<string, string | string[] | undefined>, query: URLSearchParams): string | undefined {
+  return credentialFrom(headers, query)?.value;
+}
+
+/**
+ * Failed credentials per client address, shared by every gateway (see auth-throttle.ts).
+ * `blockedFor` is answered from memory, so valid requests pay nothing for it.
+ */
+export interface FailureThrottle {
+  /** Seconds until `client` may present a credential again; 0 when it may now. */
+  blockedFor(client: string): number;
+  /** Counts a refused credential of `client`; the seconds it is now blocked for (0: still under the limit). */
+  failed(client: string): Promise<number>;
+}
+
+/** Refusals that are guesses (an unknown key, a forged token): expired tokens were genuine once and do not count. */
+const GUESSES: ReadonlySet<string> = new Set(['unauthorized', 'invalid_token']);
+
+const throttled = (s: number) =>
+  new LookoutError('rate_limited', `authentication: too many refused credentials from this address; every credential from it is refused for ${s} s`);
+
+export interface AuthenticatorOptions {
+  /** Counts refused credentials per client address; none: not throttled. */
+  throttle?: FailureThrottle;
+  /** Who a request comes from (TRUST_PROXY); default: the TCP peer. */
+  clientOf?: ClientAddress;
 }
 
 export class Authenticator {
+  /** Who a request comes from, for the throttle (REST and WebSocket upgrades alike). */
+  readonly clientOf: ClientAddress;
+  private readonly throttle: FailureThrottle | undefined;
+
   constructor(
     private readonly keys: ApiKeys,
     readonly tokens: RoomTokens,
-  ) {}
+    opts: AuthenticatorOptions = {},
+  ) {
+    this.throttle = opts.throttle;
+    this.clientOf = opts.clientOf ?? clientAddress('');
+  }
 
   /** Resolves a credential; throws `unauthorized`, `invalid_token` or `token_expired`. */
-  principal(credential: string | undefined): Principal {
+  async principal(credential: string | undefined): Promise<Principal> {
     if (!credential) throw new LookoutError('unauthorized', 'authorization: an API key or a room token is required');
     const name = this.keys.lookup(credential);
     if (name) return { kind: 'admin', name };
     if (credential.split('.').length !== 3) throw new LookoutError('unauthorized', 'authorization: unknown API key');
-    return { kind: 'room', claims: this.tokens.verify(credential) };
+    return { kind: 'room', claims: await this.tokens.verify(credential) };
+  }
+
+  /**
+   * Resolves a credential presented by `client` (its address), counting guesses against
+   * it: once it has made too many, every credential it presents is refused with
+   * `rate_limited` until its budget refills, a right one included (otherwise a 200 among
+   * the 429s would still tell a guesser it had found a key).
+   */
+  async principalFor(credential: string | undefined, client: string): Promise<{ principal: Principal } | { error: LookoutError; retryAfterS?: number }> {
+    const blocked = this.throttle?.blockedFor(client) ?? 0;
+    if (blocked > 0) return { error: throttled(blocked), retryAfterS: blocked };
+    try {
+      return { principal: await this.principal(credential) };
+    } catch (err) {
+      const error = err instanceof LookoutError ? err : new LookoutError('unauthorized', 'authorization: refused');
+      if (!credential || !this.throttle || !GUESSES.has(error.code)) return { error };
+      const wait = await this.throttle.failed(client);
+      return wait > 0 ? { error: throttled(wait), retryAfterS: wait } : { error };
+    }
   }
 
   /**
    * Middleware: resolves the credential if there is one. Refusal is deferred to the route
-   * (api-router's access check), so an unknown route is a 404 whoever asks.
+   * (api-router's access check), so an unknown route is a 404 whoever asks. An admin key
+   * is refused in the URL (`?token=`): URLs end up in access logs, proxies and browser
+   * history. Room tokens may still come that way (short-lived links such as a report's).
    */
   authenticate() {
-    return (req: Request, _res: Response, next: NextFunction) => {
-      try {
-        req.principal = this.principal(credentialOf(req.headers, new URL(req.originalUrl, 'http://x').searchParams));
-      } catch (err) {
-        req.authError = err as Error;
-      }
-      next();
+    return (req: Request, res: Response, next: NextFunction) => {
+      const credential = credentialFrom(req.headers, new URL(req.originalUrl, 'http://x').searchParams);
+      if (!credential) return next();
+      const client = this.clientOf(req);
+      this.principalFor(credential.value, client)
+        .then((r) => {
+          if ('error' in r) {
+            req.authError = r.error;
+            if (r.retryAfterS) res.setHeader('Retry-After', String(r.retryAfterS));
+          } else if (credential.inQuery && r.principal.kind === 'admin') {
+            req.authError = new LookoutError('unauthorized', 'authorization: an admin API key is not accepted in the URL (?token=); send it as "Authorization: Bearer <key>" or "X-Api-Key: <key>"', 'token');
+          } else {
+            req.principal = r.principal;
+          }
+          next();
+        })
+        .catch(next);
     };
   }
 }

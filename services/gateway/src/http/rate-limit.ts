@@ -1,30 +1,35 @@
 import type { NextFunction, Request, Response } from 'express';
 import { LookoutError } from '@lookout/contracts';
+import type { Principal } from './auth.js';
+
+/** Takes one request from a caller's budget (SharedBuckets, or LocalBuckets in a test). */
+export interface Limiter {
+  take(id: string): Promise<{ ok: boolean; remaining: number; retryAfterS: number }> | { ok: boolean; remaining: number; retryAfterS: number };
+}
+
+/** Whose budget a request spends: the admin key's name, or the room token's room and peer. */
+export const budgetOf = (p: Principal): string => (p.kind === 'admin' ? `k:${p.name}` : `t:${p.claims.room}:${p.claims.peer}`);
 
 /**
- * Per-credential rate limit: a token bucket of `perMinute` requests refilled continuously.
- * Buckets live in this process, so with N gateways behind a load balancer a client gets
- * up to N × the limit; that keeps the hot path free of NATS round trips.
+ * Per-credential rate limit: `perMinute` requests, refilled continuously. The budget is
+ * shared by every gateway replica when `limiter` is the NATS-backed one (shared-buckets.ts:
+ * one budget across N replicas; per replica only while NATS does not answer). Requests
+ * without a valid credential are not counted here: they are refused anyway, and refused
+ * credentials are throttled per client address (auth-throttle.ts).
  */
-export function rateLimit(perMinute: number) {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const refillPerMs = perMinute / 60_000;
+export function rateLimit(limiter: Limiter, perMinute: number) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const p = req.principal;
     if (!p) return next();
-    const key = p.kind === 'admin' ? `k:${p.name}` : `t:${p.claims.room}:${p.claims.peer}`;
-    const now = Date.now();
-    const b = buckets.get(key) ?? { tokens: perMinute, at: now };
-    b.tokens = Math.min(perMinute, b.tokens + (now - b.at) * refillPerMs);
-    b.at = now;
-    buckets.set(key, b);
-    if (buckets.size > 100_000) buckets.clear();
-    if (b.tokens < 1) {
-      res.setHeader('Retry-After', String(Math.ceil((1 - b.tokens) / refillPerMs / 1000)));
-      return next(new LookoutError('rate_limited', `rate limit: at most ${perMinute} requests per minute`));
-    }
-    b.tokens -= 1;
-    res.setHeader('X-RateLimit-Remaining', String(Math.floor(b.tokens)));
-    next();
+    Promise.resolve(limiter.take(budgetOf(p)))
+      .then((t) => {
+        if (!t.ok) {
+          res.setHeader('Retry-After', String(t.retryAfterS));
+          return next(new LookoutError('rate_limited', `rate limit: at most ${perMinute} requests per minute`));
+        }
+        res.setHeader('X-RateLimit-Remaining', String(t.remaining));
+        next();
+      })
+      .catch(next);
   };
 }

@@ -29,10 +29,10 @@ export interface RoomsOptions {
 export class RoomService {
   constructor(private readonly o: RoomsOptions) {}
 
-  issueToken(request: TokenRequest): { token: string; room: string; role: RoomTokenClaims['role']; peer: string; expiresMs: number } {
+  async issueToken(request: TokenRequest): Promise<{ token: string; room: string; role: RoomTokenClaims['role']; peer: string; expiresMs: number }> {
     const exp = Math.floor(Date.now() / 1000) + (request.ttlSeconds ?? this.o.tokenTtlS);
     const peer = request.peer ?? `p${Math.random().toString(36).slice(2, 10)}`;
-    return { token: this.o.tokens.sign({ room: request.room, role: request.role, peer, exp }), room: request.room, role: request.role, peer, expiresMs: exp * 1000 };
+    return { token: await this.o.tokens.sign({ room: request.room, role: request.role, peer, exp }), room: request.room, role: request.role, peer, expiresMs: exp * 1000 };
   }
 
   /** Creates the room on the least-loaded SFU with its config; `exists` when it has a live owner. */

@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { LookoutError } from '@lookout/contracts';
-import { inCidr, parseCidr, parseIp, v4, type Cidr, type Ip } from './ip.js';
+import { embeddedV4, inCidr, parseCidr, parseIp, specialRange, type Cidr, type Ip } from './ip.js';
 
 export type DestinationCode = 'destination_not_allowed' | 'destination_unresolved';
 
@@ -48,18 +48,6 @@ const DENIED = cidrs([
   ['ff00::/8', 'multicast'],
 ]);
 
-/** IPv6 forms that carry an IPv4 address: judged by that address. */
-const EMBEDDING: Array<{ cidr: Cidr; extract: (n: bigint) => Ip }> = [
-  { cidr: parseCidr('::ffff:0:0/96')!, extract: (n) => v4(n) },
-  { cidr: parseCidr('64:ff9b::/96')!, extract: (n) => v4(n) },
-  { cidr: parseCidr('2002::/16')!, extract: (n) => v4(n >> 80n) },
-];
-
-function embedded(ip: Ip): Ip | undefined {
-  if (ip.v !== 6) return undefined;
-  return EMBEDDING.find((e) => inCidr(ip, e.cidr))?.extract(ip.n);
-}
-
 const normaliseHost = (h: string) => h.toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
 
 /**
@@ -87,11 +75,16 @@ export class DestinationPolicy {
     if (this.hosts.has(normaliseHost(host))) return undefined;
     const ip = parseIp(address);
     if (!ip) return `${address} is not an IP address`;
-    const inner = embedded(ip);
+    // An IPv6 address carrying an IPv4 one (mapped, NAT64, 6to4) is judged by the IPv4 address.
+    const inner = embeddedV4(ip);
     const allowed = (x: Ip | undefined) => x !== undefined && this.nets.some((c) => inCidr(x, c));
     if (allowed(ip) || allowed(inner)) return undefined;
-    const denied = DENIED.find((d) => inCidr(inner ?? ip, d.cidr));
-    return denied ? `${address} is a ${denied.reason} address` : undefined;
+    const judged = inner ?? ip;
+    const denied = DENIED.find((d) => inCidr(judged, d.cidr));
+    if (denied) return `${address} is a ${denied.reason} address`;
+    // Second opinion: any other special-purpose range ipaddr.js knows (AMT, AS112, ORCHIDv2, …).
+    const special = specialRange(judged);
+    return special ? `${address} is a special-purpose address (${special})` : undefined;
   }
 
   /**

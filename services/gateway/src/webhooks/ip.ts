@@ -1,57 +1,21 @@
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 
-/** An IP address as a number: 32 bits for IPv4, 128 for IPv6. */
-export interface Ip {
-  v: 4 | 6;
-  n: bigint;
-}
+/** An IPv4 or IPv6 address (ipaddr.js). */
+export type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
-export interface Cidr extends Ip {
-  bits: number;
-}
+/** A network: an address and its prefix length. */
+export type Cidr = [Ip, number];
 
-function parseV4(s: string): bigint | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
-}
-
-function parseV6(s: string): bigint | undefined {
-  let text = s;
-  const groups: number[] = [];
-  // A trailing dotted quad (::ffff:1.2.3.4) stands for the last two groups.
-  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const v4 = parseV4(dotted[2]!);
-    if (v4 === undefined) return undefined;
-    text = `${dotted[1]!}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const fill = 8 - head.length - tail.length;
-  if (halves.length === 1 ? fill !== 0 : fill < 1) return undefined;
-  for (const g of [...head, ...Array<string>(halves.length === 2 ? fill : 0).fill('0'), ...tail]) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-    groups.push(parseInt(g, 16));
-  }
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
-}
-
-/** Parses an IPv4 or IPv6 literal (brackets and a zone id allowed); undefined otherwise. */
+/**
+ * Parses an IPv4 or IPv6 literal (brackets and a zone id allowed); undefined otherwise.
+ * What counts as a literal is node's strict `net.isIP` (dotted quad, standard IPv6):
+ * ipaddr.js alone would also take '0x7f.1', '127.1' or octal parts, spellings that must
+ * reach the checks only as what WHATWG URL normalised them to.
+ */
 export function parseIp(raw: string): Ip | undefined {
   const s = raw.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
-  const kind = net.isIP(s);
-  if (kind === 4) {
-    const n = parseV4(s);
-    return n === undefined ? undefined : { v: 4, n };
-  }
-  if (kind === 6) {
-    const n = parseV6(s);
-    return n === undefined ? undefined : { v: 6, n };
-  }
-  return undefined;
+  return net.isIP(s) === 0 ? undefined : ipaddr.parse(s);
 }
 
 /** `10.0.0.0/8`, `fc00::/7`, or a single address (a /32 or /128). */
@@ -60,20 +24,36 @@ export function parseCidr(raw: string): Cidr | undefined {
   if (rest.length > 0 || !addr) return undefined;
   const ip = parseIp(addr);
   if (!ip) return undefined;
-  const max = ip.v === 4 ? 32 : 128;
+  const max = ip.kind() === 'ipv4' ? 32 : 128;
   if (len !== undefined && !/^\d{1,3}$/.test(len)) return undefined;
   const bits = len === undefined ? max : Number(len);
-  if (bits > max) return undefined;
-  return { ...ip, bits };
+  return bits > max ? undefined : [ip, bits];
 }
 
-export function inCidr(ip: Ip, c: Cidr): boolean {
-  if (ip.v !== c.v) return false;
-  const shift = BigInt((c.v === 4 ? 32 : 128) - c.bits);
-  return ip.n >> shift === c.n >> shift;
+/** True when `ip` is in `cidr` (never across families: judge an embedded IPv4 with `embeddedV4`). */
+export function inCidr(ip: Ip, [network, bits]: Cidr): boolean {
+  return ip.kind() === network.kind() && ip.match(network, bits);
 }
 
-/** IPv4 address from its 32-bit number. */
-export function v4(n: bigint): Ip {
-  return { v: 4, n: n & 0xffff_ffffn };
+/**
+ * IPv6 forms that carry an IPv4 address, and where its four bytes are: IPv4-mapped
+ * (::ffff:a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002:aabb:ccdd::/48).
+ */
+const CARRIERS: Array<{ cidr: Cidr; at: number }> = [
+  { cidr: parseCidr('::ffff:0:0/96')!, at: 12 },
+  { cidr: parseCidr('64:ff9b::/96')!, at: 12 },
+  { cidr: parseCidr('2002::/16')!, at: 2 },
+];
+
+/** The IPv4 address an IPv6 address carries (see CARRIERS), if any. */
+export function embeddedV4(ip: Ip): ipaddr.IPv4 | undefined {
+  if (ip.kind() !== 'ipv6') return undefined;
+  const carrier = CARRIERS.find((c) => inCidr(ip, c.cidr));
+  return carrier ? new ipaddr.IPv4(ip.toByteArray().slice(carrier.at, carrier.at + 4)) : undefined;
+}
+
+/** ipaddr.js's name for the special range `ip` is in ('private', 'loopback', …), or undefined for a public unicast address. */
+export function specialRange(ip: Ip): string | undefined {
+  const range = ip.range();
+  return range === 'unicast' ? undefined : range;
 }

@@ -18,6 +18,8 @@ export class Access {
     private readonly auth: Authenticator,
     /** Peer id of an admin that names none. */
     private readonly adminPeer: string,
+    /** The socket's client address: its refused credentials count against it (http/auth-throttle.ts). */
+    private readonly client: string,
   ) {}
 
   get authenticated(): boolean {
@@ -25,8 +27,8 @@ export class Access {
   }
 
   /** A credential from the URL (`?token=`) or headers: an admin key, or a token that joins its room. */
-  fromCredential(credential: string): Grant | undefined {
-    const p = this.principal(credential, 'token');
+  async fromCredential(credential: string): Promise<Grant | undefined> {
+    const p = await this.principal(credential, 'token');
     if (p.kind === 'admin') {
       this.admin = p.name;
       return undefined;
@@ -35,7 +37,7 @@ export class Access {
   }
 
   /** Resolves a join; throws a credential error (closes 4401) or `forbidden` (room or peer of another token; closes 4403). */
-  join(msg: Join): Grant {
+  async join(msg: Join): Promise<Grant> {
     if (msg.token === undefined) {
       if (this.admin !== undefined) return this.set({ room: msg.room, role: 'admin', peer: msg.peer ?? this.adminPeer });
       const joined = this.grants.get(msg.room);
@@ -43,7 +45,7 @@ export class Access {
       this.checkPeer(msg, joined.peer);
       return joined;
     }
-    const p = this.principal(msg.token, 'token');
+    const p = await this.principal(msg.token, 'token');
     if (p.kind === 'admin') {
       this.admin = p.name;
       return this.set({ room: msg.room, role: 'admin', peer: msg.peer ?? this.adminPeer });
@@ -96,12 +98,10 @@ export class Access {
     if (msg.peer !== undefined && msg.peer !== peer) throw new LookoutError('forbidden', `peer: the token is for another peer (${peer})`, 'peer');
   }
 
-  private principal(credential: string, field: string): Principal {
-    try {
-      return this.auth.principal(credential);
-    } catch (err) {
-      const e = toWsError(err);
-      throw new LookoutError(e.code, e.message, e.field ?? field);
-    }
+  private async principal(credential: string, field: string): Promise<Principal> {
+    const r = await this.auth.principalFor(credential, this.client);
+    if ('principal' in r) return r.principal;
+    const e = toWsError(r.error);
+    throw new LookoutError(e.code, e.message, e.field ?? field);
   }
 }

@@ -62,6 +62,14 @@ export class WsSession {
   private closing = false;
   private disposed = false;
   private errorReason: CloseReason | undefined;
+  /**
+   * Credential checks (the URL's, joins) are asynchronous (jose): messages that arrive
+   * while one runs wait for it, so "join, then subscribe" keeps its order. With none in
+   * flight a message is handled at once, as before (a frame header and its binary body
+   * may arrive in one tick).
+   */
+  private authChain: Promise<unknown> = Promise.resolve();
+  private authInFlight = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -70,7 +78,7 @@ export class WsSession {
     readonly id: string,
   ) {
     const { config, metrics } = ctx;
-    this.access = new Access(ctx.auth, `admin-${id}`);
+    this.access = new Access(ctx.auth, `admin-${id}`, ctx.auth.clientOf(req));
     this.owned = new OwnedMedia({ transports: config.wsMaxTransports, producers: config.wsMaxProducers });
     this.streams = new SocketStreams(ctx.owners, id);
     const limits = { capacity: config.wsQueueLength, maxBufferedBytes: config.wsMaxBufferedBytes, maxAgeMs: config.wsMaxMessageAgeMs };
@@ -141,12 +149,17 @@ export class WsSession {
       this.timers.set('join', timer.unref());
       return;
     }
-    try {
-      const grant = this.access.fromCredential(credential);
-      if (grant) void this.joined(grant).catch((err) => this.refuse(err));
-    } catch (err) {
-      this.refuse(err);
-    }
+    this.authenticate(() => this.access.fromCredential(credential))
+      .then((grant) => grant && this.joined(grant))
+      .catch((err) => this.refuse(err));
+  }
+
+  /** Runs a credential check after the ones before it (see authChain). */
+  private authenticate<T>(check: () => Promise<T>): Promise<T> {
+    this.authInFlight++;
+    const done = this.authChain.then(check).finally(() => this.authInFlight--);
+    this.authChain = done.catch(() => undefined);
+    return done;
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -182,7 +195,8 @@ export class WsSession {
   private async dispatch(msg: ClientMessage): Promise<void> {
     const id = msg.id !== undefined ? { id: msg.id } : {};
     if (msg.type === 'ping') return this.send({ type: 'ack', op: 'ping', ...id });
-    if (msg.type === 'join') return this.joined(this.access.join(msg), msg.id);
+    if (msg.type === 'join') return this.joined(await this.authenticate(() => this.access.join(msg)), msg.id);
+    if (this.authInFlight > 0) await this.authChain;
     if (!this.access.authenticated) throw new LookoutError('unauthorized', `${msg.type}: join a room first`, 'type');
     switch (msg.type) {
       case 'subscribe':
