@@ -26,6 +26,8 @@ describe('web app admin pages (Chromium; nats-server, detector, reid, sfu, gatew
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  /** Content-Security-Policy violations on any page the tests open (the gateway's CSP must not break the app). */
+  const cspViolations: string[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-web-admin-'));
   const shot = (name: string, fullPage = false) => page.screenshot({ path: path.join(ARTIFACTS, `web-${name}.png`), fullPage });
 
@@ -47,7 +49,13 @@ describe('web app admin pages (Chromium; nats-server, detector, reid, sfu, gatew
     browser = await launchChromium(y4m);
     page = await browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    // Sign in through the header's form; the key stays in localStorage for the next pages.
+    await page.exposeFunction('reportCspViolation', (v: string) => void cspViolations.push(v));
+    await page.addInitScript(() =>
+      document.addEventListener('securitypolicyviolation', (e) =>
+        (window as unknown as { reportCspViolation(v: string): void }).reportCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`),
+      ),
+    );
+    // Sign in through the header's form; the key stays in this tab's sessionStorage for the next pages.
     await page.goto(`${base}/#/gallery`);
     await page.getByLabel('Admin key').fill(TEST_ADMIN_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -288,6 +296,25 @@ describe('web app admin pages (Chromium; nats-server, detector, reid, sfu, gatew
     }
     await page.setViewportSize(VIEWPORT);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('runs under the gateway\'s Content-Security-Policy (no violation on any page), never framed, the admin key only in the tab', async () => {
+    await page.goto(`${base}/#/gallery`);
+    // A hash change is not a new document: reload for a response with the page's headers.
+    const res = await page.reload();
+    await page.locator('main h2').first().waitFor();
+    const headers = res!.headers();
+    expect(headers['content-security-policy']).toMatch(/script-src 'self'.*frame-ancestors 'none'/);
+    expect(headers['x-frame-options']).toBe('DENY');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(cspViolations).toEqual([]);
+    // Signed in (beforeAll) through the form: in sessionStorage, not in localStorage.
+    expect(await page.evaluate(() => [localStorage.getItem('lookout.adminKey'), sessionStorage.getItem('lookout.adminKey')])).toEqual([null, TEST_ADMIN_KEY]);
+    // Another page of the same origin framing the app gets nothing (frame-ancestors 'none').
+    await page.setContent(`<iframe src="${base}/" id="f"></iframe>`);
+    await page.waitForTimeout(500);
+    const framed = page.frames().find((f) => f.url().startsWith(base));
+    expect(await framed?.evaluate(() => document.getElementById('app')?.childElementCount ?? 0).catch(() => 0) ?? 0).toBe(0);
   });
 });
 

@@ -40,8 +40,19 @@ function SignIn({ onChange }: { onChange: () => void }) {
       }}
     >
       <label for="admin-key">Admin key</label>
-      <input id="admin-key" type="password" autocomplete="off" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} required />
+      <input
+        id="admin-key"
+        type="password"
+        autocomplete="off"
+        aria-describedby="admin-key-hint"
+        value={draft}
+        onInput={(e) => setDraft(e.currentTarget.value)}
+        required
+      />
       <button type="submit">Sign in</button>
+      <small id="admin-key-hint" class="muted">
+        This tab only: closing it signs you out
+      </small>
     </form>
   );
 }

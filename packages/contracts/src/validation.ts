@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import type { ValueError } from '@sinclair/typebox/errors';
+import type { ValueError, ValueErrorIterator } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
 import { LookoutError } from './errors.js';
 
 /**
@@ -29,9 +30,25 @@ export interface Validator<T extends TSchema> {
   parse(value: unknown): Static<T>;
 }
 
+/**
+ * True in the web app's build (vite.config.ts `define`): the gateway serves the app with a
+ * Content-Security-Policy without 'unsafe-eval', and the compiler builds its checks with
+ * `new Function`. There the schemas are checked by TypeBox's interpreter instead: the
+ * same schemas and errors, slower, which a browser's few messages a second do not notice.
+ */
+declare const __LOOKOUT_NO_EVAL__: boolean | undefined;
+const INTERPRETED = typeof __LOOKOUT_NO_EVAL__ !== 'undefined' && __LOOKOUT_NO_EVAL__ === true;
+
+type Checker<T extends TSchema> = Pick<TypeCheck<T>, 'Check'> & { Errors(value: unknown): ValueErrorIterator };
+
+function checker<T extends TSchema>(schema: T): Checker<T> {
+  if (!INTERPRETED) return TypeCompiler.Compile(schema);
+  return { Check: (value: unknown): value is Static<T> => Value.Check(schema, value), Errors: (value: unknown) => Value.Errors(schema, value) };
+}
+
 /** Compiles a schema once; `what` names the payload in error messages. */
 export function validator<T extends TSchema>(what: string, schema: T): Validator<T> {
-  const check: TypeCheck<T> = TypeCompiler.Compile(schema);
+  const check = checker(schema);
   return {
     what,
     schema,

@@ -17,10 +17,14 @@ export function ensureWebBuilt(): void {
   execFileSync('npm', ['run', '-s', 'build', '-w', 'web'], { cwd: ROOT, stdio: 'pipe' });
 }
 
-/** A browser context at laptop size; `admin` puts the admin key where the app keeps it. */
+/**
+ * A browser context at laptop size; `admin` puts the admin key where the app keeps it:
+ * the tab's sessionStorage (web/src/lib/auth.ts), set in every page the context opens, as
+ * if the operator had signed in there.
+ */
 export async function newContext(browser: Browser, opts: { admin?: boolean } = {}): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
-  if (opts.admin) await context.addInitScript((key) => localStorage.setItem('lookout.adminKey', key), TEST_ADMIN_KEY);
+  if (opts.admin) await context.addInitScript((key) => sessionStorage.setItem('lookout.adminKey', key), TEST_ADMIN_KEY);
   return context;
 }
 
