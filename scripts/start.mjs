@@ -10,6 +10,9 @@
 //   LOG_FORMAT  "pretty" (default) or "json"
 //   API_KEYS, TOKEN_SECRET  the gateway's admin keys and token secret; unset: generated once
 //               into <DATA_DIR>/gateway-secrets.json (0600), the admin key printed at start
+//   NATS_USER, NATS_PASSWORD  credentials for the NATS at NATS_URL. The local nats-server
+//               requires a user per service (and `cli` for the nats CLI), passwords generated
+//               once into <DATA_DIR>/nats-users.json (0600)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -142,6 +145,38 @@ function gatewaySecrets() {
   return out;
 }
 
+/**
+ * The local nats-server's users, one per service plus `cli` (for the nats CLI), so nothing
+ * on this machine reaches NATS without a password. Passwords are generated once into
+ * <DATA_DIR>/nats-users.json (0600) and reused; the server's config (deploy/nats.conf plus
+ * the users) is written next to it at each start (0600), so no password is on a command
+ * line, where `ps` would show it. Each service gets its own user through NATS_USER and
+ * NATS_PASSWORD (its environment is readable by this user only).
+ */
+function natsUsers() {
+  const file = path.join(dataRoot, 'nats-users.json');
+  let saved = {};
+  if (existsSync(file)) {
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`${file}: not valid JSON (${err.message}); delete it to generate new NATS passwords`);
+    }
+  }
+  // Passwords go into the server's config as quoted strings: base64url needs no escaping.
+  const ok = (v) => typeof v === 'string' && /^[A-Za-z0-9_-]{24,}$/.test(v);
+  const users = Object.fromEntries([...SERVICES, 'cli'].map((u) => [u, ok(saved[u]) ? saved[u] : randomBytes(24).toString('base64url')]));
+  mkdirSync(dataRoot, { recursive: true });
+  if (Object.entries(users).some(([u, p]) => saved[u] !== p)) writeFileSync(file, JSON.stringify(users, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  const conf = path.join(dataRoot, 'nats-server.conf');
+  const entries = Object.entries(users).map(([u, p]) => `    { user: "${u}", password: "${p}" }`);
+  const text = `# Written by npm start (scripts/start.mjs) at every start: deploy/nats.conf plus the users of ${file}.\n${readFileSync(path.join(root, 'deploy', 'nats.conf'), 'utf8')}\nauthorization {\n  users = [\n${entries.join('\n')}\n  ]\n}\n`;
+  writeFileSync(conf, text, { mode: 0o600 });
+  chmodSync(conf, 0o600);
+  return { users, file, conf };
+}
+
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGHUP', () => void shutdown(0));
@@ -149,6 +184,8 @@ process.on('SIGHUP', () => void shutdown(0));
 ensureSetup();
 
 let natsUrl = env.NATS_URL || undefined;
+/** Per service: NATS_USER and NATS_PASSWORD for the local nats-server (none for one at NATS_URL: the environment's own apply). */
+let natsEnv = () => ({});
 try {
   await checkPorts([
     ['gateway', gatewayPort, 'set PORT to another port'],
@@ -162,10 +199,13 @@ try {
   if (!natsUrl) {
     const dataDir = path.join(dataRoot, 'nats');
     mkdirSync(dataDir, { recursive: true });
-    // deploy/nats.conf holds the settings shared with compose; flags override its addresses.
-    const args = ['-c', path.join(root, 'deploy', 'nats.conf'), '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort), '-js', '-sd', dataDir];
+    // deploy/nats.conf holds the settings shared with compose (plus users here); flags override its addresses.
+    const auth = natsUsers();
+    const args = ['-c', auth.conf, '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort), '-js', '-sd', dataDir];
     await waitForLine('nats-server', 'nats-server', args, {}, (l) => l.includes('Server is ready'));
     natsUrl = `nats://127.0.0.1:${natsPort}`;
+    natsEnv = (s) => ({ NATS_USER: s, NATS_PASSWORD: auth.users[s] });
+    say(`NATS users (one per service, and cli for the nats CLI): ${auth.file}`);
   }
 
   // The worker's path for this architecture, unless set (the SFU's own default is x86_64's).
@@ -174,7 +214,7 @@ try {
   const ready = (l) => l.includes('"msg":"ready"');
   const readyLines = await Promise.all(
     SERVICES.map((s) =>
-      waitForLine(s, process.execPath, [path.join(root, 'services', s, 'dist', 'main.js')], { ...common, ...(s === 'gateway' ? secrets.env : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
+      waitForLine(s, process.execPath, [path.join(root, 'services', s, 'dist', 'main.js')], { ...common, ...natsEnv(s), ...(s === 'gateway' ? secrets.env : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
     ),
   );
   const ports = readyLines.map((l) => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { connect } from '@nats-io/transport-node';
 import { childPids, processCommandLine } from '@lookout/service-kit';
 import { freePorts, spawnProcess, stopAllProcesses, ROOT } from '@lookout/testkit';
 
@@ -38,11 +39,11 @@ describe('npm start (scripts/start.mjs)', () => {
       LOG_FORMAT: 'json',
       ...env,
     }, ROOT);
-    return { launcher, port };
+    return { launcher, port, natsPort };
   }
 
   it('brings up NATS and every service, serves the dashboard, and stops them all on SIGTERM', async () => {
-    const { launcher, port } = await startLauncher({ MEDIASOUP_WORKERS: '1' });
+    const { launcher, port, natsPort } = await startLauncher({ MEDIASOUP_WORKERS: '1' });
     const line = await launcher.waitForLine((l) => l.includes('Dashboard:'), 90_000);
     expect(line).toContain(`http://127.0.0.1:${port}/`);
 
@@ -51,11 +52,27 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain('<title>Lookout</title>');
     expect(fs.existsSync(path.join(dataDir, 'nats', 'jetstream'))).toBe(true);
 
+    // The local NATS requires a user (one per service, all up above, and cli): none, or a wrong password, is refused.
+    const servers = `nats://127.0.0.1:${natsPort}`;
+    await expect(connect({ servers, reconnect: false })).rejects.toThrow(/authoriz/i);
+    await expect(connect({ servers, reconnect: false, user: 'cli', pass: 'not-the-password' })).rejects.toThrow(/authoriz/i);
+    const usersFile = path.join(dataDir, 'nats-users.json');
+    expect(fs.statSync(usersFile).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(dataDir, 'nats-server.conf')).mode & 0o777).toBe(0o600);
+    const users = JSON.parse(fs.readFileSync(usersFile, 'utf8')) as Record<string, string>;
+    expect(Object.keys(users).sort()).toEqual(['cli', 'detector', 'gateway', 'reid', 'sfu']);
+    await (await connect({ servers, reconnect: false, user: 'cli', pass: users.cli })).close();
+    // No password on any command line.
+    const children = await childPids(launcher.child.pid!);
+    for (const pid of children) {
+      const line = (await processCommandLine(pid))?.join(' ') ?? '';
+      for (const password of Object.values(users)) expect(line).not.toContain(password);
+    }
+
     const pids = launcher.output.flatMap((l) => {
       const m = /"mediasoupWorkers":\[(\d+)/.exec(l);
       return m ? [Number(m[1])] : [];
     });
-    const children = await childPids(launcher.child.pid!);
     expect(children).toHaveLength(5); // nats-server + four services
     expect(pids).toHaveLength(1);
 
