@@ -41,6 +41,20 @@ export async function eraseMessage(jsm: JetStreamManager, stream: string, seq: n
   });
 }
 
+/**
+ * The server's own index of a stream's subjects may still list an erased key: nats-server
+ * 2.10+ keeps every subject in `msgs/index.db`, rewritten only every two minutes; 2.9
+ * keeps a block's subjects in `<n>.fss`, rewritten when the block idles. A purge of the
+ * messages below the stream's first sequence removes no message (the first sequence only
+ * grows), but makes the server compact from there: 2.10 removes index.db (written again,
+ * without the key, at its next save) and 2.9 rewrites a half-deleted first block and its
+ * .fss. Best effort: on failure the index goes at its next rewrite.
+ */
+export async function dropStaleIndex(jsm: JetStreamManager, stream: string): Promise<void> {
+  const info = await jsm.streams.info(stream);
+  if (info.state.messages > 0) await jsm.streams.purge(stream, { seq: info.state.first_seq });
+}
+
 export interface ErasedEvents {
   events: number;
   faceRefs: number;

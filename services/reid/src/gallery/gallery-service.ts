@@ -5,7 +5,7 @@ import { LookoutError, rpc, type GalleryReply, type GalleryRequest, type ImageRe
 import type { Logger, Responder, RpcServer } from '@lookout/service-kit';
 import { decodeVector, dot, encodeVector } from '../embedding/vector-codec.js';
 import type { Enrollment, UsableFace } from './enrollment.js';
-import { eraseKey, type EventEraser, type KvStream } from './erasure.js';
+import { dropStaleIndex, eraseKey, type EventEraser, type KvStream } from './erasure.js';
 import type { GalleryIndex } from './gallery-index.js';
 import { summarize, type GalleryRecord, type StoredVector } from './gallery-record.js';
 import type { GalleryStore } from './gallery-store.js';
@@ -153,6 +153,7 @@ export class GalleryService {
       if (who === removed.ref || who === req.subjectId) keys.push(key);
     }
     for (const key of keys) cooldowns += await eraseKey(this.o.jsm, this.o.cooldowns.stored, key);
+    if (keys.some((k) => k.endsWith(`.${req.subjectId}`))) await dropStaleIndex(this.o.jsm, this.o.cooldowns.stored.stream).catch(() => undefined);
     const erased = await this.o.events.eraseSubject(req.subjectId);
     this.o.log.info({ ...erased, cooldowns }, 'erased a gallery subject');
     return { subjectId: req.subjectId };

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { LookoutError } from '@lookout/contracts';
-import { eraseKey, eraseMessage, type KvStream } from './erasure.js';
+import { dropStaleIndex, eraseKey, eraseMessage, type KvStream } from './erasure.js';
 import { galleryRecord, subjectRef, type GalleryRecord } from './gallery-record.js';
 
 /** A failure about the subject asked for: `not_found`, `exists` or `conflict`, on `subjectId`. */
@@ -88,6 +88,7 @@ export class GalleryStore {
     const tombstone = await this.kv.put(`${TOMBSTONE_PREFIX}${ref}`, '');
     // A write that raced the erasure (an update CAS'd on a revision just before it) is erased too.
     await eraseKey(this.jsm, this.stored, subjectId);
+    await dropStaleIndex(this.jsm, this.stored.stream).catch(() => undefined);
     return { ref, tombstone };
   }
 
