@@ -70,6 +70,7 @@ interface ComposePort {
 }
 interface ComposeService {
   image?: string;
+  command?: string[];
   build?: { target?: string };
   deploy?: { replicas?: number };
   environment?: Record<string, string | number>;
@@ -178,13 +179,27 @@ describe('compose.yaml', () => {
 
   it('has NATS with JetStream on a volume and the four services; TURN and monitoring only in profiles', () => {
     const s = services();
-    expect(Object.keys(s).sort()).toEqual(['coturn', 'detector', 'gateway', 'grafana', 'nats', 'prometheus', 'reid', 'sfu']);
+    expect(Object.keys(s).sort()).toEqual(['coturn', 'detector', 'gateway', 'grafana', 'nats', 'nats-secrets', 'prometheus', 'reid', 'sfu']);
     expect(s.nats!.volumes!.some((v) => /^nats-data:\/data/.test(v))).toBe(true);
     expect(s.nats!.volumes!.some((v) => v.endsWith('/deploy/nats.conf:/etc/nats/nats.conf:ro'))).toBe(true);
     expect(s.coturn!.profiles).toEqual(['turn']);
     expect(s.prometheus!.profiles).toEqual(['monitoring']);
     expect(s.grafana!.profiles).toEqual(['monitoring']);
-    for (const name of ['nats', ...SERVICES]) expect(s[name]!.profiles).toBeUndefined();
+    for (const name of ['nats', 'nats-secrets', ...SERVICES]) expect(s[name]!.profiles).toBeUndefined();
+  });
+
+  it('NATS requires a user per service: passwords generated once into a volume, each service reads its own file', () => {
+    const s = services();
+    expect(s['nats-secrets']!.volumes).toContain('nats-secrets:/secrets:rw');
+    expect(s['nats-secrets']!.command!.join(' ')).toMatch(/for u in detector reid sfu gateway cli/);
+    expect(s.nats!.depends_on?.['nats-secrets']?.condition).toBe('service_completed_successfully');
+    expect(s.nats!.volumes!.some((v) => v.endsWith('/deploy/nats-compose.conf:/etc/nats/nats-compose.conf:ro'))).toBe(true);
+    expect(s.nats!.command!.join(' ')).toMatch(/exec nats-server -c \/etc\/nats\/nats-compose\.conf/);
+    for (const svc of SERVICES) {
+      expect(s[svc]!.environment).toMatchObject({ NATS_USER: svc, NATS_PASSWORD_FILE: `/run/lookout-nats/${svc}` });
+      expect(s[svc]!.environment!.NATS_PASSWORD).toBeUndefined();
+      expect(s[svc]!.volumes).toContain('nats-secrets:/run/lookout-nats:ro');
+    }
   });
 
   it('runs 2 detector replicas', () => {

@@ -1,4 +1,6 @@
 import { spawnProcess, startNatsServer, startService, stopAllProcesses, ROOT, type NatsServer } from '@lookout/testkit';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 describe('services against a NATS server with auth on', () => {
@@ -15,6 +17,19 @@ describe('services against a NATS server with auth on', () => {
     const reid = await startService('reid', nats.url, { NATS_USER: 'lookout', NATS_PASSWORD: 's3cret' });
     expect((await reid.get('/readyz')).status).toBe(200);
     expect(await reid.stop()).toBe(0);
+  });
+
+  it('reads the password from NATS_PASSWORD_FILE (a mounted secret, as compose gives each service)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-nats-secret-'));
+    const file = path.join(dir, 'reid');
+    fs.writeFileSync(file, 's3cret\n', { mode: 0o400 });
+    try {
+      const reid = await startService('reid', nats.url, { NATS_USER: 'lookout', NATS_PASSWORD_FILE: file });
+      expect((await reid.get('/readyz')).status).toBe(200);
+      expect(await reid.stop()).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to start with a wrong password, or with only one of the two', async () => {

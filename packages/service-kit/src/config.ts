@@ -25,6 +25,9 @@ export const CommonConfig = {
   natsUrl: Type.String({ default: 'nats://127.0.0.1:4222', description: 'NATS server URL(s), comma-separated' }),
   natsUser: Type.Optional(Type.String({ minLength: 1, description: 'NATS user (with NATS_PASSWORD) when the server requires auth' })),
   natsPassword: Type.Optional(Type.String({ minLength: 1, description: 'NATS password' })),
+  natsPasswordFile: Type.Optional(
+    Type.String({ minLength: 1, description: 'File holding the NATS password, instead of NATS_PASSWORD (a mounted secret, e.g. compose\'s generated users); read once at start' }),
+  ),
   httpHost: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server binds to' }),
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

@@ -2,10 +2,11 @@ import os from 'node:os';
 import type http from 'node:http';
 import type { Static, TObject } from '@sinclair/typebox';
 import type { Counter, Registry } from 'prom-client';
-import { ConfigError, loadConfig, type CommonConfig } from './config.js';
+import { loadConfig, type CommonConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { badMessageCounter, createMetrics } from './metrics.js';
 import { connectNats, type NatsConnection } from './nats.js';
+import { natsCredentials } from './nats-credentials.js';
 import { closeHttp, createHealthHandler, listenHttp, sendJson, type ReadinessCheck } from './http.js';
 import { exitAfter, Lifecycle } from './lifecycle.js';
 import { RpcServer, rpcMetrics } from './rpc.js';
@@ -87,15 +88,8 @@ export async function startService<T extends TObject>(opts: ServiceOptions<T>): 
 
   let started = false;
   checks.set('started', () => started);
-  if ((config.natsUser === undefined) !== (config.natsPassword === undefined)) {
-    throw new ConfigError(config.natsUser === undefined ? 'NATS_USER' : 'NATS_PASSWORD', 'NATS_USER and NATS_PASSWORD go together');
-  }
-  const link = await connectNats({
-    servers: config.natsUrl,
-    name: instance,
-    log,
-    ...(config.natsUser !== undefined ? { user: config.natsUser, pass: config.natsPassword! } : {}),
-  });
+  const credentials = natsCredentials(config);
+  const link = await connectNats({ servers: config.natsUrl, name: instance, log, ...(credentials ?? {}) });
   checks.set('nats', link.connected);
   lifecycle.onShutdown('nats', async () => {
     if (!link.nc.isClosed()) await link.nc.drain();
