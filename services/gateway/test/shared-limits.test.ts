@@ -47,6 +47,7 @@ describe('shared rate limits (real nats-server)', () => {
     const api = new ApiRouter();
     api.route({ method: 'get', path: '/rooms/:room/thing', tag: 't', summary: 'a room route', access: 'room' }, (req) => ({ room: req.params.room }));
     api.route({ method: 'get', path: '/admin-thing', tag: 't', summary: 'an admin route', access: 'admin' }, () => ({ ok: true }));
+    api.route({ method: 'get', path: '/rooms/:room/page', tag: 't', summary: 'a page opened as a link', access: 'room', link: true }, (req) => ({ page: req.params.room }));
     const app = createApp({ healthHandler: () => false, webRoot, log, api, auth, corsOrigins: '', limiter, rateLimitPerMinute: o.requestsPerMinute ?? 1000, bodyLimitBytes: 1024, version: '0' });
     const { server, port } = await listenHttp(app, 0, '127.0.0.1');
     servers.push(server);
@@ -127,7 +128,7 @@ describe('shared rate limits (real nats-server)', () => {
     for (let i = 0; i < 5; i++) expect((await get(base, '/api/v1/rooms/r1/thing', { authorization: `Bearer ${expired}`, 'x-forwarded-for': '203.0.113.9' })).status).toBe(401);
   }, 60_000);
 
-  it('refuses the admin key as ?token= on REST, naming the headers to use; room tokens still work there', async () => {
+  it('refuses the admin key as ?token= on REST, naming the headers to use; a room token there only on pages opened as links', async () => {
     const base = await gateway();
     const r = await get(base, `/api/v1/admin-thing?token=${ADMIN_KEY}`);
     expect(r.status).toBe(401);
@@ -135,7 +136,13 @@ describe('shared rate limits (real nats-server)', () => {
     expect((await get(base, '/api/v1/admin-thing', { authorization: `Bearer ${ADMIN_KEY}` })).status).toBe(200);
     expect((await get(base, '/api/v1/admin-thing', { 'x-api-key': ADMIN_KEY })).status).toBe(200);
     const viewer = await new RoomTokens(SECRET).sign({ room: 'r1', role: 'viewer', peer: 'link', exp: Math.floor(Date.now() / 1000) + 60 });
-    expect((await get(base, `/api/v1/rooms/r1/thing?token=${viewer}`)).status).toBe(200);
+    expect((await get(base, `/api/v1/rooms/r1/page?token=${viewer}`)).status).toBe(200);
+    const notALink = await get(base, `/api/v1/rooms/r1/thing?token=${viewer}`);
+    expect(notALink.status).toBe(401);
+    expect(await codeOf(notALink)).toMatchObject({ code: 'unauthorized', field: 'token', message: expect.stringMatching(/only on pages opened as links/) });
+    expect((await get(base, '/api/v1/rooms/r1/thing', { authorization: `Bearer ${viewer}` })).status).toBe(200);
+    // Not even on a link: the admin key never in a URL.
+    expect((await get(base, `/api/v1/rooms/r1/page?token=${ADMIN_KEY}`)).status).toBe(401);
   }, 60_000);
 
   it('sends CSP, X-Frame-Options, nosniff and no Referer for the app and everything else', async () => {

@@ -35,6 +35,12 @@ export interface RouteSpec {
   status?: number;
   /** The handler writes the response itself (HTML, streams). */
   raw?: { contentType: string };
+  /**
+   * A page opened as a link (printable report), where a browser cannot set a header: a room
+   * token may come as `?token=`. Every other route refuses a credential in the URL (URLs end
+   * up in logs and history; an admin key there is refused everywhere, see auth.ts).
+   */
+  link?: true;
 }
 
 type Handler = (req: Request, res: Response) => unknown;
@@ -86,6 +92,7 @@ export class ApiRouter {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An admin API key or a room token (JWT, HS256)' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          linkToken: { type: 'apiKey', in: 'query', name: 'token', description: 'A room token, only on routes opened as links (never an admin key)' },
         },
         schemas: { ErrorResponse: plain(ErrorResponse) },
       },
@@ -97,6 +104,9 @@ export class ApiRouter {
 function authorize(spec: RouteSpec, req: Request): void {
   if (spec.access === 'none') return;
   if (!req.principal) throw req.authError ?? new LookoutError('unauthorized', 'authorization: an API key or a room token is required');
+  if (req.credentialInQuery && !spec.link) {
+    throw new LookoutError('unauthorized', 'authorization: ?token= is accepted only on pages opened as links (a report\'s report.html); send the token as "Authorization: Bearer <token>"', 'token');
+  }
   try {
     if (spec.access === 'admin') requireAdmin(req.principal);
     if (spec.access === 'room') requireRoom(req.principal, String(req.params.room), spec.roles);
@@ -119,7 +129,7 @@ function operation(spec: RouteSpec): object {
   return {
     summary: spec.summary,
     tags: [spec.tag],
-    ...(spec.access === 'none' ? {} : { security: [{ bearer: [] }, { apiKey: [] }] }),
+    ...(spec.access === 'none' ? {} : { security: [{ bearer: [] }, { apiKey: [] }, ...(spec.link ? [{ linkToken: [] }] : [])] }),
     'x-access': accessText(spec),
     parameters: params,
     ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(spec.body) } } } } : {}),

@@ -12,6 +12,8 @@ declare module 'express-serve-static-core' {
     principal?: Principal;
     /** Why the credential was refused; thrown by routes that need one. */
     authError?: Error;
+    /** The (room token) credential came as `?token=`: only routes opened as links take it (api-router). */
+    credentialInQuery?: boolean;
   }
 }
 
@@ -176,7 +178,8 @@ export class Authenticator {
    * Middleware: resolves the credential if there is one. Refusal is deferred to the route
    * (api-router's access check), so an unknown route is a 404 whoever asks. An admin key
    * is refused in the URL (`?token=`): URLs end up in access logs, proxies and browser
-   * history. Room tokens may still come that way (short-lived links such as a report's).
+   * history. A room token may still come that way, to routes opened as links (a report's
+   * printable page; api-router's `link`).
    */
   authenticate() {
     return (req: Request, res: Response, next: NextFunction) => {
@@ -192,6 +195,7 @@ export class Authenticator {
             req.authError = new LookoutError('unauthorized', 'authorization: an admin API key is not accepted in the URL (?token=); send it as "Authorization: Bearer <key>" or "X-Api-Key: <key>"', 'token');
           } else {
             req.principal = r.principal;
+            req.credentialInQuery = credential.inQuery;
           }
           next();
         })

@@ -81,7 +81,7 @@ function registerReports(api: ApiRouter, sessions: SessionService, allowed: Allo
   );
 
   api.route(
-    { method: 'get', path: '/sessions/:session/report.html', tag, summary: 'Final report as a printable page with charts (`?token=` works for links)', access: 'any', accessNote: REPORT_READERS, raw: { contentType: 'text/html' } },
+    { method: 'get', path: '/sessions/:session/report.html', tag, summary: 'Final report as a printable page with charts (`?token=` works for links)', access: 'any', accessNote: REPORT_READERS, raw: { contentType: 'text/html' }, link: true },
     async (req, res) => {
       const html = reportHtml(await sessions.finalReport(await allowed(req, 'report')));
       // The page is self-contained: forbid every script and outside resource.
