@@ -15,31 +15,24 @@ export interface RawBody {
   data: Buffer;
 }
 
-/**
- * How far past the limit a refused body is still read off and dropped, so that a client
- * still sending can read its 413; past that the connection is cut. Reading off costs no
- * memory (nothing is kept), only the bandwidth, and this bounds even that.
- */
-const DISCARD_BEYOND_LIMIT = 16 * 1_048_576;
-
 const tooLarge = (spec: RawBodySpec) => new LookoutError('body_too_large', `body: larger than the limit of ${spec.limitBytes} bytes (${spec.limitReason})`);
 
 /**
  * Reads a non-JSON body (an image) with its limit enforced before and while it arrives:
  * a Content-Length over the limit is refused before a byte is read, and a body without one
- * (chunked) is refused the moment it passes the limit, its chunks dropped at once. Either
- * way the 413 goes out immediately and the rest of the body is read off without being kept
- * (at most DISCARD_BEYOND_LIMIT, then the connection is cut). So a body the pipeline could
- * never carry costs the gateway at most `limitBytes` of memory, however large it is.
+ * (chunked) is refused the moment it passes the limit, its chunks dropped at once. The
+ * answer goes out at once and is the connection's last, and the rest of the body is never
+ * read (closeAfterAnswer). A body the pipeline could never carry costs the gateway at most
+ * `limitBytes` of memory, however large it is.
  */
 export function readRawBody(req: Request, spec: RawBodySpec): Promise<RawBody> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (!spec.types.includes(type)) return refuse(req, spec, new LookoutError('unsupported_media_type', `body: send the image as ${spec.types.join(' or ')}`));
+  if (!spec.types.includes(type)) return refuse(req, new LookoutError('unsupported_media_type', `body: send the image as ${spec.types.join(' or ')}`));
   // An encoded body would be inflated past the limit we check here: the image formats are compressed already.
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (encoding !== 'identity') return refuse(req, spec, new LookoutError('unsupported_encoding', `body: content-encoding ${encoding} is not accepted; send the image as it is`));
+  if (encoding !== 'identity') return refuse(req, new LookoutError('unsupported_encoding', `body: content-encoding ${encoding} is not accepted; send the image as it is`));
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > spec.limitBytes) return refuse(req, spec, tooLarge(spec));
+  if (declared !== undefined && Number(declared) > spec.limitBytes) return refuse(req, tooLarge(spec));
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;
@@ -51,7 +44,7 @@ export function readRawBody(req: Request, spec: RawBodySpec): Promise<RawBody> {
       if (size <= spec.limitBytes) return void chunks.push(chunk);
       stop();
       chunks = [];
-      discard(req, spec.limitBytes + DISCARD_BEYOND_LIMIT - size);
+      closeAfterAnswer(req);
       reject(tooLarge(spec));
     };
     const onEnd = () => {
@@ -70,21 +63,39 @@ export function readRawBody(req: Request, spec: RawBodySpec): Promise<RawBody> {
   });
 }
 
-/** Answers `err` now, and reads off what the client still sends (bounded). */
-function refuse(req: Request, spec: RawBodySpec, err: LookoutError): Promise<never> {
-  discard(req, spec.limitBytes + DISCARD_BEYOND_LIMIT);
+/** Answers `err` now, without reading the body (see closeAfterAnswer). */
+function refuse(req: Request, err: LookoutError): Promise<never> {
+  closeAfterAnswer(req);
   return Promise.reject(err);
 }
 
-/** Reads and drops up to `cap` more bytes of the body, then cuts the connection. */
-function discard(req: Request, cap: number): void {
+/**
+ * After a refused body the client may still be sending. Closing the socket at once would
+ * reset the connection, and a reset can take the answer with it (fetch then fails instead
+ * of reading the 413); reading the rest off only to drop it would cost the read buffers of
+ * the whole body. So the body is left unread: paused, the socket stops at the stream's
+ * buffer (tens of KiB), the client's sending stalls; once the answer is written our side
+ * ends (the client reads the answer, then the end) and the socket is destroyed after
+ * LINGER_MS, or sooner when the client closes.
+ */
+const LINGER_MS = 2000;
+
+/** Reads no more of the body, and makes the answer the connection's last. */
+function closeAfterAnswer(req: Request): void {
+  // A body read already (JSON, by express.json) leaves nothing to stop.
   if (req.readableEnded) return;
-  let dropped = 0;
-  req.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > cap) req.destroy();
-  });
-  // An error after the answer (the client gave up) has nobody to go to.
+  req.pause();
+  // Takes (and drops) what is buffered, which marks the body as being consumed: otherwise
+  // Node reads off ("dumps") what is left of an unread body once the answer is written,
+  // the very cost this avoids. Paused, the stream then stops the socket at its buffer size.
+  req.read();
+  // The client's write failing after the answer has nobody to go to.
   req.on('error', () => undefined);
-  req.resume();
+  const socket = req.socket;
+  req.res?.once('finish', () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
 }
