@@ -177,7 +177,7 @@ describe('role matrix (issue 17): every REST route and WebSocket message × ever
   const services: RunningService[] = [];
   let base: string;
   let wsUrl: string;
-  let doc: { paths: Record<string, Record<string, { 'x-access'?: string; requestBody?: { content: Record<string, unknown> } }>> };
+  let doc: { paths: Record<string, Record<string, { 'x-access'?: string; security?: Array<Record<string, unknown>>; requestBody?: { content: Record<string, unknown> } }>> };
   /** Sessions of ROOM by who started them: the matrix's "own" is about this. */
   const sessions: Record<'admin' | 'own' | 'otherPeer', string> = { admin: '', own: '', otherPeer: '' };
   let hook = '';
@@ -311,6 +311,27 @@ describe('role matrix (issue 17): every REST route and WebSocket message × ever
     for (const route of operations()) {
       for (const [variant, session] of variants(route)) {
         for (const form of BAD_FORMS) check(route, form.name, variant, await call(route, form.credential, { ...(session ? { session } : {}), ...(form.inQuery ? { inQuery: true } : {}) }), form.code);
+      }
+    }
+  }, 60_000);
+
+  it('a room token as ?token= counts as in the header on routes opened as links (linkToken in the document) only; elsewhere 401', async () => {
+    const links = operations().filter((r) => {
+      const [method, p] = r.split(' ') as [string, string];
+      return (doc.paths[API_PREFIX + p]![method.toLowerCase()]!.security ?? []).some((s) => 'linkToken' in s);
+    });
+    expect(links).toEqual(['GET /sessions/{session}/report.html']);
+    for (const route of lastDestructive(operations())) {
+      for (const [variant, session] of variants(route)) {
+        for (const role of ['publisher', 'viewer'] as const) {
+          const query = await call(route, TOKENS[role], { ...(session ? { session } : {}), inQuery: true });
+          if (!links.includes(route)) {
+            expect({ route, role, query }).toMatchObject({ route, role, query: { status: 401, code: 'unauthorized', field: 'token' } });
+            continue;
+          }
+          const header = await call(route, TOKENS[role], session ? { session } : {});
+          expect(`${route} [${variant}] ${role}: ${query.status} ${query.code ?? ''}`).toBe(`${route} [${variant}] ${role}: ${header.status} ${header.code ?? ''}`);
+        }
       }
     }
   }, 60_000);
