@@ -11,7 +11,7 @@ import {
 } from '@lookout/contracts';
 import { Counter, Gauge, Histogram, LatestFrameQueue, type Logger, type Registry } from '@lookout/service-kit';
 import { BadFrameError } from '../pipeline/frame-decoder.js';
-import type { FacePipeline, PreparedFrame } from '../pipeline/face-pipeline.js';
+import type { FacePipeline } from '../pipeline/face-pipeline.js';
 import type { AnalysisSettings } from '../settings/settings.js';
 
 export type DropReason = 'stale' | 'superseded' | 'bad_frame';
@@ -105,34 +105,13 @@ export class FrameWorker {
     this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
   }
 
-  /**
-   * One frame analysed at a time, the next one's JPEG decoding meanwhile: the decode runs
-   * on libuv's pool, so it overlaps the models on the main thread. Only one frame is taken
-   * ahead; later ones stay in the queue, where a newer frame of their stream replaces them.
-   */
   private async pump(): Promise<void> {
-    let current = this.take();
-    while (current) {
-      const ahead = this.take();
-      await this.process(current);
-      // Frames that came while this one ran are waiting too.
-      current = ahead ?? this.take();
-    }
-  }
-
-  /** The next frame still fresh enough to analyse, its decode started; stale ones are dropped. */
-  private take(): (PendingFrame & { prepared: PreparedFrame }) | undefined {
     for (let frame = this.queue.shift(); frame; frame = this.queue.shift()) {
-      if (this.now() - frame.meta.captureMs > this.opts.maxFrameAgeMs) {
-        this.dropped.inc({ reason: 'stale' });
-        continue;
-      }
-      return { ...frame, prepared: this.opts.pipeline.prepare(frame.data) };
+      await this.process(frame);
     }
-    return undefined;
   }
 
-  private async process({ meta, receivedMs, prepared }: PendingFrame & { prepared: PreparedFrame }): Promise<void> {
+  private async process({ meta, data, receivedMs }: PendingFrame): Promise<void> {
     const start = this.now();
     if (start - meta.captureMs > this.opts.maxFrameAgeMs) {
       this.dropped.inc({ reason: 'stale' });
@@ -140,7 +119,7 @@ export class FrameWorker {
     }
     this.latency.observe({ stage: 'queue' }, (start - receivedMs) / 1000);
     try {
-      const result = await this.opts.pipeline.analyze(prepared, this.opts.settingsFor(meta.room), {
+      const result = await this.opts.pipeline.analyze(data, this.opts.settingsFor(meta.room), {
         key: `${meta.room}.${meta.stream}`,
         captureMs: meta.captureMs,
       });

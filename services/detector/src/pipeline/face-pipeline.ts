@@ -3,7 +3,7 @@ import type { DetectedFace, Rect, StageTimings, TextInFrame } from '@lookout/con
 import { ALIGNED_SIZE, fivePoints, similarityFromTemplate } from './alignment.js';
 import type { CadenceTracker } from './cadence.js';
 import type { FaceDetector } from '../models/face-detector.js';
-import { decodeFrame, type DecodedFrame } from './frame-decoder.js';
+import { decodeFrame } from './frame-decoder.js';
 import type { FaceContext, FaceModel } from '../analyzers/face-model.js';
 import type { EyeState } from '../analyzers/eyes.js';
 import type { ExpressionResult } from '../analyzers/expression.js';
@@ -40,17 +40,6 @@ export interface StreamFrame {
 
 type Carried<T> = { value: T; ageMs: number } | undefined;
 
-/**
- * A frame whose JPEG decode has started (FacePipeline.prepare). The decode runs on
- * libuv's pool, so starting the next frame's while this one's models run on the main
- * thread overlaps the two instead of leaving the main thread idle for the decode.
- */
-export interface PreparedFrame {
-  readonly decoded: Promise<DecodedFrame>;
-  /** How long the decode took, once it is done (the `decode` stage). */
-  decodeMs(): number | undefined;
-}
-
 type SlowAnalyzer = 'pose' | 'eyes' | 'expression' | 'liveness' | 'text';
 const SLOW_CANDIDATES: readonly SlowAnalyzer[] = ['pose', 'eyes', 'expression', 'liveness', 'text'];
 
@@ -71,23 +60,14 @@ export class FacePipeline {
 
   private tail: Promise<unknown> = Promise.resolve();
 
-  /** Starts decoding a frame now, to be analysed later (see PreparedFrame). Never rejects unobserved. */
-  prepare(jpeg: Uint8Array): PreparedFrame {
-    const t = performance.now();
-    let ms: number | undefined;
-    const decoded = decodeFrame(jpeg, this.maxSide).finally(() => (ms = Math.round((performance.now() - t) * 100) / 100));
-    decoded.catch(() => undefined);
-    return { decoded, decodeMs: () => ms };
-  }
-
   /** One frame at a time: the models' threads are sized for that, and ordering stays simple. */
-  analyze(jpeg: Uint8Array | PreparedFrame, settings: AnalysisSettings, stream?: StreamFrame): Promise<FrameAnalysis> {
-    const run = this.tail.then(() => this.analyzeNow(jpeg instanceof Uint8Array ? this.prepare(jpeg) : jpeg, settings, stream));
+  analyze(jpeg: Uint8Array, settings: AnalysisSettings, stream?: StreamFrame): Promise<FrameAnalysis> {
+    const run = this.tail.then(() => this.analyzeNow(jpeg, settings, stream));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async analyzeNow(prepared: PreparedFrame, settings: AnalysisSettings, stream?: StreamFrame): Promise<FrameAnalysis> {
+  private async analyzeNow(jpeg: Uint8Array, settings: AnalysisSettings, stream?: StreamFrame): Promise<FrameAnalysis> {
     const timings: StageTimings = {};
     const time = async <T>(stage: string, fn: () => Promise<T>): Promise<T> => {
       const t = performance.now();
@@ -97,8 +77,7 @@ export class FacePipeline {
         timings[stage] = Math.round((performance.now() - t) * 100) / 100;
       }
     };
-    const frame = await prepared.decoded;
-    timings.decode = prepared.decodeMs() ?? 0;
+    const frame = await time('decode', () => decodeFrame(jpeg, this.maxSide));
     const { image, scale } = frame;
     const detected = await time('detect', () => this.detector.detect(image, settings.minFaceSize * scale));
     const faces: FaceContext[] = detected.map((d) => ({ box: d.box }));
