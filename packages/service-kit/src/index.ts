@@ -24,6 +24,7 @@ export type { CallOptions, RequestContext, Handler, ServeOptions, Responder, Rpc
 export { StorageMismatchError, streamNameOf, ensureStore, openKv, openKvs } from './storage.js';
 export type { StorageOptions } from './storage.js';
 export { followBucket, KvMirror } from './kv-mirror.js';
+export { readPending } from './read-pending.js';
 export type { BucketFollower, MirrorParser } from './kv-mirror.js';
 
 // The host: install root, usable CPUs, /proc readers (paths.ts, cpus.ts, proc-stat.ts)

@@ -1,6 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { alertEvent, decodeJson, EVENT_STREAM, recognitionEvent, streamMetricsEvent, subjects, type Validator } from '@lookout/contracts';
+import { readPending } from '@lookout/service-kit';
 import type { SessionEvents } from './report.js';
 
 export interface EventWindow {
@@ -17,8 +18,6 @@ export const CLOCK_SKEW_MS = 30_000;
 /** How long after a session's end its events may still arrive (episode closes, the last second). */
 export const LATE_EVENTS_MS = 60_000;
 
-const BATCH = 500;
-const FETCH_EXPIRES_MS = 5_000;
 
 /**
  * Reads one stream's events back from LOOKOUT_EVENTS. nats-server 2.9 takes a single
@@ -60,26 +59,9 @@ async function readSubject(js: JetStreamClient, subject: string, w: EventWindow)
     throw err;
   }
   const out: Uint8Array[] = [];
-  try {
-    let pending = (await consumer.info(true)).num_pending;
-    while (pending > 0) {
-      const batch = await consumer.fetch({ max_messages: Math.min(pending, BATCH), expires: FETCH_EXPIRES_MS });
-      let received = 0;
-      for await (const m of batch) {
-        received++;
-        pending = m.info.pending;
-        if (w.untilMs !== undefined && m.info.timestampNanos / 1e6 > w.untilMs) {
-          pending = 0;
-          break;
-        }
-        out.push(m.data);
-      }
-      // Pending messages can vanish (max age) while we read: an empty fetch ends it.
-      if (received === 0) break;
-    }
-  } finally {
-    // Ordered consumers are ephemeral and in memory; delete now rather than at their idle timeout.
-    await consumer.delete().catch(() => undefined);
-  }
+  await readPending(consumer, (m) => {
+    if (w.untilMs !== undefined && m.info.timestampNanos / 1e6 > w.untilMs) return false;
+    out.push(m.data);
+  });
   return out;
 }

@@ -1,9 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { EVENT_STREAM, subjects, type AlertEvent, type KvDecl, type RecognitionEvent } from '@lookout/contracts';
-import { streamNameOf } from '@lookout/service-kit';
+import { readPending, streamNameOf } from '@lookout/service-kit';
 
-const BATCH = 500;
-const FETCH_EXPIRES_MS = 5_000;
 
 /** A KV bucket as JetStream stores it: its stream, and its name (a key's subject is `$KV.<name>.<key>`). */
 export interface KvStream {
@@ -91,27 +89,15 @@ export class EventEraser {
   private async scan<E extends { faceRef?: string }>(filter: string, names: (e: E) => boolean): Promise<Array<{ seq: number; faceRef?: string }>> {
     const consumer = await this.js.consumers.get(EVENT_STREAM.name, { filter_subjects: filter });
     const out: Array<{ seq: number; faceRef?: string }> = [];
-    try {
-      let pending = (await consumer.info(true)).num_pending;
-      while (pending > 0) {
-        const batch = await consumer.fetch({ max_messages: Math.min(pending, BATCH), expires: FETCH_EXPIRES_MS });
-        let received = 0;
-        for await (const m of batch) {
-          received++;
-          pending = m.info.pending;
-          let e: E;
-          try {
-            e = m.json<E>();
-          } catch {
-            continue; // not an event of ours: it names nobody we know of
-          }
-          if (e && typeof e === 'object' && names(e)) out.push({ seq: m.seq, ...(typeof e.faceRef === 'string' ? { faceRef: e.faceRef } : {}) });
-        }
-        if (received === 0) break;
+    await readPending(consumer, (m) => {
+      let e: E;
+      try {
+        e = m.json<E>();
+      } catch {
+        return; // not an event of ours: it names nobody we know of
       }
-    } finally {
-      await consumer.delete().catch(() => undefined);
-    }
+      if (e && typeof e === 'object' && names(e)) out.push({ seq: m.seq, ...(typeof e.faceRef === 'string' ? { faceRef: e.faceRef } : {}) });
+    });
     return out;
   }
 }
