@@ -4,12 +4,14 @@ import { createHmac } from 'node:crypto';
 import sharp from 'sharp';
 import { API_PREFIX, ClientMessage, sfuRequests, WS_CLOSE, WS_PATH, type ServerMessage, type SfuOp } from '@lookout/contracts';
 import {
+  FIXTURES,
   ROOT,
   TEST_ADMIN_KEY,
   TEST_GATEWAY_ENV,
   TestWsClient,
   apiCall,
   isAck,
+  isAnalysis,
   isError,
   roomToken,
   startNatsServer,
@@ -89,6 +91,8 @@ const PUBLISHER_MAY_NOT: Record<string, unknown> = { rules: { no_face: { frames:
 const VIEW: Record<Role, boolean> = { admin: true, publisher: true, viewer: true };
 const PRODUCE: Record<Role, boolean> = { admin: true, publisher: true, viewer: false };
 const CONTROL: Record<Role, boolean> = { admin: true, publisher: false, viewer: false };
+/** Receiving media: the people watching the room, not the person proctored (who would see the other candidates). */
+const RECEIVE: Record<Role, boolean> = { admin: true, publisher: false, viewer: true };
 const WS: Record<string, Record<Role, boolean>> = {
   join: VIEW,
   ping: VIEW,
@@ -97,13 +101,13 @@ const WS: Record<string, Record<Role, boolean>> = {
   unsubscribe: VIEW,
   frame: PRODUCE,
   'signal getRouterRtpCapabilities': VIEW,
-  'signal createWebRtcTransport recv': VIEW,
+  'signal createWebRtcTransport recv': RECEIVE,
   'signal createWebRtcTransport send': PRODUCE,
   'signal connectTransport': VIEW,
   'signal restartIce': VIEW,
   'signal closeTransport': VIEW,
-  'signal consume': VIEW,
-  'signal resumeConsumer': VIEW,
+  'signal consume': RECEIVE,
+  'signal resumeConsumer': RECEIVE,
   'signal listStreams': VIEW,
   'signal getRoom': VIEW,
   'signal produce': PRODUCE,
@@ -190,7 +194,9 @@ describe('role matrix (issue 17): every REST route and WebSocket message × ever
       ...(await Promise.all([
         startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, INSTANCE_ID: 'gateway-matrix', RATE_LIMIT_PER_MINUTE: '100000', WS_HEARTBEAT_MS: '60000' }),
         startService('sfu', nats.url, { INSTANCE_ID: 'sfu-matrix', MEDIASOUP_WORKERS: '1', RTC_LISTEN_IP: '127.0.0.1' }),
-        startService('reid', nats.url),
+        startService('reid', nats.url, { MAX_FRAME_AGE_MS: '3600000' }),
+        // Analyses uploaded frames: what a publisher's feed shows of the gallery (below).
+        startService('detector', nats.url, { MAX_FRAME_AGE_MS: '3600000' }),
       ])),
     );
     gateway = services[0]!;
@@ -213,7 +219,7 @@ describe('role matrix (issue 17): every REST route and WebSocket message × ever
     const created = await apiCall<{ id: string }>(base, 'POST', '/webhooks', { json: { url: 'http://127.0.0.1:9/hook', events: ['alert'], secret: 'matrix-secret-0123456789' } });
     expect(created.status).toBe(201);
     hook = created.body.id;
-  }, 150_000);
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
@@ -473,8 +479,9 @@ describe('role matrix (issue 17): every REST route and WebSocket message × ever
     }
     // What "allowed" got: the calls that can succeed with these bodies did.
     for (const role of ['admin', 'publisher', 'viewer']) {
-      for (const ok of ['subscribe: ack', 'unsubscribe: ack', 'signal getRouterRtpCapabilities: signal', 'signal createWebRtcTransport recv: signal', 'signal listStreams: signal', 'signal getRoom: signal']) expect(outcomes).toContain(`${ok.split(':')[0]} as ${role}:${ok.split(':')[1]}`);
+      for (const ok of ['subscribe: ack', 'unsubscribe: ack', 'signal getRouterRtpCapabilities: signal', 'signal listStreams: signal', 'signal getRoom: signal']) expect(outcomes).toContain(`${ok.split(':')[0]} as ${role}:${ok.split(':')[1]}`);
     }
+    expect(outcomes).toEqual(expect.arrayContaining(['signal createWebRtcTransport recv as admin: signal', 'signal createWebRtcTransport recv as viewer: signal']));
     expect(outcomes).toEqual(expect.arrayContaining(['frame as admin: ack', 'frame as publisher: ack', 'subscribe preview as viewer: ack', 'signal createWebRtcTransport send as publisher: signal', 'signal setSampleRate as admin: signal']));
   }, 60_000);
 
@@ -523,6 +530,62 @@ describe('role matrix (issue 17): every REST route and WebSocket message × ever
       }
     }
   }, 60_000);
+
+  it('a publisher socket gets only its own streams\' analysis, alerts and metrics, without gallery identities; a viewer of the room gets names', async () => {
+    // The subject enrolled; the publisher holds another photo of them up as a frame of its own stream.
+    const faces = path.join(FIXTURES, 'faces/identities/barack_obama');
+    const enroll = new FormData();
+    enroll.append('name', 'Barack Obama');
+    enroll.append('subjectId', 'obama');
+    for (const f of ['fr_obama2.jpg', 'fr_obama3.jpg']) enroll.append('images', new Blob([new Uint8Array(fs.readFileSync(path.join(faces, f)))], { type: 'image/jpeg' }), f);
+    expect((await apiCall(base, 'POST', '/gallery/subjects', { body: enroll })).status).toBe(201);
+    const photo = fs.readFileSync(path.join(faces, 'fr_obama1.jpg'));
+
+    const viewer = await connect();
+    await viewer.join(ROOM, TOKENS.viewer);
+    await viewer.subscribe(ROOM);
+    const publisher = await connect();
+    expect(await publisher.join(ROOM, TOKENS.publisher)).toMatchObject({ role: 'publisher', peer: PEER });
+    await publisher.subscribe(ROOM);
+    // Another candidate of the room, with the same photo on its own stream.
+    const other = await connect();
+    await other.join(ROOM, roomToken(ROOM, 'publisher', { peer: 'pub-3' }));
+
+    const mine = fresh('mine');
+    const theirs = fresh('theirs');
+    const seen: ServerMessage[] = [];
+    // Both keep sending (a frame that waits too long may be dropped by the pipeline) until what is awaited came.
+    let seq = 0;
+    const sending = setInterval(() => {
+      seq++;
+      publisher.sendFrame(mine, photo, { seq });
+      other.sendFrame(theirs, photo, { seq });
+    }, 250);
+    try {
+      const isMine = (m: ServerMessage): m is Extract<ServerMessage, { type: 'analysis' }> => isAnalysis(m) && m.data.stream === mine;
+      await viewer.next((m): m is ServerMessage => isMine(m) && m.data.faces.some((f) => f.identity?.subjectId === 'obama' && f.identity.name === 'Barack Obama'), 90_000);
+      // The other candidate's stream is analysed too (the viewer sees it), so its absence below is the filter's.
+      await viewer.next((m): m is ServerMessage => isAnalysis(m) && m.data.stream === theirs, 45_000);
+      // An own analysis of a frame sent after the viewer's named one: everything before it has come.
+      const after = seq;
+      await publisher.next((m): m is ServerMessage => isMine(m) && m.data.seq > after, 45_000);
+    } finally {
+      clearInterval(sending);
+    }
+
+    seen.push(...publisher.take((m): m is ServerMessage => ['analysis', 'alert', 'metrics'].includes(m.type)));
+    const streams = new Set(seen.map((m) => (m as { data: { stream: string } }).data.stream));
+    expect([...streams]).toEqual([mine]);
+    expect(seen.filter(isAnalysis).length).toBeGreaterThan(1);
+    for (const m of seen.filter(isAnalysis)) {
+      for (const f of m.data.faces) expect(f.identity).toBeNull();
+      if (m.data.principal) expect(m.data.principal).toMatchObject({ subjectId: null, name: null });
+    }
+    // Nothing in any message names the subject or carries a similarity to it.
+    const text = seen.map((m) => JSON.stringify(m)).join('\n');
+    for (const leak of ['obama', 'Obama', 'similarity', 'faceRef']) expect({ leak, found: text.includes(leak) }).toEqual({ leak, found: false });
+    expect(publisher.protocolErrors).toEqual([]);
+  }, 120_000);
 
 });
 

@@ -143,7 +143,7 @@ export const AnalysedFace = Type.Composite(
       principal: Type.Optional(Type.Boolean({ description: 'This face is the stream\'s principal person' })),
       scores: Type.Optional(FaceScores),
       identity: Type.Union([Type.Null(), Type.Object({ subjectId: Id, name: Type.String(), similarity: Type.Number() })], {
-        description: 'Recognised gallery subject, or null when unknown / not yet identified',
+        description: 'Recognised gallery subject, or null when unknown / not yet identified (always null on a publisher\'s WebSocket: identification is for viewers and admins)',
       }),
     }),
   ],

@@ -20,6 +20,11 @@ import { validator } from './validation.js';
  *    `sfuevent`s. `preview` (viewers and admins only, asked for by name) sends the frames
  *    of streams fed by fallback upload as small JPEGs, at most PREVIEW_LIMITS.maxFps per
  *    stream, so a dashboard can show the picture being analysed when there is no SFU video.
+ *    A publisher socket (the person proctored) gets `analysis`, `alert` and `metrics` only
+ *    of its own peer's streams, and without gallery identities: every face's `identity` is
+ *    null, the principal's `subjectId`/`name` are null, an alert's `from`/`to` have
+ *    `subjectId`/`name` null and no `similarity`, no `faceRef`, and an `identity_changed`
+ *    message names nobody (the same schemas; identification is for viewers and admins).
  * 3. `signal {id, op, data}` forwards one SFU signaling op (docs/sfu.md) for the joined
  *    room; the gateway sets `room` and `peer` from the token, so `data` carries neither (or
  *    the same values). Roles: `WS_SIGNAL_OPS`. A transport, producer or consumer can only be
@@ -75,14 +80,18 @@ export type WsRole = Static<typeof WsRole>;
 
 const VIEWER_OPS = ['getRouterRtpCapabilities', 'createWebRtcTransport', 'connectTransport', 'restartIce', 'closeTransport', 'consume', 'resumeConsumer', 'listStreams', 'getRoom'] as const;
 
+/** What a publisher's page needs: send its camera, and read its room as `GET /rooms/:room` does. */
+const PUBLISHER_OPS = ['getRouterRtpCapabilities', 'createWebRtcTransport', 'connectTransport', 'restartIce', 'closeTransport', 'produce', 'closeProducer', 'listStreams', 'getRoom'] as const;
+
 /**
  * SFU ops each token role may forward. Viewers receive media only (`createWebRtcTransport`
- * with `direction: "recv"`); publishers may also produce. Admins may use every op, room
- * control included (`setSampleRate`, `ingest`, `closeRoom`, …).
+ * with `direction: "recv"`); publishers send only: no `consume` or `resumeConsumer`, so the
+ * person proctored cannot watch the other candidates of the room (issue 17). Admins may use
+ * every op, room control included (`setSampleRate`, `ingest`, `closeRoom`, …).
  */
 export const WS_SIGNAL_OPS: Record<RoomRole, readonly SfuOp[]> = {
   viewer: VIEWER_OPS,
-  publisher: [...VIEWER_OPS, 'produce', 'closeProducer'],
+  publisher: PUBLISHER_OPS,
 };
 
 const SignalOp = Type.Union((Object.keys(sfuRequests) as SfuOp[]).map((op) => Type.Literal(op)));

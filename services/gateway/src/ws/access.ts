@@ -74,6 +74,20 @@ export class Access {
     }
   }
 
+  /** Whether any room was joined with a publisher token (its feeds are filtered: PublisherView). */
+  get hasPublisherGrant(): boolean {
+    if (this.admin !== undefined) return false;
+    for (const g of this.grants.values()) if (g.role === 'publisher') return true;
+    return false;
+  }
+
+  /** The peer of this socket's publisher grant in `room`; undefined when it is not a publisher there. */
+  publisherPeerIn(room: string): string | undefined {
+    if (this.admin !== undefined) return undefined;
+    const g = this.grants.get(room);
+    return g?.role === 'publisher' ? g.peer : undefined;
+  }
+
   isJoined(room: string): boolean {
     return this.grants.has(room);
   }

@@ -14,6 +14,7 @@ import type { PreviewMaker } from './preview-maker.js';
 import type { FeedKind, FeedListener, RoomFeeds } from './room-feeds.js';
 import { OwnedMedia } from './owned-media.js';
 import type { Grant, SignalingProxy } from './signaling.js';
+import { PublisherView } from './publisher-view.js';
 import { SocketStreams, type StreamOwners } from './stream-owners.js';
 
 /** What every session of one gateway shares. */
@@ -51,9 +52,11 @@ export class WsSession {
   private readonly owned: OwnedMedia;
   private readonly streams: SocketStreams;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly publisherView = new PublisherView();
   private readonly listener: FeedListener = (m) => {
     if (m.type === 'sfuevent') this.onSfuEvent(m.data);
-    this.outbox.push(m);
+    const out = this.access.hasPublisherGrant ? this.publisherView.filter(m, (room) => this.access.publisherPeerIn(room)) : m;
+    if (out) this.outbox.push(out);
   };
   private framesAwaitingOwner = 0;
   private pendingFrame: { header: FrameHeader; grant: Grant } | undefined;
@@ -273,6 +276,7 @@ export class WsSession {
       this.ctx.metrics.signals.inc({ op: msg.op, outcome: 'ok' });
       // The socket closed while the SFU worked: what it just created must not outlive it.
       if (this.disposed) return void this.ctx.signaling.release(this.owned);
+      if (msg.op === 'produce' && typeof msg.data?.stream === 'string') this.publisherView.claim(grant.room, msg.data.stream);
       this.send({ type: 'signal', id: msg.id, op: msg.op, data: data ?? null });
     } catch (err) {
       this.ctx.metrics.signals.inc({ op: msg.op, outcome: 'error' });
@@ -314,6 +318,7 @@ export class WsSession {
   private publishFrame(header: FrameHeader, grant: Grant, jpeg: Buffer): void {
     try {
       const meta = this.ctx.frames.publish(grant.room, grant.peer, header, jpeg);
+      this.publisherView.claim(grant.room, header.stream);
       this.ctx.metrics.frames.inc({ outcome: 'published' });
       this.ctx.previews.offer(meta, jpeg);
       if (header.id !== undefined) this.send({ type: 'ack', op: 'frame', id: header.id, room: grant.room, seq: meta.seq });

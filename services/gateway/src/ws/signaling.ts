@@ -109,6 +109,7 @@ export class SignalingProxy {
     const body: Body = { ...data, room: grant.room };
     if ('peer' in sfuRequests[op].properties) body.peer = grant.peer;
     if (op === 'createWebRtcTransport' && grant.role === 'viewer' && body.direction !== 'recv') throw new LookoutError('forbidden', 'data/direction: a viewer may only receive ("recv")', 'data/direction');
+    if (op === 'createWebRtcTransport' && grant.role === 'publisher' && body.direction !== 'send') throw new LookoutError('forbidden', 'data/direction: a publisher may only send ("send")', 'data/direction');
     try {
       rpc.sfu[op].request.parse(body);
     } catch (err) {
