@@ -1,6 +1,6 @@
 import type { AnalysedFace, AnalysisMessage } from '@lookout/contracts';
 import { AnalysisBuffer } from '../../web/src/lib/analysis-buffer.js';
-import { inView, NO_ANALYSIS, UNKNOWN_NAME } from '../../web/src/lib/in-view.js';
+import { ANONYMOUS_NAME, inView, NO_ANALYSIS, UNKNOWN_NAME } from '../../web/src/lib/in-view.js';
 import { analysisOf, PreviewFrames, type PreviewFrame } from '../../web/src/lib/preview-frames.js';
 
 const T0 = 1_700_000_000_000;
@@ -34,6 +34,16 @@ describe('who is in view (one description for the overlay, the caption and the m
     ]);
     expect(v.main?.name).toBe('Barack Obama');
     expect(v.summary).toBe(`In view: ${UNKNOWN_NAME}, Barack Obama`);
+  });
+
+  it('without names (the Publish page: a publisher is told no identities) every face is a "Face", never a name', () => {
+    const v = inView({ msg: result(1, T0, [stranger, obama]), skewMs: 40, synced: false }, false);
+    expect(v.faces.map((f) => [f.caption, f.kind, f.similarity])).toEqual([
+      [`${ANONYMOUS_NAME} · t1`, 'anonymous', null],
+      [`${ANONYMOUS_NAME} · t0`, 'anonymous', null],
+    ]);
+    expect(v.main?.name).toBe(ANONYMOUS_NAME);
+    expect(v.summary).toBe(`In view: ${ANONYMOUS_NAME}, ${ANONYMOUS_NAME}`);
   });
 
   it('says "Nobody in view" only when a result found nobody; without a result it says so', () => {

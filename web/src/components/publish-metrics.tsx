@@ -5,7 +5,9 @@ import type { ScoreSeries } from '../lib/score-series';
 import { ChartScores } from './chart-scores';
 
 /**
- * The publisher's own numbers: who is seen, attention, scores, latency, and a live chart.
+ * The publisher's own numbers: whether a face is seen, attention, scores, latency, and a
+ * live chart. Never a name: a publisher's socket is told no gallery identities (who is
+ * recognised is for the people watching the room, docs/gateway.md "Roles").
  * Who is seen is the `view` the page's video overlay shows (TileVideo's `onView`), not a
  * second reading of the buffer: the panel and the picture describe the same result.
  */
@@ -26,7 +28,7 @@ export function PublishMetrics({ view, buffer, series }: { view: InView; buffer:
       <dl class="publish-dl">
         <dt>Person</dt>
         <dd data-testid="my-identity" data-seq={view.msg?.seq ?? ''}>
-          {main ? (main.similarity !== null ? `${main.name} (similarity ${main.similarity.toFixed(2)})` : main.name) : view.msg ? 'Nobody in view' : '–'}
+          {main ? 'Face in view' : view.msg ? 'Nobody in view' : '–'}
         </dd>
         <dt>Attention</dt>
         <dd>{face?.pose ? `${face.pose.lookingAtCamera ? 'Looking at the camera' : 'Looking away'} (yaw ${Math.round(face.pose.yaw)}°, pitch ${Math.round(face.pose.pitch)}°)` : '–'}</dd>

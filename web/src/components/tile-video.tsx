@@ -39,12 +39,14 @@ export interface TileVideoProps {
   previews?: PreviewFrames;
   /** Told whenever what is shown changes (another result, or synced ↔ latest). */
   onView?: (view: InView) => void;
+  /** false: label faces "Face", never a name (a page whose socket is told no identities). */
+  names?: boolean;
 }
 
 /** No presented video frame for this long: draw the current result instead of per frame. */
 const VIDEO_STALL_MS = 500;
 
-export function TileVideo({ media, buffer, sync, label, placeholder, previews, onView }: TileVideoProps) {
+export function TileVideo({ media, buffer, sync, label, placeholder, previews, onView, names = true }: TileVideoProps) {
   const video = useRef<HTMLVideoElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const labels = useRef<HTMLDivElement>(null);
@@ -63,7 +65,7 @@ export function TileVideo({ media, buffer, sync, label, placeholder, previews, o
   useEffect(() => {
     let shown = NO_ANALYSIS;
     const render = (picked: Picked | undefined) => {
-      const next = inView(picked);
+      const next = inView(picked, names);
       const frame = usePreview ? shownFrame.current : undefined;
       drawView(canvas.current, labels.current, next, frameSize(video.current, frame));
       if (sameView(next, shown)) return;
@@ -84,7 +86,7 @@ export function TileVideo({ media, buffer, sync, label, placeholder, previews, o
     const resized = new ResizeObserver(() => sizeCanvas(canvas.current) && now());
     if (canvas.current?.parentElement) resized.observe(canvas.current.parentElement);
     return () => (stopFrames(), unsubscribe(), clearInterval(timer), resized.disconnect());
-  }, [buffer, sync, media, usePreview, onView]);
+  }, [buffer, sync, media, usePreview, onView, names]);
 
   const onShown = useCallback((f: PreviewFrame) => ((shownFrame.current = f), rerender.current()), []);
   const syncInfo = view.msg ? (view.synced ? `in sync (±${Math.abs(Math.round(view.skewMs))} ms)` : `latest, ${Math.round(view.skewMs)} ms old`) : '';

@@ -8,8 +8,12 @@ import type { AnalysedFace, AnalysisMessage } from '@lookout/contracts';
  * rule for when a result is too old to show).
  */
 
-/** reid sends `identity: null` both before a track settles and for people not in the gallery. */
-export type FaceKind = 'known' | 'unknown';
+/**
+ * reid sends `identity: null` both before a track settles and for people not in the gallery.
+ * `anonymous`: a page that is never told identities (the Publish page: a publisher's socket
+ * gets no gallery names, docs/gateway.md "Roles") says "Face", not "Unknown person".
+ */
+export type FaceKind = 'known' | 'unknown' | 'anonymous';
 
 export interface ViewFace {
   /** Stable across results of the stream: the track id, else the face's index. */
@@ -46,6 +50,7 @@ export interface Picked {
 }
 
 export const UNKNOWN_NAME = 'Unknown person';
+export const ANONYMOUS_NAME = 'Face';
 export const NO_ANALYSIS: InView = { faces: [], summary: 'No recent analysis', synced: false, skewMs: 0 };
 
 export function faceKind(f: AnalysedFace): FaceKind {
@@ -62,14 +67,18 @@ export function faceCaption(f: AnalysedFace): string {
   return `${faceName(f)}${sim}${track}`;
 }
 
-export function viewFace(f: AnalysedFace, i: number): ViewFace {
+export function viewFace(f: AnalysedFace, i: number, names = true): ViewFace {
+  if (!names) {
+    const track = f.trackId ? ` · ${f.trackId}` : '';
+    return { key: f.trackId ?? `f${i}`, name: ANONYMOUS_NAME, caption: `${ANONYMOUS_NAME}${track}`, kind: 'anonymous', similarity: null, principal: f.principal === true, face: f };
+  }
   return { key: f.trackId ?? `f${i}`, name: faceName(f), caption: faceCaption(f), kind: faceKind(f), similarity: f.identity?.similarity ?? null, principal: f.principal === true, face: f };
 }
 
 /** The view of a picked result (none: NO_ANALYSIS — not "nobody", which a result must say). */
-export function inView(picked: Picked | undefined): InView {
+export function inView(picked: Picked | undefined, names = true): InView {
   if (!picked) return NO_ANALYSIS;
-  const faces = picked.msg.faces.map(viewFace);
+  const faces = picked.msg.faces.map((f, i) => viewFace(f, i, names));
   const main = faces.find((f) => f.principal) ?? faces[0];
   const summary = faces.length === 0 ? 'Nobody in view' : `In view: ${faces.map((f) => f.name).join(', ')}`;
   return { msg: picked.msg, faces, ...(main ? { main } : {}), summary, synced: picked.synced, skewMs: picked.skewMs };

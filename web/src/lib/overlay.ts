@@ -23,7 +23,7 @@ export function fitContain(boxW: number, boxH: number, frameW: number, frameH: n
   return { scale, dx: (boxW - frameW * scale) / 2, dy: (boxH - frameH * scale) / 2 };
 }
 
-export const FACE_COLOURS: Record<FaceKind, string> = { known: '#2fbf5f', unknown: '#ffb020' };
+export const FACE_COLOURS: Record<FaceKind, string> = { known: '#2fbf5f', unknown: '#ffb020', anonymous: '#4aa3ff' };
 
 export interface FaceLabel {
   key: string;

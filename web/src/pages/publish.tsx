@@ -68,7 +68,7 @@ function Publish({ room, params, tokens }: { room: string; params: URLSearchPara
       {cam.error && <p class="card error" role="alert">Camera: {cam.error}</p>}
       <div class="publish-layout">
         <div class="publish-main">
-          <TileVideo media={cam.media} buffer={buffer} sync="latest" label="Your camera with analysis overlay" placeholder="Camera off: press Start publishing" onView={setView} />
+          <TileVideo media={cam.media} buffer={buffer} sync="latest" label="Your camera with analysis overlay" names={false} placeholder="Camera off: press Start publishing" onView={setView} />
         </div>
         <aside class="publish-side">
           <PublishStatus conn={statusText(status)} publisher={publisher} state={state} analysis={analysis} />
