@@ -1,33 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import http from 'node:http';
+import type http from 'node:http';
 import sharp from 'sharp';
 import { processRssBytes } from '@lookout/service-kit';
-import { FIXTURES, TEST_ADMIN_KEY, TEST_GATEWAY_ENV, apiCall, roomToken, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
+import { FIXTURES, TEST_ADMIN_KEY, TEST_GATEWAY_ENV, apiCall, rawPost, roomToken, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 type ErrorBody = { error: { code: string; message: string; field?: string } };
 
-/**
- * A POST whose body `write` streams (it may stop once `answered()`), for bodies fetch
- * cannot send: a length declared but not sent, a chunked body stopped at the answer.
- */
-function rawRequest(url: URL, headers: Record<string, string>, write: (req: http.ClientRequest, answered: () => boolean) => void): Promise<{ status: number; body: ErrorBody }> {
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = http.request(url, { method: 'POST', headers, agent: false }, (res) => {
-      answered = true;
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as ErrorBody });
-        req.destroy();
-      });
-    });
-    // Once answered, the gateway closing the connection under a body still being sent is expected.
-    req.on('error', (err) => !answered && reject(err));
-    write(req, () => answered);
-  });
-}
+const rawRequest = (url: URL, headers: Record<string, string>, write: (req: http.ClientRequest, answered: () => boolean) => void) => rawPost<ErrorBody>(url, headers, write);
 
 describe('gateway REST API (real nats-server, sfu, detector, reid, gateway)', () => {
   let nats: NatsServer;

@@ -16,6 +16,7 @@ export type { RunningService, StartOptions } from './services.js';
 // Talking to them: REST, WebSocket, NATS request/reply, frames (api-client.ts, ws-client.ts, rpc-client.ts, frames.ts)
 export { TEST_ADMIN_KEY, TEST_TOKEN_SECRET, TEST_GATEWAY_ENV, apiCall, roomToken } from './api-client.js';
 export type { ApiResponse } from './api-client.js';
+export { rawPost } from './raw-post.js';
 export { TestWsClient, isAnalysis, isAck, isError, isAlert, isMetrics, isSignal, isSfuEvent, isClosing } from './ws-client.js';
 export type { TestWsOptions } from './ws-client.js';
 export { rawRpc, sfuCall, sfuOk, galleryCall } from './rpc-client.js';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { toHttpError } from '../src/http/errors.js';
 import { readRawBody } from '../src/http/raw-body.js';
+import { rawPost } from '@lookout/testkit';
 
 const LIMIT = 64 * 1024;
 
@@ -25,25 +26,8 @@ async function server(): Promise<{ url: URL; close: () => Promise<void>; seen: {
   return { url: new URL(`http://127.0.0.1:${(s.address() as AddressInfo).port}/img`), seen, close: () => new Promise((resolve) => s.close(() => resolve())) };
 }
 
-/** Sends headers, then `write` decides what body goes; resolves with the response (status and JSON). */
-function request(url: URL, headers: Record<string, string>, write: (req: http.ClientRequest) => void): Promise<{ status: number; body: { error?: { code: string; message: string }; size?: number } }> {
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = http.request(url, { method: 'POST', headers, agent: false }, (res) => {
-      answered = true;
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-        // Whatever the client had left to send is no longer wanted.
-        req.destroy();
-      });
-    });
-    // Once answered, the server closing the connection under a body still being sent is expected.
-    req.on('error', (err) => !answered && reject(err));
-    write(req);
-  });
-}
+type Answer = { error?: { code: string; message: string }; size?: number };
+const request = (url: URL, headers: Record<string, string>, write: (req: http.ClientRequest) => void) => rawPost<Answer>(url, headers, write);
 
 describe('readRawBody: an image body with its limit enforced before and while it arrives', () => {
   let s: Awaited<ReturnType<typeof server>>;
