@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { alertEvent, analysisMessage, decodeJson, kvBuckets, recognitionEvent, subjects, type AlertEvent, type AnalysisMessage, type RecognitionEvent } from '@lookout/contracts';
+import { alertEvent, analysisMessage, decodeJson, kvBuckets, recognitionEvent, subjects, type AlertEvent, type AnalysisMessage, type EnrollJob, type RecognitionEvent, type SessionInfo } from '@lookout/contracts';
 import {
   FIXTURES,
   FramePublisher,
@@ -11,6 +11,7 @@ import {
   TEST_GATEWAY_ENV,
   VIDEO_FPS,
   apiCall,
+  buildZip,
   extractVideoFrames,
   startNatsServer,
   startService,
@@ -22,7 +23,8 @@ import {
 /**
  * Issue 17, finding 6: a gallery delete is an erasure. A subject is enrolled, renamed and
  * given more images, recognised on a live stream (recognition events, an identity_changed
- * alert naming it, the stream state), then deleted through the REST API; afterwards no
+ * alert naming it, the stream state), expected by two sessions (one ended, one running)
+ * and named by a ZIP enrollment job, then deleted through the REST API; afterwards no
  * file under the NATS store directory, and no line the services logged, holds its id, its
  * name, its metadata, or any piece of its stored embedding.
  */
@@ -166,12 +168,28 @@ describe('a gallery delete erases the subject from the NATS store and the logs (
     await until(() => recognitions.items.some((r) => r.subjectId === ID), 'a recognition of the subject');
     await until(() => alerts.items.some((a) => a.kind === 'identity_changed' && a.from?.subjectId === ID), 'identity_changed from the subject');
 
+    // The gateway's stores name it too: sessions expecting it (one ended, one running) and a
+    // ZIP job with an entry of its name (refused: the face is already the subject's).
+    const ended = await call<SessionInfo>('POST', '/sessions', { json: { room, stream: 'cam2', expectedSubjectId: ID } });
+    expect(ended.status).toBe(201);
+    expect((await call('POST', `/sessions/${ended.body.sessionId}/end`)).status).toBe(200);
+    const running = await call<SessionInfo>('POST', '/sessions', { json: { room, stream: 'cam3', expectedSubjectId: ID } });
+    expect(running.status).toBe(201);
+    const zipForm = new FormData();
+    zipForm.append('zip', new Blob([new Uint8Array(buildZip([{ name: `${NAME}.jpg`, data: photo('barack_obama', 'fr_obama3.jpg') }]))], { type: 'application/zip' }), 'people.zip');
+    const submitted = await call<EnrollJob>('POST', '/gallery/jobs', { body: zipForm });
+    expect(submitted.status).toBe(202);
+    let job: EnrollJob | undefined;
+    await until(async () => (job = (await call<EnrollJob>('GET', `/gallery/jobs/${submitted.body.jobId}`)).body).status !== 'running', 'the enrollment job', 90_000);
+    expect(job).toMatchObject({ status: 'done', results: [{ entry: `${NAME}.jpg`, ok: false }] });
+
     // The probe works: before the delete the store holds all of it (the events stream names the subject).
     await until(() => {
       const found = grepDir(storeDir, needles);
       // (Raw floats are never stored as such, and the first name's revision was erased when it was replaced.)
       const stored = Object.keys(needles).filter((k) => k !== 'firstName' && !k.endsWith('Raw'));
-      return stored.every((k) => found[k]) && (found.name ?? []).some((f) => f.includes('LOOKOUT_EVENTS'));
+      const named = (k: string, store: string) => (found[k] ?? []).some((f) => f.includes(store));
+      return stored.every((k) => found[k]) && named('name', 'LOOKOUT_EVENTS') && named('id', 'lookout_sessions') && named('id', 'lookout_stream_sessions') && named('name', 'lookout_enroll_jobs');
     }, 'the subject in the store before the delete', 15_000).catch(() => {
       throw new Error(`before the delete: ${JSON.stringify(grepDir(storeDir, needles))}`);
     });
@@ -181,6 +199,13 @@ describe('a gallery delete erases the subject from the NATS store and the logs (
 
     expect(await call('DELETE', `/gallery/subjects/${ID}`)).toMatchObject({ status: 200, body: { subjectId: ID } });
     expect((await call('GET', `/gallery/subjects/${ID}`)).status).toBe(404);
+    // The sessions stay, without the id; the job is gone.
+    for (const s of [ended.body, running.body]) {
+      const after = await call<SessionInfo>('GET', `/sessions/${s.sessionId}`);
+      expect(after.body).toMatchObject({ sessionId: s.sessionId, status: s === ended.body ? 'ended' : 'running', expectedSubjectErased: true });
+      expect(after.body.expectedSubjectId).toBeUndefined();
+    }
+    expect((await call('GET', `/gallery/jobs/${submitted.body.jobId}`)).status).toBe(404);
     await until(() => Object.keys(grepDir(storeDir, needles)).length === 0, 'nothing of the subject in the store', 10_000).catch(() => {
       throw new Error(`left in the store after the delete: ${JSON.stringify(grepDir(storeDir, needles))}`);
     });

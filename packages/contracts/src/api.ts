@@ -111,6 +111,7 @@ export const SessionInfo = Type.Object(
     room: Id,
     stream: Id,
     expectedSubjectId: Type.Optional(Id),
+    expectedSubjectErased: Type.Optional(Type.Literal(true, { description: 'The expected subject was deleted from the gallery: its id was erased from this session' })),
     metadata: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
     rules: Type.Optional(RuleThresholds),
     status: Type.Union([Type.Literal('running'), Type.Literal('ended')]),

@@ -12,6 +12,8 @@ export const StreamSession = Type.Object(
   {
     sessionId: Id,
     expectedSubjectId: Type.Optional(Id),
+    /** The expected subject was deleted from the gallery (its id erased from the claim). */
+    expectedSubjectErased: Type.Optional(Type.Literal(true)),
     rules: Type.Optional(RuleThresholds),
     startedMs: Type.Integer({ minimum: 0 }),
   },

@@ -81,7 +81,8 @@ export const storage = {
     tunedBy: { ttlMs: 'STREAM_STATE_TTL_MS' },
     description: '`<room>.<stream>` → reid\'s per-stream state (tracks, principal, rule counters), CAS-updated; people in it are named by gallery ref only',
   }),
-  streamSessions: kv({ name: 'lookout_stream_sessions', owner: 'gateway', users: ['reid'], history: 1, ttlMs: 0, description: '`<room>.<stream>` → StreamSession: the session running on a stream' }),
+  // History only so that no revision is dropped by the limit: the gateway erases each revision it replaces (they may name a gallery subject).
+  streamSessions: kv({ name: 'lookout_stream_sessions', owner: 'gateway', users: ['reid'], history: 64, ttlMs: 0, description: '`<room>.<stream>` → StreamSession: the session running on a stream' }),
   recognitionCooldown: kv({ name: 'lookout_recognition_cooldown', owner: 'reid', users: [], history: 1, ttlMs: DAY_MS, description: '`<room>.<subject ref>` → last recognition event time: the cooldown shared by all replicas' }),
   faceRefs: kv({
     name: 'lookout_face_refs',
@@ -92,7 +93,8 @@ export const storage = {
     tunedBy: { ttlMs: 'FACE_REF_TTL_MS' },
     description: 'face ref → embedding of a face named in an event, for "not this subject" feedback',
   }),
-  sessions: kv({ name: 'lookout_sessions', owner: 'gateway', users: [], history: 1, ttlMs: 0, description: 'session id → SessionInfo' }),
+  // History only so that no revision is dropped by the limit: the gateway erases each revision it replaces (they may name a gallery subject).
+  sessions: kv({ name: 'lookout_sessions', owner: 'gateway', users: [], history: 64, ttlMs: 0, description: 'session id → SessionInfo' }),
   webhooks: kv({ name: 'lookout_webhooks', owner: 'gateway', users: [], history: 1, ttlMs: 0, description: 'webhook id → registration' }),
   webhookLog: kv({ name: 'lookout_webhook_log', owner: 'gateway', users: [], history: 1, ttlMs: 30 * DAY_MS, description: 'webhook id → its latest deliveries' }),
   rateLimits: kv({
@@ -106,7 +108,8 @@ export const storage = {
     maxValueBytes: 256,
     description: '`req.<hash of credential>` / `auth.<hash of client address>` → token bucket { tokens, at }: request and refused-credential budgets shared by every gateway, CAS-updated',
   }),
-  enrollJobs: kv({ name: 'lookout_enroll_jobs', owner: 'gateway', users: [], history: 1, ttlMs: 7 * DAY_MS, description: 'job id → EnrollJob: batch enrollment progress and results' }),
+  // History only so that no revision is dropped by the limit: the gateway erases each revision it replaces (they may name a gallery subject).
+  enrollJobs: kv({ name: 'lookout_enroll_jobs', owner: 'gateway', users: [], history: 64, ttlMs: 7 * DAY_MS, description: 'job id → EnrollJob: batch enrollment progress and results' }),
   events: {
     kind: 'stream',
     name: 'LOOKOUT_EVENTS',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { closeHttp, fromInstallRoot, listenHttp, localUrlHost, startService } from '@lookout/service-kit';
 import { createApp } from './app.js';
 import { ReidClient } from './clients/reid.js';
@@ -41,8 +41,10 @@ const reid = new ReidClient(nc);
 // Each feature's service, built once; route modules and the dispatcher only use them.
 const rooms = new RoomService({ sfu, roomConfig: kv.roomConfig, tokens: auth.tokens, tokenTtlS: config.tokenTtlS });
 const zip = { maxEntries: config.zipMaxEntries, maxEntryBytes: config.zipMaxEntryBytes, maxTotalBytes: config.zipMaxTotalBytes, maxRatio: config.zipMaxRatio };
-const gallery = new GalleryService({ reid, enrollJobs: kv.enrollJobs, uploadLimitBytes: config.uploadLimitBytes, zip, log });
-const sessions = new SessionService({ store: new SessionStore(kv.sessions, kv.streamSessions), reid, js: jetstream(nc), badMessages: svc.badMessages, log });
+const jsm = await jetstreamManager(nc);
+const sessionStore = new SessionStore(kv.sessions, kv.streamSessions, jsm);
+const gallery = new GalleryService({ reid, enrollJobs: kv.enrollJobs, jsm, sessions: sessionStore, uploadLimitBytes: config.uploadLimitBytes, zip, log });
+const sessions = new SessionService({ store: sessionStore, reid, js: jetstream(nc), badMessages: svc.badMessages, log });
 const hooks = new HookStore(kv.webhooks);
 const policy = new DestinationPolicy(config.webhookAllowHosts);
 const webhooks = new WebhookRegistry({ nc, store: hooks, policy, deliveryLog: kv.webhookLog, timeoutMs: config.webhookTimeoutMs, log: log.child({ module: 'webhooks' }) });

@@ -1,6 +1,7 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import type { EnrollJob } from '@lookout/contracts';
-import type { Logger } from '@lookout/service-kit';
+import { storage, type EnrollJob } from '@lookout/contracts';
+import { eraseKey, eraseMessage, kvStreamOf, type Logger } from '@lookout/service-kit';
 
 export type JobResult = EnrollJob['results'][number];
 export type JobError = NonNullable<EnrollJob['error']>;
@@ -12,13 +13,26 @@ const STALE_MS = 4 * HEARTBEAT_MS;
 /** Progress is written at most this often (the last write of a job is never skipped). */
 const SAVE_EVERY_MS = 200;
 
+const JOBS = kvStreamOf(storage.enrollJobs);
+
 /**
  * Enrollment jobs live in KV (`lookout_enroll_jobs`, key = job id), so any gateway instance
  * answers "how far is job X", not just the one running it.
+ *
+ * A job names people (ZIP entry names, person names, subject ids), so each revision a
+ * write replaces is erased (the bucket keeps history only so that none is dropped, bytes
+ * and all, by the limit), and a subject's delete erases the jobs naming it
+ * (`eraseSubject`; docs/gallery.md).
  */
 export class JobStore {
+  /** The revision this gateway last wrote of each job it runs: the one its next write replaces. */
+  private readonly written = new Map<string, number>();
+  /** Running jobs erased by a subject's delete: never written again. */
+  private readonly erased = new Set<string>();
+
   constructor(
     private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
     private readonly log: Logger,
   ) {}
 
@@ -32,8 +46,42 @@ export class JobStore {
     return job;
   }
 
+  /** Writes the job; the revision it replaces is erased, and a finished job's is forgotten. */
   async put(job: EnrollJob): Promise<void> {
-    await this.kv.put(job.jobId, JSON.stringify(job));
+    if (this.erased.has(job.jobId)) {
+      if (job.status !== 'running') this.erased.delete(job.jobId);
+      return;
+    }
+    const revision = await this.kv.put(job.jobId, JSON.stringify(job));
+    const replaced = this.written.get(job.jobId);
+    if (job.status === 'running') this.written.set(job.jobId, revision);
+    else this.written.delete(job.jobId);
+    if (replaced !== undefined) await eraseMessage(this.jsm, JOBS.stream, replaced);
+  }
+
+  /**
+   * Erases every job (all its revisions) whose record names the deleted subject: its id as
+   * a result's subject, or one of its `names` as a result's person or within an entry name.
+   * A job this gateway runs stops writing its record (it reads as gone); one that another
+   * gateway runs would write its results again, so delete a subject after its enrollment
+   * job finished. Returns the jobs erased.
+   */
+  async eraseSubject(subjectId: string, names: readonly string[]): Promise<number> {
+    const needles = [subjectId, ...names].filter((n) => n.length > 0);
+    let erased = 0;
+    for await (const jobId of await this.kv.keys()) {
+      const e = await this.kv.get(jobId);
+      if (e?.operation !== 'PUT') continue;
+      // As the record holds them: JSON-escaped (a name or an entry name may hold quotes).
+      const text = e.string();
+      if (!needles.some((n) => text.includes(n) || text.includes(JSON.stringify(n).slice(1, -1)))) continue;
+      // A job this gateway still runs writes no more (its record would name the subject again).
+      if (this.written.has(jobId)) this.erased.add(jobId);
+      await eraseKey(this.jsm, JOBS, jobId);
+      this.written.delete(jobId);
+      erased++;
+    }
+    return erased;
   }
 
   /** A job's live record: results are appended in memory and written out throttled. */

@@ -1,3 +1,4 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { FRAME_LIMITS, LookoutError, type EnrollJob, type GalleryReply, type GalleryRequest, type ImageResult, type SubjectSummary } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
@@ -8,6 +9,11 @@ import { EnrollJobs } from './enroll-jobs.js';
 import { JobStore } from './job-store.js';
 import type { ZipLimits } from './zip-reader.js';
 
+/** A store outside reid's that may name a gallery subject and forgets it when it is deleted. */
+export interface SubjectScrubber {
+  eraseSubject(subjectId: string): Promise<number>;
+}
+
 /** The identify request's JSON around the image: `{"image":"…","room":"<id of ≤ 64>"}`, with room to spare. */
 const IDENTIFY_ENVELOPE_BYTES = 1024;
 
@@ -15,6 +21,10 @@ export interface GalleryOptions {
   reid: ReidClient;
   /** `lookout_enroll_jobs`. */
   enrollJobs: KV;
+  /** Erases job revisions (secure deletes). */
+  jsm: JetStreamManager;
+  /** The sessions, which a deleted subject is scrubbed from (`expectedSubjectId`). */
+  sessions: SubjectScrubber;
   /** UPLOAD_LIMIT_BYTES: the largest multipart body. */
   uploadLimitBytes: number;
   zip: ZipLimits;
@@ -32,13 +42,17 @@ export class GalleryService {
   private readonly enroller: ChunkedEnroller;
   private readonly jobStore: JobStore;
   private readonly jobs: EnrollJobs;
+  private readonly sessions: SubjectScrubber;
+  private readonly log: Logger;
 
   constructor(o: GalleryOptions) {
     this.reid = o.reid;
     this.uploadLimitBytes = o.uploadLimitBytes;
     this.enroller = new ChunkedEnroller(o.reid);
     const log = o.log.child({ module: 'enroll-jobs' });
-    this.jobStore = new JobStore(o.enrollJobs, log);
+    this.jobStore = new JobStore(o.enrollJobs, o.jsm, log);
+    this.sessions = o.sessions;
+    this.log = o.log.child({ module: 'gallery' });
     this.jobs = new EnrollJobs({ store: this.jobStore, enroller: this.enroller, limits: o.zip, log });
   }
 
@@ -78,8 +92,33 @@ export class GalleryService {
     return this.reid.gallery('rename', request);
   }
 
-  remove(subjectId: string): Promise<GalleryReply<'delete'>> {
-    return this.reid.gallery('delete', { subjectId });
+  /**
+   * Deletes (erases) a subject: reid erases it from its stores, then the gateway's own
+   * stores forget it (docs/gallery.md): sessions expecting it are rewritten without its id,
+   * and enrollment jobs naming it are erased. Its name is read first, for the jobs.
+   */
+  async remove(subjectId: string): Promise<GalleryReply<'delete'>> {
+    const name = await this.reid.gallery('get', { subjectId }).then(
+      (r) => r.subject.name,
+      () => undefined,
+    );
+    let reply: GalleryReply<'delete'>;
+    try {
+      reply = await this.reid.gallery('delete', { subjectId });
+    } catch (err) {
+      // Gone already (maybe an earlier delete whose scrub failed): the scrub still runs.
+      if (err instanceof LookoutError && err.code === 'not_found') await this.scrub(subjectId, name);
+      throw err;
+    }
+    await this.scrub(subjectId, name);
+    return reply;
+  }
+
+  private async scrub(subjectId: string, name: string | undefined): Promise<void> {
+    const sessions = await this.sessions.eraseSubject(subjectId);
+    const jobs = await this.jobStore.eraseSubject(subjectId, name ? [name] : []);
+    // Counts only: the subject's id and name are not logged.
+    this.log.info({ sessions, jobs }, 'erased a gallery subject from sessions and enrollment jobs');
   }
 
   negative(subjectId: string, faceRef: string): Promise<GalleryReply<'negative'>> {

@@ -1,22 +1,32 @@
 import { randomBytes } from 'node:crypto';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { LookoutError, notFound, sessionInfo, streamKey, streamSession, type SessionInfo, type SessionStart, type SessionStarter, type StreamSession } from '@lookout/contracts';
-import { byCodeUnits } from '@lookout/service-kit';
+import { LookoutError, notFound, sessionInfo, storage, streamKey, streamSession, type SessionInfo, type SessionStart, type SessionStarter, type StreamSession } from '@lookout/contracts';
+import { byCodeUnits, eraseKey, eraseMessage, kvStreamOf } from '@lookout/service-kit';
 
 const CAS_RETRIES = 5;
 const LIST_CONCURRENCY = 16;
 
 export type StreamEnd = NonNullable<SessionInfo['streamEnd']>;
 
+const SESSIONS = kvStreamOf(storage.sessions);
+const STREAM_SESSIONS = kvStreamOf(storage.streamSessions);
+
 /**
  * Sessions live in KV only (`lookout_sessions`: id → SessionInfo, and the stream's
  * `lookout_stream_sessions` entry that reid reads), written by compare-and-set, so any
  * gateway behind a load balancer can start, read or end any session.
+ *
+ * A record may name a gallery subject (`expectedSubjectId`), so every revision a write
+ * replaces is erased (the buckets keep history only so that none is dropped, bytes and
+ * all, by the limit), and a subject's delete rewrites the records naming it
+ * (`eraseSubject`; docs/gallery.md).
  */
 export class SessionStore {
   constructor(
     private readonly sessions: KV,
     private readonly streamSessions: KV,
+    private readonly jsm: JetStreamManager,
   ) {}
 
   /** Creates the session and claims its stream; `session_running` when the stream has a running session. */
@@ -38,7 +48,7 @@ export class SessionStore {
     try {
       await this.claimStream(info);
     } catch (err) {
-      await this.sessions.purge(info.sessionId).catch(() => undefined);
+      await eraseKey(this.jsm, SESSIONS, info.sessionId).catch(() => undefined);
       throw err;
     }
     return info;
@@ -88,13 +98,15 @@ export class SessionStore {
       const ended: SessionInfo = { ...cur.info, status: 'ended', endedMs: nowMs, streamEnd };
       try {
         await this.sessions.update(id, JSON.stringify(ended), cur.revision);
-        return ended;
       } catch {
         const again = await this.get(id);
         if (!again) throw notFound(`session: no session ${id}`, 'session');
         if (again.info.status === 'ended') return again.info;
         cur = again;
+        continue;
       }
+      await this.eraseReplaced(SESSIONS.stream, cur.revision);
+      return ended;
     }
     throw new LookoutError('conflict', `session: ${id} is being changed by someone else; retry`);
   }
@@ -119,10 +131,13 @@ export class SessionStore {
         // create() refuses if anyone wrote the key meanwhile; update() only replaces what we just judged stale.
         if (!e) await this.streamSessions.create(key, json);
         else await this.streamSessions.update(key, json, e.revision);
-        return;
       } catch {
         // Someone else wrote the key between our read and write: judge again.
+        continue;
       }
+      // The stale claim (or the delete marker of a released one) we replaced.
+      if (e) await this.eraseReplaced(STREAM_SESSIONS.stream, e.revision);
+      return;
     }
     throw new LookoutError('conflict', `stream: ${info.room}/${info.stream} is being claimed by someone else; retry`, 'stream');
   }
@@ -141,7 +156,53 @@ export class SessionStore {
     if (!e || e.operation !== 'PUT') return;
     const claim: unknown = e.json();
     if (!streamSession.is(claim) || claim.sessionId !== info.sessionId) return;
-    await this.streamSessions.delete(key, { previousSeq: e.revision }).catch(() => undefined);
+    try {
+      await this.streamSessions.delete(key, { previousSeq: e.revision });
+    } catch {
+      return; // replaced meanwhile: the claim is someone else's now
+    }
+    await this.eraseReplaced(STREAM_SESSIONS.stream, e.revision);
+  }
+
+  /**
+   * A deleted gallery subject leaves no trace here: every session record and stream claim
+   * that expects it is rewritten without its id (`expectedSubjectErased: true` instead), and
+   * the revision that named it is erased. Returns how many records were rewritten.
+   */
+  async eraseSubject(subjectId: string): Promise<number> {
+    let rewritten = 0;
+    for await (const id of await this.sessions.keys()) {
+      if (await this.scrub(this.sessions, SESSIONS.stream, id, subjectId, sessionInfo.is)) rewritten++;
+    }
+    for await (const key of await this.streamSessions.keys()) {
+      if (await this.scrub(this.streamSessions, STREAM_SESSIONS.stream, key, subjectId, streamSession.is)) rewritten++;
+    }
+    return rewritten;
+  }
+
+  /** Rewrites one record (by compare-and-set) if it expects `subjectId`; true when it did. */
+  private async scrub(kv: KV, stream: string, key: string, subjectId: string, valid: (v: unknown) => boolean): Promise<boolean> {
+    for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
+      const e = await kv.get(key);
+      if (!e || e.operation !== 'PUT') return false;
+      const record: unknown = e.json();
+      if (!valid(record) || (record as { expectedSubjectId?: string }).expectedSubjectId !== subjectId) return false;
+      const rewritten: Record<string, unknown> = { ...(record as Record<string, unknown>), expectedSubjectErased: true };
+      delete rewritten.expectedSubjectId;
+      try {
+        await kv.update(key, JSON.stringify(rewritten), e.revision);
+      } catch {
+        continue; // changed meanwhile: judge the new revision
+      }
+      await this.eraseReplaced(stream, e.revision);
+      return true;
+    }
+    throw new LookoutError('conflict', `sessions: ${key} is being changed by someone else; delete the subject again`);
+  }
+
+  /** Erases a replaced revision: dropped or deleted only, its bytes would stay in the store. */
+  private eraseReplaced(stream: string, revision: number): Promise<void> {
+    return eraseMessage(this.jsm, stream, revision);
   }
 }
 
