@@ -38,8 +38,15 @@ describe('first frame through the whole pipe (real nats-server, services as proc
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url, name: 'pipeline-test' });
     frames = new FramePublisher(nc);
+    // Each test sends one frame and waits for its result: on a busy CI machine, models run
+    // for the first time (and calibrated on a fresh clone) can take that frame past the
+    // default age limits (detector 500 ms, reid 3 s), and a frame shed is a frame never
+    // answered. Shedding has its own tests (reid-shedding, the detector's); here, wait.
+    const patient = { MAX_FRAME_AGE_MS: '60000' };
     const started = await Promise.all(
-      (['detector', 'reid', 'gateway', 'sfu'] as const).map(async (name) => [name, await startService(name, nats.url, { MEDIASOUP_WORKERS: '1', ...(name === 'gateway' ? TEST_GATEWAY_ENV : {}) })] as const),
+      (['detector', 'reid', 'gateway', 'sfu'] as const).map(
+        async (name) => [name, await startService(name, nats.url, { MEDIASOUP_WORKERS: '1', ...(name === 'gateway' ? TEST_GATEWAY_ENV : {}), ...(name === 'detector' || name === 'reid' ? patient : {}) })] as const,
+      ),
     );
     for (const [name, svc] of started) services.set(name, svc);
     client = await TestWsClient.connect(`ws://127.0.0.1:${services.get('gateway')!.httpPort}${WS_PATH}`);
