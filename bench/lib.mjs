@@ -279,12 +279,20 @@ export function stampedVideo(out, inputArgs, frames) {
  * the bench shares the cores it measures, so what it costs itself is kept small. Blocks
  * are 10 px wide and the strip 5 px tall at that scale; each bit is its block's centre.
  */
+let barCodeSharp;
+async function sharpForBarCodes() {
+  if (!barCodeSharp) {
+    barCodeSharp = (await import('sharp')).default;
+    // One libvips thread per image: its default pool (a thread per core, started per image)
+    // cost this process ~15% of a core at 40 frames/s, on the cores being measured.
+    barCodeSharp.concurrency(1);
+    barCodeSharp.cache(false);
+  }
+  return barCodeSharp;
+}
+
 export async function frameIndex(jpeg) {
-  const sharp = (await import('sharp')).default;
-  // One libvips thread per image: its default pool (a thread per core, started per image)
-  // cost this process ~15% of a core at 40 frames/s, on the cores being measured.
-  sharp.concurrency(1);
-  sharp.cache(false);
+  const sharp = await sharpForBarCodes();
   const Q = 4;
   const { data, info } = await sharp(jpeg).resize(640 / Q, 480 / Q, { fit: 'fill', kernel: 'nearest' }).greyscale().raw().toBuffer({ resolveWithObject: true });
   const row = Math.floor((STRIP.top + STRIP.height / 2) / Q);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { roomAnalysisConfig, storage, streamSession } from '@lookout/contracts';
-import { fromInstallRoot, Gauge, KvMirror, startService } from '@lookout/service-kit';
+import { fromInstallRoot, Gauge, KvMirror, kvStreamOf, startService } from '@lookout/service-kit';
 import { SESSION_INFO_METRIC } from '@lookout/onnx-kit';
 import { DetectorClient } from './clients/detector.js';
 import { ReidConfig } from './config.js';
@@ -10,7 +10,7 @@ import { Enrollment } from './gallery/enrollment.js';
 import { GalleryIndex } from './gallery/gallery-index.js';
 import { GalleryService } from './gallery/gallery-service.js';
 import { GalleryStore } from './gallery/gallery-store.js';
-import { EventEraser, kvStreamOf } from './gallery/erasure.js';
+import { EventEraser } from './gallery/erasure.js';
 import { ImageIdentifier } from './gallery/identify.js';
 import { openStores, tunedStores } from './stores.js';
 import { DEFAULT_TRACKER_CONFIG } from './stream/core/tracker.js';

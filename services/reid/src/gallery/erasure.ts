@@ -3,9 +3,6 @@ import { EVENT_STREAM, subjects, type AlertEvent, type RecognitionEvent } from '
 import { eraseKey, eraseMessage, readPending, type KvStream } from '@lookout/service-kit';
 
 
-// The KV erase helpers live in service-kit (the gateway erases its own stores too); re-exported for reid's gallery.
-export { kvStreamOf, eraseKey, eraseMessage, dropStaleIndex, type KvStream } from '@lookout/service-kit';
-
 export interface ErasedEvents {
   events: number;
   faceRefs: number;

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { LookoutError } from '@lookout/contracts';
-import { dropStaleIndex, eraseKey, eraseMessage, type KvStream } from './erasure.js';
+import { dropStaleIndex, eraseKey, eraseMessage, type KvStream } from '@lookout/service-kit';
 import { galleryRecord, subjectRef, type GalleryRecord } from './gallery-record.js';
 
 /** A failure about the subject asked for: `not_found`, `exists` or `conflict`, on `subjectId`. */
