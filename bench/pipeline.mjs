@@ -108,8 +108,7 @@ try {
       await new Promise((r) => setTimeout(r, WARMUP_MS));
     }
     const procs = await everything();
-    const dropped0 = await drops(detectors);
-    const stages0 = await stageSums(detectors);
+    const { dropped: dropped0, stages: stages0 } = await detectorCounts(detectors);
     const cpu0 = await cpuByRole(procs);
     const self0 = process.cpuUsage();
     const reid0 = reidCounts((await services.reid.get('/metrics')).body);
@@ -149,8 +148,7 @@ try {
       await sfuOk(nc, SFU, 'closeRoom', { room });
     }
     ws.ws.off('message', onMessage);
-    const dropped1 = await drops(detectors);
-    const stages1 = await stageSums(detectors);
+    const { dropped: dropped1, stages: stages1 } = await detectorCounts(detectors);
     const perService = Object.fromEntries(
       await Promise.all(
         Object.entries(services).map(async ([n, s]) => [n, { cpuPercent: Math.round(cpu[n]), rssMiB: (await procStats(s.child.pid)).rssMiB }]),
@@ -190,11 +188,17 @@ try {
   await nats.stop();
 }
 
-/** Per stage, the detectors' lookout_detector_stage_seconds sum and count (all replicas). */
-async function stageSums(detectors) {
+/**
+ * One scrape of every detector replica, summed: frames dropped by reason, and per stage the
+ * lookout_detector_stage_seconds sum and count.
+ */
+async function detectorCounts(detectors) {
   const texts = await Promise.all(detectors.map(async (d) => (await d.get('/metrics')).body));
-  const total = (name, stage) => texts.reduce((sum, text) => sum + metricValue(text, name, { stage }), 0);
-  return Object.fromEntries(STAGES.map((st) => [st, { sum: total('lookout_detector_stage_seconds_sum', st), count: total('lookout_detector_stage_seconds_count', st) }]));
+  const total = (name, labels) => texts.reduce((sum, text) => sum + metricValue(text, name, labels), 0);
+  return {
+    dropped: Object.fromEntries(['stale', 'superseded', 'bad_frame'].map((reason) => [reason, total('lookout_detector_frames_dropped_total', { reason })])),
+    stages: Object.fromEntries(STAGES.map((stage) => [stage, { sum: total('lookout_detector_stage_seconds_sum', { stage }), count: total('lookout_detector_stage_seconds_count', { stage }) }])),
+  };
 }
 
 /** Mean ms per run of each stage over the window, and runs per processed frame (the slow analyzers run on few). */
@@ -206,11 +210,6 @@ function stageMeans(a, b) {
       return n > 0 ? [[st, { ms: Math.round(((b[st].sum - a[st].sum) / n) * 1e5) / 100, per_frame: Math.round((n / Math.max(1, frames)) * 100) / 100 }]] : [];
     }),
   );
-}
-
-async function drops(detectors) {
-  const texts = await Promise.all(detectors.map(async (d) => (await d.get('/metrics')).body));
-  return Object.fromEntries(['stale', 'superseded', 'bad_frame'].map((r) => [r, texts.reduce((sum, text) => sum + metricValue(text, 'lookout_detector_frames_dropped_total', { reason: r }), 0)]));
 }
 
 const capacity = (sweep) => {
