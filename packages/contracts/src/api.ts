@@ -139,7 +139,22 @@ export const SessionReport = Type.Object(
     generatedMs: Type.Integer({ description: 'When this report was rebuilt from the event stream' }),
     durationMs: Type.Integer({ minimum: 0, description: 'Session start to end (or to now while it runs), never shorter than the span of its own analysed seconds and episodes (which may be stamped by another clock)' }),
     framesAnalysed: Type.Integer({ minimum: 0 }),
-    principalPresent: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+    principalPresent: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+      description: 'Share of analysed frames with the principal in view; time without analysis (`gaps`) counts neither way',
+    }),
+    analysedShare: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+      description: 'Share of the session\'s seconds that have analysis; null before its first second',
+    }),
+    gaps: Type.Array(
+      Type.Object({
+        startMs: Type.Integer({ description: 'The first second without analysis' }),
+        endMs: Type.Union([Type.Integer(), Type.Null()], { description: 'When analysis resumed; null: not yet (the session runs and nothing arrives)' }),
+      }),
+      {
+        description:
+          'Spans of the session of 3 s or more with no analysed second: the stream was not analysed (camera or publisher gone, tap stalled, a service down), so nothing is known of them — not presence, not absence',
+      },
+    ),
     scores: Type.Object({ engagement: ScoreSummary, eyeContact: ScoreSummary, positivity: ScoreSummary, postureStability: ScoreSummary, confidence: ScoreSummary }),
     timelines: Type.Object({
       engagement: Timeline,

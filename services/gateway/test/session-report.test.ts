@@ -153,6 +153,27 @@ describe('session report from events', () => {
     expect(buildReport(short, { ...tagged, metrics: tagged.metrics.map((m) => ({ ...m, sessionId: 'other' })), alerts: [] }, T0).durationMs).toBe(600);
   });
 
+  it('reports an outage as a gap, not as presence, and breaks the timelines there', () => {
+    // Seconds 0–4 analysed, nothing for 0:05–0:12 (camera gone), then 12–13 again; session 0:00–0:20.
+    const s: SessionInfo = { ...session, startedMs: T0, endedMs: T0 + 20_000 };
+    const metrics = [0, 1, 2, 3, 4, 12, 13].map((i) => second(i));
+    const r = buildReport(s, { metrics, alerts: [], recognitions: [] }, T0 + 30_000);
+    expect(r.gaps).toEqual([
+      { startMs: T0 + 5000, endMs: T0 + 12_000 },
+      { startMs: T0 + 14_000, endMs: T0 + 20_000 },
+    ]);
+    expect(r.analysedShare).toBeCloseTo(7 / 20, 3);
+    // Presence is measured over analysed frames only: the outage does not count as present.
+    expect(r.principalPresent).toBe(1);
+    expect(r.timelines.engagement.filter(([, v]) => v === null).map(([t]) => t)).toEqual([T0 + 5000, T0 + 14_000]);
+    expect(sessionReportValidator.is(r)).toBe(true);
+    expect(reportHtml(r)).toContain('Gaps in analysis');
+    // While the session runs, silence beyond the publishing lag is an open gap; a second ago is not.
+    const running: SessionInfo = { ...s, status: 'running', endedMs: undefined };
+    expect(buildReport(running, { metrics, alerts: [], recognitions: [] }, T0 + 15_500).gaps).toEqual([{ startMs: T0 + 5000, endMs: T0 + 12_000 }]);
+    expect(buildReport(running, { metrics, alerts: [], recognitions: [] }, T0 + 30_000).gaps.at(-1)).toEqual({ startMs: T0 + 14_000, endMs: null });
+  });
+
   it('mergeSeconds orders seconds', () => {
     expect(mergeSeconds([second(2), second(0), second(1)]).map((m) => m.second - S0)).toEqual([0, 1, 2]);
   });

@@ -25,6 +25,8 @@ export function SessionReportView({ report }: { report: SessionReport }) {
         <Fact term={s.status === 'running' ? 'Running for' : 'Duration'} value={clock(report.durationMs)} />
         <Fact term="Frames analysed" value={String(report.framesAnalysed)} />
         <Fact term="Principal present" value={pct(report.principalPresent)} />
+        <Fact term="Analysed" value={report.analysedShare === null ? '—' : `${pct(report.analysedShare)} of the time`} />
+        <Fact term="Gaps in analysis" value={String(report.gaps.length)} />
         <Fact term="Alert episodes" value={String(report.alerts.length)} />
         <Fact term="Identity" value={report.identity.verified === null ? 'no expected subject' : report.identity.verified ? 'verified' : 'not verified'} />
         {Object.entries(s.metadata).map(([k, v]) => (
@@ -36,6 +38,7 @@ export function SessionReportView({ report }: { report: SessionReport }) {
         <SessionCharts report={report} />
       </section>
       <AlertTable report={report} />
+      <GapTable report={report} />
       <div class="session-columns">
         <ScoreTable report={report} />
         <IdentityTable report={report} />
@@ -51,6 +54,40 @@ function Fact({ term, value }: { term: string; value: string }) {
       <dt>{term}</dt>
       <dd>{value}</dd>
     </div>
+  );
+}
+
+/** Spans without analysis: nothing is known of them, so they are shown, not averaged away. */
+function GapTable({ report }: { report: SessionReport }) {
+  if (report.gaps.length === 0) return null;
+  const t0 = report.session.startedMs;
+  return (
+    <section class="card" aria-labelledby="gaps-title">
+      <h2 id="gaps-title">Gaps in analysis</h2>
+      <p class="muted">No frame of the stream was analysed in these spans (camera or publisher gone, stream stalled, a service down): they count neither as presence nor as absence.</p>
+      <div class="session-table-wrap">
+        <table data-testid="analysis-gaps">
+          <thead>
+            <tr>
+              <th scope="col">From</th>
+              <th scope="col">To</th>
+              <th scope="col">Length</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.gaps.map((g) => (
+              <tr key={g.startMs}>
+                <td>
+                  {time(g.startMs)} <span class="muted">(+{clock(g.startMs - t0)})</span>
+                </td>
+                <td>{g.endMs === null ? <span class="status warn">ongoing</span> : time(g.endMs)}</td>
+                <td>{g.endMs === null ? '—' : clock(g.endMs - g.startMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
 

@@ -31,14 +31,21 @@ ${overview(r)}
 ${scoresTable(r)}
 ${charts(r)}
 ${alertsTable(r)}
+${gapsTable(r)}
 ${identitySection(r)}
 <footer>Generated ${esc(iso(r.generatedMs))} from the LOOKOUT_EVENTS stream. Times on the charts are elapsed from the first analysed second (${esc(iso(domainOf(r).startMs))}).</footer>
 </main></body></html>`;
 }
 
-/** The time span every chart shares: the analysed seconds and the episodes. */
+/** The time span every chart shares: the analysed seconds, the episodes and the gaps. */
 export function domainOf(r: SessionReport): TimeDomain {
-  const times = [...r.timelines.engagement.map(([t]) => t), ...r.timelines.expression.map(([t]) => t), ...r.alerts.flatMap((a) => [a.startMs, a.endMs ?? a.startMs])];
+  const times = [
+    ...r.timelines.engagement.map(([t]) => t),
+    ...r.timelines.expression.map(([t]) => t),
+    ...r.alerts.flatMap((a) => [a.startMs, a.endMs ?? a.startMs]),
+    // A gap is part of the picture: the charts show it as the empty span it was.
+    ...r.gaps.flatMap((g) => [g.startMs, (g.endMs ?? g.startMs) - 1000]),
+  ];
   if (times.length === 0) return { startMs: r.session.startedMs, endMs: r.session.startedMs + Math.max(1000, r.durationMs) };
   // + 1 s: a point at second t stands for the whole second. (reduce: a long session has too many points to spread.)
   return { startMs: times.reduce((a, b) => Math.min(a, b)), endMs: times.reduce((a, b) => Math.max(a, b)) + 1000 };
@@ -53,7 +60,8 @@ function overview(r: SessionReport): string {
     ['Ended', s.endedMs !== undefined ? iso(s.endedMs) : '—'],
     ['Duration', elapsedLabel(r.durationMs)],
     ['Frames analysed', String(r.framesAnalysed)],
-    ['Principal present', r.principalPresent === null ? '—' : `${Math.round(r.principalPresent * 100)}%`],
+    ['Principal present', r.principalPresent === null ? '—' : `${Math.round(r.principalPresent * 100)}% of analysed frames`],
+    ['Analysed', r.analysedShare === null ? '—' : `${Math.round(r.analysedShare * 100)}% of the session (${r.gaps.length} gap${r.gaps.length === 1 ? '' : 's'})`],
     ['Expected subject', s.expectedSubjectId ?? '—'],
     ['Identity verified', r.identity.verified === null ? '— (no expected subject)' : r.identity.verified ? 'yes' : 'NO'],
   ];
@@ -118,6 +126,18 @@ function alertsTable(r: SessionReport): string {
     return `<tr class="${esc(a.severity)}"><td>${esc(a.kind)}</td><td>${esc(a.severity)}</td><td>${elapsedLabel(a.startMs - t0)}</td><td>${end}</td><td>${length}</td><td>${esc(a.message)}${detail}</td></tr>`;
   });
   return `<section><h2>Alert episodes</h2><table class="grid"><tr><th>kind</th><th>severity</th><th>start</th><th>end</th><th>length</th><th>message</th></tr>${rows.join('')}</table></section>`;
+}
+
+/** Spans with no analysis: nothing is known of them, so they are listed rather than averaged away. */
+function gapsTable(r: SessionReport): string {
+  if (r.gaps.length === 0) return '';
+  const t0 = domainOf(r).startMs;
+  const rows = r.gaps.map((g) => {
+    const end = g.endMs === null ? 'ongoing' : elapsedLabel(g.endMs - t0);
+    const length = g.endMs === null ? '—' : `${((g.endMs - g.startMs) / 1000).toFixed(0)} s`;
+    return `<tr><td>${elapsedLabel(g.startMs - t0)}</td><td>${end}</td><td>${length}</td></tr>`;
+  });
+  return `<section><h2>Gaps in analysis</h2><p>No frame of the stream was analysed in these spans (the camera or publisher was gone, the stream stalled, or a service was down): they count neither as presence nor as absence.</p><table class="grid"><tr><th>from</th><th>to</th><th>length</th></tr>${rows.join('')}</table></section>`;
 }
 
 function identitySection(r: SessionReport): string {

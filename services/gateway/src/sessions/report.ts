@@ -24,13 +24,16 @@ export function buildReport(session: SessionInfo, events: SessionEvents, nowMs: 
   const alerts = mergeEpisodes(events.alerts.filter((a) => a.sessionId === session.sessionId));
   const recognitions = events.recognitions.filter((r) => r.sessionId === session.sessionId);
   const frames = seconds.reduce((s, m) => s + m.frames, 0);
-  const timeline = (name: ScoreName): Point[] => seconds.map((m) => [m.second * 1000, round(m.scores[name])]);
+  const gaps = analysisGaps(session, seconds, nowMs);
+  const timeline = (name: ScoreName): Point[] => withBreaks(seconds.map((m) => [m.second * 1000, round(m.scores[name])]), gaps);
   return {
     session,
     generatedMs: nowMs,
     durationMs: coveredMs(session, seconds, alerts, nowMs),
     framesAnalysed: frames,
     principalPresent: frames > 0 ? round(seconds.reduce((s, m) => s + m.principalPresent * m.frames, 0) / frames, 3) : null,
+    analysedShare: analysedShare(session, seconds, nowMs),
+    gaps,
     scores: Object.fromEntries(SCORE_NAMES.map((n) => [n, summarize(seconds.map((m) => m.scores[n]))])) as SessionReport['scores'],
     timelines: {
       engagement: timeline('engagement'),
@@ -67,6 +70,49 @@ export function coveredMs(session: SessionInfo, seconds: StreamMetricsEvent[], a
     hi = Math.max(hi, a.endMs ?? a.startMs);
   }
   return Math.max(0, hi - lo);
+}
+
+/** Analysis missing this long is a gap in the report; shorter holes are shed or late frames. */
+export const GAP_MS = 3000;
+/**
+ * A second's metrics are published when the next second begins (or the stream ends), so
+ * the live report always trails now by up to a second and a half: only silence beyond
+ * that is an open gap.
+ */
+const PUBLISH_LAG_MS = 2000;
+
+/**
+ * Spans of the session without one analysed second: a stream that stopped (publisher
+ * gone, camera reconnecting, tap stalled, a service down) must read as "not known" in
+ * the report, never as the presence of the last frame seen. Bounded by the session on
+ * the gateway's clock; `seconds` must be merged and in time order.
+ */
+export function analysisGaps(session: SessionInfo, seconds: StreamMetricsEvent[], nowMs: number): SessionReport['gaps'] {
+  const gaps: SessionReport['gaps'] = [];
+  let covered = session.startedMs;
+  for (const m of seconds) {
+    const t = m.second * 1000;
+    if (t - covered >= GAP_MS) gaps.push({ startMs: covered, endMs: t });
+    covered = Math.max(covered, t + 1000);
+  }
+  const end = session.endedMs ?? nowMs - PUBLISH_LAG_MS;
+  if (end - covered >= GAP_MS) gaps.push({ startMs: covered, endMs: session.endedMs === undefined ? null : end });
+  return gaps;
+}
+
+/** Analysed seconds over the session's seconds so far; null until the session has a second. */
+function analysedShare(session: SessionInfo, seconds: StreamMetricsEvent[], nowMs: number): number | null {
+  const lo = Math.floor(session.startedMs / 1000);
+  const hi = Math.ceil((session.endedMs ?? nowMs) / 1000);
+  if (hi <= lo) return null;
+  const inside = seconds.filter((m) => m.second >= lo && m.second < hi).length;
+  return round(Math.min(1, inside / (hi - lo)), 3);
+}
+
+/** A null point at each gap's start, so a chart breaks the line there instead of bridging it. */
+function withBreaks(points: Point[], gaps: SessionReport['gaps']): Point[] {
+  if (gaps.length === 0) return points;
+  return [...points, ...gaps.map((g): Point => [g.startMs, null])].sort((a, b) => a[0] - b[0]);
 }
 
 /**
