@@ -10,6 +10,8 @@ export { freePorts, holdUdpPorts } from './ports.js';
 // A real nats-server and the services, built, as real processes (nats-server.ts, services.ts)
 export { startNatsServer } from './nats-server.js';
 export type { NatsServer } from './nats-server.js';
+export { startNatsCluster, startNatsNode } from './nats-cluster.js';
+export type { NatsCluster, NatsClusterNode } from './nats-cluster.js';
 export { ROOT, FIXTURES, startService, metricValue } from './services.js';
 export type { RunningService, StartOptions } from './services.js';
 
