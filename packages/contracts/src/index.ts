@@ -49,7 +49,7 @@ export { GALLERY_OPS, IMAGE_REJECTIONS, ImageResult, SubjectSummary, IdentifyRes
 export type { GalleryOp, GalleryRequest, GalleryReply, ImageRejection } from './gallery.js';
 
 // The SFU: signaling operations, stream and analysis state, events, instances and placement (sfu.ts)
-export { sfuRequests, StreamState, AnalysisState, TapFailureCode, StreamAnalysis, StreamInfo, SfuEvent, sfuEvent, SfuInstanceInfo, sfuInstanceInfo, RoomPlacement, roomPlacement } from './sfu.js';
+export { sfuRequests, StreamState, AnalysisState, TapFailureCode, StreamAnalysis, StreamInfo, SfuEvent, sfuEvent, SfuInstanceInfo, sfuInstanceInfo, RoomPlacement, roomPlacement, SfuRoomRecord, sfuRoomRecord } from './sfu.js';
 export type { SfuOp, SfuRequest, SfuReplyData } from './sfu.js';
 
 // The REST API's bodies (api.ts)

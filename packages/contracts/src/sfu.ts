@@ -163,6 +163,26 @@ export const SfuInstanceInfo = Type.Object({
 export type SfuInstanceInfo = Static<typeof SfuInstanceInfo>;
 export const sfuInstanceInfo = validator('sfu instance info', SfuInstanceInfo);
 
+/**
+ * Everything needed to build a room again on another worker or SFU (`kvBuckets.sfuRooms`,
+ * key = room): its sample rate and its ingests. WebRTC streams are not in it: their
+ * publishers rejoin by themselves (`worker_died`).
+ */
+export const SfuRoomRecord = Type.Object(
+  {
+    room: Id,
+    sampleFps: Fps,
+    ingests: Type.Array(
+      Type.Object({ stream: Id, url: Type.String({ minLength: 1, maxLength: 2048 }), loop: Type.Boolean() }, { additionalProperties: false }),
+      { maxItems: 256 },
+    ),
+    updatedMs: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'SfuRoomRecord', additionalProperties: false },
+);
+export type SfuRoomRecord = Static<typeof SfuRoomRecord>;
+export const sfuRoomRecord = validator('sfu room record', SfuRoomRecord);
+
 /** Which SFU instance owns a room (`kvBuckets.roomPlacement`, key = room). */
 export const RoomPlacement = Type.Object({ instance: Id, sinceMs: Type.Integer({ minimum: 0 }) });
 export type RoomPlacement = Static<typeof RoomPlacement>;

@@ -62,6 +62,14 @@ export const storage = {
     description: 'SFU instance id → SfuInstanceInfo; a heartbeat that expires when the instance dies',
   }),
   roomPlacement: kv({ name: 'lookout_room_placement', owner: 'sfu', users: ['gateway'], history: 1, ttlMs: 0, description: 'room id → RoomPlacement: which SFU instance owns the room' }),
+  sfuRooms: kv({
+    name: 'lookout_sfu_rooms',
+    owner: 'sfu',
+    users: ['gateway'],
+    history: 1,
+    ttlMs: 0,
+    description: 'room id → SfuRoomRecord (sample rate, ingests): what an SFU needs to build the room again after a lost worker or on another instance; deleted when the room is closed',
+  }),
   // History is kept so that no revision is ever dropped by the limit (which leaves its bytes
   // in the block file): reid erases each replaced revision itself (gallery-store.ts).
   gallery: kv({

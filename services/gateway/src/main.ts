@@ -39,7 +39,7 @@ const sfu = new SfuClient(nc, kv);
 const reid = new ReidClient(nc);
 
 // Each feature's service, built once; route modules and the dispatcher only use them.
-const rooms = new RoomService({ sfu, roomConfig: kv.roomConfig, tokens: auth.tokens, tokenTtlS: config.tokenTtlS });
+const rooms = new RoomService({ sfu, roomConfig: kv.roomConfig, sfuRooms: kv.sfuRooms, tokens: auth.tokens, tokenTtlS: config.tokenTtlS });
 const zip = { maxEntries: config.zipMaxEntries, maxEntryBytes: config.zipMaxEntryBytes, maxTotalBytes: config.zipMaxTotalBytes, maxRatio: config.zipMaxRatio };
 const jsm = await jetstreamManager(nc);
 const sessionStore = new SessionStore(kv.sessions, kv.streamSessions, jsm);

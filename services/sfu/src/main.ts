@@ -2,7 +2,9 @@ import { ConfigError, startService, usableCpus } from '@lookout/service-kit';
 import { SfuConfig } from './config.js';
 import { mediaCodecs } from './rooms/media-codecs.js';
 import { roomTransportCap, type MediaCaps } from './rooms/media-limits.js';
+import { RoomAdoption } from './rooms/adoption.js';
 import { Registry } from './rooms/registry.js';
+import { RoomRecords } from './rooms/room-records.js';
 import { RoomManager } from './rooms/room-manager.js';
 import { serveSignaling } from './signaling/signaling.js';
 import { openStores } from './stores.js';
@@ -45,10 +47,12 @@ svc.onShutdown('worker-pool', () => pool.close());
 
 const stores = await openStores(svc.nc, { ...svc.storage, tuned: { sfuInstances: { ttlMs: config.registryTtlMs } } });
 const registry = new Registry({ instance: svc.instance, stores, ttlMs: config.registryTtlMs, log: svc.log.child({ module: 'registry' }) });
+const records = new RoomRecords(stores.sfuRooms, svc.log.child({ module: 'room-records' }));
 const rooms = new RoomManager({
   instance: svc.instance,
   pool,
   registry,
+  records,
   nc: svc.nc,
   log: svc.log.child({ module: 'rooms' }),
   metrics: svc.metrics,
@@ -69,12 +73,25 @@ const rooms = new RoomManager({
     limits,
   },
 });
-// Closed in reverse: signaling stops first, then the rooms, the registry, the workers.
+// Closed in reverse: signaling stops first, then adoption, the rooms (their records stay, their
+// placements are given back: a restarted or another SFU builds them again), the registry, the workers.
 svc.onShutdown('registry', () => registry.close(rooms.ids()));
 svc.onShutdown('rooms', () => rooms.close());
 registry.startHeartbeat(() => ({ rooms: rooms.size, streams: rooms.streamCount, workers: pool.live().length }));
+// Rooms of a dead SFU, or of this one before a restart (same INSTANCE_ID), are built again here.
+const adoption = new RoomAdoption({
+  instance: svc.instance,
+  records,
+  registry,
+  rooms,
+  intervalMs: Math.max(1000, Math.floor(config.registryTtlMs / 3)),
+  log: svc.log.child({ module: 'adoption' }),
+});
+svc.onShutdown('adoption', () => adoption.close());
 
 const signaling = serveSignaling(svc.rpc, rooms, svc.instance);
 svc.onShutdown('signaling', () => signaling.stop());
 
 await svc.ready({ mediasoupWorkers: pool.pids, instance: svc.instance });
+// After ready: signaling answers while adopted rooms are built (requests for them wait).
+adoption.start();

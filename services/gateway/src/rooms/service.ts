@@ -17,6 +17,8 @@ export interface RoomsOptions {
   sfu: SfuClient;
   /** `lookout_room_config`: room → analysis config, followed live by detectors and reid. */
   roomConfig: KV;
+  /** `lookout_sfu_rooms`: the SFUs' room records, forgotten here when a room is deleted while no live SFU holds it. */
+  sfuRooms: KV;
   tokens: RoomTokens;
   /** TOKEN_TTL_S: a token's lifetime when the request names none. */
   tokenTtlS: number;
@@ -61,7 +63,13 @@ export class RoomService {
   }
 
   async close(room: string): Promise<void> {
-    await this.o.sfu.roomCall(room, 'closeRoom', {});
+    const owner = await this.o.sfu.owner(room);
+    if (owner) return void (await this.o.sfu.call(owner.instance, 'closeRoom', { room }));
+    // Its SFU died and no survivor has built it again yet: forgetting its record closes it,
+    // or the next SFU to scan the records would bring it back.
+    const record = await this.o.sfuRooms.get(room);
+    if (record?.operation !== 'PUT') throw new LookoutError('not_found', `room: no room ${room}`, 'room');
+    await this.o.sfuRooms.delete(room);
   }
 
   /** The room's analysis config; `{}` (every default) when none was set. */

@@ -55,12 +55,27 @@ export class Registry {
     if (owner && owner !== this.instance && (await this.alive(owner))) {
       throw new LookoutError('room_elsewhere', `room: ${room} is served by SFU instance ${owner}`, 'room');
     }
-    await this.placements.update(room, value, current?.revision ?? 0);
+    try {
+      await this.placements.update(room, value, current?.revision ?? 0);
+    } catch (err) {
+      // Compare-and-set lost: another instance took it over at the same moment (adoption), unless that was us.
+      const now = await this.placement(room).catch(() => undefined);
+      if (now === this.instance) return;
+      if (now) throw new LookoutError('room_elsewhere', `room: ${room} was just taken over by SFU instance ${now}`, 'room');
+      throw err;
+    }
   }
 
-  private async alive(instance: string): Promise<boolean> {
+  /** The instance whose heartbeat is present (its entry expires TTL after its last beat). */
+  async alive(instance: string): Promise<boolean> {
     const e = await this.instances.get(instance);
     return e?.operation === 'PUT';
+  }
+
+  /** The instance holding `room`'s placement, if any (alive or not). */
+  async placement(room: string): Promise<string | undefined> {
+    const e = await this.placements.get(room);
+    return e?.operation === 'PUT' ? roomPlacement.parse(e.json()).instance : undefined;
   }
 
   async release(room: string): Promise<void> {

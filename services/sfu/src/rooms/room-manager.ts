@@ -1,10 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { encodeJson, LookoutError, sfuEvent, subjects, type SfuEvent } from '@lookout/contracts';
-import { Gauge, type Logger, type Registry as Metrics } from '@lookout/service-kit';
+import { encodeJson, LookoutError, sfuEvent, subjects, type SfuEvent, type SfuRoomRecord, type StreamInfo } from '@lookout/contracts';
+import type { Counter, Logger, Registry as Metrics } from '@lookout/service-kit';
 import type { types } from 'mediasoup';
 import { TapMetrics } from '../tap/tap-metrics.js';
 import type { WorkerPool } from '../workers/worker-pool.js';
 import type { Registry } from './registry.js';
+import { restoredCounter, roomGauges } from './room-metrics.js';
+import { newRecord, withIngest, withoutIngest, withSampleRate, type RoomRecords } from './room-records.js';
 import { Room, type RoomContext } from './room.js';
 
 /** How rooms handle media: the parts of a room's context that come from configuration. */
@@ -15,6 +17,8 @@ export interface RoomManagerOptions {
   instance: string;
   pool: WorkerPool;
   registry: Registry;
+  /** The rooms' records in KV (sample rate, ingests), from which a lost room is built again. */
+  records: RoomRecords;
   nc: NatsConnection;
   log: Logger;
   metrics: Metrics;
@@ -23,18 +27,32 @@ export interface RoomManagerOptions {
   /** Frames per second sampled from a room that does not ask for another rate. */
   defaultFps: number;
   media: MediaSettings;
+  /** Longest wait for a live mediasoup worker when building a room (a dead one is replaced after ~1 s). */
+  workerWaitMs?: number;
+}
+
+export interface RoomSummary {
+  room: string;
+  sampleFps: number;
+  streams: StreamInfo[];
 }
 
 /**
- * Rooms of this instance: placed on the least-loaded worker, closed as a whole. Its events
- * (stream and analysis states, closed rooms, lost workers) go out on `sfuevents.<room>`.
- * close() closes every room and stops following the pool, which main.ts closes after it.
+ * Rooms of this instance: placed on the least-loaded worker, recorded in KV (RoomRecords)
+ * and closed as a whole. A room whose worker dies is built again, same id and rate, on a
+ * live worker (the replacement if it was the only one), its ingests restarted and its
+ * WebRTC clients told (`worker_died`) to rejoin; a recorded room this instance does not
+ * hold (RoomAdoption, or a createRoom for it) is built the same way. Events go out on
+ * `sfuevents.<room>`. close() closes every room, keeping their records for whoever
+ * builds them next, and stops following the pool, which main.ts closes after it.
  */
 export class RoomManager {
   private readonly rooms = new Map<string, Room>();
-  private readonly creating = new Map<string, Promise<Room>>();
+  /** Rooms being created or built again; requests for them wait for it. */
+  private readonly building = new Map<string, Promise<Room>>();
   private readonly ctx: RoomContext;
-  private readonly onWorkerDied = (_index: number, pid: number) => void this.workerDied(pid);
+  private readonly restored: Counter<'cause'>;
+  private readonly onWorkerDied = (_index: number, pid: number) => this.workerDied(pid);
 
   constructor(private readonly o: RoomManagerOptions) {
     this.ctx = {
@@ -47,10 +65,11 @@ export class RoomManager {
     };
     o.pool.on('workerdied', this.onWorkerDied);
     roomGauges(o.metrics, this.rooms);
+    this.restored = restoredCounter(o.metrics);
   }
 
   get size(): number {
-    return this.rooms.size;
+    return new Set([...this.rooms.keys(), ...this.building.keys()]).size;
   }
 
   get streamCount(): number {
@@ -60,32 +79,82 @@ export class RoomManager {
   }
 
   ids(): string[] {
-    return [...this.rooms.keys()];
+    return [...new Set([...this.rooms.keys(), ...this.building.keys()])];
   }
 
-  /** Creates the room (idempotent: an existing room is returned as it is). */
-  create(id: string, fps = this.o.defaultFps): Promise<Room> {
+  /** The room is here, or being built here. */
+  holds(id: string): boolean {
+    return this.rooms.has(id) || this.building.has(id);
+  }
+
+  /**
+   * Creates the room (idempotent: an existing room is returned as it is). A room with a
+   * record but no live holder is built from its record, at its recorded rate, with its ingests.
+   */
+  create(id: string, fps?: number): Promise<Room> {
     const existing = this.rooms.get(id);
     if (existing) return Promise.resolve(existing);
-    let pending = this.creating.get(id);
+    return this.track(id, () => this.build(id, fps ?? this.o.defaultFps));
+  }
+
+  private track(id: string, make: () => Promise<Room>): Promise<Room> {
+    let pending = this.building.get(id);
     if (!pending) {
-      pending = this.build(id, fps).finally(() => this.creating.delete(id));
-      this.creating.set(id, pending);
+      pending = make().finally(() => this.building.delete(id));
+      this.building.set(id, pending);
     }
     return pending;
   }
 
   private async build(id: string, fps: number): Promise<Room> {
     await this.o.registry.claim(id);
+    const stored = await this.o.records.load(id);
+    const record = stored ?? newRecord(id, fps);
+    // A new room gives its placement back when it cannot be built; a recorded one keeps it (the next scan retries).
+    const room = await this.open(record).catch(async (err: unknown) => {
+      if (!stored) await this.o.registry.release(id).catch(() => undefined);
+      throw err;
+    });
+    await this.o.records.set(record);
+    if (stored) this.restore(room, stored, 'adopted');
+    else this.o.log.info({ room: id, worker: room.workerPid }, 'room created');
+    return room;
+  }
+
+  /** A router for the record's room on the least-loaded live worker, waiting a little for one to be replaced. */
+  private async open(record: SfuRoomRecord): Promise<Room> {
+    const deadline = Date.now() + (this.o.workerWaitMs ?? 15_000);
+    for (let wait = 100; ; wait = Math.min(2 * wait, 2000)) {
+      const worker = this.leastLoaded();
+      if (worker) {
+        try {
+          const router = await worker.createRouter({ mediaCodecs: this.o.codecs });
+          const room = new Room(record.room, router, worker.pid, record.sampleFps, this.ctx);
+          this.rooms.set(record.room, room);
+          return room;
+        } catch (err) {
+          if (!worker.closed) throw err; // it died under us: try the next one
+        }
+      }
+      if (Date.now() + wait > deadline) throw new LookoutError('no_worker', 'no mediasoup worker is available');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  private leastLoaded(): types.Worker | undefined {
     const load = new Map<number, number>();
     for (const r of this.rooms.values()) load.set(r.workerPid, (load.get(r.workerPid) ?? 0) + 1);
-    const worker = this.o.pool.live().sort((a, b) => (load.get(a.pid) ?? 0) - (load.get(b.pid) ?? 0))[0];
-    if (!worker) throw new LookoutError('no_worker', 'no mediasoup worker is available');
-    const router = await worker.createRouter({ mediaCodecs: this.o.codecs });
-    const room = new Room(id, router, worker.pid, fps, this.ctx);
-    this.rooms.set(id, room);
-    this.o.log.info({ room: id, worker: worker.pid }, 'room created');
-    return room;
+    return this.o.pool.live().sort((a, b) => (load.get(a.pid) ?? 0) - (load.get(b.pid) ?? 0))[0];
+  }
+
+  /** The room was built again: its clients rejoin (worker_died), its ingests restart in the background. */
+  private restore(room: Room, record: SfuRoomRecord, cause: 'worker' | 'adopted'): void {
+    this.restored.inc({ cause });
+    this.o.log.info({ room: room.id, worker: room.workerPid, cause, ingests: record.ingests.length }, 'room restored');
+    this.publish({ type: 'worker_died', room: room.id, instance: this.o.instance });
+    for (const i of record.ingests) {
+      room.ingest(i.stream, i.url, i.loop, 'reconnecting').catch((err: Error) => this.o.log.warn({ err, room: room.id, stream: i.stream }, 'ingest not restored'));
+    }
   }
 
   get(id: string): Room {
@@ -94,67 +163,105 @@ export class RoomManager {
     return room;
   }
 
+  /** The room, once it is built if it is being built. */
+  async room(id: string): Promise<Room> {
+    await this.building.get(id)?.catch(() => undefined);
+    return this.get(id);
+  }
+
+  /** The room's rate and streams; while it is being built again, its recorded ingests as `reconnecting`. */
+  async summary(id: string): Promise<RoomSummary> {
+    const record = this.building.has(id) ? this.o.records.record(id) : undefined;
+    if (record) return reconnectingSummary(record);
+    const room = await this.room(id);
+    return { room: id, sampleFps: room.sampleRate, streams: room.listStreams() };
+  }
+
+  async setSampleRate(id: string, fps: number): Promise<void> {
+    await (await this.room(id)).setSampleRate(fps);
+    await this.o.records.update(id, (r) => withSampleRate(r, fps));
+  }
+
+  async ingest(id: string, stream: string, url: string, loop: boolean): Promise<string> {
+    const producerId = await (await this.room(id)).ingest(stream, url, loop);
+    await this.o.records.update(id, (r) => withIngest(r, { stream, url, loop }));
+    return producerId;
+  }
+
+  async stopIngest(id: string, stream: string): Promise<void> {
+    await (await this.room(id)).stopIngest(stream);
+    await this.o.records.update(id, (r) => withoutIngest(r, stream));
+  }
+
+  /** Closes the room for good: its record goes first, so nobody adopts it once its placement is released. */
   async closeRoom(id: string): Promise<void> {
-    const room = this.get(id);
+    await this.building.get(id)?.catch(() => undefined);
+    const room = this.rooms.get(id);
+    if (!room && !this.o.records.record(id)) this.get(id);
     this.rooms.delete(id);
-    await room.close();
+    await room?.close();
+    await this.o.records.delete(id);
     await this.o.registry.release(id);
     this.publish({ type: 'room_closed', room: id });
     this.o.log.info({ room: id }, 'room closed');
   }
 
-  /** The worker's routers are gone: tell each room's clients so they rejoin (on a new router). */
-  private async workerDied(pid: number): Promise<void> {
+  /** The worker's routers are gone: each of its rooms is built again on a live worker (keeping its placement). */
+  private workerDied(pid: number): void {
     for (const [id, room] of this.rooms) {
       if (room.workerPid !== pid) continue;
       this.rooms.delete(id);
-      await room.close();
-      await this.o.registry.release(id).catch(() => undefined);
-      this.publish({ type: 'worker_died', room: id, instance: this.o.instance });
+      this.track(id, () => this.rebuild(room)).catch((err: Error) =>
+        // The record and placement stay: the next adoption scan tries again.
+        this.o.log.error({ err, room: id }, 'room not rebuilt after its worker died'),
+      );
     }
+  }
+
+  private async rebuild(old: Room): Promise<Room> {
+    await old.close().catch((err: Error) => this.o.log.warn({ err, room: old.id }, 'lost room did not close cleanly'));
+    const held = this.o.records.record(old.id);
+    const record = held ?? newRecord(old.id, old.sampleRate);
+    const room = await this.open(record);
+    if (!held) await this.o.records.set(record);
+    this.restore(room, record, 'worker');
+    return room;
   }
 
   private publish(event: SfuEvent): void {
     this.o.nc.publish(subjects.sfuEvents(event.room), encodeJson(sfuEvent, event));
   }
 
-  /** Closes every room (each gives its placement back) and stops following the pool. */
+  /**
+   * Shutdown: closes every room here but keeps its record (an SFU restarted, or another
+   * one, builds it again once the placement is released), and stops following the pool.
+   */
   async close(): Promise<void> {
     this.o.pool.off('workerdied', this.onWorkerDied);
-    const ids = this.ids();
-    await Promise.all(ids.map((id) => this.closeRoom(id).catch((err: Error) => this.o.log.error({ err, room: id }, 'close failed'))));
+    await Promise.all([...this.building.values()].map((p) => p.catch(() => undefined)));
+    const rooms = [...this.rooms.values()];
+    this.rooms.clear();
+    await Promise.all(
+      rooms.map(async (room) => {
+        this.o.records.forget(room.id);
+        await room.close().catch((err: Error) => this.o.log.error({ err, room: room.id }, 'close failed'));
+        await this.o.registry.release(room.id).catch(() => undefined);
+      }),
+    );
   }
 }
 
-/** The SFU's gauges of rooms, transports, streams and their analysis, read at each scrape. */
-function roomGauges(metrics: Metrics, rooms: ReadonlyMap<string, Room>): void {
-  const registers = [metrics];
-  new Gauge({ name: 'lookout_sfu_rooms', help: 'Open rooms', registers, collect() { this.set(rooms.size); } });
-  new Gauge({
-    name: 'lookout_sfu_webrtc_transports',
-    help: 'Open WebRTC transports',
-    registers,
-    collect() {
-      this.set([...rooms.values()].reduce((n, r) => n + r.transportCount, 0));
-    },
-  });
-  new Gauge({
-    name: 'lookout_sfu_streams',
-    help: 'Video streams (webcams and ingests)',
-    registers,
-    collect() {
-      this.set([...rooms.values()].reduce((n, r) => n + r.streamCount, 0));
-    },
-  });
-  new Gauge({
-    name: 'lookout_sfu_stream_analysis',
-    help: 'Video streams by analysis state (starting, live, retrying, unavailable, paused): is each one sampled onto NATS',
-    labelNames: ['state'],
-    registers,
-    collect() {
-      const counts: Record<string, number> = { starting: 0, live: 0, retrying: 0, unavailable: 0, paused: 0 };
-      for (const room of rooms.values()) for (const state of room.streams.analysisStates()) counts[state]! += 1;
-      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
-    },
-  });
+/** A room being built again, as its record describes it: every ingest reconnecting, nothing analysed yet. */
+export function reconnectingSummary(record: SfuRoomRecord, now = Date.now()): RoomSummary {
+  return {
+    room: record.room,
+    sampleFps: record.sampleFps,
+    streams: record.ingests.map((i) => ({
+      stream: i.stream,
+      source: 'ingest' as const,
+      state: 'reconnecting',
+      analysis: { state: 'starting', sinceMs: now, failures: 0 },
+      framesPublished: 0,
+    })),
+  };
 }

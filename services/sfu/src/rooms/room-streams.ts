@@ -76,10 +76,11 @@ export class RoomStreams {
     this.follow(producer, stream);
   }
 
-  async addIngest(stream: string, url: string, loop: boolean): Promise<types.Producer> {
+  /** `initial` is `reconnecting` for an ingest built again after its router was lost (RoomManager). */
+  async addIngest(stream: string, url: string, loop: boolean, initial: 'starting' | 'reconnecting' = 'starting'): Promise<types.Producer> {
     if (this.streams.get(stream)?.state === 'failed') this.streams.delete(stream);
     if (this.streams.has(stream)) throw new LookoutError('stream_exists', `stream: ${stream} already exists in room ${this.room}`, 'stream');
-    const entry: StreamEntry = { source: 'ingest', state: 'starting', status: this.newStatus(stream) };
+    const entry: StreamEntry = { source: 'ingest', state: initial, status: this.newStatus(stream) };
     this.streams.set(stream, entry);
     const ingest = new Ingest({
       router: this.router,
@@ -116,7 +117,11 @@ export class RoomStreams {
 
   /** The stream's producer closed (its transport or its peer went away). */
   producerClosed(stream: string, producer: types.Producer): void {
-    if (this.streams.get(stream)?.producer === producer) void this.end(stream, 'closed');
+    const entry = this.streams.get(stream);
+    if (entry?.producer !== producer) return;
+    // The router went with its worker: the room and its ingests are built again on another
+    // router (RoomManager), so an ingest is reconnecting, not closed.
+    void this.end(stream, this.router.closed && entry.source === 'ingest' ? 'reconnecting' : 'closed');
   }
 
   get sampleRate(): number {
@@ -205,7 +210,7 @@ export class RoomStreams {
     this.ctx.onStreamState(this.room, stream, state, error);
   }
 
-  private async end(stream: string, state: 'closed' | 'failed', error?: string): Promise<void> {
+  private async end(stream: string, state: 'closed' | 'failed' | 'reconnecting', error?: string): Promise<void> {
     const entry = this.streams.get(stream);
     if (!entry) return;
     this.setState(stream, state, error);

@@ -156,8 +156,8 @@ export class Room {
     await consumer.resume();
   }
 
-  async ingest(stream: string, url: string, loop: boolean): Promise<string> {
-    const producer = await this.streams.addIngest(stream, url, loop);
+  async ingest(stream: string, url: string, loop: boolean, initial?: 'starting' | 'reconnecting'): Promise<string> {
+    const producer = await this.streams.addIngest(stream, url, loop, initial);
     this.trackProducer(producer, stream);
     return producer.id;
   }

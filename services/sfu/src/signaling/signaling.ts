@@ -19,35 +19,32 @@ export function signalingHandlers(rooms: RoomManager): SignalingHandlers {
       return { room: room.id, rtpCapabilities: asRecord(room.router.rtpCapabilities) };
     },
     closeRoom: (r) => rooms.closeRoom(r.room).then(done),
-    getRouterRtpCapabilities: (r) => asRecord(rooms.get(r.room).router.rtpCapabilities),
+    getRouterRtpCapabilities: async (r) => asRecord((await rooms.room(r.room)).router.rtpCapabilities),
     createWebRtcTransport: async (r) => {
-      const t = await rooms.get(r.room).createWebRtcTransport(r.peer, r.direction);
+      const t = await (await rooms.room(r.room)).createWebRtcTransport(r.peer, r.direction);
       return { id: t.id, iceParameters: asRecord(t.iceParameters), iceCandidates: t.iceCandidates.map(asRecord), dtlsParameters: asRecord(t.dtlsParameters) };
     },
-    connectTransport: (r) => rooms.get(r.room).connectTransport(r.transportId, r.dtlsParameters as unknown as types.DtlsParameters).then(done),
-    restartIce: async (r) => ({ iceParameters: asRecord(await rooms.get(r.room).restartIce(r.transportId)) }),
-    closeTransport: (r) => {
-      rooms.get(r.room).closeTransport(r.transportId);
+    connectTransport: async (r) => (await rooms.room(r.room)).connectTransport(r.transportId, r.dtlsParameters as unknown as types.DtlsParameters).then(done),
+    restartIce: async (r) => ({ iceParameters: asRecord(await (await rooms.room(r.room)).restartIce(r.transportId)) }),
+    closeTransport: async (r) => {
+      (await rooms.room(r.room)).closeTransport(r.transportId);
       return null;
     },
-    produce: async (r) => ({ id: await rooms.get(r.room).produce(r.peer, r.transportId, r.stream, r.kind, r.rtpParameters as unknown as types.RtpParameters) }),
-    closeProducer: (r) => {
-      rooms.get(r.room).closeProducer(r.producerId);
+    produce: async (r) => ({ id: await (await rooms.room(r.room)).produce(r.peer, r.transportId, r.stream, r.kind, r.rtpParameters as unknown as types.RtpParameters) }),
+    closeProducer: async (r) => {
+      (await rooms.room(r.room)).closeProducer(r.producerId);
       return null;
     },
     consume: async (r) => {
-      const c = await rooms.get(r.room).consume(r.transportId, r.producerId, r.rtpCapabilities as unknown as types.RtpCapabilities);
+      const c = await (await rooms.room(r.room)).consume(r.transportId, r.producerId, r.rtpCapabilities as unknown as types.RtpCapabilities);
       return { ...c, rtpParameters: asRecord(c.rtpParameters) };
     },
-    resumeConsumer: (r) => rooms.get(r.room).resumeConsumer(r.consumerId).then(done),
-    setSampleRate: (r) => rooms.get(r.room).setSampleRate(r.fps).then(done),
-    ingest: async (r) => ({ producerId: await rooms.get(r.room).ingest(r.stream, r.url, r.loop ?? false) }),
-    stopIngest: (r) => rooms.get(r.room).stopIngest(r.stream).then(done),
-    listStreams: (r) => rooms.get(r.room).listStreams(),
-    getRoom: (r) => {
-      const room = rooms.get(r.room);
-      return { room: room.id, sampleFps: room.sampleRate, streams: room.listStreams() };
-    },
+    resumeConsumer: async (r) => (await rooms.room(r.room)).resumeConsumer(r.consumerId).then(done),
+    setSampleRate: (r) => rooms.setSampleRate(r.room, r.fps).then(done),
+    ingest: async (r) => ({ producerId: await rooms.ingest(r.room, r.stream, r.url, r.loop ?? false) }),
+    stopIngest: (r) => rooms.stopIngest(r.room, r.stream).then(done),
+    listStreams: async (r) => (await rooms.summary(r.room)).streams,
+    getRoom: (r) => rooms.summary(r.room),
   };
 }
 
