@@ -13,7 +13,9 @@ import type { LiveSocket } from './live-socket';
  *   a restart that does not reconnect in time → fallback.
  * - The gateway closes a socket's transports when the socket closes, so after the live
  *   socket reconnects (`joined`) the WebRTC path publishes again from scratch. A worker
- *   death (`sfuevent worker_died`) does the same. The fallback path simply continues.
+ *   death (`sfuevent worker_died`: the room was built again on a new router, or adopted by
+ *   another SFU) does the same, from the fallback path too: a publisher that fell back
+ *   while its SFU was gone (ICE restart refused) goes back to WebRTC once the room is back.
  */
 export type MediaPath = 'connecting' | 'webrtc' | 'ice-restart' | 'fallback' | 'stopped';
 
@@ -57,7 +59,7 @@ export class Publisher {
     const again = () => this.state.path !== 'fallback' && this.state.path !== 'stopped' && void this.publish();
     this.offs.push(
       this.o.socket.on('joined', again),
-      this.o.socket.on('sfuevent', (e) => e.type === 'worker_died' && again()),
+      this.o.socket.on('sfuevent', (e) => e.type === 'worker_died' && (this.state.path === 'fallback' ? this.retryWebRtc() : again())),
     );
     if (this.o.socket.live) void this.publish();
     else this.set('connecting', 'Waiting for the gateway connection…');

@@ -79,7 +79,11 @@ function useRoomModel(socket: LiveSocket | null, room: string, tokens: TokenSour
   return { model, streams, alerts };
 }
 
-/** One RoomViewer per socket connection: the gateway closed the old one's transport. */
+/**
+ * One RoomViewer per socket connection (the gateway closed the old one's transport) and per
+ * router: after `worker_died` the room was built again on a new router (docs/sfu.md), so the
+ * tiles watch its new producers through a new transport.
+ */
 function useViewer(socket: LiveSocket | null) {
   const [viewer, setViewer] = useState<RoomViewer | null>(null);
   const [transport, setTransport] = useState('');
@@ -92,9 +96,9 @@ function useViewer(socket: LiveSocket | null) {
       current.onState = setTransport;
       setViewer(current);
     };
-    const off = socket.on('joined', fresh);
+    const offs = [socket.on('joined', fresh), socket.on('sfuevent', (e) => e.type === 'worker_died' && fresh())];
     if (socket.live) fresh();
-    return () => (off(), current?.reset(), setViewer(null));
+    return () => (offs.forEach((off) => off()), current?.reset(), setViewer(null));
   }, [socket]);
   return { viewer, transport };
 }
