@@ -6,6 +6,7 @@ import { fromInstallRoot, type Logger } from '@lookout/service-kit';
 import { startFfmpeg, type FfmpegProcess } from '../tap/ffmpeg-process.js';
 import type { RtpPortPool } from '../tap/rtp-ports.js';
 import type { TapMetrics } from '../tap/tap-metrics.js';
+import { RtpRelay } from './rtp-relay.js';
 import { chooseIngestMode, probeSource, type IngestMode } from './source-probe.js';
 
 /** How an SFU ingests: where files may come from, and whether VP8 files are passed through. */
@@ -31,6 +32,12 @@ export interface IngestOptions {
 }
 
 const PAYLOAD_TYPE = 101;
+/**
+ * An ffmpeg that is running but has sent no RTP for this long is stuck (a camera that hangs
+ * without closing, a wedged process): it is stopped and relaunched like one that exited.
+ * RTSP reads already time out after 5 s (`-timeout`), so this only catches what that misses.
+ */
+const INGEST_SILENT_MS = 10_000;
 
 /** The source to hand ffmpeg: an RTSP URL, or a readable file under the ingest root. */
 export async function resolveSource(url: string, fileRoot: string): Promise<{ kind: 'rtsp' | 'file'; input: string }> {
@@ -69,8 +76,11 @@ export class Ingest {
   private closed = false;
   private retries = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** ffmpeg's own sending ports: fixed, because the comedia transport locks onto the first source. */
+  /** The relay's port (of a pair from the pool): the one source the comedia transport ever sees. */
   private localPort: number | undefined;
+  private relay: RtpRelay | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private launchedMs = 0;
   producer: types.Producer | undefined;
   /** copy or encode, decided once per ingest (see source-probe.ts). */
   mode: IngestMode = { mode: 'encode', why: 'not started' };
@@ -91,7 +101,14 @@ export class Ingest {
       rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: PAYLOAD_TYPE, clockRate: 90000 }], encodings: [{ ssrc }] },
       appData: { stream: this.o.stream, source: 'ingest' },
     });
+    try {
+      this.relay = await RtpRelay.open(this.localPort, { ip: '127.0.0.1', port: this.transport.tuple.localPort });
+    } catch (err) {
+      await this.close();
+      throw new LookoutError('ingest_failed', `url: ${this.o.url}: cannot bind the RTP relay: ${(err as Error).message}`, 'url');
+    }
     const flowing = new Promise<void>((resolve) => this.transport!.once('tuple', () => resolve()));
+    this.watchdog = setInterval(() => this.watch(), 1000);
     const exited = this.launch(source, ssrc);
     const first = await Promise.race([flowing.then(() => 'flowing' as const), exited.then(() => 'exited' as const), delay(15_000).then(() => 'timeout' as const)]);
     if (first !== 'flowing') {
@@ -114,7 +131,9 @@ export class Ingest {
   }
 
   private launch(source: { kind: 'rtsp' | 'file'; input: string }, ssrc: number): Promise<unknown> {
-    const t = this.transport!;
+    // The relay rebases this launch's RTP onto the end of the last one (rtp-relay.ts).
+    this.relay!.newLaunch();
+    this.launchedMs = Date.now();
     const input = source.kind === 'rtsp' ? ['-rtsp_transport', 'tcp', '-timeout', '5000000', '-i', source.input] : ['-re', ...(this.o.loop ? ['-stream_loop', '-1'] : []), '-i', source.input];
     // One thread per ffmpeg: with libvpx's default pool two encoders on 2 cores took ~71% of
     // a core each instead of ~10% (measured); streams scale out by process, not by thread.
@@ -125,9 +144,9 @@ export class Ingest {
     const args = [
       '-nostdin', '-threads', '1', ...input, '-an',
       ...video,
-      '-ssrc', String(ssrc), '-payload_type', String(PAYLOAD_TYPE),
+      '-ssrc', String(ssrc), '-payload_type', String(PAYLOAD_TYPE), '-rtpflags', 'skip_rtcp',
       '-f', 'rtp',
-      `rtp://127.0.0.1:${t.tuple.localPort}?rtcpport=${t.rtcpTuple!.localPort}&localrtpport=${this.localPort}&localrtcpport=${this.localPort! + 1}&pkt_size=1200`,
+      `rtp://127.0.0.1:${this.relay!.port}?pkt_size=1200`,
     ];
     const ffmpeg = startFfmpeg(this.o.ffmpegPath, args);
     this.ffmpeg = ffmpeg;
@@ -151,7 +170,7 @@ export class Ingest {
     this.retryTimer = setTimeout(() => {
       if (this.closed) return;
       const relaunched = this.launch(source, ssrc);
-      // Same source ports, so no new 'tuple' event: call it live once ffmpeg stays up.
+      // The relay is the same source, so no new 'tuple' event: call it live once ffmpeg stays up.
       const upTimer = setTimeout(() => {
         if (this.closed) return;
         this.retries = 0;
@@ -161,11 +180,24 @@ export class Ingest {
     }, wait);
   }
 
+  /** Every second: stop an ffmpeg that runs but sends nothing, so onExit relaunches it. */
+  private watch(): void {
+    const ffmpeg = this.ffmpeg;
+    if (this.closed || !ffmpeg || ffmpeg.child.exitCode !== null || ffmpeg.child.signalCode !== null) return;
+    const silentMs = Date.now() - Math.max(this.launchedMs, this.relay?.lastPacketMs ?? 0);
+    if (silentMs < INGEST_SILENT_MS) return;
+    this.o.log.warn({ stream: this.o.stream, silentMs }, 'ingest ffmpeg runs but sends nothing; restarting it');
+    this.launchedMs = Date.now(); // once: stop() takes up to a second
+    void ffmpeg.stop();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.watchdog);
     await this.doneCpu?.();
     await this.ffmpeg?.stop();
+    await this.relay?.close();
     this.transport?.close();
     if (this.localPort !== undefined) this.o.ports.release(this.localPort);
     this.localPort = undefined;
