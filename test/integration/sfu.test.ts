@@ -143,9 +143,17 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
     await sfuOk(nc, 'sfu-second', 'createRoom', { room: 'elsewhere' });
     expect(roomPlacement.parse((await placements.get('elsewhere'))!.json()).instance).toBe('sfu-second');
     expect(await second.stop()).toBe(0);
-    // A clean shutdown gives its rooms and its registration back.
-    expect((await placements.get('elsewhere'))?.operation ?? 'DEL').not.toBe('PUT');
+    // A clean shutdown gives its registration and its rooms' placements back but keeps their
+    // records, so the first instance adopts its room (docs/sfu.md, Restarts and lost workers).
     expect((await instances.get('sfu-second'))?.operation ?? 'DEL').not.toBe('PUT');
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (!events.some((e) => e.type === 'worker_died' && e.room === 'elsewhere' && e.instance === INSTANCE)) return;
+        clearInterval(check);
+        resolve();
+      }, 20);
+    });
+    expect(roomPlacement.parse((await placements.get('elsewhere'))!.json()).instance).toBe(INSTANCE);
   });
 
   it('restarts a tap whose ffmpeg dies, and frames keep coming', async () => {
@@ -192,6 +200,7 @@ describe('SFU: file ingest, frame tap, signaling errors, clean close (real media
     expect((await childProcesses(sfu.child.pid!, 'ffmpeg')).length).toBeGreaterThan(0);
     await sfuOk(nc, INSTANCE, 'closeRoom', { room: 'files' });
     await sfuOk(nc, INSTANCE, 'closeRoom', { room: 'other' });
+    await sfuOk(nc, INSTANCE, 'closeRoom', { room: 'elsewhere' });
     expect(await childProcesses(sfu.child.pid!, 'ffmpeg')).toEqual([]);
     const metrics = (await sfu.get('/metrics')).body;
     expect(metricValue(metrics, 'lookout_sfu_rooms')).toBe(0);
