@@ -71,16 +71,22 @@ export type StreamState = Static<typeof StreamState>;
  * - starting: the tap is starting (no failure since the last frame)
  * - live: frames flow
  * - retrying: the tap failed and is being started again (with backoff)
+ * - stalled: the picture is not live although the tap runs: frames stopped coming (`stalled`),
+ *   stopped changing (`frozen`) or came faster than the room's rate (`flooding`); the tap
+ *   (and a stuck ingest) is being restarted. Never counted as a person present.
  * - unavailable: it keeps failing; still retried, and `reason` says why
  * - paused: the producer is paused, so there is nothing to sample
  */
-export const AnalysisState = Type.Union(['starting', 'live', 'retrying', 'unavailable', 'paused'].map((s) => Type.Literal(s)));
+export const AnalysisState = Type.Union(['starting', 'live', 'retrying', 'stalled', 'unavailable', 'paused'].map((s) => Type.Literal(s)));
 export type AnalysisState = Static<typeof AnalysisState>;
 
 /** Why a tap failed; also the `reason` label of `lookout_sfu_tap_failures_total`. */
 export const TapFailureCode = Type.Union(
-  ['no_port', 'setup', 'spawn', 'exited', 'no_frames', 'stalled'].map((s) => Type.Literal(s)),
-  { description: 'no_port: no free UDP port pair for ffmpeg; setup: mediasoup refused the tap transport; spawn: ffmpeg could not be run; exited: ffmpeg exited; no_frames: nothing decoded before the deadline; stalled: frames stopped' },
+  ['no_port', 'setup', 'spawn', 'exited', 'no_frames', 'stalled', 'frozen', 'flooding'].map((s) => Type.Literal(s)),
+  {
+    description:
+      'no_port: no free UDP port pair for ffmpeg; setup: mediasoup refused the tap transport; spawn: ffmpeg could not be run; exited: ffmpeg exited; no_frames: nothing decoded before the deadline; stalled: frames stopped; frozen: frames kept coming but the picture stopped changing (identical JPEGs); flooding: ffmpeg kept producing frames faster than the room rate',
+  },
 );
 export type TapFailureCode = Static<typeof TapFailureCode>;
 

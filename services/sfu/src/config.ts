@@ -51,6 +51,11 @@ export const SfuConfig = configSchema(9101, {
   }),
   tapFirstFrameTimeoutMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'A tap that decodes no frame this long after starting has failed and is started again (with backoff)' }),
   tapStallTimeoutMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'A tap whose frames stop this long (or three frame intervals, if longer) has stalled and is started again' }),
+  tapFrozenTimeoutMs: Type.Integer({
+    minimum: 0,
+    default: 5000,
+    description: "A tap whose frames keep coming as byte-identical JPEGs this long has a frozen picture: analysis says stalled, the copies are not published, the tap is started again (0 = not checked)",
+  }),
   ingestFileRoot: Type.String({ default: '', description: 'Media files may be ingested only from under this directory (empty = file ingest off)' }),
   ingestPassthrough: Type.Boolean({
     default: true,

@@ -62,7 +62,7 @@ const rooms = new RoomManager({
     ports: new RtpPortPool(config.tapPortMin, config.tapPortMax),
     ffmpegPath: config.ffmpegPath,
     maxWidth: config.maxFrameWidth,
-    tapTiming: { bindWaitMs: config.tapBindWaitMs, firstFrameTimeoutMs: config.tapFirstFrameTimeoutMs, stallTimeoutMs: config.tapStallTimeoutMs },
+    tapTiming: { bindWaitMs: config.tapBindWaitMs, firstFrameTimeoutMs: config.tapFirstFrameTimeoutMs, stallTimeoutMs: config.tapStallTimeoutMs, frozenTimeoutMs: config.tapFrozenTimeoutMs },
     ingest: { fileRoot: config.ingestFileRoot, ffprobePath: config.ffprobePath, passthrough: config.ingestPassthrough },
     webRtc: {
       listenIp: config.rtcListenIp,

@@ -20,6 +20,9 @@ export function analysisLabel(a: StreamAnalysis | undefined): StatusLabel {
       return { text: 'analysis starting…', tone: '' };
     case 'retrying':
       return { text: `analysis restarting (attempt ${a.failures + 1})${why}`, tone: 'warn' };
+    case 'stalled':
+      // The picture stopped, froze or flooded: never shown as if the person were there.
+      return { text: `picture not live, analysis restarting${why}`, tone: 'warn' };
     case 'unavailable':
       return { text: `analysis unavailable${why}`, tone: 'bad' };
     case 'paused':

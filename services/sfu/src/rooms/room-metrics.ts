@@ -23,11 +23,11 @@ export function roomGauges(metrics: Metrics, rooms: ReadonlyMap<string, Room>): 
   });
   new Gauge({
     name: 'lookout_sfu_stream_analysis',
-    help: 'Video streams by analysis state (starting, live, retrying, unavailable, paused): is each one sampled onto NATS',
+    help: 'Video streams by analysis state (starting, live, retrying, stalled, unavailable, paused): is each one sampled onto NATS',
     labelNames: ['state'],
     registers,
     collect() {
-      const counts: Record<string, number> = { starting: 0, live: 0, retrying: 0, unavailable: 0, paused: 0 };
+      const counts: Record<string, number> = { starting: 0, live: 0, retrying: 0, stalled: 0, unavailable: 0, paused: 0 };
       for (const room of rooms.values()) for (const state of room.streams.analysisStates()) counts[state]! += 1;
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },

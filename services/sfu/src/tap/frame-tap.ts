@@ -3,7 +3,9 @@ import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { encodeFrameHeaders, jpegSize, subjects, type TapFailureCode } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
 import { describeExit, startFfmpeg, type FfmpegExit, type FfmpegProcess } from './ffmpeg-process.js';
+import { FreezeDetector } from './freeze-detector.js';
 import { JpegSplitter } from './jpeg-splitter.js';
+import { DEFAULT_RATE_GATE, RateGate } from './rate-gate.js';
 import type { RtpPortPool } from './rtp-ports.js';
 import { sdpForConsumer } from './sdp.js';
 import type { TapMetrics } from './tap-metrics.js';
@@ -18,6 +20,8 @@ export interface TapTiming {
   firstFrameTimeoutMs: number;
   /** No frame this long (or three frame intervals, if longer) once frames flowed: stalled. */
   stallTimeoutMs: number;
+  /** Identical frames arriving this long: the picture froze (0 = not checked). */
+  frozenTimeoutMs: number;
 }
 
 export interface FrameTapOptions {
@@ -47,6 +51,8 @@ interface Run {
   port: number;
   startedMs: number;
   resumed: boolean;
+  /** Caps what the run publishes at the room's rate (rate-gate.ts). */
+  gate: RateGate;
   firstFrameMs?: number;
   lastFrameMs?: number;
   watchdog?: NodeJS.Timeout;
@@ -70,9 +76,15 @@ export class FrameTap {
   /** The start in progress: a second caller (a retry, a restart) joins it rather than racing it. */
   private starting: Promise<void> | undefined;
   private lastSize: { width: number; height: number } | undefined;
+  /** Outlives runs: a restarted tap that sees the same frozen picture still sees it frozen. */
+  private readonly freeze: FreezeDetector;
+  /** The picture was found frozen and has not changed since: its copies are not published. */
+  private pictureFrozen = false;
   published = 0;
 
-  constructor(private readonly o: FrameTapOptions) {}
+  constructor(private readonly o: FrameTapOptions) {
+    this.freeze = new FreezeDetector(o.timing.frozenTimeoutMs);
+  }
 
   get size(): { width: number; height: number } | undefined {
     return this.lastSize;
@@ -111,7 +123,9 @@ export class FrameTap {
       return;
     }
     const ffmpeg = startFfmpeg(this.o.ffmpegPath, this.ffmpegArgs(), sdpForConsumer(consumer.rtpParameters, port));
-    const run: Run = { transport, consumer, ffmpeg, port, startedMs, resumed: false, doneCpu: this.o.metrics.trackCpu(() => ffmpeg.cpuSeconds()) };
+    const gate = new RateGate({ ...DEFAULT_RATE_GATE, fps: this.o.fps() });
+    this.freeze.restartClock();
+    const run: Run = { transport, consumer, ffmpeg, port, startedMs, resumed: false, gate, doneCpu: this.o.metrics.trackCpu(() => ffmpeg.cpuSeconds()) };
     this.run = run;
     this.pipeFrames(run);
     void ffmpeg.exited.then((exit) => this.onExit(run, exit));
@@ -154,7 +168,9 @@ export class FrameTap {
         this.o.metrics.timeToFirstFrame.observe((now - run.startedMs) / 1000);
         this.o.log.info({ stream: this.o.stream, ms: now - run.startedMs, ...size }, 'first frame');
       }
+      // Frames arrive, whatever becomes of them: not a stall.
       run.lastFrameMs = now;
+      if (!this.admit(run, now) || !this.pictureMoves(run, jpeg, now)) return;
       if (!this.lastSize || this.lastSize.width !== size.width || this.lastSize.height !== size.height) {
         this.lastSize = size;
         this.o.onFrameSize(size);
@@ -163,6 +179,37 @@ export class FrameTap {
       this.o.status.frame(now);
     });
     run.ffmpeg.child.stdout!.on('data', (chunk: Buffer) => splitter.push(chunk));
+  }
+
+  /** The rate gate: a frame faster than the room's rate is dropped; a run that keeps overproducing is restarted. */
+  private admit(run: Run, now: number): boolean {
+    if (run.gate.admit(now)) return true;
+    this.o.metrics.framesDropped.inc({ reason: 'too_fast' });
+    if (run.gate.overproducing(now)) {
+      this.failRun(run, 'flooding', `ffmpeg produced frames faster than the room's ${this.o.fps()} fps (${run.gate.dropped} dropped)${this.sourceHint()}`);
+    }
+    return false;
+  }
+
+  /**
+   * The freeze check: copies of one picture for `frozenTimeoutMs` fail the run ('frozen'), and
+   * until the picture changes its copies are dropped, so a frozen person never reads as present.
+   */
+  private pictureMoves(run: Run, jpeg: Buffer, now: number): boolean {
+    if (this.freeze.frame(jpeg, now)) {
+      this.pictureFrozen = false;
+      return true;
+    }
+    if (this.freeze.frozen(now)) {
+      this.pictureFrozen = true;
+      this.o.metrics.framesDropped.inc({ reason: 'frozen' });
+      const n = this.freeze.identicalFrames;
+      this.failRun(run, 'frozen', `the picture has not changed for ${seconds(this.o.timing.frozenTimeoutMs)} (${n} identical frames)${this.sourceHint()}`);
+      return false;
+    }
+    if (!this.pictureFrozen) return true;
+    this.o.metrics.framesDropped.inc({ reason: 'frozen' });
+    return false;
   }
 
   private publish(jpeg: Buffer, size: { width: number; height: number }, captureMs: number): void {

@@ -5,6 +5,7 @@ export class TapMetrics {
   readonly framesPublished: Counter<'room'>;
   readonly ffmpegRestarts: Counter<'kind'>;
   readonly tapFailures: Counter<'reason'>;
+  readonly framesDropped: Counter<'reason'>;
   readonly timeToFirstFrame: Histogram;
   readonly ingestsStarted: Counter<'mode'>;
   private readonly cpuSources = new Set<() => Promise<number>>();
@@ -16,7 +17,13 @@ export class TapMetrics {
     this.ffmpegRestarts = new Counter({ name: 'lookout_sfu_ffmpeg_restarts_total', help: 'ffmpeg processes restarted after exiting on their own', labelNames: ['kind'], registers });
     this.tapFailures = new Counter({
       name: 'lookout_sfu_tap_failures_total',
-      help: 'Frame tap failures, each followed by a retry with backoff (reason: no_port, setup, spawn, exited, no_frames, stalled)',
+      help: 'Frame tap failures, each followed by a retry with backoff (reason: no_port, setup, spawn, exited, no_frames, stalled, frozen, flooding)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.framesDropped = new Counter({
+      name: 'lookout_sfu_tap_frames_dropped_total',
+      help: "JPEGs from a tap's ffmpeg not published (reason: too_fast = over the room's rate, frozen = a copy of a picture found frozen)",
       labelNames: ['reason'],
       registers,
     });

@@ -10,6 +10,9 @@ export interface TapStatusPolicy {
   maxRetryDelayMs: number;
 }
 
+/** Failures of the picture rather than of the tap: it ran, but what it saw was not live. */
+const PICTURE_FAILURES: ReadonlySet<TapFailureCode> = new Set(['stalled', 'frozen', 'flooding']);
+
 export const DEFAULT_TAP_STATUS_POLICY: TapStatusPolicy = { unavailableAfterFailures: 3, unavailableAfterMs: 10_000, firstRetryDelayMs: 1_000, maxRetryDelayMs: 10_000 };
 
 /**
@@ -55,7 +58,7 @@ export class TapStatus {
     const failures = this.snapshot.failures + 1;
     if (this.snapshot.state === 'live' || this.snapshot.state === 'paused') this.dryFromMs = nowMs;
     const unavailable = failures >= this.policy.unavailableAfterFailures || nowMs - this.dryFromMs >= this.policy.unavailableAfterMs;
-    const state: AnalysisState = unavailable ? 'unavailable' : 'retrying';
+    const state: AnalysisState = unavailable ? 'unavailable' : PICTURE_FAILURES.has(code) ? 'stalled' : 'retrying';
     const lastFrame = this.snapshot.lastFrameMs;
     this.set({ state, sinceMs: state === this.snapshot.state ? this.snapshot.sinceMs : nowMs, failures, code, reason, ...(lastFrame ? { lastFrameMs: lastFrame } : {}) });
     return Math.min(this.policy.maxRetryDelayMs, this.policy.firstRetryDelayMs * 2 ** (failures - 1));

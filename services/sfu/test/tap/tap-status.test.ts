@@ -60,4 +60,18 @@ describe('TapStatus: a stream\'s analysis state from its tap\'s starts, frames a
     status.resumed(500); // not paused: nothing changes
     expect(status.current.sinceMs).toBe(400);
   });
+
+  it('a picture that stopped, froze or flooded is stalled (not a tap failure), and unavailable if it stays so', () => {
+    const { status, changes } = make();
+    status.frame(100);
+    status.failed(5000, 'frozen', 'the picture has not changed for 5 s (26 identical frames)');
+    expect(status.current).toMatchObject({ state: 'stalled', code: 'frozen', failures: 1, lastFrameMs: 100 });
+    status.frame(6000);
+    status.failed(7000, 'flooding', 'ffmpeg produced frames faster than the room rate');
+    expect(status.current).toMatchObject({ state: 'stalled', code: 'flooding' });
+    status.failed(8000, 'stalled', 'no frame for 10 s');
+    status.failed(9000, 'frozen', 'the picture has not changed for 5 s');
+    expect(status.current).toMatchObject({ state: 'unavailable', code: 'frozen', failures: 3 });
+    expect(changes.map((c) => c.state)).toEqual(['live', 'stalled', 'live', 'stalled', 'stalled', 'unavailable']);
+  });
 });
