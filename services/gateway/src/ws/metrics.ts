@@ -21,6 +21,7 @@ export class WsMetrics {
   readonly signals: Counter<'op' | 'outcome'>;
   readonly frames: Counter<'outcome'>;
   readonly previews: Counter<'outcome'>;
+  readonly errors: Counter<'code'>;
 
   constructor(registry: Registry, gauges: WsGauges) {
     const registers = [registry];
@@ -47,6 +48,9 @@ export class WsMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    // Every refusal sent to a client, by code: some (too_many_requests, a frame or signal for a
+    // room the socket did not join) were counted nowhere else (found by test/fuzz).
+    this.errors = new Counter({ name: 'lookout_gateway_ws_errors_total', help: 'Error replies sent to WebSocket clients, by code (every refused message)', labelNames: ['code'], registers });
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,

@@ -190,6 +190,7 @@ export class WsSession {
     if (e.code === 'internal') this.ctx.log.error({ err, session: this.id }, 'websocket request failed');
     if (bad) this.ctx.badMessages.inc({ subject_kind: 'ws', reason: bad });
     if (this.closing) return;
+    this.ctx.metrics.errors.inc({ code: e.code });
     this.send({ type: 'error', code: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}), ...(id !== undefined ? { id } : {}) });
     const close = closeCodeOf(e.code);
     if (close) this.close(close, e.message, CLOSE_REASONS[close] ?? 'error');
