@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Runs the whole pipeline on this machine: a local nats-server (JetStream under ./data)
 // unless NATS_URL is given, then every service. Prints the dashboard URL. Ctrl-C stops all.
+// A service (or the local nats-server) that dies after it was ready is restarted with
+// backoff (scripts/supervisor.mjs); one that keeps dying stops everything (exit 1), as
+// does one that never gets ready on the first start.
 //   PORT        gateway port (default 8080)
 //   NATS_URL    use this NATS instead of starting one
 //   NATS_PORT   port of the local nats-server (default 4222)
@@ -13,14 +16,19 @@
 //   NATS_USER, NATS_PASSWORD  credentials for the NATS at NATS_URL. The local nats-server
 //               requires a user per service (and `cli` for the nats CLI), passwords generated
 //               once into <DATA_DIR>/nats-users.json (0600)
-import { spawn } from 'node:child_process';
+//   RESTART_MAX           restarts of one service allowed within RESTART_WINDOW_S; one
+//                         more crash gives up and stops everything (default 5)
+//   RESTART_WINDOW_S      the window crashes are counted in; a service up this long starts
+//                         its backoff from the beginning again (default 120)
+//   RESTART_BACKOFF_S     delay before the first restart, doubled for each next (default 1)
+//   RESTART_BACKOFF_MAX_S the longest delay (default 30)
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ensureSetup, workerBin } from './ensure-setup.mjs';
+import { Supervisor, restartPolicyFromEnv } from './supervisor.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -29,7 +37,6 @@ const natsPort = Number(env.NATS_PORT ?? 4222);
 const natsMonitorPort = Number(env.NATS_MONITOR_PORT ?? 8222);
 const pretty = (env.LOG_FORMAT ?? 'pretty') === 'pretty';
 const SERVICES = ['detector', 'reid', 'sfu', 'gateway'];
-const children = new Map();
 let stopping = false;
 
 const say = (msg) => console.log(`[lookout] ${msg}`);
@@ -59,6 +66,12 @@ const dataRoot = env.DATA_DIR ? path.resolve(env.INIT_CWD ?? process.cwd(), env.
 
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
+/** The HTTP port a service's "ready" line reports. */
+function httpPortOf(readyLine) {
+  const { httpPort, port } = JSON.parse(readyLine);
+  return httpPort ?? port;
+}
+
 function formatLine(name, line) {
   if (!pretty) return line;
   try {
@@ -70,48 +83,12 @@ function formatLine(name, line) {
   }
 }
 
-function run(name, command, args, extraEnv, onLine) {
-  const child = spawn(command, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.set(name, child);
-  for (const s of [child.stdout, child.stderr]) {
-    readline.createInterface({ input: s }).on('line', (line) => {
-      console.log(formatLine(name, line));
-      onLine?.(line);
-    });
-  }
-  child.on('exit', (code, signal) => {
-    children.delete(name);
-    if (!stopping) {
-      say(`${name} exited unexpectedly (code ${code}, signal ${signal}); stopping everything`);
-      void shutdown(1);
-    }
-  });
-  return child;
-}
-
-function waitForLine(name, command, args, extraEnv, match) {
-  return new Promise((resolve, reject) => {
-    const child = run(name, command, args, extraEnv, (line) => {
-      if (match(line)) resolve(line);
-    });
-    child.once('exit', () => reject(new Error(`${name} exited before it was ready`)));
-  });
-}
-
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   say('stopping…');
-  const order = ['gateway', 'sfu', 'reid', 'detector', 'nats-server'];
-  for (const name of order) {
-    const child = children.get(name);
-    if (!child) continue;
-    child.kill('SIGTERM');
-    // Longer than a service's own SHUTDOWN_TIMEOUT_MS (10 s), so its deadline, which logs, comes first.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await new Promise((r) => child.once('exit', r));
-    clearTimeout(killer);
-  }
+  // Longer grace than a service's own SHUTDOWN_TIMEOUT_MS (10 s), so its deadline, which logs, comes first.
+  await supervisor?.stop(['gateway', 'sfu', 'reid', 'detector', 'nats-server']);
   process.exit(code);
 }
 
@@ -177,6 +154,22 @@ function natsUsers() {
   return { users, file, conf };
 }
 
+let supervisor;
+try {
+  supervisor = new Supervisor({
+    policy: restartPolicyFromEnv(env),
+    cwd: root,
+    env,
+    stopGraceMs: 15_000,
+    log: say,
+    onLine: (name, line) => console.log(formatLine(name, line)),
+    onGiveUp: () => void shutdown(1),
+  });
+} catch (err) {
+  say(err.message);
+  process.exit(1);
+}
+
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGHUP', () => void shutdown(0));
@@ -202,7 +195,8 @@ try {
     // deploy/nats.conf holds the settings shared with compose (plus users here); flags override its addresses.
     const auth = natsUsers();
     const args = ['-c', auth.conf, '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort), '-js', '-sd', dataDir];
-    await waitForLine('nats-server', 'nats-server', args, {}, (l) => l.includes('Server is ready'));
+    // A restart reuses these arguments: same config, port and data dir, so the services' NATS connections, which retry forever, find it again.
+    await supervisor.start({ name: 'nats-server', command: 'nats-server', args, ready: (l) => l.includes('Server is ready') });
     natsUrl = `nats://127.0.0.1:${natsPort}`;
     natsEnv = (s) => ({ NATS_USER: s, NATS_PASSWORD: auth.users[s] });
     say(`NATS users (one per service, and cli for the nats CLI): ${auth.file}`);
@@ -214,13 +208,18 @@ try {
   const ready = (l) => l.includes('"msg":"ready"');
   const readyLines = await Promise.all(
     SERVICES.map((s) =>
-      waitForLine(s, process.execPath, [path.join(root, 'services', s, 'dist', 'main.js')], { ...common, ...natsEnv(s), ...(s === 'gateway' ? secrets.env : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' }, ready),
+      supervisor.start({
+        name: s,
+        command: process.execPath,
+        args: [path.join(root, 'services', s, 'dist', 'main.js')],
+        env: { ...common, ...natsEnv(s), ...(s === 'gateway' ? secrets.env : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' },
+        ready,
+        // HTTP_PORT=0: a restarted service listens on a new port.
+        onRestarted: (line) => say(`${s.padEnd(8)} metrics: http://127.0.0.1:${httpPortOf(line)}/metrics`),
+      }),
     ),
   );
-  const ports = readyLines.map((l) => {
-    const { httpPort, port } = JSON.parse(l);
-    return httpPort ?? port;
-  });
+  const ports = readyLines.map(httpPortOf);
   for (const [i, s] of SERVICES.entries()) say(`${s.padEnd(8)} metrics: http://127.0.0.1:${ports[i]}/metrics`);
   say(`NATS:     ${natsUrl}`);
   // PORT=0 lets the gateway pick a free port: print the one it got.
