@@ -1,3 +1,6 @@
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { decodeJson, kvBuckets, roomPlacement, sfuEvent, sfuRoomRecord, subjects, type SfuEvent } from '@lookout/contracts';
@@ -20,10 +23,12 @@ describe('SFU state survives a lost worker and a lost SFU (real mediasoup, ffmpe
   let placements: KV;
   let sfu: RunningService;
   const events: SfuEvent[] = [];
+  // The ingest root: a copy of the fixture video, and one the last test takes away and brings back.
+  const root = mkdtempSync(path.join(os.tmpdir(), 'sfu-restore-'));
   const waiters = new Set<{ match: (e: SfuEvent) => boolean; resolve: (e: SfuEvent) => void }>();
 
   const startSfu = (instance: string) =>
-    startService('sfu', nats.url, { INSTANCE_ID: instance, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES, REGISTRY_TTL_MS: String(TTL_MS) });
+    startService('sfu', nats.url, { INSTANCE_ID: instance, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: root, REGISTRY_TTL_MS: String(TTL_MS) });
 
   /** The first event from index `from` on that matches. */
   const event = (match: (e: SfuEvent) => boolean, from: number, timeoutMs = 60_000) => {
@@ -73,6 +78,9 @@ describe('SFU state survives a lost worker and a lost SFU (real mediasoup, ffmpe
   };
 
   beforeAll(async () => {
+    mkdirSync(path.join(root, 'video'));
+    copyFileSync(path.join(FIXTURES, VIDEO), path.join(root, VIDEO));
+    copyFileSync(path.join(FIXTURES, VIDEO), path.join(root, 'video/second.webm'));
     nats = await startNatsServer();
     nc = await connect({ servers: nats.url, name: 'sfu-restore-test' });
     nc.subscribe(subjects.sfuEventsAll(), {
@@ -95,6 +103,7 @@ describe('SFU state survives a lost worker and a lost SFU (real mediasoup, ffmpe
     await nc?.close();
     await stopAllProcesses();
     await nats?.stop();
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('a room whose mediasoup worker is killed is built again with its rate and ingest, and its frames flow again', async () => {
@@ -159,5 +168,24 @@ describe('SFU state survives a lost worker and a lost SFU (real mediasoup, ffmpe
     expect(closed).toMatchObject({ ok: false, error: { code: 'unknown_room' } });
     expect(await owner('closed')).toBeUndefined();
     expect(events.slice(from)).not.toContainEqual(expect.objectContaining({ room: 'closed' }));
+  }, 180_000);
+
+  it('an ingest that cannot be restored stays failed, saying why, and is tried again until it can', async () => {
+    await sfuOk(nc, 'sfu-restore-b', 'createRoom', { room: 'retry', sampleFps: 4 });
+    await sfuOk(nc, 'sfu-restore-b', 'ingest', { room: 'retry', stream: 'cam', url: 'video/second.webm', loop: true });
+    await frames('retry', 'cam', 2);
+    renameSync(path.join(root, 'video/second.webm'), path.join(root, 'away.webm'));
+    const [worker] = await childProcesses(sfu.child.pid!, 'mediasoup-worke');
+    const from = events.length;
+    process.kill(worker!, 'SIGKILL');
+    const failed = await event((e) => e.type === 'stream_state' && e.room === 'retry' && e.state === 'failed', from);
+    expect(failed).toMatchObject({ stream: 'cam', error: expect.stringContaining('cannot read video/second.webm') });
+    // The other room's ingest is back meanwhile.
+    await live('kept', 'cam', from);
+    const back = events.length;
+    renameSync(path.join(root, 'away.webm'), path.join(root, 'video/second.webm'));
+    await live('retry', 'cam', back);
+    await frames('retry', 'cam', 3);
+    expect(await sfuOk(nc, 'sfu-restore-b', 'getRoom', { room: 'retry' })).toMatchObject({ sampleFps: 4, streams: [{ stream: 'cam', state: 'live' }] });
   }, 180_000);
 });

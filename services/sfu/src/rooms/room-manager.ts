@@ -4,6 +4,7 @@ import type { Counter, Logger, Registry as Metrics } from '@lookout/service-kit'
 import type { types } from 'mediasoup';
 import { TapMetrics } from '../tap/tap-metrics.js';
 import type { WorkerPool } from '../workers/worker-pool.js';
+import { IngestRestorer } from './ingest-restorer.js';
 import type { Registry } from './registry.js';
 import { restoredCounter, roomGauges } from './room-metrics.js';
 import { newRecord, withIngest, withoutIngest, withSampleRate, type RoomRecords } from './room-records.js';
@@ -52,6 +53,7 @@ export class RoomManager {
   private readonly building = new Map<string, Promise<Room>>();
   private readonly ctx: RoomContext;
   private readonly restored: Counter<'cause'>;
+  private readonly ingests: IngestRestorer;
   private readonly onWorkerDied = (_index: number, pid: number) => this.workerDied(pid);
 
   constructor(private readonly o: RoomManagerOptions) {
@@ -66,6 +68,11 @@ export class RoomManager {
     o.pool.on('workerdied', this.onWorkerDied);
     roomGauges(o.metrics, this.rooms);
     this.restored = restoredCounter(o.metrics);
+    this.ingests = new IngestRestorer({
+      log: o.log,
+      current: (id) => this.rooms.get(id),
+      recorded: (id, stream) => o.records.record(id)?.ingests.find((i) => i.stream === stream),
+    });
   }
 
   get size(): number {
@@ -152,9 +159,7 @@ export class RoomManager {
     this.restored.inc({ cause });
     this.o.log.info({ room: room.id, worker: room.workerPid, cause, ingests: record.ingests.length }, 'room restored');
     this.publish({ type: 'worker_died', room: room.id, instance: this.o.instance });
-    for (const i of record.ingests) {
-      room.ingest(i.stream, i.url, i.loop, 'reconnecting').catch((err: Error) => this.o.log.warn({ err, room: room.id, stream: i.stream }, 'ingest not restored'));
-    }
+    this.ingests.restore(room, record.ingests);
   }
 
   get(id: string): Room {
@@ -238,6 +243,7 @@ export class RoomManager {
    */
   async close(): Promise<void> {
     this.o.pool.off('workerdied', this.onWorkerDied);
+    this.ingests.close();
     await Promise.all([...this.building.values()].map((p) => p.catch(() => undefined)));
     const rooms = [...this.rooms.values()];
     this.rooms.clear();

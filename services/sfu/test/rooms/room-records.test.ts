@@ -1,4 +1,5 @@
 import { shouldAdopt } from '../../src/rooms/adoption.js';
+import { retryDelayMs } from '../../src/rooms/ingest-restorer.js';
 import { reconnectingSummary } from '../../src/rooms/room-manager.js';
 import { decodeRecord, encodeRecord, newRecord, withIngest, withoutIngest, withSampleRate } from '../../src/rooms/room-records.js';
 
@@ -48,5 +49,12 @@ describe('SFU room adoption decision', () => {
     expect(shouldAdopt({ self: 'a', owner: 'a', ownerAlive: true })).toBe(true);
     expect(shouldAdopt({ self: 'a', owner: 'b', ownerAlive: false })).toBe(true);
     expect(shouldAdopt({ self: 'a', owner: 'b', ownerAlive: true })).toBe(false);
+  });
+});
+
+describe('SFU restored ingest retries', () => {
+  it('wait 2 s, doubling, at most a minute', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 50].map((n) => retryDelayMs(n))).toEqual([2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(retryDelayMs(1, 100)).toBe(200);
   });
 });
