@@ -153,10 +153,10 @@ export class Supervisor {
       const lines = entry.stderr.length ? entry.stderr : entry.stdout;
       const which = entry.stderr.length ? 'stderr' : 'output';
       const reason =
-        `${name} crashed ${verdict.crashes} times in ${seconds(verdict.spanMs)} (last: ${how}; ` +
+        `${name} crashed ${verdict.crashes} time${verdict.crashes === 1 ? '' : 's'} in ${seconds(verdict.spanMs)} (last: ${how}; ` +
         `more than RESTART_MAX=${this.policy.max} restarts within RESTART_WINDOW_S=${this.policy.windowMs / 1000})` +
         (lines.length ? `; its last ${which} lines:\n${lines.map((l) => `    ${l}`).join('\n')}` : '; it printed nothing');
-      this.log(`giving up on ${reason}`);
+      this.log(`giving up: ${reason}`);
       this.onGiveUp(name, reason);
       return;
     }

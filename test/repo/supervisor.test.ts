@@ -106,7 +106,7 @@ describe('Supervisor', () => {
     const reason = await givenUp;
     expect(reason).toMatch(/^svc crashed 3 times in [\d.]+ s \(last: code 3; more than RESTART_MAX=2 restarts within RESTART_WINDOW_S=60\); its last stderr lines:\n {4}config: port is not a number/);
     expect(logs.filter((l) => l.includes('restarting in'))).toEqual(['svc exited (code 3); restarting in 0.02 s (restart 1)', 'svc exited (code 3); restarting in 0.04 s (restart 2)']);
-    expect(logs.at(-1)).toBe(`giving up on ${reason}`);
+    expect(logs.at(-1)).toBe(`giving up: ${reason}`);
     expect(supervisor.pid('svc')).toBeUndefined();
   });
 
