@@ -2,11 +2,15 @@
 // Validates the deployment files offline, without a Docker engine or a cluster:
 //   - deploy/docker/Dockerfile: syntax (dockerfile-utils), and per target: non-root USER,
 //     HEALTHCHECK, exec-form CMD, stages that exist
-//   - compose.yaml: `docker-compose config` (Debian's docker-compose 1.29) with every profile
+//   - compose.yaml: `docker-compose config` (Debian's docker-compose 1.29) with every profile;
+//     every long-running service restarts (unless-stopped, always, on-failure), one-shot
+//     jobs (others wait for them to complete) have restart "no"
 //   - deploy/k8s: each overlay rendered by real kustomize (`kubectl kustomize`, kubectl
 //     pinned below), every object checked against the Kubernetes 1.30 schemas
 //     (kubernetes-models) and, for unknown or misspelt fields, against their TypeScript
-//     types; then Lookout's rules (probes, resources, non-root, references resolve)
+//     types; then Lookout's rules (probes, resources, non-root, references resolve). Probes:
+//     every Deployment/DaemonSet/StatefulSet container has startup and liveness probes on
+//     /healthz and readiness on /readyz, liveness tolerating ≥ 20 s of failures
 //   - monitoring files: every lookout_* metric they use exists in the services' code, and
 //     the HPA's custom metric is one the Prometheus adapter rules serve
 //

@@ -27,6 +27,28 @@ export function validateCompose() {
     return { tool: `docker-compose ${version.stdout.trim()}` };
   }
   const config = YAML.parse(r.stdout);
+  for (const e of restartProblems(config.services ?? {})) problem('compose', e);
   checkEnvNames('compose', Object.entries(config.services ?? {}).filter(([name]) => SERVICES.includes(name)).map(([name, s]) => [name, Object.keys(s.environment ?? {})]));
   return { tool: `docker-compose ${version.stdout.trim()}`, config };
+}
+
+const LONG_RUNNING_RESTART = ['unless-stopped', 'always', 'on-failure'];
+
+/**
+ * Every service says what happens when it exits. One others wait to complete
+ * (service_completed_successfully) is a one-shot job: restart "no", or it would run again
+ * and again. Every other service is long-running and is restarted when it dies.
+ */
+export function restartProblems(services) {
+  const oneShot = new Set(Object.values(services).flatMap((s) => Object.entries(s.depends_on ?? {}).filter(([, d]) => d.condition === 'service_completed_successfully').map(([n]) => n)));
+  const out = [];
+  for (const [name, s] of Object.entries(services)) {
+    const restart = s.restart === undefined ? undefined : String(s.restart);
+    if (oneShot.has(name)) {
+      if (restart !== 'no') out.push(`${name}: a one-shot job (others wait for it to complete) needs restart: "no", not ${restart ?? 'none'}`);
+    } else if (!LONG_RUNNING_RESTART.some((r) => restart?.startsWith(r))) {
+      out.push(`${name}: a long-running service needs restart: unless-stopped (or always, on-failure), not ${restart ?? 'none'}`);
+    }
+  }
+  return out;
 }

@@ -76,6 +76,30 @@ const podSpecOf = (obj) =>
 const podLabelsOf = (obj) => (obj.kind === 'CronJob' ? obj.spec?.jobTemplate?.spec?.template?.metadata?.labels : obj.spec?.template?.metadata?.labels) ?? {};
 const matches = (selector, labels) => Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 
+/** Shortest time a liveness probe must tolerate failing before a restart. */
+const MIN_LIVENESS_TOLERANCE_S = 20;
+
+/**
+ * A long-running container's probes: startup and liveness on /healthz (the process
+ * answers), readiness on /readyz. Liveness never on /readyz: a service that lost NATS is
+ * not ready, and waits for it; restarting it would only lose its warm state. A startup
+ * probe gates liveness, so a slow start is not taken for a hang; and liveness tolerates
+ * failures for a while, so a saturated service that answers slowly is not killed.
+ */
+function probeProblems(c) {
+  const out = [];
+  const want = { startupProbe: '/healthz', readinessProbe: '/readyz', livenessProbe: '/healthz' };
+  for (const [probe, path] of Object.entries(want)) {
+    if (!c[probe]) out.push(`needs a ${probe} (on ${path})`);
+    else if (c[probe].httpGet?.path !== path) out.push(`${probe} must GET ${path}, not ${c[probe].httpGet?.path ?? 'something else'}`);
+  }
+  const live = c.livenessProbe;
+  // Kubernetes' defaults: periodSeconds 10, failureThreshold 3.
+  const tolerance = live ? (live.periodSeconds ?? 10) * (live.failureThreshold ?? 3) : Infinity;
+  if (tolerance < MIN_LIVENESS_TOLERANCE_S) out.push(`livenessProbe restarts after ${tolerance} s of failures; allow at least ${MIN_LIVENESS_TOLERANCE_S} s`);
+  return out;
+}
+
 function lookoutRules(overlay, objects, docsText) {
   const errs = [];
   const err = (obj, msg) => errs.push(`${obj.kind}/${obj.metadata?.name}: ${msg}`);
@@ -94,6 +118,7 @@ function lookoutRules(overlay, objects, docsText) {
     const pod = podSpecOf(w);
     const longRunning = ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind);
     if (hpaTargets.has(`${w.kind}/${w.metadata.name}`) && w.spec.replicas !== undefined) err(w, 'sets spec.replicas although an HPA owns it (every apply would reset it)');
+    if (longRunning) for (const c of pod.containers ?? []) for (const e of probeProblems(c)) err(w, `container ${c.name}: ${e}`);
     for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
       const sc = { ...(pod.securityContext ?? {}), ...(c.securityContext ?? {}) };
       if (sc.runAsNonRoot !== true) err(w, `container ${c.name}: runAsNonRoot is not true`);
@@ -103,7 +128,6 @@ function lookoutRules(overlay, objects, docsText) {
       if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) err(w, `container ${c.name}: no cpu and memory requests`);
       if (!c.resources?.limits?.memory) err(w, `container ${c.name}: no memory limit`);
       if (!/:[\w][\w.-]*$|@sha256:/.test(c.image) || /:latest$/.test(c.image)) err(w, `container ${c.name}: image ${c.image} has no fixed tag`);
-      if (longRunning && (!c.readinessProbe || !c.livenessProbe)) err(w, `container ${c.name}: needs readinessProbe and livenessProbe`);
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef?.name;
         if (ref && !secrets.has(ref) && !(overlay === 'prod' && docsText.includes(`\`${ref}\``))) err(w, `secret ${ref} is neither rendered nor documented in docs/deploy.md`);

@@ -35,6 +35,7 @@ interface Container {
   image: string;
   command?: string[];
   env?: EnvVar[];
+  startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -76,6 +77,7 @@ interface ComposeService {
   environment?: Record<string, string | number>;
   ports?: (ComposePort | string)[];
   healthcheck?: { test: string[] };
+  restart?: string;
   depends_on?: Record<string, { condition: string }>;
   profiles?: string[];
   volumes?: string[];
@@ -188,6 +190,11 @@ describe('compose.yaml', () => {
     for (const name of ['nats', 'nats-secrets', ...SERVICES]) expect(s[name]!.profiles).toBeUndefined();
   });
 
+  it('restarts every long-running service unless stopped, and never the one-shot secrets job', () => {
+    const restart = Object.fromEntries(Object.entries(services()).map(([name, s]) => [name, s.restart]));
+    expect(restart).toEqual({ ...Object.fromEntries(Object.keys(restart).map((n) => [n, 'unless-stopped'])), 'nats-secrets': 'no' });
+  });
+
   it('NATS requires a user per service: passwords generated once into a volume, each service reads its own file', () => {
     const s = services();
     expect(s['nats-secrets']!.volumes).toContain('nats-secrets:/secrets:rw');
@@ -246,11 +253,12 @@ describe.each(['dev', 'prod'])('kubernetes overlay %s', (overlay) => {
   const find = (kind: string, name: string) => objects().find((o) => o.kind === kind && o.metadata.name === name);
   const workloads = () => objects().filter((o) => podSpec(o));
 
-  it('every Deployment and DaemonSet has readiness and liveness probes and resource requests', () => {
+  it('every Deployment and DaemonSet has startup, readiness and liveness probes and resource requests', () => {
     const long = objects().filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
     expect(long.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['DaemonSet/sfu', 'Deployment/detector', 'Deployment/gateway', 'Deployment/reid']);
     for (const w of long) {
       for (const c of podSpec(w)!.containers) {
+        expect(c.startupProbe?.httpGet?.path).toBe('/healthz');
         expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
         expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
         expect(c.resources?.requests?.cpu).toBeTruthy();
@@ -334,37 +342,66 @@ describe.each(['dev', 'prod'])('kubernetes overlay %s', (overlay) => {
 });
 
 describe('the validator catches broken files', () => {
-  let dir: string;
+  let dir: string | undefined;
+
+  /** A fresh copy of the files the validator reads, and a way to break one of them. */
+  function copyOfTree() {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'lookout-deploy-'));
+    dir = copy;
+    const skip = (src: string) => !/[/\\](node_modules|dist)([/\\]|$)/.test(src);
+    for (const p of ['compose.yaml', 'deploy', 'docs', 'services', 'packages']) cpSync(path.join(ROOT, p), path.join(copy, p), { recursive: true, filter: skip });
+    const edit = (rel: string, from: string | RegExp, to: string) => {
+      const file = path.join(copy, rel);
+      const before = readFileSync(file, 'utf8');
+      const after = before.replace(from, to);
+      expect(after).not.toBe(before);
+      writeFileSync(file, after);
+    };
+    return { copy, edit };
+  }
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('fails on a misspelt field, a root image, an invalid compose key and an unknown metric', () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-deploy-'));
-    const skip = (src: string) => !/[/\\](node_modules|dist)([/\\]|$)/.test(src);
-    for (const p of ['compose.yaml', 'deploy', 'docs', 'services', 'packages']) cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true, filter: skip });
-    const edit = (rel: string, from: string | RegExp, to: string) => {
-      const file = path.join(dir, rel);
-      const before = readFileSync(file, 'utf8');
-      const after = before.replace(from, to);
-      expect(after).not.toBe(before);
-      writeFileSync(file, after);
-    };
+    const { copy, edit } = copyOfTree();
     edit('deploy/k8s/base/detector.yaml', 'readinessProbe:', 'readinesProbe:');
     edit('deploy/docker/Dockerfile', /^USER 10001:10001\n(?=# \/readyz)/m, '');
     edit('compose.yaml', 'stop_grace_period: 15s', 'stop_grace: 15s');
     edit('deploy/grafana/dashboards/lookout.json', 'lookout_detector_frames_processed_total', 'lookout_detector_frames_lost_total');
 
-    const { status, report } = validate('--root', dir);
+    const { status, report } = validate('--root', copy);
     expect(status).toBe(1);
     const messages = report.problems.map((p) => `${p.area}: ${p.message}`);
     const expectProblem = (re: RegExp) => expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(re)]));
     expectProblem(/^k8s: dev: Deployment\/detector: .*'"readinesProbe"' does not exist/);
-    expectProblem(/^k8s: prod: Deployment\/detector: container detector: needs readinessProbe and livenessProbe/);
+    expectProblem(/^k8s: prod: Deployment\/detector: container detector: needs a readinessProbe \(on \/readyz\)/);
     expectProblem(/^dockerfile: target detector runs as root/);
     expectProblem(/^compose: docker-compose config failed: .*stop_grace/s);
     expectProblem(/^monitoring: .*lookout_detector_frames_lost_total is not defined/);
+  }, 120_000);
+
+  it('fails on a missing or wrong restart policy and on probes that would restart a healthy service', () => {
+    const { copy, edit } = copyOfTree();
+    edit('compose.yaml', /(exec nats-server .*\n) {4}restart: unless-stopped\n/, '$1');
+    edit('compose.yaml', 'restart: "no"', 'restart: on-failure');
+    edit('deploy/k8s/base/gateway.yaml', /(livenessProbe:\n\s+httpGet:\n\s+path: )\/healthz/, '$1/readyz');
+    edit('deploy/k8s/base/sfu.yaml', /\n {10}startupProbe:\n( {12}.*\n)+/, '\n');
+    edit('deploy/k8s/base/reid.yaml', /(livenessProbe:\n(?: {12}.*\n)*? {12}failureThreshold: )3/, '$11');
+
+    const { status, report } = validate('--root', copy);
+    expect(status).toBe(1);
+    const messages = report.problems.map((p) => `${p.area}: ${p.message}`);
+    const expectProblem = (re: RegExp) => expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(re)]));
+    expectProblem(/^compose: nats: a long-running service needs restart: unless-stopped \(or always, on-failure\), not none$/);
+    expectProblem(/^compose: nats-secrets: a one-shot job \(others wait for it to complete\) needs restart: "no", not on-failure$/);
+    expectProblem(/^k8s: dev: Deployment\/gateway: container gateway: livenessProbe must GET \/healthz, not \/readyz$/);
+    expectProblem(/^k8s: prod: DaemonSet\/sfu: container sfu: needs a startupProbe \(on \/healthz\)$/);
+    expectProblem(/^k8s: dev: Deployment\/reid: container reid: livenessProbe restarts after 10 s of failures; allow at least 20 s$/);
+    // Nothing else: each problem comes from one of the edits (the k8s ones in both overlays).
+    expect(messages.filter((m) => !/^compose: nats(-secrets)?: |^k8s: (dev|prod): (Deployment\/gateway|DaemonSet\/sfu|Deployment\/reid): /.test(m))).toEqual([]);
   }, 120_000);
 });
 
