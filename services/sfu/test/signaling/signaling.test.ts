@@ -25,13 +25,20 @@ const room = {
   listStreams: () => [stream],
 };
 
+const get = (id: string) => {
+  if (id !== 'r1') throw new LookoutError('unknown_room', `room: no room ${id}`, 'room');
+  return room;
+};
+/** The manager's surface that signaling uses: rooms by id, and the operations it also records. */
 const rooms = {
   create: async () => room,
   closeRoom: async () => undefined,
-  get: (id: string) => {
-    if (id !== 'r1') throw new LookoutError('unknown_room', `room: no room ${id}`, 'room');
-    return room;
-  },
+  get,
+  room: async (id: string) => get(id),
+  summary: async (id: string) => ({ room: get(id).id, sampleFps: room.sampleRate, streams: room.listStreams() }),
+  setSampleRate: async (id: string) => void get(id),
+  ingest: async (id: string) => get(id).ingest(),
+  stopIngest: async (id: string) => void get(id),
 } as unknown as RoomManager;
 
 /** A valid request of each operation. */
