@@ -212,7 +212,9 @@ try {
         name: s,
         command: process.execPath,
         args: [path.join(root, 'services', s, 'dist', 'main.js')],
-        env: { ...common, ...natsEnv(s), ...(s === 'gateway' ? secrets.env : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' },
+        // The one local SFU keeps its instance id across restarts, so a restarted SFU takes its
+        // rooms back at once instead of waiting for the dead one's heartbeat to expire (docs/sfu.md).
+        env: { ...common, ...natsEnv(s), ...(s === 'gateway' ? secrets.env : {}), ...(s === 'sfu' && !env.INSTANCE_ID ? { INSTANCE_ID: 'sfu-local' } : {}), HTTP_PORT: s === 'gateway' ? String(gatewayPort) : '0' },
         ready,
         // HTTP_PORT=0: a restarted service listens on a new port.
         onRestarted: (line) => say(`${s.padEnd(8)} metrics: http://127.0.0.1:${httpPortOf(line)}/metrics`),

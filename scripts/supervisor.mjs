@@ -59,6 +59,15 @@ export class RestartTracker {
   }
 }
 
+/** SIGKILL to what is left of a dead child's process group (its orphans); nothing left is fine. */
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is empty
+  }
+}
+
 const TAIL_LINES = 10;
 const CLOSE_GRACE_MS = 1000;
 const seconds = (ms) => `${Number((ms / 1000).toFixed(2))} s`;
@@ -100,7 +109,11 @@ export class Supervisor {
 
   spawn(entry, first) {
     const { spec } = entry;
-    const proc = spawn(spec.command, spec.args ?? [], { cwd: this.cwd, env: { ...this.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that when it dies the processes it started die with it
+    // (below): an SFU killed with SIGKILL leaves its ffmpegs running otherwise, sending
+    // RTP to nobody and holding ports its successor wants. Ctrl-C reaches only npm start,
+    // which stops the children in order itself.
+    const proc = spawn(spec.command, spec.args ?? [], { cwd: this.cwd, env: { ...this.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const startedAt = Date.now();
     let readySeen = false;
     let ended = false;
@@ -139,6 +152,7 @@ export class Supervisor {
     // grandchild that inherited the pipes (an ffmpeg) can hold it off: wait a little only.
     const closed = new Promise((resolve) => proc.once('close', resolve));
     proc.once('exit', (code, signal) => {
+      killGroup(proc.pid);
       const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
       void Promise.race([closed, grace]).then(() => onEnd(code, signal));
     });
