@@ -6,6 +6,8 @@ import type { Logger } from './logger.js';
 export interface BucketFollower {
   /** True once the values present when the watch started have been delivered. */
   readonly loaded: boolean;
+  /** Resolves when `loaded` turns true (never, if the watch ends before). */
+  readonly whenLoaded: Promise<void>;
   stop(): void;
 }
 
@@ -17,11 +19,17 @@ export interface BucketFollower {
 export async function followBucket(kv: KV, onEntry: (e: KvWatchEntry) => void): Promise<BucketFollower> {
   const initial = (await kv.status()).values;
   const iter = await kv.watch();
-  const follower = { loaded: initial === 0, stop: () => iter.stop() };
+  let markLoaded = () => {};
+  const whenLoaded = new Promise<void>((resolve) => (markLoaded = resolve));
+  const follower = { loaded: initial === 0, whenLoaded, stop: () => iter.stop() };
+  if (follower.loaded) markLoaded();
   void (async () => {
     for await (const e of iter) {
       onEntry(e);
-      if (e.delta === 0) follower.loaded = true;
+      if (e.delta === 0 && !follower.loaded) {
+        follower.loaded = true;
+        markLoaded();
+      }
     }
   })();
   return follower;

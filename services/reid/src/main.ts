@@ -114,8 +114,15 @@ const analyzer = new FrameAnalyzer({
   maxFrameAgeMs: config.maxFrameAgeMs,
   concurrency: config.frameConcurrency,
 });
-analyzer.start();
 svc.onShutdown('frames', () => analyzer.stop());
+// Frames wait for the whole gallery: matched against part of it, a known person would come
+// out unknown and raise identity alerts (100K subjects load in ~11 s). Until then another
+// replica takes the frames, or with none the detector's frames are shed as stale.
+if (!gallery.ready) log.info({ subjects: gallery.subjectCount }, 'loading the gallery before taking frames');
+void gallery.whenReady().then(() => {
+  analyzer.start();
+  log.info({ subjects: gallery.subjectCount }, 'gallery loaded: taking frames');
+});
 
 const ender = new StreamEnder({ nc: svc.nc, log: log.child({ module: 'stream-ender' }), state: stateStore, stateKv: buckets.streamState, events, casRetries: config.casRetries, badMessages });
 ender.start(svc.rpc);

@@ -84,6 +84,11 @@ export class GalleryIndex implements SubjectRefs {
     });
   }
 
+  /** Resolves once the bucket's existing entries are all in memory (start() first). */
+  whenReady(): Promise<void> {
+    return this.follower?.whenLoaded ?? Promise.reject(new Error('gallery index not started'));
+  }
+
   /** True once the bucket's existing entries are all in memory. */
   get ready(): boolean {
     return this.follower?.loaded ?? false;
