@@ -14,16 +14,20 @@ import {
   FIXTURES,
   FramePublisher,
   galleryCall,
+  longestGap,
+  patientConnect,
+  recordAnalysis,
   roomToken,
+  sleep,
   startNatsCluster,
   startService,
   stopAllProcesses,
   TEST_GATEWAY_ENV,
   TestWsClient,
+  until,
   type NatsCluster,
   type RunningService,
 } from '@lookout/testkit';
-import { longestGap, patientConnect, recordAnalysis, sleep, until } from './lib.js';
 
 const FACES = path.join(FIXTURES, 'faces/identities');
 const frame = fs.readFileSync(path.join(FACES, 'barack_obama/fr_obama1.jpg'));

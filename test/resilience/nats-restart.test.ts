@@ -10,17 +10,22 @@ import {
   FIXTURES,
   FramePublisher,
   galleryCall,
+  longestGap,
   metricValue,
+  patientConnect,
+  recordAnalysis,
   roomToken,
+  sleep,
   startNatsNode,
   startService,
   stopAllProcesses,
   TEST_GATEWAY_ENV,
   TestWsClient,
+  until,
+  watchReadiness,
   type NatsClusterNode,
   type RunningService,
 } from '@lookout/testkit';
-import { longestGap, patientConnect, recordAnalysis, sleep, until, watchReadiness } from './lib.js';
 
 const FACES = path.join(FIXTURES, 'faces/identities');
 const frame = fs.readFileSync(path.join(FACES, 'barack_obama/fr_obama1.jpg'));

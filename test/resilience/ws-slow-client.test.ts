@@ -4,8 +4,21 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { processRssBytes } from '@lookout/service-kit';
 import { subjects, WS_PATH, type AnalysisMessage } from '@lookout/contracts';
-import { metricValue, roomToken, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV, TestWsClient, type NatsServer, type RunningService } from '@lookout/testkit';
-import { patientConnect, recordAnalysis, sleep, until } from './lib.js';
+import {
+  metricValue,
+  patientConnect,
+  recordAnalysis,
+  roomToken,
+  sleep,
+  startNatsServer,
+  startService,
+  stopAllProcesses,
+  TEST_GATEWAY_ENV,
+  TestWsClient,
+  until,
+  type NatsServer,
+  type RunningService,
+} from '@lookout/testkit';
 
 const ROOM = 'slow';
 const STREAMS = ['cam-1', 'cam-2', 'cam-3'];

@@ -40,3 +40,8 @@ export { ensureWebBuilt, newContext, watchErrors, enroll, timeUntil, artifact } 
 
 // Seeded randomness for synthetic test data (random.ts)
 export { seededRandom } from './random.js';
+
+// Resilience: watching readiness and analysis through faults, the whole system under npm start (resilience/*.ts)
+export { patientConnect, isReady, until, sleep, watchReadiness, recordAnalysis, longestGap } from './resilience/watch.js';
+export { startStack, findPids, RoomViewer, webhookSink, firstWithin } from './resilience/fault-stack.js';
+export type { Stack, FaultTarget, Seen } from './resilience/fault-stack.js';

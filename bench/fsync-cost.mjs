@@ -4,14 +4,14 @@
 // two parts: a KV put's round trip on the installed server (default: fsync every 2 min),
 // and a small append + fdatasync on the same filesystem (what "always" adds to each write,
 // per message, on the stream's leader — and on each follower before it acks in a cluster).
-//   node test/resilience/fsync-cost.mjs          (after `npx tsc -b`)
+//   node bench/fsync-cost.mjs          (after `npx tsc -b`)
 // Knobs: FSYNC_COST_N (puts and syncs, default 2000), FSYNC_COST_DIR (default: the OS temp dir).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { startNatsServer, stopAllProcesses } = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const { connect } = await import('@nats-io/transport-node');
 const { Kvm } = await import('@nats-io/kv');

@@ -1,6 +1,7 @@
-// Shared by the resilience tests: watching services' readiness and counting analysis.
+// The resilience tests' tools: watching services' readiness and counting analysis.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { RunningService, TestWsClient } from '@lookout/testkit';
+import type { RunningService } from '../services.js';
+import type { TestWsClient } from '../ws-client.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

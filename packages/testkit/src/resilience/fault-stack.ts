@@ -5,7 +5,9 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { serverMessage, type AlertEvent, type AnalysisMessage } from '@lookout/contracts';
 import { descendantsIn, processCommandLine, processTable } from '@lookout/service-kit';
-import { FIXTURES, freePorts, ROOT, spawnProcess, type Spawned } from '@lookout/testkit';
+import { freePorts } from '../ports.js';
+import { spawnProcess, type Spawned } from '../processes.js';
+import { FIXTURES, ROOT } from '../services.js';
 
 /**
  * The whole system as a user runs it (`npm start`: the supervised launcher, its own
@@ -50,9 +52,9 @@ export async function startStack(dataDir: string, env: NodeJS.ProcessEnv = {}): 
 }
 
 /** The processes a fault can hit, as the launcher's process tree shows them. */
-export type Target = 'nats-server' | 'detector' | 'reid' | 'sfu' | 'gateway' | 'mediasoup-worker' | 'tap-ffmpeg' | 'ingest-ffmpeg';
+export type FaultTarget = 'nats-server' | 'detector' | 'reid' | 'sfu' | 'gateway' | 'mediasoup-worker' | 'tap-ffmpeg' | 'ingest-ffmpeg';
 
-function matches(target: Target, argv: string[]): boolean {
+function matches(target: FaultTarget, argv: string[]): boolean {
   const line = argv.join(' ');
   switch (target) {
     case 'nats-server':
@@ -70,7 +72,7 @@ function matches(target: Target, argv: string[]): boolean {
 }
 
 /** Pids under `root` (the launcher) running `target`; for ffmpeg, only those whose command line includes `extra`. */
-export async function findPids(root: number, target: Target, extra?: string): Promise<number[]> {
+export async function findPids(root: number, target: FaultTarget, extra?: string): Promise<number[]> {
   const table = await processTable();
   const out: number[] = [];
   for (const pid of descendantsIn(table, root)) {
@@ -186,8 +188,8 @@ export async function webhookSink(): Promise<{ url: string; ids: string[]; close
   return { url: `http://127.0.0.1:${port}/hook`, ids, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** Polls `check` every 250 ms until it returns a value; undefined after `timeoutMs`. */
-export async function until<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T | undefined> {
+/** Polls `check` every 250 ms until it returns a value; undefined after `timeoutMs` (no throw: a row records "never"). */
+export async function firstWithin<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
