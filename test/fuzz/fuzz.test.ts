@@ -15,8 +15,24 @@ import {
   type ServiceName,
 } from '@lookout/contracts';
 import {
+  allowedCodes,
   artifact,
+  feedReceives,
   FIXTURES,
+  frameAccepted,
+  frameCases,
+  FUZZ_ROOM as ROOM,
+  fuzzPool as pool,
+  fuzzWebSocket,
+  jsonAccepted,
+  jsonCases,
+  previewAccepted,
+  rpcCases,
+  rpcVerdict,
+  sendRpc,
+  toNatsHeaders,
+  validExample,
+  WS_MAX_MESSAGE_BYTES,
   FramePublisher,
   isAnalysis,
   roomToken,
@@ -26,28 +42,12 @@ import {
   TEST_ADMIN_KEY,
   TEST_GATEWAY_ENV,
   TestWsClient,
-  type NatsServer,
-  type RunningService,
-} from '@lookout/testkit';
-import { validExample } from './hostile.js';
-import {
-  allowedCodes,
-  feedReceives,
-  frameAccepted,
-  frameCases,
-  jsonAccepted,
-  jsonCases,
-  pool,
-  previewAccepted,
-  ROOM,
-  rpcCases,
-  rpcVerdict,
-  sendRpc,
-  toNatsHeaders,
   type FrameCase,
   type JsonCase,
-} from './consumers.js';
-import { fuzzWebSocket, WS_MAX_MESSAGE_BYTES, type WsSummary } from './ws-fuzz.js';
+  type NatsServer,
+  type RunningService,
+  type WsSummary,
+} from '@lookout/testkit';
 
 /**
  * Property-based fuzzing (fast-check) of every NATS subject a service consumes, every

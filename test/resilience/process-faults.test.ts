@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { EVENT_STREAM, type SessionReport } from '@lookout/contracts';
-import { apiCall, ensureWebBuilt, fakeCameraFile, findPids, firstWithin, FIXTURES, launchChromium, newContext, RoomViewer, startService, startStack, stopAllProcesses, webhookSink, type FaultTarget, type RunningService, type Stack } from '@lookout/testkit';
+import { apiCall, artifact, ensureWebBuilt, fakeCameraFile, findPids, firstWithin, FIXTURES, launchChromium, newContext, RoomViewer, startService, startStack, stopAllProcesses, webhookSink, type FaultTarget, type RunningService, type Stack } from '@lookout/testkit';
 
 /**
  * The fault table of docs/resilience.md: the whole system as `npm start` runs it, a room
@@ -14,7 +14,7 @@ import { apiCall, ensureWebBuilt, fakeCameraFile, findPids, firstWithin, FIXTURE
  * SIGKILL at a time, mid-stream. Each row measures seconds until a frame captured after the
  * kill is analysed and delivered, frames lost in the 20 s after the kill (against the room's
  * 5 fps), and checks that no acknowledged registration, alert episode or webhook delivery
- * was lost. Results go to test-results/resilience-faults.json and the log.
+ * was lost. Results go to test-artifacts/resilience-faults.json and the log.
  */
 const ROOM = 'faults';
 const FPS = 5;
@@ -81,9 +81,7 @@ suite('faults under npm start: SIGKILL one process at a time, mid-stream', () =>
   }, 360_000);
 
   afterAll(async () => {
-    const out = path.join(process.cwd(), 'test-results');
-    fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, 'resilience-faults.json'), JSON.stringify({ cpu: os.cpus()[0]?.model, at: new Date().toISOString(), rows }, null, 2));
+    fs.writeFileSync(artifact('resilience-faults.json'), JSON.stringify({ cpu: os.cpus()[0]?.model, at: new Date().toISOString(), rows }, null, 2));
     console.log(table(rows));
     for (const v of viewers) v.close();
     await browser?.close();
@@ -197,7 +195,7 @@ suite('faults under npm start: SIGKILL one process at a time, mid-stream', () =>
   /** Alert events of the room in LOOKOUT_EVENTS: Nats-Msg-Id → "<episode id>:<state>". */
   async function storedAlertIds(): Promise<Map<string, string>> {
     const js = jetstream(nc);
-    const consumer = await js.consumers.get(EVENT_STREAM.name, { filter_subjects: [`alerts.${ROOM}.>`] });
+    const consumer = await js.consumers.get(EVENT_STREAM.name, { filter_subjects: `alerts.${ROOM}.>` });
     const out = new Map<string, string>();
     for (;;) {
       let n = 0;

@@ -45,3 +45,24 @@ export { seededRandom } from './random.js';
 export { patientConnect, isReady, until, sleep, watchReadiness, recordAnalysis, longestGap } from './resilience/watch.js';
 export { startStack, findPids, RoomViewer, webhookSink, firstWithin } from './resilience/fault-stack.js';
 export type { Stack, FaultTarget, Seen } from './resilience/fault-stack.js';
+
+// Fuzzing: hostile inputs for every consumer and the WebSocket, and what each should answer (fuzz/*.ts)
+export { validExample } from './fuzz/hostile.js';
+export {
+  allowedCodes,
+  feedReceives,
+  frameAccepted,
+  frameCases,
+  jsonAccepted,
+  jsonCases,
+  pool as fuzzPool,
+  previewAccepted,
+  ROOM as FUZZ_ROOM,
+  rpcCases,
+  rpcVerdict,
+  sendRpc,
+  toNatsHeaders,
+} from './fuzz/consumers.js';
+export type { FrameCase, JsonCase } from './fuzz/consumers.js';
+export { fuzzWebSocket, WS_MAX_MESSAGE_BYTES } from './fuzz/ws-fuzz.js';
+export type { WsSummary } from './fuzz/ws-fuzz.js';

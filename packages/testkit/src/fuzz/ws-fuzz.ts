@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { ValidationError} from '@lookout/contracts';
 import { clientMessage, WS_CLOSE, type ServerMessage } from '@lookout/contracts';
-import { isError, TestWsClient } from '@lookout/testkit';
+import { isError, TestWsClient } from '../ws-client.js';
 import { hostileBytes, hostilePayload, type Payload } from './hostile.js';
 import { jpegBodies, parsed, ROOM } from './consumers.js';
 
