@@ -30,6 +30,8 @@ export { FaultyFfmpeg } from './faulty-ffmpeg.js';
 
 // Test data: the two-person video, ZIP archives (media/two-people-video.ts, zip.ts)
 export { TWO_PEOPLE_VIDEO, VIDEO_FPS, SWITCH_FRAME, extractVideoFrames, enrollVideoPeople } from './media/two-people-video.js';
+export { RtspCamera, RTSP_CAMERA_VIDEO } from './media/rtsp-camera.js';
+export type { RtspCameraOptions } from './media/rtsp-camera.js';
 export { buildZip } from './zip.js';
 export type { ZipEntry } from './zip.js';
 
