@@ -28,10 +28,12 @@ export { FramePublisher } from './frames.js';
 // Faults: an ffmpeg that fails on cue (faulty-ffmpeg.ts)
 export { FaultyFfmpeg } from './faulty-ffmpeg.js';
 
-// Test data: the two-person video, ZIP archives (media/two-people-video.ts, zip.ts)
+// Test data: the two-person video, wide small-face scenes, ZIP archives (media/two-people-video.ts, media/wide-scenes.ts, zip.ts)
 export { TWO_PEOPLE_VIDEO, VIDEO_FPS, SWITCH_FRAME, extractVideoFrames, enrollVideoPeople } from './media/two-people-video.js';
 export { RtspCamera, RTSP_CAMERA_VIDEO } from './media/rtsp-camera.js';
 export type { RtspCameraOptions } from './media/rtsp-camera.js';
+export { buildWideScene, buildWideScenes, WIDE_SCENE_SIZE } from './media/wide-scenes.js';
+export type { WideScene } from './media/wide-scenes.js';
 export { buildZip } from './zip.js';
 export type { ZipEntry } from './zip.js';
 
@@ -68,3 +70,4 @@ export {
 export type { FrameCase, JsonCase } from './fuzz/consumers.js';
 export { fuzzWebSocket, WS_MAX_MESSAGE_BYTES } from './fuzz/ws-fuzz.js';
 export type { WsSummary } from './fuzz/ws-fuzz.js';
+
