@@ -47,7 +47,12 @@ export const RuleThresholds = Type.Partial(
         below: Type.Number({ minimum: 0, maximum: 100, description: 'Engagement score under this is low' }),
         frames: Frames('Consecutive frames with low engagement'),
       }),
-      spoof_suspected: Rule({ frames: Frames('Consecutive fresh liveness results saying "not live"') }),
+      spoof_suspected: Rule({
+        frames: Frames('Fresh liveness results of one track the window must hold before it can open'),
+        windowMs: Type.Integer({ minimum: 1000, maximum: 600_000, description: 'Sliding window of fresh liveness results (per track) the share is taken over' }),
+        minShare: Type.Number({ minimum: 0, maximum: 1, description: 'Share of the window\'s results saying "not live" at or above which it counts as spoof evidence' }),
+        minMs: Type.Integer({ minimum: 0, maximum: 600_000, description: 'The window\'s results must span at least this long (sustained, not a burst)' }),
+      }),
       text_visible: Rule({
         minScore: Type.Number({ minimum: 0, maximum: 1, description: 'Text score at or above this counts' }),
         frames: Frames('Consecutive fresh text results with text'),
@@ -76,7 +81,8 @@ export interface ResolvedRules {
   looking_away: ResolvedRule & { yawDeg: number; pitchDeg: number };
   eyes_closed: Omit<ResolvedRule, 'frames'> & { ms: number };
   low_engagement: ResolvedRule & { below: number };
-  spoof_suspected: ResolvedRule;
+  /** Windowed, per track (conditions.ts): one low score, or a few, is not evidence. */
+  spoof_suspected: ResolvedRule & { windowMs: number; minShare: number; minMs: number };
   text_visible: ResolvedRule & { minScore: number };
   closeFrames: number;
 }
@@ -89,7 +95,11 @@ export const DEFAULT_RULES: ResolvedRules = {
   looking_away: { enabled: true, severity: 'info', frames: 5, yawDeg: 30, pitchDeg: 25 },
   eyes_closed: { enabled: true, severity: 'warning', ms: 1000 },
   low_engagement: { enabled: true, severity: 'info', frames: 10, below: 40 },
-  spoof_suspected: { enabled: true, severity: 'critical', frames: 2 },
+  // A false spoof alert on a real person costs a proctor's trust, and a real presentation
+  // attack has to be held up for the whole exam: ask for 8 s of mostly-"not live" results
+  // (at the detector's 1/s cadence, ≥ 6 results, ≥ 70% low) on one track. Measured in
+  // docs/detector.md (liveness false alarms).
+  spoof_suspected: { enabled: true, severity: 'critical', frames: 6, windowMs: 10_000, minShare: 0.7, minMs: 8000 },
   text_visible: { enabled: true, severity: 'info', frames: 2, minScore: 0.6 },
   closeFrames: 3,
 };

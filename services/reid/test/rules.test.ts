@@ -257,24 +257,53 @@ describe('low_engagement', () => {
   });
 });
 
-describe('spoof_suspected', () => {
-  const live = (seq: number, isLive: boolean, ageMs = 0) =>
-    frame(seq, [face({}, { liveness: { score: isLive ? 0.9 : seq === 5 ? 0.15 : 0.3, live: isLive, ageMs } })]);
+describe('spoof_suspected (sustained evidence over a window, per track)', () => {
+  /** A fresh liveness result once a second (the detector's cadence), frames 200 ms apart in between. */
+  const at = (seq: number, score: number | null, trackId = 't1', ageMs = 0) =>
+    frame(seq, [face({ trackId }, score === null ? {} : { liveness: { score, live: score >= 0.5, ageMs } })]);
+  /** One fresh result per second for `scores` (5 frames each: 1 fresh, 4 stale repeats). */
+  const seconds = (scores: number[], from = 1, trackId = 't1'): FrameFacts[] =>
+    scores.flatMap((sc, i) => seqs(from + i * 5, from + i * 5 + 4).map((seq, k) => at(seq, sc, trackId, k * 200)));
 
-  it('counts fresh results only: stale ones neither count nor reset', () => {
-    const frames = [live(1, false), live(2, true, 200), live(3, false, 400), live(4, false, 600), live(5, false)];
-    const frames2 = [live(6, true), live(7, false, 200), live(8, true), live(9, true, 200), live(10, true)];
-    const { out } = drive([...frames, ...frames2]);
+  it('opens on sustained low scores (a photo held up), from the first low result, and closes when they stop', () => {
+    const { out } = drive([...seconds(Array<number>(12).fill(0.1)), ...seconds(Array<number>(12).fill(0.9), 61)]);
+    // 10 s window, ≥ 6 results spanning ≥ 8 s: the 9th result (t = 8 s, seq 41) opens it.
     expect(brief(out)).toEqual([
-      [5, 'spoof_suspected', 'open', 1, undefined],
-      [10, 'spoof_suspected', 'closed', 1, 5],
+      [41, 'spoof_suspected', 'open', 1, undefined],
+      // Good results close it once the window's share falls under 70% and closeFrames (3) such results followed.
+      [expect.any(Number), 'spoof_suspected', 'closed', 1, 56],
     ]);
-    expect(out[0]).toMatchObject({ severity: 'critical', value: 0.15, message: 'Possible spoof: liveness 0.15' });
+    expect(out[0]).toMatchObject({ severity: 'critical', value: 0.1, trackId: 't1', message: 'Possible spoof: liveness 0.10' });
   });
 
-  it('does not open on one fresh result repeated', () => {
-    const { out } = drive([live(1, false), ...seqs(2, 8).map((s) => live(s, false, s * 200))]);
-    expect(out).toEqual([]);
+  it('is robust to a few good scores inside an attack: one episode, not split', () => {
+    const scores = [0.1, 0.2, 0.9, 0.1, 0.1, 0.8, 0.1, 0.1, 0.1, 0.1, 0.95, 0.1, 0.1, 0.1];
+    const { out } = drive(seconds(scores));
+    expect(out.filter((t) => t.state === 'open')).toHaveLength(1);
+    expect(out.filter((t) => t.state === 'closed')).toHaveLength(0);
+  });
+
+  it('does not open on a short burst of low scores (6 s, as the fixture video\'s second person)', () => {
+    expect(drive(seconds([0.9, 0.9, 0.9, 0.1, 0.05, 0.2, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9])).out).toEqual([]);
+  });
+
+  it('does not open on scattered low scores (under 70% of the window)', () => {
+    expect(drive(seconds([0.1, 0.9, 0.1, 0.9, 0.1, 0.1, 0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.9, 0.1])).out).toEqual([]);
+  });
+
+  it('judges each track on its own: a new person starts a new window', () => {
+    // 5 s low on t1, then 5 s low on t2: 10 s of low scores, but no track held them 8 s.
+    expect(drive([...seconds([0.1, 0.1, 0.1, 0.1, 0.1, 0.1]), ...seconds([0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 31, 't2')]).out).toEqual([]);
+  });
+
+  it('counts fresh results only: stale repeats of one low result never open it', () => {
+    expect(drive([at(1, 0.1), ...seqs(2, 80).map((s) => at(s, 0.1, 't1', s * 200))]).out).toEqual([]);
+  });
+
+  it('takes its thresholds from the rules config', () => {
+    const rules = rulesWith({ spoof_suspected: { frames: 2, minMs: 1000, minShare: 0.5, windowMs: 5000 } });
+    const { out } = drive(seconds([0.1, 0.9, 0.1]), rules);
+    expect(brief(out)).toEqual([[6, 'spoof_suspected', 'open', 1, undefined]]);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { AlertKind, Person, ResolvedRules } from '@lookout/contracts';
 import type { FrameFacts } from '../types.js';
+import type { WindowThreshold } from './window.js';
 
 /**
  * What each alert rule looks at in one frame. The episode mechanics (counting, opening,
@@ -32,6 +33,19 @@ export type Observation = 'unknown' | 'clear' | Hit;
 
 export type Threshold = { frames: number } | { ms: number };
 
+/**
+ * One fresh result for a windowed rule (window.ts): whose it is (`key`, a track) and
+ * whether the condition held. 'unknown': no fresh result this frame (no change);
+ * 'none': no subject in view (a frame without the condition for an open episode).
+ */
+export type Sample = 'unknown' | 'none' | { key: string; low: boolean; detail: Detail };
+
+/** A rule judged on a share of fresh results over a sliding window instead of a streak. */
+export interface WindowedSpec {
+  sample(facts: FrameFacts, rules: ResolvedRules): Sample;
+  threshold(rules: ResolvedRules): WindowThreshold;
+}
+
 export interface RuleSpec {
   observe(facts: FrameFacts, rules: ResolvedRules): Observation;
   threshold(rules: ResolvedRules): Threshold;
@@ -40,6 +54,8 @@ export interface RuleSpec {
   message(detail: Detail, span: { startMs: number; lastMs: number }): string;
   /** The event's `value` is how long the condition has held, in ms (time-based rules). */
   durationValue?: boolean;
+  /** Set: the rule opens on windowed evidence (evaluate.ts) and `observe`/`threshold` are unused. */
+  windowed?: WindowedSpec;
 }
 
 type Subject = FrameFacts['faces'][number];
@@ -110,14 +126,20 @@ function observeLowEngagement(facts: FrameFacts, rules: ResolvedRules): Observat
   return when(value < rules.low_engagement.below, { value, trackId: face.trackId });
 }
 
-function observeSpoof(facts: FrameFacts): Observation {
+function sampleSpoof(facts: FrameFacts): Sample {
   const face = subjectFace(facts);
-  if (!face) return 'clear';
+  if (!face) return 'none';
   const live = face.face.liveness;
   // A repeated (stale) result is the same evidence again: it must not count twice.
   if (!live || live.ageMs !== 0) return 'unknown';
-  return when(!live.live, { value: live.score, trackId: face.trackId });
+  // Per track: a real person's good scores must not dilute an impostor's photo, nor the other way round.
+  return { key: `t:${face.trackId}`, low: !live.live, detail: { value: live.score, trackId: face.trackId } };
 }
+
+const spoofWindow = (r: ResolvedRules): WindowThreshold => {
+  const s = r.spoof_suspected;
+  return { windowMs: s.windowMs, minResults: s.frames, minMs: s.minMs, minShare: s.minShare };
+};
 
 function observeText(facts: FrameFacts, rules: ResolvedRules): Observation {
   const text = facts.text;
@@ -168,7 +190,8 @@ export const RULE_SPECS: Record<AlertKind, RuleSpec> = {
     message: (d) => `Low engagement (${Math.round(d.value ?? 0)})`,
   },
   spoof_suspected: {
-    observe: observeSpoof,
+    windowed: { sample: sampleSpoof, threshold: spoofWindow },
+    observe: () => 'unknown',
     threshold: (r) => ({ frames: r.spoof_suspected.frames }),
     merge: lowest,
     message: (d) => `Possible spoof: liveness ${(d.value ?? 0).toFixed(2)}`,

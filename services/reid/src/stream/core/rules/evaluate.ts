@@ -1,12 +1,14 @@
 import { ALERT_KINDS, type AlertKind, type Person, type ResolvedRules, type Severity } from '@lookout/contracts';
 import type { FrameFacts } from '../types.js';
-import { RULE_SPECS, type Detail, type Hit, type RuleSpec, type Threshold } from './conditions.js';
+import { RULE_SPECS, type Detail, type Hit, type RuleSpec, type Threshold, type WindowedSpec } from './conditions.js';
+import { evidence, pushSample, type WindowState } from './window.js';
 
 /**
  * Proctoring alert rules as episodes. Every rule is the same machine: a condition that
  * must hold for N consecutive frames (or fresh results, or milliseconds) to open an
  * episode, and be false for `closeFrames` frames to close it. The per-rule conditions are
- * in conditions.ts. Pure and deterministic: the state is plain JSON kept in the
+ * in conditions.ts. A windowed rule (spoof_suspected) opens instead on a share of fresh
+ * results of one track over a sliding window (window.ts). Pure and deterministic: the state is plain JSON kept in the
  * stream's KV entry, and episode ids come from the state, so two replicas that step the
  * same state with the same frame publish the same ids (JetStream dedups them).
  */
@@ -43,6 +45,8 @@ export interface EpisodeState {
 export interface KindState {
   run: RunState | null;
   episode: EpisodeState | null;
+  /** Windowed rules only: the current track's recent fresh results. */
+  window?: WindowState;
 }
 
 export interface RulesState {
@@ -175,12 +179,56 @@ function hitFrame(kind: AlertKind, ks: KindState, hit: Hit, at: FrameRef, rules:
   return { state: { run, episode }, transitions };
 }
 
+/**
+ * A windowed rule's frame. A low result of the episode's track extends it; a good one
+ * closes it only once the window no longer holds the evidence (`closeFrames` such frames),
+ * so a few good scores inside an attack do not split it. A frame without the subject, or
+ * another track's result, is a frame without the condition, as for the other rules.
+ */
+function stepWindowed(kind: AlertKind, spec: WindowedSpec, ks: KindState, facts: FrameFacts, rules: ResolvedRules, stream: StreamRef): Step {
+  const s = spec.sample(facts, rules);
+  if (s === 'unknown') return { state: ks, transitions: [] };
+  const kept = ks.window ? { window: ks.window } : {};
+  if (s === 'none') {
+    // The window survives a missed detection: the tracker keeps the track id when the face comes back.
+    const step = clearFrame(kind, ks, rules.closeFrames);
+    return { state: { ...step.state, ...kept }, transitions: step.transitions };
+  }
+  const t = spec.threshold(rules);
+  const sample = { ms: facts.captureMs, seq: facts.seq, low: s.low, ...(s.detail.value !== undefined ? { value: s.detail.value } : {}) };
+  const window = pushSample(ks.window, s.key, sample, t.windowMs);
+  const ev = evidence(window, t);
+  const transitions: AlertTransition[] = [];
+  let episode = ks.episode;
+  if (episode && episode.key === s.key && (s.low || ev.held)) {
+    episode = s.low ? { ...episode, lastMs: facts.captureMs, lastSeq: facts.seq, falseFrames: 0, detail: merge(RULE_SPECS[kind], episode.detail, s.detail) } : episode;
+  } else if (episode) {
+    const m = missEpisode(kind, episode, rules.closeFrames);
+    episode = m.episode;
+    transitions.push(...m.closed);
+  }
+  if (!episode && ev.held && ev.firstLow) {
+    const first = ev.firstLow;
+    const detail: Detail = { ...s.detail, ...(ev.lowest !== undefined ? { value: ev.lowest } : {}) };
+    episode = { id: episodeId(stream, kind, first.seq), severity: rules[kind].severity, key: s.key, startMs: first.ms, startSeq: first.seq, lastMs: facts.captureMs, lastSeq: facts.seq, falseFrames: 0, detail };
+    // Opened on a good result (the share still holds): the episode's last low result is its end so far.
+    if (!s.low) {
+      const lastLow = [...window.samples].reverse().find((x) => x.low)!;
+      episode = { ...episode, lastMs: lastLow.ms, lastSeq: lastLow.seq };
+    }
+    transitions.push(transition(kind, episode, 'open'));
+  }
+  return { state: { run: null, episode, window }, transitions };
+}
+
 function stepKind(kind: AlertKind, ks: KindState, facts: FrameFacts, rules: ResolvedRules, stream: StreamRef): Step {
   if (!rules[kind].enabled) {
     // A rule switched off mid-episode ends that episode now and forgets its counters.
     const transitions = ks.episode ? [transition(kind, ks.episode, 'closed', 'rule disabled')] : [];
     return { state: { run: null, episode: null }, transitions };
   }
+  const windowed = RULE_SPECS[kind].windowed;
+  if (windowed) return stepWindowed(kind, windowed, ks, facts, rules, stream);
   const obs = RULE_SPECS[kind].observe(facts, rules);
   if (obs === 'unknown') return { state: ks, transitions: [] };
   if (obs === 'clear') return clearFrame(kind, ks, rules.closeFrames);
