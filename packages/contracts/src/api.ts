@@ -133,6 +133,38 @@ export const sessionInfo = validator('session info', SessionInfo);
 const ScoreSummary = Type.Union([Type.Object({ mean: Type.Number(), min: Type.Number(), max: Type.Number(), p10: Type.Number(), p90: Type.Number() }), Type.Null()]);
 const Timeline = Type.Array(Type.Tuple([Type.Integer({ description: 'ms since epoch' }), Type.Union([Type.Number(), Type.Null()])]));
 
+const SeenSpan = {
+  firstSeenMs: Type.Integer({ description: 'Start of the first analysed second in view (capture clock, ms since epoch)' }),
+  lastSeenMs: Type.Integer({ description: 'End of the last analysed second in view: per-second resolution, so a continuous stay spans secondsInView seconds' }),
+  secondsInView: Type.Integer({ minimum: 0, description: 'Analysed seconds with this person in view in at least one frame' }),
+};
+
+/** Who was here, and when: built from the `people` of the per-second metrics (docs/gateway.md). */
+export const SessionAttendance = Type.Object(
+  {
+    people: Type.Array(
+      Type.Object({
+        subjectId: Id,
+        name: Type.Union([Type.String(), Type.Null()]),
+        ...SeenSpan,
+        tracks: Type.Integer({ minimum: 1, description: 'Distinct tracks identified as this subject (each time they came back into view, a new one)' }),
+      }),
+      { description: 'Identified people, by first seen' },
+    ),
+    unknown: Type.Object(
+      {
+        tracks: Type.Integer({ minimum: 0, description: 'Distinct tracks never identified as a gallery subject: each one a person (or the same person seen again after leaving), not a frame' }),
+        secondsInView: Type.Integer({ minimum: 0, description: 'Analysed seconds with at least one unknown person in view' }),
+        list: Type.Array(Type.Object({ track: Type.String(), ...SeenSpan }), { description: 'The unknown tracks by first seen (the first 100)' }),
+      },
+      { description: 'Tracks seen in fewer than 3 frames are left out: a false detection is not a person' },
+    ),
+    truncatedSeconds: Type.Integer({ minimum: 0, description: 'Seconds whose list of people was capped (32): someone may be missing from them' }),
+  },
+  { $id: 'SessionAttendance' },
+);
+export type SessionAttendance = Static<typeof SessionAttendance>;
+
 export const SessionReport = Type.Object(
   {
     session: SessionInfo,
@@ -189,6 +221,7 @@ export const SessionReport = Type.Object(
       changes: Type.Integer({ minimum: 0, description: 'identity_changed episodes' }),
       verified: Type.Union([Type.Boolean(), Type.Null()], { description: 'The expected subject was recognised and never replaced; null without an expected subject' }),
     }),
+    attendance: SessionAttendance,
   },
   { $id: 'SessionReport' },
 );

@@ -70,6 +70,25 @@ export const recognitionEvent = validator('recognition event', RecognitionEvent)
 
 const Score = Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()]);
 
+/** Most people one second of metrics lists (the ones in view the most frames). */
+export const METRICS_PEOPLE_MAX = 32;
+
+/**
+ * One tracked person in view during a second: reid's track (stable within the stream's
+ * session) and the track's identity at the end of that second. Names a subject, so a
+ * gallery delete erases the events that carry it (docs/gallery.md).
+ */
+export const PersonInView = Type.Object(
+  {
+    track: Type.String({ description: 'Track id, stable for the stream within a session (across frames and replicas)' }),
+    subjectId: Type.Union([Id, Type.Null()], { description: 'Gallery subject the track is identified as; null: not identified (yet, or not in the gallery)' }),
+    name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    frames: Type.Integer({ minimum: 1, description: 'Frames of the second the track was seen in' }),
+  },
+  { $id: 'PersonInView' },
+);
+export type PersonInView = Static<typeof PersonInView>;
+
 /** One second of one stream, aggregated over the frames analysed in it. */
 export const StreamMetricsEvent = Type.Object(
   {
@@ -87,6 +106,13 @@ export const StreamMetricsEvent = Type.Object(
     }),
     expressions: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'Frames per dominant expression label' }),
     latencyMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'Mean capture → analysis latency' }),
+    people: Type.Optional(
+      Type.Array(PersonInView, {
+        maxItems: METRICS_PEOPLE_MAX,
+        description: `Tracks in view during the second, most frames first (at most ${METRICS_PEOPLE_MAX}); absent in events from before attendance`,
+      }),
+    ),
+    peopleLeftOut: Type.Optional(Type.Integer({ minimum: 1, description: 'Tracks in view that second beyond the cap, not listed' })),
   },
   { $id: 'StreamMetricsEvent' },
 );

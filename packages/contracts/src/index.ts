@@ -39,7 +39,7 @@ export { ALERT_KINDS, SEVERITIES, Severity, RuleThresholds, DEFAULT_RULES, resol
 export type { AlertKind, ResolvedRule, ResolvedRules } from './rules.js';
 
 // Events: alerts, recognitions, per-second metrics (events.ts)
-export { Person, AlertEvent, alertEvent, RecognitionEvent, recognitionEvent, StreamMetricsEvent, streamMetricsEvent, eventMsgId } from './events.js';
+export { Person, PersonInView, METRICS_PEOPLE_MAX, AlertEvent, alertEvent, RecognitionEvent, recognitionEvent, StreamMetricsEvent, streamMetricsEvent, eventMsgId } from './events.js';
 
 // Sessions on streams (sessions.ts)
 export { StreamSession, streamSession, streamKey, EndStreamRequest, EndStreamResult } from './sessions.js';
@@ -68,6 +68,7 @@ export {
   SessionInfo,
   sessionInfo,
   SessionReport,
+  SessionAttendance,
   WEBHOOK_EVENTS,
   WebhookCreate,
   WebhookInfo,

@@ -42,6 +42,21 @@ describe('one frame through the stream state', () => {
     expect(endStream(ended.state, 'again').transitions).toEqual([]);
   });
 
+  it('lists the tracks in view in each second, and numbers tracks on after a stream end within the session', () => {
+    let state = advance(null, frame(0, 1000, 2, 'sess')).state;
+    state = advance(state, frame(1, 1500, 2, 'sess')).state;
+    const next = advance(state, frame(2, 2100, 1, 'sess'));
+    expect(next.metrics[0]?.people).toEqual([
+      { track: 't0', subjectId: null, name: null, frames: 2 },
+      { track: 't1', subjectId: null, name: null, frames: 2 },
+    ]);
+    const ended = endStream(next.state, 'stream closed');
+    expect(ended.metrics[0]?.people).toEqual([{ track: 't0', subjectId: null, name: null, frames: 1 }]);
+    // The publisher comes back: whoever it shows is a new track, not t0 again.
+    const back = advance(ended.state, frame(0, 9000, 1, 'sess'));
+    expect(back.faces.map((f) => f.trackId)).toEqual(['t2']);
+  });
+
   it('a new session closes the previous session\'s episodes and starts clean', () => {
     let state = advance(null, frame(0, 1000, 2, 'a')).state;
     for (let i = 1; i <= 3; i++) state = advance(state, frame(i, 1000 + i * 200, 2, 'a')).state;

@@ -1,4 +1,4 @@
-import type { ExpressionLabel, FaceScores } from '@lookout/contracts';
+import { METRICS_PEOPLE_MAX, streamMetricsEvent, type ExpressionLabel, type FaceScores } from '@lookout/contracts';
 import { accumulateMetrics, flushMetrics, type MetricsAccumulator, type SecondMetrics } from '../src/stream/core/metrics.js';
 import type { FrameFacts, PrincipalView } from '../src/stream/core/types.js';
 
@@ -58,6 +58,10 @@ describe('accumulateMetrics', () => {
         scores: { eyeContact: 50, engagement: 40, positivity: 50, postureStability: 90, confidence: 80 },
         expressions: { happy: 2, neutral: 1 },
         latencyMs: 50,
+        people: [
+          { track: 't1', subjectId: null, name: null, frames: 3 },
+          { track: 't2', subjectId: null, name: null, frames: 1 },
+        ],
       },
     ]);
     expect(acc?.second).toBe(6);
@@ -69,6 +73,7 @@ describe('accumulateMetrics', () => {
       scores: { eyeContact: 90, engagement: 80, positivity: 50, postureStability: 90, confidence: 80 },
       expressions: {},
       latencyMs: 10,
+      people: [{ track: 't1', subjectId: null, name: null, frames: 1 }],
     });
   });
 
@@ -87,6 +92,7 @@ describe('accumulateMetrics', () => {
         scores: { eyeContact: null, engagement: null, positivity: null, postureStability: null, confidence: null },
         expressions: {},
         latencyMs: null,
+        people: [],
       },
     ]);
   });
@@ -118,5 +124,46 @@ describe('accumulateMetrics', () => {
     ]);
     expect(flushed.map((m) => m.second)).toEqual([9]);
     expect(acc?.second).toBe(2);
+  });
+});
+
+describe('people in view (attendance)', () => {
+  const who = (subjectId: string | null, name: string | null) => ({ subjectId, name, similarity: 0.7 });
+
+  it('counts frames per track and keeps the identity the track had, even over a later null', () => {
+    const { flushed } = feed([
+      [frame(7000, [face(50, null, { trackId: 't3' }), face(50, null, { trackId: 't4', isPrincipal: false })]), null],
+      [frame(7200, [face(50, null, { trackId: 't3', identity: who('obama', 'Barack Obama') })]), null],
+      // A settled "not in the gallery" identity is not an identification.
+      [frame(7400, [face(50, null, { trackId: 't3', identity: null }), face(50, null, { trackId: 't4', isPrincipal: false, identity: who(null, null) })]), null],
+      [frame(8000, []), null],
+    ]);
+    expect(flushed[0]?.people).toEqual([
+      { track: 't3', subjectId: 'obama', name: 'Barack Obama', frames: 3 },
+      { track: 't4', subjectId: null, name: null, frames: 2 },
+    ]);
+    expect(flushed[0]?.peopleLeftOut).toBeUndefined();
+  });
+
+  it('lists at most METRICS_PEOPLE_MAX tracks, the busiest, and says how many were left out', () => {
+    const crowd = (n: number) => Array.from({ length: n }, (_, i) => face(50, null, { trackId: `c${String(i).padStart(2, '0')}`, isPrincipal: false }));
+    const { flushed } = feed([
+      [frame(9000, crowd(40)), null],
+      [frame(9100, crowd(3)), null],
+      [frame(10_000, []), null],
+    ]);
+    const people = flushed[0]!.people!;
+    expect(people).toHaveLength(METRICS_PEOPLE_MAX);
+    expect(people.slice(0, 3).map((p) => [p.track, p.frames])).toEqual([['c00', 2], ['c01', 2], ['c02', 2]]);
+    expect(flushed[0]!.peopleLeftOut).toBe(40 - METRICS_PEOPLE_MAX);
+    // The event with its people passes the contract (and its maxItems).
+    expect(() => streamMetricsEvent.parse({ room: 'r', stream: 's', ...flushed[0]! })).not.toThrow();
+  });
+
+  it('reads an accumulator stored before attendance (no people) without failing', () => {
+    const { acc } = feed([[frame(11_000, [face(50, null)]), null]]);
+    const { people: _omit, ...old } = acc!;
+    const next = accumulateMetrics(old, frame(11_500, [face(50, null)]), null);
+    expect(flushMetrics(next.acc).people).toEqual([{ track: 't1', subjectId: null, name: null, frames: 1 }]);
   });
 });

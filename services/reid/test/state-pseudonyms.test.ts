@@ -41,6 +41,18 @@ function naming(): StreamState {
     run: { count: 2, key: 's:joe_biden', startMs: 0, startSeq: 0, lastMs: 0, lastSeq: 1, detail },
     episode: { id: 'e1', severity: 'critical', key: 's:joe_biden', startMs: 0, startSeq: 0, lastMs: 0, lastSeq: 1, falseFrames: 0, detail },
   };
+  s.metrics = {
+    second: 0,
+    frames: 2,
+    facesSum: 3,
+    principalPresentFrames: 2,
+    scoredFrames: 2,
+    scoreSums: { eyeContact: 0, engagement: 0, positivity: 0, postureStability: 0, confidence: 0 },
+    expressions: {},
+    latencySum: 0,
+    latencyCount: 0,
+    people: { t1: { f: 2, s: 'joe_biden', n: 'Joe Biden' }, t2: { f: 1, s: null, n: null } },
+  };
   return s;
 }
 
@@ -66,6 +78,8 @@ describe('stream state names people by gallery ref only (issue 17: delete is era
     expect(read.rules.kinds.identity_changed?.episode?.detail.to).toEqual({ subjectId: null, name: null, trackId: 't1' });
     expect(read.rules.kinds.identity_changed?.episode?.detail.from).toEqual({ subjectId: 'obama', name: 'Barack Obama' });
     expect(read.rules.kinds.identity_changed?.run?.key).toBe('s:');
+    // The second's attendance reads the deleted subject's track as a person not identified.
+    expect(read.metrics?.people).toEqual({ t1: { f: 2, s: null, n: null }, t2: { f: 1, s: null, n: null } });
   });
 
   it('writes a subject the index no longer knows as nobody', () => {

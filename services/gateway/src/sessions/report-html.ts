@@ -1,4 +1,5 @@
 import type { SessionReport } from '@lookout/contracts';
+import { attendanceSection } from './report-html-attendance.js';
 import { bandChart, barChart, CHART_CSS, elapsedLabel, escapeXml as esc, lineChart, type TimeDomain } from './svg-chart.js';
 
 const EXPRESSION_COLORS: Record<string, string> = {
@@ -32,6 +33,7 @@ ${scoresTable(r)}
 ${charts(r)}
 ${alertsTable(r)}
 ${gapsTable(r)}
+${attendanceSection(r, domainOf(r).startMs)}
 ${identitySection(r)}
 <footer>Generated ${esc(iso(r.generatedMs))} from the LOOKOUT_EVENTS stream. Times on the charts are elapsed from the first analysed second (${esc(iso(domainOf(r).startMs))}).</footer>
 </main></body></html>`;

@@ -1,5 +1,6 @@
 import type { AlertEvent, RecognitionEvent, SessionInfo, SessionReport, StreamMetricsEvent } from '@lookout/contracts';
 import { byCodeUnits } from '@lookout/service-kit';
+import { buildAttendance, combinePeople } from './attendance.js';
 
 /** The events of one session, as read back from LOOKOUT_EVENTS (any order, may repeat). */
 export interface SessionEvents {
@@ -46,6 +47,7 @@ export function buildReport(session: SessionInfo, events: SessionEvents, nowMs: 
     },
     alerts,
     identity: identitySummary(session, recognitions, alerts),
+    attendance: buildAttendance(seconds, recognitions),
   };
 }
 
@@ -148,7 +150,12 @@ function combine(a: StreamMetricsEvent, b: StreamMetricsEvent): StreamMetricsEve
     scores: Object.fromEntries(SCORE_NAMES.map((k) => [k, score(k)])) as StreamMetricsEvent['scores'],
     expressions,
     latencyMs: latency,
+    ...withPeople(combinePeople(a.people, b.people), (a.peopleLeftOut ?? 0) + (b.peopleLeftOut ?? 0)),
   };
+}
+
+function withPeople(people: StreamMetricsEvent['people'], leftOut: number): Pick<StreamMetricsEvent, 'people' | 'peopleLeftOut'> {
+  return { ...(people ? { people } : {}), ...(leftOut > 0 ? { peopleLeftOut: leftOut } : {}) };
 }
 
 /** Open and close events of one episode (same id) become one entry; still-open ones end null. */

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { isId, LookoutError, SessionInfo, SessionReport, SessionStart, type SessionInfo as Info, type SessionStart as Start } from '@lookout/contracts';
 import type { ApiRouter } from '../http/api-router.js';
 import { authorizeSession, sessionStarter, type SessionAction } from './access.js';
+import { attendanceCsv, attendanceFileName } from './attendance-csv.js';
 import { reportHtml } from './report-html.js';
 import type { SessionService } from './service.js';
 
@@ -87,6 +88,24 @@ function registerReports(api: ApiRouter, sessions: SessionService, allowed: Allo
       // The page is self-contained: forbid every script and outside resource.
       res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'");
       res.type('html').send(html);
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/sessions/:session/attendance.csv',
+      tag,
+      summary: 'Who was here, and when: the attendance of the session so far (final once it ended) as CSV, one row per identified person and per unknown track (`?token=` works for links)',
+      access: 'any',
+      accessNote: REPORT_READERS,
+      raw: { contentType: 'text/csv' },
+      link: true,
+    },
+    async (req, res) => {
+      const report = await sessions.report(await allowed(req, 'report'));
+      res.setHeader('Content-Disposition', `attachment; filename="${attendanceFileName(report)}"`);
+      res.type('text/csv; charset=utf-8').send(attendanceCsv(report));
     },
   );
 }

@@ -1,5 +1,6 @@
 import type { Person } from '@lookout/contracts';
 import type { StreamState } from './core/advance.js';
+import type { SecondPerson } from './core/metrics.js';
 import type { Detail, KindState } from './core/rules/evaluate.js';
 import type { Identity, PrincipalState, TrackState, Vote } from './core/types.js';
 
@@ -46,7 +47,19 @@ function mapState(state: StreamState, f: MapId): StreamState {
     ...state,
     tracker: { ...tracker, tracks: tracker.tracks.map((t) => mapTrack(t, f)), principal: tracker.principal ? mapPrincipal(tracker.principal, f) : null },
     rules: { ...state.rules, kinds: Object.fromEntries(Object.entries(state.rules.kinds).map(([k, s]) => [k, s ? mapKind(s, f) : s])) as StreamState['rules']['kinds'] },
+    metrics: state.metrics?.people ? { ...state.metrics, people: mapPeople(state.metrics.people, f) } : state.metrics,
   };
+}
+
+/** The second's people (attendance) name their track's identity like a vote does. */
+function mapPeople(people: Record<string, SecondPerson>, f: MapId): Record<string, SecondPerson> {
+  return Object.fromEntries(
+    Object.entries(people).map(([track, p]) => {
+      if (p.s === null) return [track, p];
+      const m = f(p.s);
+      return [track, { f: p.f, s: m?.id ?? null, n: m?.name ?? null }];
+    }),
+  );
 }
 
 function mapTrack(t: TrackState, f: MapId): TrackState {

@@ -102,8 +102,11 @@ export function advance(prev: StreamState | null, input: FrameInput): FrameOutco
 export function endStream(prev: StreamState, reason: string): Omit<FrameOutcome, 'faces' | 'principal'> {
   const closed = closeAllEpisodes(prev.rules, { seq: prev.lastSeq, captureMs: prev.lastCaptureMs }, reason);
   const metrics: FlushedMetrics[] = prev.metrics ? [{ ...flushMetrics(prev.metrics), sessionId: prev.sessionId }] : [];
+  const fresh = initialStreamState(prev.sessionId);
   return {
-    state: { ...initialStreamState(prev.sessionId), lastSeq: prev.lastSeq, lastCaptureMs: prev.lastCaptureMs },
+    // Track numbering goes on: the session's attendance tells its tracks apart by id, and
+    // a publisher that comes back within the session must not reuse t0 for someone else.
+    state: { ...fresh, tracker: { ...fresh.tracker, nextTrack: prev.tracker.nextTrack }, lastSeq: prev.lastSeq, lastCaptureMs: prev.lastCaptureMs },
     transitions: closed.transitions.map((t) => ({ ...t, sessionId: prev.sessionId })),
     metrics,
   };

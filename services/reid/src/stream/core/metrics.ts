@@ -1,4 +1,4 @@
-import type { FaceScores, StreamMetricsEvent } from '@lookout/contracts';
+import { METRICS_PEOPLE_MAX, type FaceScores, type StreamMetricsEvent } from '@lookout/contracts';
 import type { FrameFacts } from './types.js';
 import { subjectFace } from './rules/conditions.js';
 
@@ -24,7 +24,26 @@ export interface MetricsAccumulator {
   expressions: Record<string, number>;
   latencySum: number;
   latencyCount: number;
+  /**
+   * Tracks seen this second, by track id: frames, and the last identity the track had
+   * (`s` subject, `n` name; null not identified). Written to the KV state, where
+   * state-pseudonyms.ts swaps `s` for the subject's ref and drops `n`, as in votes.
+   * Absent in states written before attendance.
+   */
+  people?: Record<string, SecondPerson>;
 }
+
+export interface SecondPerson {
+  f: number;
+  s: string | null;
+  n: string | null;
+}
+
+/**
+ * Most tracks one second remembers: a frame has a few dozen faces at most, and a crowd
+ * beyond that is listed by its busiest tracks anyway (the event keeps METRICS_PEOPLE_MAX).
+ */
+const PEOPLE_TRACKED_MAX = METRICS_PEOPLE_MAX * 2;
 
 function emptyAccumulator(second: number): MetricsAccumulator {
   return {
@@ -37,6 +56,7 @@ function emptyAccumulator(second: number): MetricsAccumulator {
     expressions: {},
     latencySum: 0,
     latencyCount: 0,
+    people: {},
   };
 }
 
@@ -50,6 +70,7 @@ function addFrame(acc: MetricsAccumulator, facts: FrameFacts, latencyMs: number 
     principalPresentFrames: acc.principalPresentFrames + (facts.principal.status === 'present' ? 1 : 0),
     scoreSums: { ...acc.scoreSums },
     expressions: { ...acc.expressions },
+    people: addPeople(acc.people ?? {}, facts),
   };
   if (latencyMs !== null && Number.isFinite(latencyMs) && latencyMs >= 0) {
     next.latencySum += latencyMs;
@@ -64,6 +85,31 @@ function addFrame(acc: MetricsAccumulator, facts: FrameFacts, latencyMs: number 
     if (label) next.expressions[label] = (next.expressions[label] ?? 0) + 1;
   }
   return next;
+}
+
+/**
+ * Counts the frame for each track in view. An identity, once seen in the second, is kept
+ * over a later null (a vote window refilling): who the track was is what attendance needs.
+ */
+function addPeople(people: Record<string, SecondPerson>, facts: FrameFacts): Record<string, SecondPerson> {
+  const next = { ...people };
+  for (const f of facts.faces) {
+    const prev = next[f.trackId];
+    if (!prev && Object.keys(next).length >= PEOPLE_TRACKED_MAX) continue;
+    const id = f.identity?.subjectId ? f.identity : null;
+    next[f.trackId] = { f: (prev?.f ?? 0) + 1, s: id?.subjectId ?? prev?.s ?? null, n: id ? id.name : (prev?.n ?? null) };
+  }
+  return next;
+}
+
+/** The listed people of a second: most frames first, then by track id, at most the cap. */
+export function peopleOfSecond(people: Record<string, SecondPerson>): Pick<SecondMetrics, 'people' | 'peopleLeftOut'> {
+  const all = Object.entries(people)
+    .filter(([, p]) => p.f > 0)
+    .sort(([a, x], [b, y]) => y.f - x.f || (a < b ? -1 : a > b ? 1 : 0));
+  const listed = all.slice(0, METRICS_PEOPLE_MAX).map(([track, p]) => ({ track, subjectId: p.s, name: p.n, frames: p.f }));
+  const leftOut = all.length - listed.length;
+  return { people: listed, ...(leftOut > 0 ? { peopleLeftOut: leftOut } : {}) };
 }
 
 /** The event body of a finished second. */
@@ -84,6 +130,7 @@ export function flushMetrics(acc: MetricsAccumulator): SecondMetrics {
     },
     expressions: { ...acc.expressions },
     latencyMs: acc.latencyCount === 0 ? null : round(acc.latencySum / acc.latencyCount, 1),
+    ...peopleOfSecond(acc.people ?? {}),
   };
 }
 
