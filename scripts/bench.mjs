@@ -3,7 +3,7 @@
 // bench/report.mjs rewrites docs/performance.md and the sizing in docs/deploy.md from
 // bench/results/<machine>/*.json.
 //   npm run bench                   all
-//   npm run bench -- detector       only some
+//   npm run bench -- detector       only some (accuracy: docs/accuracy.md; its figures do not depend on CPU speed)
 //   npm run bench -- --docs         only rewrite the docs from the results there are
 // Knobs: BENCH_ROUNDS (runs of each bench; tables show the median and min–max over rounds),
 // BENCH_SECONDS, BENCH_STREAMS (e.g. "1,2,4"), BENCH_MACHINE_ID (the results folder; default:
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ALL = ['detector', 'pipeline', 'pipeline-sfu', 'overhead', 'media', 'baseline', 'gallery', 'gallery-restart'];
+const ALL = ['detector', 'pipeline', 'pipeline-sfu', 'overhead', 'media', 'baseline', 'gallery', 'gallery-restart', 'accuracy'];
 // Benches that are another bench's file run with settings.
 const VARIANTS = { 'pipeline-sfu': { file: 'pipeline', env: { BENCH_PIPELINE_SOURCE: 'sfu' } } };
 const docsOnly = process.argv.includes('--docs');

@@ -71,3 +71,6 @@ export type { FrameCase, JsonCase } from './fuzz/consumers.js';
 export { fuzzWebSocket, WS_MAX_MESSAGE_BYTES } from './fuzz/ws-fuzz.js';
 export type { WsSummary } from './fuzz/ws-fuzz.js';
 
+// The tuning / test split of the face fixtures (face-split.ts; docs/accuracy.md)
+export { FACE_FIXTURES, FACE_SPLIT_SEED, FACE_SPLIT_RULE, makeFaceSplit, readFaceManifest, readFaceSplit } from './face-split.js';
+export type { FaceHalf, FaceManifest, FaceSplit } from './face-split.js';
