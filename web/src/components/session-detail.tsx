@@ -38,13 +38,19 @@ function useSessionReport(id: string): { report: SessionReport | null; error: un
   return { report, error, refresh: () => setReload((n) => n + 1) };
 }
 
-/** A link to the server-rendered printable page, with a short-lived viewer token: the admin key never goes into a URL. */
-function usePrintableLink(id: string, room: string | undefined, ended: boolean): string | null {
-  const [link, setLink] = useState<string | null>(null);
+/**
+ * Links to the server-rendered printable page and the attendance CSV, with a short-lived
+ * viewer token: the admin key never goes into a URL.
+ */
+function usePrintableLink(id: string, room: string | undefined, ended: boolean): { html: string; csv: string } | null {
+  const [link, setLink] = useState<{ html: string; csv: string } | null>(null);
   useEffect(() => {
     if (!ended || !room) return;
     roomToken(room, 'viewer')
-      .then((t) => setLink(`${API_PREFIX}/sessions/${id}/report.html?token=${encodeURIComponent(t)}`))
+      .then((t) => {
+        const q = `?token=${encodeURIComponent(t)}`;
+        setLink({ html: `${API_PREFIX}/sessions/${id}/report.html${q}`, csv: `${API_PREFIX}/sessions/${id}/attendance.csv${q}` });
+      })
       .catch(() => setLink(null));
   }, [ended, room, id]);
   return link;
@@ -69,8 +75,13 @@ export function SessionDetail({ id }: { id: string }) {
           <a href={href('sessions', { room: report?.session.room })}>All sessions</a>
           {report && !ended && <SessionEndButton id={id} onEnded={refresh} />}
           {ended && printable && (
-            <a href={printable} target="_blank" rel="noopener">
+            <a href={printable.html} target="_blank" rel="noopener">
               Printable report (HTML)
+            </a>
+          )}
+          {ended && printable && (
+            <a href={printable.csv} download>
+              Attendance (CSV)
             </a>
           )}
           {ended && (

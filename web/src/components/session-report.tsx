@@ -1,4 +1,5 @@
 import type { SessionReport } from '@lookout/contracts';
+import { AttendanceTable } from './session-attendance';
 import { SessionCharts } from './session-charts';
 import { clock, expressionShares, SEVERITY_COLOURS } from './session-chart-data';
 import './session-page.css';
@@ -38,6 +39,7 @@ export function SessionReportView({ report }: { report: SessionReport }) {
         <SessionCharts report={report} />
       </section>
       <AlertTable report={report} />
+      <AttendanceTable report={report} />
       <GapTable report={report} />
       <div class="session-columns">
         <ScoreTable report={report} />
