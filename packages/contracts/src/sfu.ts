@@ -103,6 +103,20 @@ export const StreamAnalysis = Type.Object(
 );
 export type StreamAnalysis = Static<typeof StreamAnalysis>;
 
+/** How an ingest's video enters the SFU: passed through as it is, or decoded and encoded to VP8 (ingest/source-probe.ts). */
+export const StreamIngest = Type.Object(
+  {
+    url: Type.String({ description: 'The source: a file path, or the camera URL with its password replaced by *** (the room record keeps the real one)' }),
+    mode: Type.Union([Type.Literal('copy'), Type.Literal('encode')], { description: 'copy: the source\'s video routed as it is (-c:v copy); encode: decoded and encoded to VP8' }),
+    codec: Type.Union([Type.Literal('VP8'), Type.Literal('H264')], { description: 'The codec the SFU routes (and viewers receive)' }),
+    sourceCodec: Type.Optional(Type.String({ description: 'The source\'s video codec as ffprobe names it (h264, vp8, hevc...)' })),
+    profileLevelId: Type.Optional(Type.String({ description: 'H.264 copied: the profile-level-id of the source\'s SPS, as the producer negotiates it' })),
+    why: Type.String({ description: 'Why this path: what the source is, or what kept it from being copied' }),
+  },
+  { $id: 'StreamIngest' },
+);
+export type StreamIngest = Static<typeof StreamIngest>;
+
 export const StreamInfo = Type.Object({
   stream: Id,
   source: Type.Union([Type.Literal('webrtc'), Type.Literal('ingest')]),
@@ -114,6 +128,7 @@ export const StreamInfo = Type.Object({
   framesPublished: Type.Integer({ minimum: 0 }),
   width: Type.Optional(Type.Integer()),
   height: Type.Optional(Type.Integer()),
+  ingest: Type.Optional(StreamIngest),
 });
 export type StreamInfo = Static<typeof StreamInfo>;
 

@@ -144,6 +144,7 @@ export class RoomStreams {
       analysis: { ...e.status.current },
       framesPublished: e.tap?.published ?? 0,
       ...(e.tap?.size ?? {}),
+      ...(e.ingest ? { ingest: e.ingest.info } : {}),
     }));
   }
 

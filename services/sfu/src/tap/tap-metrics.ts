@@ -7,7 +7,7 @@ export class TapMetrics {
   readonly tapFailures: Counter<'reason'>;
   readonly framesDropped: Counter<'reason'>;
   readonly timeToFirstFrame: Histogram;
-  readonly ingestsStarted: Counter<'mode'>;
+  readonly ingestsStarted: Counter<'mode' | 'codec'>;
   private readonly cpuSources = new Set<() => Promise<number>>();
   private finishedCpu = 0;
 
@@ -29,8 +29,8 @@ export class TapMetrics {
     });
     this.ingestsStarted = new Counter({
       name: 'lookout_sfu_ingests_started_total',
-      help: 'Ingests started, by mode: copy (VP8 file sent as it is) or encode (decoded and encoded to VP8)',
-      labelNames: ['mode'],
+      help: 'Ingests started, by mode: copy (the source sent as it is) or encode (decoded and encoded to VP8); codec: what the SFU routes (VP8, H264)',
+      labelNames: ['mode', 'codec'],
       registers,
     });
     this.timeToFirstFrame = new Histogram({
