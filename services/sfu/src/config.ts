@@ -59,8 +59,9 @@ export const SfuConfig = configSchema(9101, {
   ingestFileRoot: Type.String({ default: '', description: 'Media files may be ingested only from under this directory (empty = file ingest off)' }),
   ingestPassthrough: Type.Boolean({
     default: true,
-    description: 'A VP8 file whose keyframes are at most 2 s apart is sent as it is instead of decoded and encoded again (~8% of a core per stream saved); others, and RTSP cameras, are encoded',
+    description:
+      "A source whose video the router routes is sent as it is instead of decoded and encoded to VP8 again (~8% of a core per stream saved): a camera's H.264 of a profile in VIDEO_CODECS (constrained baseline) with a keyframe in its first 3 s, or a file's VP8/H.264 with keyframes at most 2 s apart; the rest is encoded (the stream's ingest.why says why)",
   }),
-  ffprobePath: Type.String({ default: 'ffprobe', description: 'ffprobe binary (ships with ffmpeg), used to look at an ingest file before choosing copy or encode' }),
+  ffprobePath: Type.String({ default: 'ffprobe', description: 'ffprobe binary (ships with ffmpeg), used to look at an ingest source (codec, H.264 profile, keyframes) before choosing copy or encode' }),
   registryTtlMs: Type.Integer({ minimum: 3000, default: 15_000, description: 'Instance heartbeat TTL in KV; a dead instance disappears after this' }),
 });
