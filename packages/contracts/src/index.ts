@@ -31,8 +31,8 @@ export { Box, EXPRESSION_LABELS, DetectedFace, StageTimings, TextInFrame, FacesM
 export type { ExpressionLabel, HeadPose, EyeState, Expression, Liveness, AlignedCrop } from './faces.js';
 export { iou } from './geometry.js';
 export type { Rect } from './geometry.js';
-export { ANALYZER_NAMES, RoomAnalysisConfig, roomAnalysisConfig } from './analysis-config.js';
-export type { AnalyzerName, AnalyzerSettings } from './analysis-config.js';
+export { ANALYZER_NAMES, DETECTION_MODES, DetectionSettings, RoomAnalysisConfig, roomAnalysisConfig } from './analysis-config.js';
+export type { AnalyzerName, AnalyzerSettings, DetectionMode } from './analysis-config.js';
 
 // Alert rules (rules.ts)
 export { ALERT_KINDS, SEVERITIES, Severity, RuleThresholds, DEFAULT_RULES, resolveRules, RecognitionSettings } from './rules.js';

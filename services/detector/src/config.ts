@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { configSchema } from '@lookout/service-kit';
 import { CALIBRATION_MODES } from '@lookout/onnx-kit';
+import { DETECTION_MODES } from '@lookout/contracts';
 
 const interval = (ms: number, what: string) => Type.Integer({ minimum: 0, default: ms, description: `${what}: run at most once per this many ms per stream (0 = every frame)` });
 
@@ -27,6 +28,15 @@ export const DetectorConfig = configSchema(9102, {
   detectConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0.65, description: 'Minimum face score' }),
   nmsIou: Type.Number({ minimum: 0, maximum: 1, default: 0.4, description: 'IoU above which overlapping boxes are suppressed' }),
   minFaceSize: Type.Number({ minimum: 0, default: 16, description: 'Smallest face side kept, original pixels' }),
+  detectionMode: Type.Union(
+    DETECTION_MODES.map((m) => Type.Literal(m)),
+    {
+      default: 'auto',
+      description:
+        'How faces are found: single = the whole frame shrunk to the model input; tiled = also overlapping tiles over the frame (finds faces down to SMALLEST_FACE px in wide frames, ~20 model runs a frame at 1280×720); auto = tiles only on frames ≥ 3× the model input (960×720) where small faces are in view, probing once a second otherwise. Rooms override it (detection.mode). docs/detector.md',
+    },
+  ),
+  smallestFace: Type.Number({ minimum: 8, maximum: 512, default: 20, description: 'Smallest face side (original pixels) tiled detection is sized to find' }),
   maxYawDeg: Type.Number({ minimum: 0, maximum: 90, default: 25, description: '"Looking at camera" when |yaw| is at most this' }),
   maxPitchDeg: Type.Number({ minimum: 0, maximum: 90, default: 20, description: '"Looking at camera" when |pitch| is at most this' }),
   livenessThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Liveness score at or above which a face counts as live' }),

@@ -43,6 +43,7 @@ export function defaultSettings(config: Config): AnalysisSettings {
     minFaceSize: config.minFaceSize,
     lookingAtCamera: { maxYawDeg: config.maxYawDeg, maxPitchDeg: config.maxPitchDeg },
     livenessThreshold: config.livenessThreshold,
+    detection: { mode: config.detectionMode, smallestFace: config.smallestFace },
   };
 }
 

@@ -1,4 +1,5 @@
 import { ANALYZER_NAMES, type AnalyzerName, type RoomAnalysisConfig } from '@lookout/contracts';
+import type { DetectionSettings } from '../pipeline/small-faces.js';
 
 export interface AnalyzerSchedule {
   enabled: boolean;
@@ -11,6 +12,8 @@ export interface AnalysisSettings {
   minFaceSize: number;
   lookingAtCamera: { maxYawDeg: number; maxPitchDeg: number };
   livenessThreshold: number;
+  /** Whole frame only, tiles too, or tiles where small faces are (pipeline/small-faces.ts). */
+  detection: DetectionSettings;
 }
 
 /** The ANALYZERS setting: a comma-separated list of analyzer names, or `none` for face detection only. */
@@ -36,6 +39,7 @@ export function applyRoomConfig(defaults: AnalysisSettings, room: RoomAnalysisCo
     minFaceSize: room.minFaceSize ?? defaults.minFaceSize,
     lookingAtCamera: room.lookingAtCamera ?? defaults.lookingAtCamera,
     livenessThreshold: room.livenessThreshold ?? defaults.livenessThreshold,
+    detection: { mode: room.detection?.mode ?? defaults.detection.mode, smallestFace: room.detection?.smallestFace ?? defaults.detection.smallestFace },
   };
 }
 
