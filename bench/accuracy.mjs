@@ -200,7 +200,7 @@ async function measure(mode) {
     const face = [...faces].sort((a, b) => b.score - a.score)[0];
     const probs = face?.expression?.probabilities ?? {};
     const ranked = Object.entries(probs).sort((a, b) => b[1] - a[1]).map(([l]) => l);
-    exprResults.push({ file: e.file, split: e.split, truth: LABEL[e.label] ?? e.label, predicted: face?.expression?.label ?? 'none', p_truth: probs[LABEL[e.label] ?? e.label] ?? 0, top2: ranked.slice(0, 2) });
+    exprResults.push({ file: e.file, split: e.split, truth: LABEL[e.label] ?? e.label, predicted: face?.expression?.label ?? 'none', p_truth: probs[LABEL[e.label] ?? e.label] ?? 0, rank_truth: 1 + ranked.indexOf(LABEL[e.label] ?? e.label), top2: ranked.slice(0, 2) });
   }
   const expression = {
     labels: EXPRESSION_LABELS,
@@ -232,6 +232,7 @@ const result = {
   command: 'npm run bench -- accuracy (bench/accuracy.mjs)',
   split: { seed: split.seed, file: 'test/fixtures/faces/split.json' },
   confidence: CONFIDENCE,
+  detection_mode: defaults.detectionMode,
   accept_similarity: ACCEPT,
   auto_precision: autoPrecision(),
   ...byMode,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { iou, type DetectedFace } from '@lookout/contracts';
+import { EXPRESSION_LABELS, iou, type DetectedFace } from '@lookout/contracts';
 import { BadFrameError, decodeFrame } from '../src/pipeline/frame-decoder.js';
 import { CadenceTracker } from '../src/pipeline/cadence.js';
 import { FacePipeline } from '../src/pipeline/face-pipeline.js';
@@ -14,7 +14,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const FIXTURES = path.resolve(ROOT, 'test/fixtures/faces');
 type Box = [number, number, number, number];
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8')) as {
-  group: Array<{ file: string; faces: number; boxes: Box[]; ambiguous_boxes: Box[] }>;
+  group: Array<{ file: string; faces: number; boxes: Box[]; ambiguous_boxes: Box[]; split: 'tune' | 'test' }>;
+  expressions: Array<{ file: string; label: string; split: 'tune' | 'test' }>;
 };
 const fixture = (p: string) => fs.readFileSync(path.join(FIXTURES, p));
 
@@ -69,19 +70,23 @@ describe('the analyzers on the fixtures', () => {
   });
   afterAll(() => models.close());
 
-  it('finds at least 37 of the 39 annotated group faces with at most one false positive', async () => {
+  // Accuracy is checked on the test half of test/fixtures/faces/split.json only (the half no
+  // threshold was tuned on); bounds are what that half gives, with the margins docs/accuracy.md states.
+  it('finds 19 of the 21 annotated faces of the test-half group photos (IoU ≥ 0.5) with no false positive', async () => {
     let found = 0;
     let falsePositives = 0;
     let annotated = 0;
-    for (const g of manifest.group) {
+    for (const g of manifest.group.filter((x) => x.split === 'test')) {
       const { faces } = await analyze(fixture(g.file));
       annotated += g.boxes.length;
-      found += g.boxes.filter((b) => faces.some((f) => iou(f.box, b) >= 0.3)).length;
-      falsePositives += faces.filter((f) => ![...g.boxes, ...g.ambiguous_boxes].some((b) => iou(f.box, b) >= 0.3)).length;
+      found += g.boxes.filter((b) => faces.some((f) => iou(f.box, b) >= 0.5)).length;
+      falsePositives += faces.filter((f) => ![...g.boxes, ...g.ambiguous_boxes].some((b) => iou(f.box, b) >= 0.5)).length;
     }
-    expect(annotated).toBe(39);
-    expect(found).toBeGreaterThanOrEqual(37);
-    expect(falsePositives).toBeLessThanOrEqual(1);
+    expect(annotated).toBe(21);
+    // Measured 19 (the two missed faces are cut by the frame edge in df_selfie-many-people.jpg): margin 0.
+    expect(found).toBeGreaterThanOrEqual(19);
+    // Measured 0; the first false positive appears at confidence 0.40, far below the configured 0.65: margin 0.
+    expect(falsePositives).toBe(0);
   });
 
   it('reads roll of the right sign within 8° for a face rotated ±20° in-plane', async () => {
@@ -104,9 +109,27 @@ describe('the analyzers on the fixtures', () => {
     }
   });
 
-  it('classifies the happy and neutral expression fixtures', async () => {
-    expect((await only(fixture('expressions/fa_happy.jpg'))).expression!.label).toBe('happy');
-    expect((await only(fixture('expressions/fa_neutral.jpg'))).expression!.label).toBe('neutral');
+  it('reads the test-half expression photos: 5 of 7 right, 6 of 7 in the top two, each class no worse than measured', async () => {
+    // One labelled image per class (all in the test half): a per-class recall is 0 or 1, so each
+    // class is checked by the rank of its true label among the 7 probabilities (measured with fp32
+    // and int8 alike except disgust: its label ranks 3rd with int8, 4th with fp32; disgusted reads
+    // as sad, sad as fear with sad second).
+    const model: Record<string, string> = { disgusted: 'disgust', fearful: 'fear', surprised: 'surprise' };
+    const maxRank: Record<string, number> = { angry: 1, disgust: 4, fear: 1, happy: 1, neutral: 1, sad: 2, surprise: 1 };
+    const test = manifest.expressions.filter((e) => e.split === 'test');
+    expect(test.map((e) => model[e.label] ?? e.label).sort()).toEqual([...EXPRESSION_LABELS].sort());
+    let right = 0;
+    let topTwo = 0;
+    for (const e of test) {
+      const truth = model[e.label] ?? e.label;
+      const { label, probabilities } = (await only(fixture(e.file))).expression!;
+      const rank = 1 + Object.values(probabilities).filter((p) => p > probabilities[truth as keyof typeof probabilities]).length;
+      expect([e.label, rank]).toEqual([e.label, Math.min(rank, maxRank[truth]!)]);
+      if (label === truth) right++;
+      if (rank <= 2) topTwo++;
+    }
+    expect(right).toBeGreaterThanOrEqual(5);
+    expect(topTwo).toBeGreaterThanOrEqual(6);
   });
 
   it('reports both eyes open on a frontal face, liveness, landmarks inside the box and a decodable aligned crop', async () => {

@@ -12,10 +12,14 @@ import { dot } from '../src/embedding/vector-codec.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const IDENTITIES = path.resolve(ROOT, 'test/fixtures/faces/identities');
+// Only the test half of test/fixtures/faces/split.json (people no threshold was tuned on).
+const SPLIT = JSON.parse(fs.readFileSync(path.resolve(ROOT, 'test/fixtures/faces/split.json'), 'utf8')) as { identities: { test: string[] } };
 
 /**
- * 1:1 verification on every fixture identity image, with the real detector (alignment
- * crop) and the real embedding model: all genuine pairs against all impostor pairs.
+ * 1:1 verification on the test-half identity images (13 people, none of them in the tuning
+ * half), with the real detector (alignment crop) and the real embedding model: all genuine
+ * pairs against all impostor pairs. Bounds are what the test half gives with either model
+ * variant (int8 where calibration picks it, fp32 elsewhere); docs/accuracy.md has the figures.
  */
 describe('face verification on the fixture identities', () => {
   let models: LoadedModels;
@@ -28,7 +32,7 @@ describe('face verification on the fixture identities', () => {
     embedder = await FaceEmbedder.load(path.join(ROOT, 'models/fr_feature.onnx'), 1);
     const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide);
     const settings = defaultSettings(config);
-    for (const person of fs.readdirSync(IDENTITIES).sort()) {
+    for (const person of fs.readdirSync(IDENTITIES).filter((p) => SPLIT.identities.test.includes(p)).sort()) {
       for (const file of fs.readdirSync(path.join(IDENTITIES, person)).sort()) {
         const jpeg = await sharp(path.join(IDENTITIES, person, file)).jpeg({ quality: 95 }).toBuffer();
         let r = await pipeline.analyze(jpeg, settings);
@@ -47,26 +51,33 @@ describe('face verification on the fixture identities', () => {
     await embedder?.close();
   });
 
-  it('embeds every image as a unit vector', () => {
-    expect(items.length).toBe(116);
+  it('embeds every test-half image as a unit vector', () => {
+    expect(items.length).toBe(57);
     for (const { v } of items) expect(Math.abs(dot(v, v) - 1)).toBeLessThan(1e-4);
   });
 
-  it('has an equal error rate of at most 1% over all genuine/impostor pairs', () => {
+  it('separates genuine from impostor pairs: EER 0, no false accept and at most 2 false rejects at the accept threshold', () => {
     const genuine: number[] = [];
     const impostor: number[] = [];
     for (let i = 0; i < items.length; i++) {
       for (let j = i + 1; j < items.length; j++) (items[i]!.person === items[j]!.person ? genuine : impostor).push(dot(items[i]!.v, items[j]!.v));
     }
-    expect(genuine.length).toBeGreaterThan(200);
+    expect([genuine.length, impostor.length]).toEqual([113, 1483]);
     let eer = 1;
     for (let t = 0; t <= 1; t += 0.0025) {
       const frr = genuine.filter((s) => s < t).length / genuine.length;
       const far = impostor.filter((s) => s >= t).length / impostor.length;
       eer = Math.min(eer, Math.max(frr, far));
     }
-    expect(eer).toBeLessThanOrEqual(0.01);
-    // At the service's accept threshold, false accepts are (near) zero.
-    expect(impostor.filter((s) => s >= 0.45).length / impostor.length).toBeLessThanOrEqual(0.001);
+    // Measured 0 (int8 and fp32): the highest impostor pair (0.38 int8, 0.35 fp32) is below the lowest genuine (0.45, 0.44).
+    expect(eer).toBe(0);
+    // At the service's accept threshold: no false accept (margin 0.07 to the highest impostor) …
+    expect(impostor.filter((s) => s >= 0.45).length).toBe(0);
+    // … and at most 2 false rejects of 113 (fp32 measures 2: 0.438 and 0.447; int8 0, its lowest genuine 0.452).
+    expect(genuine.filter((s) => s < 0.45).length).toBeLessThanOrEqual(2);
+    // TAR at FAR 1 %: every genuine pair is accepted at the lowest threshold whose FAR is ≤ 1 % (≈0.25).
+    const sorted = [...impostor].sort((a, b) => b - a);
+    const atFar1 = sorted[Math.floor(0.01 * impostor.length)]!;
+    expect(genuine.filter((s) => s <= atFar1).length).toBe(0);
   });
 });
