@@ -13,6 +13,7 @@ const group = (file: string) => fs.readFileSync(path.join(FACES, 'group', file))
 interface GroupEntry {
   file: string;
   identities_present: string[];
+  split: 'tune' | 'test';
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(FACES, 'manifest.json'), 'utf8')) as { group: GroupEntry[] };
 
@@ -130,7 +131,9 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
     await galleryCall(nc, 'delete', { subjectId: 'jack' });
   });
 
-  it('identifies the people of the group photos after enrolling one image per person', async () => {
+  it('identifies the people of the test-half group photos after enrolling one image per person', async () => {
+    // Everyone in any group photo is enrolled (the next test needs barack_obama and
+    // angelina_jolie); only the test half of test/fixtures/faces/split.json is counted.
     const people = [...new Set(manifest.group.flatMap((g) => g.identities_present))];
     for (const person of people) {
       const file = fs.readdirSync(path.join(FACES, 'identities', person)).sort()[0]!;
@@ -139,7 +142,7 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
     }
     let expected = 0;
     let found = 0;
-    for (const g of manifest.group) {
+    for (const g of manifest.group.filter((x) => x.split === 'test')) {
       const r = await galleryCall(nc, 'identify', { image: group(path.basename(g.file)) });
       if (!r.ok) throw new Error(JSON.stringify(r.error));
       const names = r.faces.map((f) => f.identity?.subjectId).filter((n): n is string => !!n);
@@ -149,7 +152,9 @@ describe('reid gallery (real nats-server, detector and reid processes)', () => {
       expected += g.identities_present.length;
       found += g.identities_present.filter((p) => names.includes(p)).length;
     }
-    expect(found / expected).toBeGreaterThanOrEqual(0.85);
+    // 13 people in the 5 test-half photos; measured 12 found, with int8 and with fp32 models (margin 0).
+    expect(expected).toBe(13);
+    expect(found).toBeGreaterThanOrEqual(12);
   }, 180_000);
 
   it('a "not this subject" example stops that face from matching the subject, and nobody else changes', async () => {
