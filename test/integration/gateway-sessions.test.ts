@@ -16,7 +16,7 @@ import {
   type NatsServer,
   type RunningService,
 } from '@lookout/testkit';
-import { enrollVideoPeople, extractVideoFrames, VIDEO_FPS } from '@lookout/testkit';
+import { enrollVideoPeople, extractVideoFrames, galleryCall, SWITCH_FRAME, VIDEO_FPS } from '@lookout/testkit';
 
 const ROOM = 'exam';
 type ErrorBody = { error: { code: string; message: string; field?: string } };
@@ -31,6 +31,8 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
   let base: string;
   let frameDir: string;
   let session: SessionInfo;
+  /** Capture time of the video's first frame. */
+  let videoT0 = 0;
   const publisher = roomToken(ROOM, 'publisher');
   const viewer = roomToken(ROOM, 'viewer');
   const otherViewer = roomToken('other-room', 'viewer');
@@ -127,6 +129,7 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     const frames = new FramePublisher(nc);
     const files = fs.readdirSync(frameDir).sort();
     const t0 = Date.now() - 60_000;
+    videoT0 = t0;
     for (const [i, f] of files.entries()) {
       const done = new Promise<void>((resolve) => waiters.set(i, resolve));
       frames.publish(ROOM, STREAM, fs.readFileSync(path.join(frameDir, f)), { seq: i, captureMs: t0 + Math.round((i * 1000) / VIDEO_FPS) });
@@ -215,11 +218,84 @@ describe('gateway sessions and reports (real nats-server, detector, reid, gatewa
     expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/report`, { auth: publisher })).status).toBe(403);
   });
 
+  it('issue 16: attendance lists Obama then Jolie with first/last seen and time in view, in JSON, HTML and CSV', async () => {
+    const r = (await apiCall<SessionReport>(base, 'GET', `/sessions/${session.sessionId}/report`, { auth: viewer })).body;
+    const at = (ms: number) => (ms - videoT0) / 1000;
+    console.log(`attendance: ${r.attendance.people.map((p) => `${p.subjectId} ${at(p.firstSeenMs)}–${at(p.lastSeenMs)} s (${p.secondsInView} s, ${p.tracks} tracks)`).join(', ')}; unknown tracks ${r.attendance.unknown.tracks}`);
+    expect(r.attendance.people.map((p) => [p.subjectId, p.name])).toEqual([
+      ['obama', 'Barack Obama'],
+      ['jolie', 'Angelina Jolie'],
+    ]);
+    const [obama, jolie] = r.attendance.people;
+    const switchS = SWITCH_FRAME / VIDEO_FPS;
+    // Per-second resolution on a capture clock that does not start on a whole second: ±1 s, and a second or two to identify.
+    expect(at(obama!.firstSeenMs)).toBeGreaterThanOrEqual(-1);
+    expect(at(obama!.firstSeenMs)).toBeLessThanOrEqual(1);
+    expect(Math.abs(at(obama!.lastSeenMs) - switchS)).toBeLessThanOrEqual(1.5);
+    expect(Math.abs(at(jolie!.firstSeenMs) - switchS)).toBeLessThanOrEqual(1.5);
+    expect(at(jolie!.lastSeenMs)).toBeGreaterThanOrEqual(switchS + 4);
+    expect(at(jolie!.lastSeenMs)).toBeLessThanOrEqual(switchS * 2 + 1.5);
+    for (const p of [obama!, jolie!]) expect(p.secondsInView).toBeGreaterThanOrEqual(switchS - 2);
+
+    const page = await apiCall(base, 'GET', `/sessions/${session.sessionId}/report.html?token=${viewer}`, { auth: null });
+    expect(page.text).toContain('<h2>Attendance</h2>');
+    expect(page.text).toMatch(/<td>Barack Obama<\/td><td>obama<\/td>/);
+
+    const csv = await apiCall(base, 'GET', `/sessions/${session.sessionId}/attendance.csv?token=${viewer}`, { auth: null });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="attendance-${session.sessionId}.csv"`);
+    const rows = csv.text.trimEnd().split('\r\n').map((l) => l.split(','));
+    expect(rows[0]).toEqual(['kind', 'subject_id', 'name', 'track', 'first_seen', 'last_seen', 'first_seen_s', 'last_seen_s', 'seconds_in_view', 'tracks']);
+    expect(rows.filter((row) => row[0] === 'person').map((row) => [row[1], row[2], row[4], row[8]])).toEqual(
+      r.attendance.people.map((p) => [p.subjectId, p.name, new Date(p.firstSeenMs).toISOString(), String(p.secondsInView)]),
+    );
+    // Same access as the report: another room's token finds nothing, the watched publisher may not read it, and a link needs a token.
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/attendance.csv`, { auth: otherViewer })).status).toBe(404);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/attendance.csv`, { auth: publisher })).status).toBe(403);
+    expect((await apiCall(base, 'GET', `/sessions/${session.sessionId}/attendance.csv`, { auth: null })).status).toBe(401);
+  });
+
+  it('issue 16: an unknown person counts as one track, not as frames; a hostile name is escaped in the CSV', async () => {
+    const photo = (person: string, file: string) => fs.readFileSync(path.join(ROOT, 'test/fixtures/faces/identities', person, file));
+    const hostile = `=cmd|' /C calc'!A0, "Boss"`;
+    const enrolled = await galleryCall(nc, 'enroll', { subjectId: 'clooney', name: hostile, images: ['df_img38.jpg', 'df_img39.jpg', 'df_img41.jpg'].map((f) => photo('george_clooney', f).toString('base64')) });
+    expect(enrolled.ok).toBe(true);
+    const stream = 'door-1';
+    const started = await apiCall<SessionInfo>(base, 'POST', '/sessions', { json: { room: ROOM, stream } });
+    expect(started.status).toBe(201);
+    const analysed = new Set<number>();
+    const sub = nc.subscribe(subjects.analysis(ROOM, stream), { callback: (_e, m) => void analysed.add(decodeJson(analysisMessage, m.data).seq) });
+    const frames = new FramePublisher(nc);
+    // 3 s of the enrolled person, then 3 s of someone not in the gallery (a still photo: one track each).
+    const jpegs = [...Array<Buffer>(45).fill(photo('george_clooney', 'df_img40.jpg')), ...Array<Buffer>(45).fill(photo('joe_biden', 'fr_biden.jpg'))];
+    const t0 = Date.now() - 30_000;
+    for (const [i, jpeg] of jpegs.entries()) {
+      frames.publish(ROOM, stream, jpeg, { seq: i, captureMs: t0 + Math.round((i * 1000) / VIDEO_FPS) });
+      const deadline = Date.now() + 30_000;
+      while (!analysed.has(i)) {
+        if (Date.now() > deadline) throw new Error(`no analysis for frame ${i}`);
+        await new Promise((res) => setTimeout(res, 10));
+      }
+    }
+    sub.unsubscribe();
+    await apiCall(base, 'POST', `/sessions/${started.body.sessionId}/end`);
+    const r = (await apiCall<SessionReport>(base, 'GET', `/sessions/${started.body.sessionId}/report`)).body;
+    console.log(`attendance: ${JSON.stringify(r.attendance)}`);
+    expect(r.framesAnalysed).toBe(90);
+    expect(r.attendance.people).toMatchObject([{ subjectId: 'clooney', name: hostile, tracks: 1 }]);
+    expect(r.attendance.unknown.tracks).toBe(1);
+    expect(r.attendance.unknown.secondsInView).toBeGreaterThanOrEqual(2);
+    const csv = await apiCall(base, 'GET', `/sessions/${started.body.sessionId}/attendance.csv`);
+    expect(csv.text).toContain(`person,clooney,"'=cmd|' /C calc'!A0, ""Boss""",`);
+    expect(csv.text.split('\r\n').filter((l) => l.startsWith('unknown,'))).toHaveLength(1);
+  }, 120_000);
+
   it('lists sessions newest first; a new session may start on the freed stream; reid being down does not block an end', async () => {
     const next = await apiCall<SessionInfo>(base, 'POST', '/sessions', { json: { room: ROOM, stream: STREAM } });
     expect(next.status).toBe(201);
     const list = await apiCall<{ sessions: SessionInfo[] }>(base, 'GET', `/sessions?room=${ROOM}`);
-    expect(list.body.sessions.map((s) => s.sessionId)).toEqual([next.body.sessionId, session.sessionId]);
+    expect(list.body.sessions.filter((s) => s.stream === STREAM).map((s) => s.sessionId)).toEqual([next.body.sessionId, session.sessionId]);
     expect((await apiCall<{ sessions: SessionInfo[] }>(base, 'GET', '/sessions?room=nobody')).body.sessions).toEqual([]);
     expect((await apiCall<{ sessions: SessionInfo[] }>(base, 'GET', '/sessions?status=running')).body.sessions.map((s) => s.sessionId)).toEqual([next.body.sessionId]);
 

@@ -78,6 +78,7 @@ const REST: Record<string, Row> = {
   'GET /sessions/{session}/live': REPORTS,
   'GET /sessions/{session}/report': REPORTS,
   'GET /sessions/{session}/report.html': REPORTS,
+  'GET /sessions/{session}/attendance.csv': REPORTS,
   'POST /sessions/{session}/end': { admin: 'yes', publisher: 'own', viewer: 'no' },
 };
 
@@ -326,7 +327,7 @@ describe('role matrix (issue 17): every REST route and WebSocket message × ever
       const [method, p] = r.split(' ') as [string, string];
       return (doc.paths[API_PREFIX + p]![method.toLowerCase()]!.security ?? []).some((s) => 'linkToken' in s);
     });
-    expect(links).toEqual(['GET /sessions/{session}/report.html']);
+    expect(links.sort()).toEqual(['GET /sessions/{session}/attendance.csv', 'GET /sessions/{session}/report.html']);
     for (const route of lastDestructive(operations())) {
       for (const [variant, session] of variants(route)) {
         for (const role of ['publisher', 'viewer'] as const) {
