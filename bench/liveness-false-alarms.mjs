@@ -71,9 +71,10 @@ const { resolveRules } = await import('@lookout/contracts');
 /**
  * Episodes of spoof_suspected for one session over `perFrame` (each frame: the subject's
  * liveness score or null when no face). Only the rule under test is enabled; the subject
- * is the single largest-face track (`t1`).
+ * is one track per person (`trackAt`: the sequential video changes person, and track, at
+ * frame 90).
  */
-function episodes(perFrame) {
+function episodes(perFrame, trackAt) {
   const rules = resolveRules();
   for (const k of Object.keys(rules)) if (typeof rules[k] === 'object') rules[k].enabled = k === 'spoof_suspected';
   let state = initialRulesState();
@@ -83,11 +84,40 @@ function episodes(perFrame) {
     const face =
       score === null
         ? []
-        : [{ trackId: 't1', isPrincipal: true, identity: null, scores: {}, face: { box: [0, 0, 1, 1], score: 1, liveness: { score, live: score >= THRESHOLD, ageMs: fresh ? 0 : 100 } } }];
+        : [{ trackId: trackAt(seq), isPrincipal: true, identity: null, scores: {}, face: { box: [0, 0, 1, 1], score: 1, liveness: { score, live: score >= THRESHOLD, ageMs: fresh ? 0 : 100 } } }];
     const facts = { seq, captureMs: 1_000_000 + (seq * 1000) / FPS, faces: face, principal: { status: 'none' }, galleryEmpty: true };
     const step = evaluateRules(state, facts, rules, { room: 'bench', stream: 's' });
     state = step.state;
     opened += step.transitions.filter((t) => t.state === 'open').length;
+  });
+  return opened;
+}
+
+/**
+ * The rule before issue 16, for the "before" column: an episode opened after
+ * 2 consecutive fresh "not live" results of the subject (stale repeats neither counted nor
+ * reset), closed after 3 frames without the condition.
+ */
+function episodesBefore(perFrame) {
+  let run = 0;
+  let open = false;
+  let clear = 0;
+  let opened = 0;
+  perFrame.forEach((score, seq) => {
+    if (score === null) {
+      run = 0;
+      if (open && ++clear >= 3) open = false;
+      return;
+    }
+    if (seq % EVERY !== 1 % EVERY) return;
+    if (score < THRESHOLD) {
+      run++;
+      clear = 0;
+      if (!open && run >= 2) (open = true), opened++;
+    } else {
+      run = 0;
+      if (open && ++clear >= 3) open = false;
+    }
   });
   return opened;
 }
@@ -125,7 +155,8 @@ for (const video of VIDEOS) {
       subject.push(sc.length ? Math.min(...sc) : null);
     }
     // Per-frame rate counts only the frames where liveness would run fresh (1/s), as in a session.
-    rows.push(summary(`${video.replace(/-640x480-15fps\.webm$/, '')}: ${label}`, all, { episodes: episodes(subject) }));
+    const trackAt = (seq) => (video.startsWith('two-people-sequential') && seq >= 90 ? 't2' : 't1');
+    rows.push(summary(`${video.replace(/-640x480-15fps\.webm$/, '')}: ${label}`, all, { before: episodesBefore(subject), episodes: episodes(subject, trackAt) }));
   }
 }
 await close();
@@ -134,8 +165,8 @@ if (process.argv.includes('--json')) console.log(JSON.stringify({ threshold: THR
 else {
   const f = (v) => (Number.isFinite(v) ? v.toFixed(3) : '-');
   console.log(`threshold ${THRESHOLD}; episodes with a fresh result every ${EVERY} frames at ${FPS} fps\n`);
-  console.log('| source | faces | not live | rate | min | p10 | median | spoof episodes |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.source} | ${r.faces} | ${r.notLive} | ${(r.rate * 100).toFixed(1)}% | ${f(r.min)} | ${f(r.p10)} | ${f(r.median)} | ${r.episodes ?? '-'} |`);
+  console.log('| source | faces | not live | rate | min | p10 | median | spoof episodes before | after |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.source} | ${r.faces} | ${r.notLive} | ${(r.rate * 100).toFixed(1)}% | ${f(r.min)} | ${f(r.p10)} | ${f(r.median)} | ${r.before ?? '-'} | ${r.episodes ?? '-'} |`);
   if (lowPhotos.length) console.log(`\nphotos with a face under ${THRESHOLD}:\n  ${lowPhotos.join('\n  ')}`);
 }
