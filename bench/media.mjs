@@ -2,6 +2,11 @@
 // - file: K file-ingest streams (ffmpeg → VP8 RTP → mediasoup → tap ffmpeg → JPEG on NATS
 //   at 5 fps), in one room, once per ingest mode: `encode` (decode + VP8 encode, what an
 //   RTSP camera costs) and `copy` (the VP8 file passed through; BENCH_INGEST_MODES);
+// - camera: K RTSP ingests of one stand-in IP camera (testkit's RtspCamera: the GStreamer
+//   RTSP server serving H.264 constrained baseline over RTSP/TCP), once per ingest mode:
+//   `copy` (the camera's H.264 routed as it is) and `encode` (decoded and encoded to VP8, the
+//   path every camera took before); the camera server's own CPU stands for the camera and is
+//   not counted (it is reported apart);
 // - chromium: K Chromium fake-camera pages (WebRTC, VP8, mediasoup-client) in one headless
 //   Chromium, each publishing into its own room, tapped the same way.
 // Measures time to first frame, frames delivered per stream, and CPU from /proc: the tap
@@ -13,12 +18,13 @@ import { ROOT, cpuSecondsOf, serviceKit, summarize, writeResult } from './lib.mj
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const { decodeFrameHeaders, subjects } = await import(path.join(ROOT, 'packages/contracts/dist/index.js'));
-const { FIXTURES, childProcesses, sfuCall, sfuOk, startNatsServer, startService, stopAllProcesses } = testkit;
+const { FIXTURES, RtspCamera, RTSP_CAMERA_VIDEO, childProcesses, sfuCall, sfuOk, startNatsServer, startService, stopAllProcesses } = testkit;
 
 const list = (s) => s.split(',').filter((x) => x.trim() !== '').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SWEEP = list(process.env.BENCH_MEDIA_STREAMS ?? '1,2,4,8');
 const CHROMIUM_SWEEP = list(process.env.BENCH_CHROMIUM_STREAMS ?? '1,2');
+const CAMERA_SWEEP = list(process.env.BENCH_CAMERA_STREAMS ?? '1,2,4');
 const INSTANCE = 'sfu-bench';
 const MODES = (process.env.BENCH_INGEST_MODES ?? 'encode,copy').split(',').filter(Boolean);
 for (const m of MODES) if (!['encode', 'copy'].includes(m)) throw new Error(`BENCH_INGEST_MODES: encode and/or copy, not ${m}`);
@@ -32,6 +38,48 @@ async function waitFor(what, ok, timeoutMs) {
   while (!ok()) {
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/**
+ * K ingests in one room, measured for SECONDS once each has a first frame: frames, and the
+ * CPU of the service's tap ffmpegs and ingest ffmpegs per stream. `check(info)` sees each
+ * stream's room info (the path its ingest took) before the measurement.
+ */
+async function measureIngests({ nc, service, instance, room, k, url, streamPrefix, ffmpegOf, check }) {
+  await sfuOk(nc, instance, 'createRoom', { room, sampleFps: 5 });
+  const watchers = [];
+  try {
+    const t0 = Date.now();
+    for (let s = 0; s < k; s++) {
+      const w = watchStream(nc, room, `${streamPrefix}-${s}`);
+      w.t0 = t0;
+      watchers.push(w);
+    }
+    await Promise.all(watchers.map((w) => sfuOk(nc, instance, 'ingest', { room, stream: w.stream, url, loop: true })));
+    await waitFor(`a first frame from each of ${k} streams`, () => watchers.every((w) => w.first !== undefined), FIRST_FRAME_TIMEOUT_MS);
+    if (check) for (const info of (await sfuOk(nc, instance, 'getRoom', { room })).streams) check(info);
+    const taps = await ffmpegOf('sdp', service);
+    const ingests = await ffmpegOf('rtp://', service);
+    const tap0 = await cpuSecondsOf(taps);
+    const ingest0 = await cpuSecondsOf(ingests);
+    for (const w of watchers) w.count = 0;
+    const w0 = Date.now();
+    await sleep(SECONDS * 1000);
+    const wall = (Date.now() - w0) / 1000;
+    const counts = watchers.map((w) => w.count);
+    return {
+      wall,
+      first_frame_ms: summarize(watchers.map((w) => w.first - w.t0)),
+      frames_per_stream: summarize(counts),
+      frames_per_stream_min: Math.min(...counts),
+      frames_per_second_per_stream: summarize(counts.map((c) => c / wall)),
+      tap_ffmpeg_cpu_percent_per_stream: round1(((await cpuSecondsOf(taps)) - tap0) / wall / taps.length * 100),
+      ingest_ffmpeg_cpu_percent_per_stream: round1(((await cpuSecondsOf(ingests)) - ingest0) / wall / ingests.length * 100),
+    };
+  } finally {
+    for (const w of watchers) w.sub.unsubscribe();
+    await sfuCall(nc, instance, 'closeRoom', { room }).catch(() => {});
   }
 }
 
@@ -60,6 +108,7 @@ function watchStream(nc, room, stream) {
 const nats = await startNatsServer();
 const runs = [];
 let chromiumInfo;
+let cameraInfo;
 try {
   const sfu = await startService('sfu', nats.url, { INSTANCE_ID: INSTANCE, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: FIXTURES, RTC_LISTEN_IP: '127.0.0.1', LOG_LEVEL: 'info' });
   // A second instance that encodes every ingest (the passthrough setting is per instance).
@@ -85,43 +134,42 @@ try {
     await noFfmpegLeft();
     const service = mode === 'encode' ? encoder : sfu;
     const instance = mode === 'encode' ? `${INSTANCE}-encode` : INSTANCE;
-    const room = `media-${mode}-${k}`;
-    await sfuOk(nc, instance, 'createRoom', { room, sampleFps: 5 });
-    const watchers = [];
+    const { wall: _wall, ...measured } = await measureIngests({ nc, service, instance, room: `media-${mode}-${k}`, k, url: FILE_FIXTURE, streamPrefix: 'file', ffmpegOf });
+    const run = { source: 'file', ingest_mode: mode, streams: k, ...measured };
+    console.log(JSON.stringify(run));
+    runs.push(run);
+  }
+
+  // Cameras: one RTSP server, every ingest a client of its one shared H.264 encoder.
+  if (CAMERA_SWEEP.length > 0) {
+    const camera = await RtspCamera.start();
+    cameraInfo = { video: path.basename(RTSP_CAMERA_VIDEO) };
     try {
-      const t0 = Date.now();
-      for (let s = 0; s < k; s++) {
-        const w = watchStream(nc, room, `file-${s}`);
-        w.t0 = t0;
-        watchers.push(w);
+      for (const [mode, k] of MODES.flatMap((m) => CAMERA_SWEEP.map((k) => [m, k]))) {
+        await noFfmpegLeft();
+        const service = mode === 'encode' ? encoder : sfu;
+        const instance = mode === 'encode' ? `${INSTANCE}-encode` : INSTANCE;
+        const check = (info) => {
+          if (info.ingest?.mode !== mode) throw new Error(`camera stream ${info.stream}: ingest ${JSON.stringify(info.ingest)}, expected ${mode}`);
+          cameraInfo[mode] = info.ingest;
+        };
+        const cam0 = await cpuSecondsOf([camera.pid]);
+        const t0 = Date.now();
+        const { wall, ...measured } = await measureIngests({ nc, service, instance, room: `camera-${mode}-${k}`, k, url: camera.url, streamPrefix: 'cam', ffmpegOf, check });
+        const run = {
+          source: 'camera',
+          ingest_mode: mode,
+          streams: k,
+          ...measured,
+          // Not counted above: the camera's own encoder (one, shared by every client), for reference.
+          camera_server_cpu_percent: round1(((await cpuSecondsOf([camera.pid])) - cam0) / ((Date.now() - t0) / 1000) * 100),
+          measured_seconds: round1(wall),
+        };
+        console.log(JSON.stringify(run));
+        runs.push(run);
       }
-      await Promise.all(watchers.map((w) => sfuOk(nc, instance, 'ingest', { room, stream: w.stream, url: FILE_FIXTURE, loop: true })));
-      await waitFor(`a first frame from each of ${k} file streams`, () => watchers.every((w) => w.first !== undefined), FIRST_FRAME_TIMEOUT_MS);
-      const taps = await ffmpegOf('sdp', service);
-      const ingests = await ffmpegOf('rtp://', service);
-      const tap0 = await cpuSecondsOf(taps);
-      const ingest0 = await cpuSecondsOf(ingests);
-      for (const w of watchers) w.count = 0;
-      const w0 = Date.now();
-      await sleep(SECONDS * 1000);
-      const wall = (Date.now() - w0) / 1000;
-      const counts = watchers.map((w) => w.count);
-      const run = {
-        source: 'file',
-        ingest_mode: mode,
-        streams: k,
-        first_frame_ms: summarize(watchers.map((w) => w.first - w.t0)),
-        frames_per_stream: summarize(counts),
-        frames_per_stream_min: Math.min(...counts),
-        frames_per_second_per_stream: summarize(counts.map((c) => c / wall)),
-        tap_ffmpeg_cpu_percent_per_stream: round1(((await cpuSecondsOf(taps)) - tap0) / wall / taps.length * 100),
-        ingest_ffmpeg_cpu_percent_per_stream: round1(((await cpuSecondsOf(ingests)) - ingest0) / wall / ingests.length * 100),
-      };
-      console.log(JSON.stringify(run));
-      runs.push(run);
     } finally {
-      for (const w of watchers) w.sub.unsubscribe();
-      await sfuCall(nc, instance, 'closeRoom', { room }).catch(() => {});
+      await camera.stop();
     }
   }
 
@@ -203,6 +251,9 @@ try {
 const result = {
   command: 'npm run bench -- media (bench/media.mjs)',
   source: `file ingest of ${path.basename(FILE_FIXTURE)} (VP8, looped), tapped at 5 fps, max width 640`,
+  ...(cameraInfo && {
+    camera_source: `RTSP/TCP from one stand-in IP camera (GStreamer RTSP server, testkit RtspCamera): ${cameraInfo.video} looped as H.264 ${cameraInfo.copy?.profileLevelId ? `${cameraInfo.copy.profileLevelId} ` : ''}constrained baseline, 15 fps, an IDR a second; every stream a client of it, tapped at 5 fps, max width 640. The camera server's CPU is not in the per-stream figures`,
+  }),
   ...(chromiumInfo && {
     chromium_source: `headless Chromium (/usr/bin/chromium, playwright-core), one page per stream in its own room, fake camera playing the first ${chromiumInfo.y4mSeconds} s of ${path.basename(chromiumInfo.fixture)} as y4m (looped), mediasoup-client VP8 over loopback, tapped at 5 fps, max width 640`,
   }),
