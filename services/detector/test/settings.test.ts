@@ -1,4 +1,4 @@
-import { ANALYZER_NAMES } from '@lookout/contracts';
+import { ANALYZER_NAMES, roomAnalysisConfig } from '@lookout/contracts';
 import { loadConfig } from '@lookout/service-kit';
 import { DetectorConfig } from '../src/config.js';
 import { defaultSettings } from '../src/models/models.js';
@@ -17,6 +17,7 @@ const defaults: AnalysisSettings = {
   minFaceSize: 16,
   lookingAtCamera: { maxYawDeg: 25, maxPitchDeg: 20 },
   livenessThreshold: 0.5,
+  detection: { mode: 'auto', smallestFace: 20 },
 };
 
 describe('room settings', () => {
@@ -29,7 +30,20 @@ describe('room settings', () => {
     expect(s.analyzers.pose).toEqual(defaults.analyzers.pose);
     expect(s.minFaceSize).toBe(40);
     expect(s.livenessThreshold).toBe(0.5);
+    expect(s.detection).toEqual({ mode: 'auto', smallestFace: 20 });
     expect(defaults.analyzers.expression.intervalMs).toBe(1000);
+  });
+
+  it('lets a room choose its detection mode and smallest face (tiles for a wide camera)', () => {
+    expect(applyRoomConfig(defaults, { detection: { mode: 'tiled' } }).detection).toEqual({ mode: 'tiled', smallestFace: 20 });
+    expect(applyRoomConfig(defaults, { detection: { mode: 'single', smallestFace: 32, maxFrameWidth: 1920 } }).detection).toEqual({ mode: 'single', smallestFace: 32 });
+    expect(() => roomAnalysisConfig.parse({ detection: { mode: 'pyramid' } })).toThrow();
+    expect(roomAnalysisConfig.parse({ detection: { mode: 'auto', maxFrameWidth: 1920 } })).toEqual({ detection: { mode: 'auto', maxFrameWidth: 1920 } });
+  });
+
+  it('detects in auto mode by default (DETECTION_MODE), with single for the old behaviour', () => {
+    expect(defaultSettings(loadConfig(DetectorConfig, {})).detection).toEqual({ mode: 'auto', smallestFace: 20 });
+    expect(defaultSettings(loadConfig(DetectorConfig, { DETECTION_MODE: 'single', SMALLEST_FACE: '24' })).detection).toEqual({ mode: 'single', smallestFace: 24 });
   });
 
   it('runs landmarks when eyes or crops need them, even if landmarks output is off', () => {

@@ -1,5 +1,6 @@
 import type { DetectedFace, DetectionMode, Rect } from '@lookout/contracts';
 import { DETECTOR_INPUT, type FaceDetector } from '../models/face-detector.js';
+import type { Scored } from '../models/nms.js';
 import { cutByTileEdge, mergeDetections, planTiles } from '../models/tiling.js';
 import type { RgbImage } from './sampler.js';
 
@@ -74,7 +75,7 @@ export interface StreamHistory {
  * AUTO_PROBE_MS (a room that fills up is noticed within a second). One-off images
  * (`nowMs` undefined) have no history: tiled when large.
  */
-export function autoTiles(width: number, height: number, whole: readonly Detection[], history: StreamHistory | undefined, nowMs: number | undefined): boolean {
+export function autoTiles(width: number, height: number, whole: readonly Scored[], history: StreamHistory | undefined, nowMs: number | undefined): boolean {
   const scale = frameScale(width, height);
   if (scale < AUTO_MIN_FRAME_SCALE) return false;
   if (whole.some((f) => faceSide(f.box) < SMALL_WHOLE_FACE * scale)) return true;
@@ -98,7 +99,7 @@ export const TILE_MAX_ASPECT = 1.8;
  * in a neighbour), no larger than the overlap (larger faces are the whole-frame pass's),
  * and face-like enough: a box under TILE_MIN_SCORE must be face-shaped (TILE_MAX_ASPECT).
  */
-export function keepTileFace(f: Detection, tile: Rect, overlap: number, image: { width: number; height: number }): boolean {
+export function keepTileFace(f: Scored, tile: Rect, overlap: number, image: { width: number; height: number }): boolean {
   const [x1, y1, x2, y2] = f.box;
   if (faceSide(f.box) > overlap || cutByTileEdge(f.box, tile, image.width, image.height)) return false;
   return f.score >= TILE_MIN_SCORE || (y2 - y1) / (x2 - x1) <= TILE_MAX_ASPECT;
