@@ -51,7 +51,7 @@ const DAY_MS = 86_400_000;
 const kv = (d: Omit<KvDecl, 'kind' | 'maxBytes' | 'maxValueBytes'> & Partial<Pick<KvDecl, 'maxBytes' | 'maxValueBytes'>>): KvDecl => ({ kind: 'kv', maxBytes: -1, maxValueBytes: -1, ...d });
 
 export const storage = {
-  roomConfig: kv({ name: 'lookout_room_config', owner: 'gateway', users: ['detector', 'reid'], history: 1, ttlMs: 0, description: 'room id → RoomAnalysisConfig; written by the gateway, followed live by detectors and reid' }),
+  roomConfig: kv({ name: 'lookout_room_config', owner: 'gateway', users: ['detector', 'reid', 'sfu'], history: 1, ttlMs: 0, description: 'room id → RoomAnalysisConfig; written by the gateway, followed live by detectors, reid and the SFU (tap width)' }),
   sfuInstances: kv({
     name: 'lookout_sfu_instances',
     owner: 'sfu',

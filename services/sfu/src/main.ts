@@ -1,4 +1,5 @@
-import { ConfigError, startService, usableCpus } from '@lookout/service-kit';
+import { roomAnalysisConfig } from '@lookout/contracts';
+import { ConfigError, KvMirror, startService, usableCpus } from '@lookout/service-kit';
 import { SfuConfig } from './config.js';
 import { mediaCodecs } from './rooms/media-codecs.js';
 import { roomTransportCap, type MediaCaps } from './rooms/media-limits.js';
@@ -46,6 +47,10 @@ svc.addReadiness('mediasoup', () => pool.healthy());
 svc.onShutdown('worker-pool', () => pool.close());
 
 const stores = await openStores(svc.nc, { ...svc.storage, tuned: { sfuInstances: { ttlMs: config.registryTtlMs } } });
+// A room's config may raise its tap width (detection.maxFrameWidth) for tiled detection.
+const roomConfigs = new KvMirror('room_config', roomAnalysisConfig, svc.log.child({ module: 'room-config' }), svc.badMessages);
+await roomConfigs.start(stores.roomConfig);
+svc.onShutdown('room-config', () => roomConfigs.stop());
 const registry = new Registry({ instance: svc.instance, stores, ttlMs: config.registryTtlMs, log: svc.log.child({ module: 'registry' }) });
 const records = new RoomRecords(stores.sfuRooms, svc.log.child({ module: 'room-records' }));
 const rooms = new RoomManager({
@@ -61,7 +66,7 @@ const rooms = new RoomManager({
   media: {
     ports: new RtpPortPool(config.tapPortMin, config.tapPortMax),
     ffmpegPath: config.ffmpegPath,
-    maxWidth: config.maxFrameWidth,
+    maxWidth: (room: string) => roomConfigs.get(room)?.detection?.maxFrameWidth ?? config.maxFrameWidth,
     tapTiming: { bindWaitMs: config.tapBindWaitMs, firstFrameTimeoutMs: config.tapFirstFrameTimeoutMs, stallTimeoutMs: config.tapStallTimeoutMs, frozenTimeoutMs: config.tapFrozenTimeoutMs },
     ingest: { fileRoot: config.ingestFileRoot, ffprobePath: config.ffprobePath, passthrough: config.ingestPassthrough },
     webRtc: {

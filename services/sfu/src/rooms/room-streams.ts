@@ -15,7 +15,8 @@ export interface RoomContext {
   metrics: TapMetrics;
   ports: RtpPortPool;
   ffmpegPath: string;
-  maxWidth: number;
+  /** The room's tap width: its config's `detection.maxFrameWidth`, else MAX_FRAME_WIDTH. */
+  maxWidth: (room: string) => number;
   tapTiming: TapTiming;
   ingest: IngestSettings;
   webRtc: { listenIp: string; announcedIp?: string; maxIncomingBitrate: number; initialOutgoingBitrate: number };
@@ -182,7 +183,7 @@ export class RoomStreams {
       ffmpegPath: this.ctx.ffmpegPath,
       ports: this.ctx.ports,
       fps: () => this.sampleFps,
-      maxWidth: this.ctx.maxWidth,
+      maxWidth: () => this.ctx.maxWidth(this.room),
       log: this.ctx.log.child({ room: this.room, stream }),
       metrics: this.ctx.metrics,
       timing: this.ctx.tapTiming,

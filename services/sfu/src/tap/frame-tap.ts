@@ -34,7 +34,8 @@ export interface FrameTapOptions {
   ffmpegPath: string;
   ports: RtpPortPool;
   fps: () => number;
-  maxWidth: number;
+  /** Read at each run's start: a room's new width applies from the tap's next run. */
+  maxWidth: () => number;
   log: Logger;
   metrics: TapMetrics;
   timing: TapTiming;
@@ -146,7 +147,7 @@ export class FrameTap {
 
   /** No -fflags nobuffer: it discards the first keyframe read while probing. */
   private ffmpegArgs(): string[] {
-    const w = this.o.maxWidth;
+    const w = this.o.maxWidth();
     return [
       '-nostdin', '-threads', '1', '-protocol_whitelist', 'pipe,udp,rtp',
       '-fflags', '+genpts+discardcorrupt', '-flags', 'low_delay',
