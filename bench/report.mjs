@@ -30,6 +30,7 @@ function agg(rounds, get, fmt = (v) => `${v}`) {
   return `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
 }
 const pct = (v) => `${v}%`;
+const round1 = (v) => Math.round(v * 10) / 10;
 const day = (rounds) => {
   const days = [...new Set(rounds.map((r) => r.date.slice(0, 10)))].sort();
   return days.length > 1 ? `${days[0]} to ${days.at(-1)}` : days[0];
@@ -213,6 +214,7 @@ if (media.length) {
     const idx = (filter) => r0.runs.map((r, i) => ({ r, i })).filter(({ r }) => filter(r));
     const fileRuns = idx((r) => (r.source ?? 'file') === 'file');
     const chromiumRuns = idx((r) => r.source === 'chromium');
+    const cameraRuns = idx((r) => r.source === 'camera');
     const c = (i, get, fmt) => agg(res.rounds, (round) => get(round.runs[i]), fmt);
     md += `
 ${machineLine(res)} \`${r0.command}\`: ${r0.seconds_per_step} s per row. CPU in % of one core.
@@ -222,6 +224,12 @@ ${fileRuns.length ? `
 ${row(['ingest', 'streams', 'first frame p50 ms', 'first frame max ms', 'frames/s per stream (p50)', 'tap ffmpeg CPU / stream', 'ingest ffmpeg CPU / stream'])}
 ${sep(7)}
 ${fileRuns.map(({ r, i }) => row([r.ingest_mode ?? 'encode', r.streams, c(i, (x) => x.first_frame_ms.p50), c(i, (x) => x.first_frame_ms.max), c(i, (x) => x.frames_per_second_per_stream.p50), c(i, (x) => x.tap_ffmpeg_cpu_percent_per_stream, pct), c(i, (x) => x.ingest_ffmpeg_cpu_percent_per_stream, pct)])).join('\n')}
+` : ''}${cameraRuns.length ? `
+**Cameras**: ${r0.camera_source}. Ingest \`copy\` routes the camera's H.264 as it is (no decode, no encode on the server: viewers get H.264); \`encode\` decodes it and encodes VP8, the path every camera took before (\`INGEST_PASSTHROUGH=false\`). The first frame is counted from the ingest request; \`copy\` spends ~3 s of it probing the camera (codec, profile, a keyframe). "SFU CPU / stream" is tap + ingest ffmpeg; the camera server's own CPU (the camera's encoder, shared by every stream) is not in it and shown apart.
+
+${row(['ingest', 'streams', 'first frame p50 ms', 'frames/s per stream (p50)', 'tap ffmpeg CPU / stream', 'ingest ffmpeg CPU / stream', 'SFU CPU / stream', 'camera server CPU (not counted)'])}
+${sep(8)}
+${cameraRuns.map(({ r, i }) => row([r.ingest_mode, r.streams, c(i, (x) => x.first_frame_ms.p50), c(i, (x) => x.frames_per_second_per_stream.p50), c(i, (x) => x.tap_ffmpeg_cpu_percent_per_stream, pct), c(i, (x) => x.ingest_ffmpeg_cpu_percent_per_stream, pct), c(i, (x) => round1(x.tap_ffmpeg_cpu_percent_per_stream + x.ingest_ffmpeg_cpu_percent_per_stream), pct), c(i, (x) => x.camera_server_cpu_percent, pct)])).join('\n')}
 ` : ''}${chromiumRuns.length ? `
 **Browsers**: ${r0.chromium_source}. Times are counted from the page's \`publish()\` call
 (mediasoup-client signaling over NATS, ICE/DTLS on loopback, keyframe, tap start); "connected" is when the send transport connected.
@@ -436,7 +444,10 @@ function sizing() {
   const tapCpu = media
     .map((res) => ({ res, encode: fileRun(res, 'encode'), copy: fileRun(res, 'copy') }))
     .filter((x) => x.encode)
-    .map(({ res, encode, copy }) => ({ id: res.machine.id, tap: encode.tap_ffmpeg_cpu_percent_per_stream, ingest: encode.ingest_ffmpeg_cpu_percent_per_stream, copy: copy?.ingest_ffmpeg_cpu_percent_per_stream }))[0];
+    .map(({ res, encode, copy }) => {
+      const camera = res.rounds.at(-1).runs.find((r) => r.source === 'camera' && r.ingest_mode === 'copy');
+      return { id: res.machine.id, tap: encode.tap_ffmpeg_cpu_percent_per_stream, ingest: encode.ingest_ffmpeg_cpu_percent_per_stream, copy: copy?.ingest_ffmpeg_cpu_percent_per_stream, camera: camera?.ingest_ffmpeg_cpu_percent_per_stream };
+    })[0];
   const replicas = weakest && weakest.cap > 0 ? Math.ceil(40 / weakest.cap) + 1 : undefined;
   return `
 From [performance.md](performance.md) (\`npm run bench -- pipeline-sfu\` with frames through the
@@ -460,7 +471,7 @@ ${lines.join('\n')}
   the same load is in the table. Size it like the detector when the table shows it near a core.
 - The HPA's 70% CPU target should sit between the detector's CPU at its capacity and at the
   knee in the row for your machine; move it if it does not.
-- **SFU**: ${tapCpu ? `≈ ${tapCpu.tap}% of a core per stream for the tap's ffmpeg (+ ≈ ${tapCpu.ingest}% for an RTSP/file ingest's VP8 encode${tapCpu.copy !== undefined ? `, ≈ ${tapCpu.copy}% for a VP8 file passed through` : ''}) plus mediasoup (\`${tapCpu.id}\`, \`npm run bench -- media\`)` : 'run `npm run bench -- media`'}.
+- **SFU**: ${tapCpu ? `≈ ${tapCpu.tap}% of a core per stream for the tap's ffmpeg (+ ≈ ${tapCpu.ingest}% for an ingest's VP8 encode${tapCpu.camera !== undefined ? `, ≈ ${tapCpu.camera}% for a camera's H.264 passed through` : ''}${tapCpu.copy !== undefined ? `, ≈ ${tapCpu.copy}% for a VP8 file passed through` : ''}) plus mediasoup (\`${tapCpu.id}\`, \`npm run bench -- media\`)` : 'run `npm run bench -- media`'}.
 - **NATS traffic**: a 640×480 JPEG is ~16 KB, so 5 fps ≈ 80 KB/s (0.64 Mbit/s) per stream
   from the SFU through NATS to a detector; results are far smaller.
 
