@@ -12,14 +12,16 @@ export interface DetectionSettings {
 }
 
 /**
- * Measured on the wide scenes (docs/detector.md): the model finds faces down to about 10
- * px of its input, and finds them dependably from 12 px. Tiles are scaled so the room's
- * smallest face lands at `RELIABLE_MODEL_FACE`.
+ * Tiles are scaled so the room's smallest face lands at this many model input px. On the
+ * wide scenes (faces 20–45 px, docs/detector.md), a 20 px face at 15 input px gave 94.9%
+ * recall (42 tiles at 1280×720), at 12 px 93.2% (20 tiles), at 9 px 90.6% (12 tiles), at
+ * 7.5 px 79.5% (6 tiles), measured while tuning: 12 is where recall stops paying for tiles.
  */
 export const RELIABLE_MODEL_FACE = 12;
 /**
- * The whole-frame pass finds faces of this many input px and more; a smaller face is the
- * tiles' job. Tile overlap covers the largest face the whole-frame pass may miss.
+ * Faces of this many input px and more are taken as the whole-frame pass's (twice the
+ * tiles' target size); smaller ones are the tiles'. Tile overlap covers the largest face
+ * the whole-frame pass may miss, and tiles drop boxes larger than the overlap.
  */
 export const WHOLE_FRAME_FACE = 24;
 /**
