@@ -113,7 +113,10 @@ function episodesBefore(perFrame) {
     if (score < THRESHOLD) {
       run++;
       clear = 0;
-      if (!open && run >= 2) (open = true), opened++;
+      if (!open && run >= 2) {
+        open = true;
+        opened++;
+      }
     } else {
       run = 0;
       if (open && ++clear >= 3) open = false;
