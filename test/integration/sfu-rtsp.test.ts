@@ -59,7 +59,11 @@ describe('SFU ingest from a real RTSP camera (GStreamer RTSP server, ffmpeg, med
       callback: (_e, m) => {
         const e = decodeJson(sfuEvent, m.data);
         events.push(e);
-        for (const w of waiters) if (w.match(e)) (waiters.delete(w), w.resolve(e));
+        for (const w of waiters) {
+          if (!w.match(e)) continue;
+          waiters.delete(w);
+          w.resolve(e);
+        }
       },
     });
     // debug: the ingest's ffmpeg command line is logged too, and must be redacted as well.
