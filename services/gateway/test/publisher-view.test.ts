@@ -1,4 +1,4 @@
-import { alertEvent, analysisMessage, type AlertEvent, type AnalysisMessage } from '@lookout/contracts';
+import { alertEvent, analysisMessage, streamMetricsEvent, type AlertEvent, type AnalysisMessage, type StreamMetricsEvent } from '@lookout/contracts';
 import type { Outgoing } from '../src/ws/outbox.js';
 import { PublisherView } from '../src/ws/publisher-view.js';
 
@@ -52,6 +52,26 @@ describe('PublisherView: what a publisher socket is shown of its room (issue 17)
     expect(JSON.stringify(got)).not.toMatch(/obama|similarity|faceRef/i);
     expect(v.filter(out('analysis', analysis('up', 'bob')), peerIn)).toBeUndefined();
     expect(v.filter(out('alert', alert('up')), peerIn)).toBeUndefined();
+  });
+
+  it('metrics of its streams keep the people in view (attendance) by track only (issue 16)', () => {
+    const v = new PublisherView();
+    v.claim('r', 'cam');
+    const second: StreamMetricsEvent = {
+      room: 'r',
+      stream: 'cam',
+      second: 1,
+      frames: 3,
+      facesMean: 1,
+      principalPresent: 1,
+      scores: { eyeContact: null, engagement: null, positivity: null, postureStability: null, confidence: null },
+      expressions: {},
+      latencyMs: null,
+      people: [{ track: 't1', subjectId: 'obama', name: 'Barack Obama', frames: 3 }],
+    };
+    const got = body(v.filter(out('metrics', second), peerIn));
+    expect(streamMetricsEvent.parse(got).people).toEqual([{ track: 't1', subjectId: null, name: null, frames: 3 }]);
+    expect(JSON.stringify(got)).not.toMatch(/obama/i);
   });
 
   it('leaves rooms where the socket is not a publisher, and other message types, as they are', () => {

@@ -19,7 +19,8 @@ type Envelope =
  * - no gallery identity: identification is for admins and viewers. `identity` of every face
  *   is null, the principal's `subjectId` and `name` are null, an alert's `from`/`to` keep
  *   only `trackId` (`subjectId` and `name` null, no `similarity`), its `faceRef` is left out
- *   and an `identity_changed` message names nobody. All of it is valid under the schemas.
+ *   and an `identity_changed` message names nobody; the people of a second of metrics keep
+ *   their track and frames, with `subjectId` and `name` null. All of it is valid under the schemas.
  */
 export class PublisherView {
   /** room/stream of this socket's peer */
@@ -60,5 +61,8 @@ function redact(msg: Envelope): void {
     }
     delete a.faceRef;
     if (a.kind === 'identity_changed') a.message = 'Identity changed';
+  } else if (msg.type === 'metrics') {
+    // The second's people (attendance) keep their tracks and frames, not who they are.
+    for (const p of msg.data.people ?? []) Object.assign(p, { subjectId: null, name: null });
   }
 }
