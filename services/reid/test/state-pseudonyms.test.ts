@@ -41,6 +41,8 @@ function naming(): StreamState {
     run: { count: 2, key: 's:joe_biden', startMs: 0, startSeq: 0, lastMs: 0, lastSeq: 1, detail },
     episode: { id: 'e1', severity: 'critical', key: 's:joe_biden', startMs: 0, startSeq: 0, lastMs: 0, lastSeq: 1, falseFrames: 0, detail },
   };
+  // A windowed rule's evidence names nobody and must survive the round trip (else the spoof window restarts at every write).
+  s.rules.kinds.spoof_suspected = { run: null, episode: null, window: { key: 't:t1', samples: [{ ms: 0, seq: 0, low: true, value: 0.2 }] } };
   s.metrics = {
     second: 0,
     frames: 2,

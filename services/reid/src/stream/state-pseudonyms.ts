@@ -111,5 +111,8 @@ function mapKind(k: KindState, f: MapId): KindState {
   return {
     run: k.run ? { ...k.run, key: mapKey(k.run.key, f), detail: detail(k.run.detail) } : null,
     episode: k.episode ? { ...k.episode, key: mapKey(k.episode.key, f), detail: detail(k.episode.detail) } : null,
+    // A windowed rule's evidence (track and scores, nobody named) goes through as it is:
+    // dropping it here would restart the spoof window at every write.
+    ...(k.window ? { window: k.window } : {}),
   };
 }
