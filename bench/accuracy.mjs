@@ -109,6 +109,23 @@ async function measure(mode) {
     };
   }
 
+  // The whole frame only (DETECTION_MODE=single, no tiles), for comparison with the default mode.
+  const singleConfig = serviceKit.loadConfig(DetectorConfig, { MODELS_DIR: path.join(ROOT, 'models'), ...calib, DETECTION_MODE: 'single', ANALYZERS: 'none' });
+  const singleModels = await loadModels(singleConfig);
+  const singlePipeline = new FacePipeline(singleModels.detector, singleModels.analyzers, new CadenceTracker(), singleConfig.maxAnalysisSide);
+  const singleDets = new Map();
+  for (const g of manifest.group) singleDets.set(g.file, (await singlePipeline.analyze(file(g.file), defaultSettings(singleConfig))).faces.map((f) => ({ box: f.box, score: f.score })));
+  await singleModels.close();
+  function singleFigures(half) {
+    let boxes = 0, tp = 0, fp = 0, dets = 0;
+    for (const g of manifest.group.filter((x) => x.split === half)) {
+      const d = singleDets.get(g.file);
+      const m = match(d, g.boxes, g.ambiguous_boxes, 0.5);
+      boxes += g.boxes.length; dets += d.length; tp += m.tp; fp += m.fp;
+    }
+    return { faces: boxes, detections: dets, found: tp, false_positives: fp, recall: r4(tp / boxes) };
+  }
+
   const sweepConfs = Array.from({ length: 14 }, (_, i) => Math.round((SWEEP_FLOOR + i * 0.05) * 100) / 100);
   const detection = {
     confidence: CONFIDENCE,
@@ -116,6 +133,7 @@ async function measure(mode) {
     note: 'group: one-to-one matching to the manifest boxes; a detection on an ambiguous box counts neither way. identities: no boxes annotated, so a photo counts as found when a face is detected (no pad-and-retry); extra boxes are not counted as false (some are real background faces)',
     group: Object.fromEntries(HALVES.map((h) => [h, { iou_0_5: groupFigures(h, CONFIDENCE, 0.5), iou_0_3: groupFigures(h, CONFIDENCE, 0.3) }])),
     identities: Object.fromEntries(HALVES.map((h) => [h, identityFigures(h, CONFIDENCE)])),
+    group_single_mode: Object.fromEntries(HALVES.map((h) => [h, singleFigures(h)])),
     sweep: Object.fromEntries(HALVES.map((h) => [h, sweepConfs.map((c) => {
       const g = groupFigures(h, c, 0.5);
       const id = identityFigures(h, c);
