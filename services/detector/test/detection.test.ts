@@ -123,7 +123,9 @@ describe('the analyzers on the fixtures', () => {
     for (const e of test) {
       const truth = model[e.label] ?? e.label;
       const { label, probabilities } = (await only(fixture(e.file))).expression!;
-      const rank = 1 + Object.values(probabilities).filter((p) => p > probabilities[truth as keyof typeof probabilities]).length;
+      const own = probabilities[truth as keyof typeof probabilities];
+      expect(own).toBeDefined();
+      const rank = 1 + Object.values(probabilities).filter((p) => p > own!).length;
       expect([e.label, rank]).toEqual([e.label, Math.min(rank, maxRank[truth]!)]);
       if (label === truth) right++;
       if (rank <= 2) topTwo++;
