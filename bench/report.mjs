@@ -67,7 +67,9 @@ compare rounds, not single numbers.
 Machines with results: ${machines.map((m) => `\`${m.id}\` (${m.cpu}, ${m.cores} cores)`).join(', ') || 'none'}.
 `;
 if (detector.length) {
-  const stageNames = ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'crops', 'expression', 'liveness', 'text', 'embed'];
+  const stageNames = ['decode', 'detect', 'tiles', 'landmarks', 'pose', 'eyes', 'crops', 'expression', 'liveness', 'text', 'embed'];
+  // Rows with a DETECTION_MODE (small faces, issue 16) say which, and when only faces were detected.
+  const frameLabel = (r) => r.frame.replaceAll('_', ' ') + (r.detection ? ` (${r.detection}${r.analyzers === 'none' ? ', detection only' : ''})` : '');
   const first = detector[0].rounds[0];
   md += `
 ## Detector, one replica in-process
@@ -76,7 +78,10 @@ if (detector.length) {
 stream. Analyzers: ${first.analyzers}. Frames/s is the whole pipeline per frame; stage
 columns are p50 ms per run of that stage (all faces of the frame). "embed" is reid's
 embedding model plus a gallery search (1,000 subjects) on the frame's aligned crops, timed
-separately (it runs in the reid service, so it is not in frames/s).
+separately (it runs in the reid service, so it is not in frames/s). "tiles" is the part of
+"detect" spent on tiles (small faces, docs/detector.md), where any ran; rows with a mode in
+brackets set DETECTION_MODE (the others run the default, auto), and "wide scene" is a 1920×1080
+frame of 39 faces of 20–45 px (testkit buildWideScene(1)).
 `;
   for (const res of detector) {
     md += `
@@ -87,7 +92,7 @@ ${sep(7 + stageNames.length)}
 ${res.rounds[0].runs
   .map((r, i) => {
     const c = (get) => agg(res.rounds, (round) => get(round.runs[i]));
-    return row([r.frame.replace('_', ' '), r.faces, r.threads, r.batched ? 'batched' : 'one at a time', `**${c((x) => x.fps)}**`, c((x) => x.frame_ms.p50), c((x) => x.frame_ms.p95), ...stageNames.map((n) => c((x) => x.stage_ms[n]?.p50))]);
+    return row([frameLabel(r), r.faces, r.threads, r.batched ? 'batched' : 'one at a time', `**${c((x) => x.fps)}**`, c((x) => x.frame_ms.p50), c((x) => x.frame_ms.p95), ...stageNames.map((n) => c((x) => x.stage_ms[n]?.p50))]);
   })
   .join('\n')}
 `;
