@@ -34,7 +34,29 @@ export const TokenRequest = Type.Object(
 export type TokenRequest = Static<typeof TokenRequest>;
 export const tokenRequest = validator('token request', TokenRequest);
 
-export const TokenReply = Type.Object({ token: Type.String(), room: Id, role: RoomRole, peer: Id, expiresMs: Type.Integer() }, { $id: 'TokenReply' });
+/**
+ * One TURN server for the browser's `RTCPeerConnection` (mediasoup-client's transport
+ * option `iceServers`): coturn's shared-secret REST credentials, `username` =
+ * `<expiry unix seconds>:<peer>`, `credential` = base64(HMAC-SHA1(TURN_SECRET, username)),
+ * valid until that expiry (never after the room token's). Only when the gateway has TURN_URLS.
+ */
+export const IceServer = Type.Object(
+  {
+    urls: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'TURN URLs, e.g. `turn:turn.example.com:3478?transport=udp`' }),
+    username: Type.String({ description: '`<expiry unix seconds>:<peer>`' }),
+    credential: Type.String({ description: 'base64(HMAC-SHA1(TURN_SECRET, username))' }),
+  },
+  { additionalProperties: false },
+);
+export type IceServer = Static<typeof IceServer>;
+export const IceServers = Type.Array(IceServer, {
+  description: 'TURN servers with short-lived credentials for this peer (TURN_URLS; absent when the gateway has none). They expire with the token or after TURN_TTL_S, whichever is first',
+});
+
+export const TokenReply = Type.Object(
+  { token: Type.String(), room: Id, role: RoomRole, peer: Id, expiresMs: Type.Integer(), iceServers: Type.Optional(IceServers) },
+  { $id: 'TokenReply' },
+);
 export type TokenReply = Static<typeof TokenReply>;
 
 /** What a signed room token carries. */

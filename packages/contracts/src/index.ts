@@ -60,6 +60,8 @@ export {
   RoomRole,
   TokenRequest,
   TokenReply,
+  IceServer,
+  IceServers,
   RoomCreate,
   RoomInfo,
   IngestCreate,

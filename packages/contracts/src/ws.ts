@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { RoomRole } from './api.js';
+import { IceServers, RoomRole } from './api.js';
 import { AlertEvent, StreamMetricsEvent } from './events.js';
 import { AnalysisMessage } from './faces.js';
 import { FRAME_LIMITS } from './frame.js';
@@ -149,6 +149,7 @@ export const ServerAck = Type.Object({
   peer: Type.Optional(Id),
   sfu: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'join: the SFU instance owning the room; null when none could be reached (signaling tries again)' })),
   expiresMs: Type.Optional(Type.Integer({ description: 'join: when the token expires' })),
+  iceServers: Type.Optional(IceServers),
   seq: Type.Optional(Type.Integer({ description: 'frame: the published frame\'s seq' })),
 });
 export const ServerError = Type.Object({

@@ -12,6 +12,22 @@ export const GatewayConfig = configSchema(8080, {
     description: 'HMAC key that signs room tokens; every gateway behind one load balancer needs the same. Empty: a random key per process (tokens die with it)',
   }),
   tokenTtlS: Type.Integer({ minimum: 10, maximum: 86_400, default: 3600, description: 'Default lifetime of a room token (seconds)' }),
+  turnUrls: Type.String({
+    default: '',
+    description:
+      'TURN servers handed to browsers with each room token and WebSocket join, comma-separated (e.g. `turn:turn.example.com:3478?transport=udp,turn:turn.example.com:3478?transport=tcp`). Empty: no iceServers (clients reach the SFU directly or not at all)',
+  }),
+  turnSecret: Type.String({
+    default: '',
+    description: 'The TURN server\'s static-auth-secret (coturn `use-auth-secret`): TURN credentials are HMAC-SHA1 of it. Needed when TURN_URLS is set, unless TURN_SECRET_FILE',
+  }),
+  turnSecretFile: Type.Optional(Type.String({ minLength: 1, description: 'File holding the TURN secret, instead of TURN_SECRET (a mounted secret); read once at start' })),
+  turnTtlS: Type.Integer({
+    minimum: 60,
+    maximum: 86_400,
+    default: 3600,
+    description: 'Longest lifetime of a TURN credential (seconds); it never outlives the room token it came with. A relayed connection ends a few minutes after it expires (the TURN server refuses to refresh the allocation) unless the client joined again',
+  }),
   corsOrigins: Type.String({ default: '', description: 'Origins allowed to call the API from a browser, comma-separated (`*` = any). Empty: same origin only' }),
   rateLimitPerMinute: Type.Integer({
     minimum: 1,

@@ -11,6 +11,7 @@ import { ApiRouter } from './http/api-router.js';
 import { ApiKeys, Authenticator, RoomTokens } from './http/auth.js';
 import { clientAddress } from './http/client-address.js';
 import { createLimits } from './http/limits.js';
+import { TurnCredentials } from './http/turn-credentials.js';
 import { registerRoomRoutes } from './rooms/routes.js';
 import { RoomService } from './rooms/service.js';
 import { registerSessionRoutes } from './sessions/routes.js';
@@ -39,7 +40,10 @@ const sfu = new SfuClient(nc, kv);
 const reid = new ReidClient(nc);
 
 // Each feature's service, built once; route modules and the dispatcher only use them.
-const rooms = new RoomService({ sfu, roomConfig: kv.roomConfig, sfuRooms: kv.sfuRooms, tokens: auth.tokens, tokenTtlS: config.tokenTtlS });
+// TURN credentials (coturn REST scheme) ride with every room token and join ack; none without TURN_URLS.
+const turn = TurnCredentials.fromConfig(config);
+if (turn) log.info({ turnUrls: config.turnUrls, turnTtlS: config.turnTtlS }, 'TURN credentials issued with room tokens');
+const rooms = new RoomService({ sfu, roomConfig: kv.roomConfig, sfuRooms: kv.sfuRooms, tokens: auth.tokens, tokenTtlS: config.tokenTtlS, turn });
 const zip = { maxEntries: config.zipMaxEntries, maxEntryBytes: config.zipMaxEntryBytes, maxTotalBytes: config.zipMaxTotalBytes, maxRatio: config.zipMaxRatio };
 const jsm = await jetstreamManager(nc);
 const sessionStore = new SessionStore(kv.sessions, kv.streamSessions, jsm);
@@ -72,7 +76,7 @@ const app = createApp({
 const { server, port } = await listenHttp(app, config.httpPort, config.httpHost);
 svc.onShutdown('http', () => closeHttp(server));
 
-const ws = new WsGateway({ server, nc, config, auth, sfu, metrics: svc.metrics, badMessages: svc.badMessages, log: log.child({ module: 'ws' }) });
+const ws = new WsGateway({ server, nc, config, auth, turn, sfu, metrics: svc.metrics, badMessages: svc.badMessages, log: log.child({ module: 'ws' }) });
 svc.onShutdown('ws', () => ws.close());
 
 const dispatcher = new WebhookDispatcher({ nc, store: hooks, policy, deliveryLog: kv.webhookLog, config, metrics: svc.metrics, badMessages: svc.badMessages, log });

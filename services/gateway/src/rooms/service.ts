@@ -1,8 +1,9 @@
 import type { KV } from '@nats-io/kv';
-import { LookoutError, roomAnalysisConfig, type IngestCreate, type RoomAnalysisConfig, type RoomTokenClaims, type StreamInfo, type TokenRequest } from '@lookout/contracts';
+import { LookoutError, roomAnalysisConfig, type IngestCreate, type RoomAnalysisConfig, type StreamInfo, type TokenReply, type TokenRequest } from '@lookout/contracts';
 import { byCodeUnits } from '@lookout/service-kit';
 import type { SfuClient } from '../clients/sfu.js';
 import type { RoomTokens } from '../http/auth.js';
+import type { TurnCredentials } from '../http/turn-credentials.js';
 
 export interface RoomInfo {
   room: string;
@@ -22,6 +23,8 @@ export interface RoomsOptions {
   tokens: RoomTokens;
   /** TOKEN_TTL_S: a token's lifetime when the request names none. */
   tokenTtlS: number;
+  /** TURN_URLS: ICE servers with credentials for the token's peer, expiring with it (none: no TURN). */
+  turn?: TurnCredentials | undefined;
 }
 
 /**
@@ -31,10 +34,12 @@ export interface RoomsOptions {
 export class RoomService {
   constructor(private readonly o: RoomsOptions) {}
 
-  async issueToken(request: TokenRequest): Promise<{ token: string; room: string; role: RoomTokenClaims['role']; peer: string; expiresMs: number }> {
+  async issueToken(request: TokenRequest): Promise<TokenReply> {
     const exp = Math.floor(Date.now() / 1000) + (request.ttlSeconds ?? this.o.tokenTtlS);
     const peer = request.peer ?? `p${Math.random().toString(36).slice(2, 10)}`;
-    return { token: await this.o.tokens.sign({ room: request.room, role: request.role, peer, exp }), room: request.room, role: request.role, peer, expiresMs: exp * 1000 };
+    const token = await this.o.tokens.sign({ room: request.room, role: request.role, peer, exp });
+    const ice = this.o.turn ? { iceServers: this.o.turn.issue(peer, exp * 1000) } : {};
+    return { token, room: request.room, role: request.role, peer, expiresMs: exp * 1000, ...ice };
   }
 
   /** Creates the room on the least-loaded SFU with its config; `exists` when it has a live owner. */

@@ -5,6 +5,7 @@ import { clientMessage, LookoutError, ValidationError, WS_CLOSE, WS_DEFAULT_FEED
 import type { Counter, Logger } from '@lookout/service-kit';
 import type { GatewayConfig } from '../config.js';
 import { credentialOf, type Authenticator } from '../http/auth.js';
+import type { TurnCredentials } from '../http/turn-credentials.js';
 import { Access } from './access.js';
 import { closeCodeOf, closeReason, toWsError } from './errors.js';
 import type { FrameHeader, FrameUpload } from './frame-upload.js';
@@ -21,6 +22,8 @@ import { SocketStreams, type StreamOwners } from './stream-owners.js';
 export interface SessionContext {
   config: Pick<GatewayConfig, 'wsMaxBufferedBytes' | 'wsQueueLength' | 'wsMaxMessageAgeMs' | 'wsStuckMs' | 'wsJoinTimeoutMs' | 'wsMaxTransports' | 'wsMaxProducers'>;
   auth: Authenticator;
+  /** TURN_URLS: each join's ack carries ICE servers for its peer, expiring with its token (none: no TURN). */
+  turn?: TurnCredentials | undefined;
   feeds: RoomFeeds;
   signaling: SignalingProxy;
   frames: FrameUpload;
@@ -218,7 +221,8 @@ export class WsSession {
     this.expireAt(grant);
     const [sfu] = await Promise.all([this.ctx.signaling.ensureRoom(grant.room), this.follow(grant.room, ['sfuevents'])]);
     const expires = grant.expiresMs !== undefined ? { expiresMs: grant.expiresMs } : {};
-    this.send({ type: 'ack', op: 'join', room: grant.room, role: grant.role, peer: grant.peer, sfu: sfu ?? null, ...expires, ...(id !== undefined ? { id } : {}) });
+    const ice = this.ctx.turn ? { iceServers: this.ctx.turn.issue(grant.peer, grant.expiresMs) } : {};
+    this.send({ type: 'ack', op: 'join', room: grant.room, role: grant.role, peer: grant.peer, sfu: sfu ?? null, ...expires, ...ice, ...(id !== undefined ? { id } : {}) });
   }
 
   /** Closes the socket when the room's token expires (a join with a fresh token moves it). */

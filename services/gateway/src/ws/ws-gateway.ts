@@ -6,6 +6,7 @@ import type { Counter, Logger, Registry } from '@lookout/service-kit';
 import type { SfuClient } from '../clients/sfu.js';
 import type { GatewayConfig } from '../config.js';
 import type { Authenticator } from '../http/auth.js';
+import type { TurnCredentials } from '../http/turn-credentials.js';
 import { FrameUpload } from './frame-upload.js';
 import { PreviewMaker } from './preview-maker.js';
 import { WsMetrics } from './metrics.js';
@@ -19,6 +20,8 @@ export interface WsGatewayOptions {
   nc: NatsConnection;
   config: GatewayConfig;
   auth: Authenticator;
+  /** TURN_URLS: ICE servers in every join ack (none: no TURN). */
+  turn?: TurnCredentials | undefined;
   sfu: SfuClient;
   metrics: Registry;
   badMessages: Counter<'subject_kind' | 'reason'>;
@@ -76,6 +79,7 @@ export class WsGateway {
     this.ctx = {
       config,
       auth: opts.auth,
+      turn: opts.turn,
       feeds: this.feeds,
       signaling: new SignalingProxy(opts.sfu, log.child({ module: 'ws-signaling' })),
       frames: new FrameUpload(nc),
