@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { processCommandLine } from '@lookout/service-kit';
-import { decodeFrameHeaders, decodeJson, kvBuckets, sfuEvent, sfuRoomRecord, subjects, type SfuEvent } from '@lookout/contracts';
+import { decodeFrameHeaders, decodeJson, facesMessage, kvBuckets, sfuEvent, sfuRoomRecord, subjects, type SfuEvent } from '@lookout/contracts';
 import { childProcesses, metricValue, RtspCamera, sfuCall, sfuOk, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const INSTANCE = 'sfu-rtsp';
@@ -18,6 +18,7 @@ describe('SFU ingest from a real RTSP camera (GStreamer RTSP server, ffmpeg, med
   let nats: NatsServer;
   let nc: NatsConnection;
   let sfu: RunningService;
+  let detector: RunningService;
   let camera: RtspCamera;
   /** Every line the SFU printed (its own output buffer keeps only the last 2000). */
   const sfuOutput: string[] = [];
@@ -67,7 +68,11 @@ describe('SFU ingest from a real RTSP camera (GStreamer RTSP server, ffmpeg, med
       },
     });
     // debug: the ingest's ffmpeg command line is logged too, and must be redacted as well.
-    sfu = await startService('sfu', nats.url, { INSTANCE_ID: INSTANCE, MEDIASOUP_WORKERS: '1', LOG_LEVEL: 'debug' });
+    [sfu, detector] = await Promise.all([
+      startService('sfu', nats.url, { INSTANCE_ID: INSTANCE, MEDIASOUP_WORKERS: '1', LOG_LEVEL: 'debug' }),
+      // Detection only: the camera's frames are analysed like any other stream's.
+      startService('detector', nats.url, { MAX_FRAME_AGE_MS: '5000', ANALYZERS: 'none' }),
+    ]);
     for (const s of [sfu.child.stdout!, sfu.child.stderr!]) s.on('data', (d: Buffer) => sfuOutput.push(d.toString()));
     await sfuOk(nc, INSTANCE, 'createRoom', { room: 'cams', sampleFps: 4 });
   }, 120_000);
@@ -78,10 +83,23 @@ describe('SFU ingest from a real RTSP camera (GStreamer RTSP server, ffmpeg, med
     await nats?.stop();
   });
 
-  it('routes the camera\'s H.264 as it is: no encoder, frames at the camera\'s size on NATS', async () => {
+  it('routes the camera\'s H.264 as it is: no encoder, frames at the camera\'s size on NATS, faces found in them', async () => {
     const firstFrames = frames('door', 5);
+    // The fixture shows two faces: the detector finds them in the camera's frames.
+    const faces = new Promise<number>((resolve) => {
+      const sub = nc.subscribe(subjects.faces('cams', 'door'), {
+        callback: (_e, m) => {
+          const n = decodeJson(facesMessage, m.data).faces.length;
+          if (n === 0) return;
+          sub.unsubscribe();
+          resolve(n);
+        },
+      });
+    });
     await sfuOk(nc, INSTANCE, 'ingest', { room: 'cams', stream: 'door', url: camera.urlWithCredentials, loop: false });
     expect(await firstFrames).toEqual(Array(5).fill({ width: 640, height: 480 }));
+    expect(await faces).toBeGreaterThan(0);
+    expect(metricValue((await detector.get('/metrics')).body, 'lookout_detector_frames_processed_total', { room: 'cams' })).toBeGreaterThan(0);
 
     const info = (await room()).streams.find((s) => s.stream === 'door');
     expect(info).toMatchObject({ state: 'live', source: 'ingest', width: 640, height: 480 });
