@@ -74,3 +74,7 @@ export type { WsSummary } from './fuzz/ws-fuzz.js';
 // The tuning / test split of the face fixtures (face-split.ts; docs/accuracy.md)
 export { FACE_FIXTURES, FACE_SPLIT_SEED, FACE_SPLIT_RULE, makeFaceSplit, readFaceManifest, readFaceSplit } from './face-split.js';
 export type { FaceHalf, FaceManifest, FaceSplit } from './face-split.js';
+
+// compose.yaml for real: docker-compose against a root podman, images from the Dockerfile (deploy/compose-stack.ts; issue 19)
+export { ComposeProject, COMPOSE_TEST_OVERRIDE, buildServiceImages, counterSum, podmanDown, podmanUp } from './deploy/compose-stack.js';
+export type { BuiltImage } from './deploy/compose-stack.js';
