@@ -41,6 +41,9 @@ export type { ZipEntry } from './zip.js';
 export { fakeCameraFile, launchChromium, servePublisherPage } from './browser/chromium.js';
 export type { PublisherPageApi } from './browser/chromium.js';
 export { ensureWebBuilt, newContext, watchErrors, enroll, timeUntil, artifact } from './browser/web-harness.js';
+// A real coturn for the TURN relay test, and the ICE path a page's peer connections took (browser/coturn.ts)
+export { startCoturn, trackPeerConnections, selectedPaths } from './browser/coturn.js';
+export type { Coturn, SelectedPath } from './browser/coturn.js';
 
 // Seeded randomness for synthetic test data (random.ts)
 export { seededRandom } from './random.js';

@@ -1,4 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
+import { transportIce } from './ice';
 import type { LiveSocket } from './live-socket';
 
 /**
@@ -68,7 +69,8 @@ export class RoomViewer {
       this.device = device;
     }
     const params = await this.socket.signal<TransportParams>('createWebRtcTransport', { direction: 'recv' });
-    const t = this.device.createRecvTransport(params);
+    // TURN servers from the join (and relay only with `relay=1`): strict NATs and firewalls.
+    const t = this.device.createRecvTransport({ ...params, ...transportIce(this.socket.iceServers) });
     t.on('connect', ({ dtlsParameters }, done, fail) => void this.socket.signal('connectTransport', { transportId: t.id, dtlsParameters }).then(() => done(), fail));
     let grace: ReturnType<typeof setTimeout> | undefined;
     t.on('connectionstatechange', (state) => {

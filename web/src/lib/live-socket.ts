@@ -1,4 +1,4 @@
-import { LookoutError, serverMessage, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage, type ServerMessage, type SfuEvent, type SfuOp, type StreamMetricsEvent, type WsFeed } from '@lookout/contracts';
+import { LookoutError, serverMessage, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage, type IceServer, type ServerMessage, type SfuEvent, type SfuOp, type StreamMetricsEvent, type WsFeed } from '@lookout/contracts';
 import { Emitter } from './emitter';
 
 /**
@@ -24,6 +24,8 @@ export interface JoinInfo {
   sfu: string | null;
   /** 1 for the first join, then one more for every reconnect. */
   generation: number;
+  /** TURN servers with credentials for this join (none when the gateway has no TURN_URLS). */
+  iceServers: IceServer[];
 }
 
 export interface LiveEvents {
@@ -86,6 +88,7 @@ export class LiveSocket extends Emitter<LiveEvents> {
   private generation = 0;
   private framesInFlight = 0;
   private stopped = false;
+  private ice: IceServer[] = [];
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly pinger: ReturnType<typeof setInterval>;
   private readonly onOnline = () => this.status.status === 'reconnecting' && this.reconnectNow();
@@ -95,6 +98,11 @@ export class LiveSocket extends Emitter<LiveEvents> {
     this.pinger = setInterval(() => void this.checkAlive(), PING_EVERY_MS);
     addEventListener('online', this.onOnline);
     this.open();
+  }
+
+  /** The TURN servers of the last join's ack (their credentials expire with its token); [] without TURN. */
+  get iceServers(): IceServer[] {
+    return this.ice;
   }
 
   get live(): boolean {
@@ -160,8 +168,9 @@ export class LiveSocket extends Emitter<LiveEvents> {
       if (this.opts.feeds) await this.request({ type: 'subscribe', room: this.opts.room, feeds: [...this.opts.feeds] });
       if (this.ws !== ws) return;
       this.status.attempt = 0;
+      this.ice = ack.iceServers ?? [];
       this.setStatus('live', '');
-      this.emit('joined', { role: ack.role ?? 'viewer', peer: ack.peer ?? '', sfu: ack.sfu ?? null, generation: ++this.generation });
+      this.emit('joined', { role: ack.role ?? 'viewer', peer: ack.peer ?? '', sfu: ack.sfu ?? null, generation: ++this.generation, iceServers: this.ice });
     } catch (err) {
       // The gateway closes the socket itself after refusing a credential (4401/4403), and
       // onClosed decides what next; anything else (no token, no reply) is retried here.

@@ -1,4 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
+import { transportIce } from './ice';
 import { JpegUploader } from './jpeg-uploader';
 import type { LiveSocket } from './live-socket';
 
@@ -97,7 +98,8 @@ export class Publisher {
       this.device ??= await this.loadDevice();
       const params = await this.o.socket.signal<TransportParams>('createWebRtcTransport', { direction: 'send' });
       if (gen !== this.generation) return void this.o.socket.signal('closeTransport', { transportId: params.id }).catch(() => undefined);
-      const t = this.device.createSendTransport(params);
+      // TURN servers from the join (and relay only with `relay=1`): strict NATs and firewalls.
+      const t = this.device.createSendTransport({ ...params, ...transportIce(this.o.socket.iceServers) });
       this.transport = t;
       this.wire(t, gen);
       this.armTimer(gen, 'WebRTC did not connect');
