@@ -27,9 +27,11 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 # camera of the RTSP tests and the media bench (packages/testkit/src/media/rtsp_camera.py).
 # podman, buildah, debootstrap and runc: compose.yaml run for real by docker-compose against a root podman,
 # base images made locally (npm run test:compose; scripts/deploy/podman-env.sh).
+# coturn: the TURN server the relay-only browser test starts on 127.0.0.1 (test/integration/web-turn-relay.test.ts);
+# the package's own system service is disabled right after install (its default config is an open relay).
 APT_PACKAGES=(nats-server ffmpeg chromium docker-compose python3-opencv python3-aiortc
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
-  podman buildah debootstrap runc)
+  podman buildah debootstrap runc coturn)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -42,6 +44,7 @@ manual_instructions() {
   - python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-tools and gstreamer1.0-plugins-{base,good,ugly}:
       the GStreamer RTSP server that stands in for an IP camera (tests and the media bench only)
   - podman, buildah, debootstrap and runc: the compose test (npm run test:compose) only
+  - coturn: the TURN relay test only (its system service disabled: the test starts its own)
   - mediasoup-worker 3.8.4: Debian experimental's package 'mediasoup-worker', expected at
       $MEDIASOUP_WORKER_BIN (set MEDIASOUP_WORKER_BIN if it is elsewhere).
       Add the 'experimental' suite (component main) of your Debian mirror, pin it with
@@ -112,6 +115,10 @@ install_system_packages() {
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Tests start their own coturn; never leave Debian's unauthenticated one listening on 3478.
+    if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null; then
+      systemctl disable --now coturn.service >/dev/null 2>&1 || true
+    fi
   fi
   if [ $need_worker -eq 1 ]; then
     log "installing mediasoup-worker from experimental"
