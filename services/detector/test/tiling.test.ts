@@ -86,7 +86,9 @@ describe('auto: whether a frame is tiled', () => {
     expect(autoTiles(1280, 720, faces, { lastTiledMs: 1000, smallSeenMs: 1000 }, 1000 + AUTO_HOLD_MS - 1)).toBe(true);
     expect(autoTiles(1280, 720, [], undefined, 5)).toBe(true); // a new stream is probed at once
   });
-  it('tiles a large one-off image (no stream, no history)', () => {
-    expect(autoTiles(1920, 1080, [big(300)], undefined, undefined)).toBe(true);
+  it('tiles a large one-off image only when the whole pass found a small face or none (an enrollment portrait is left alone)', () => {
+    expect(autoTiles(1920, 1080, [big(300)], undefined, undefined)).toBe(false);
+    expect(autoTiles(1920, 1080, [big(300), big(40)], undefined, undefined)).toBe(true);
+    expect(autoTiles(1920, 1080, [], undefined, undefined)).toBe(true);
   });
 });

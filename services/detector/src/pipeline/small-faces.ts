@@ -75,13 +75,17 @@ export interface StreamHistory {
  * face near its limit (where there is one small face there are usually more), while a
  * tiled pass found small faces in the last AUTO_HOLD_MS, and otherwise once per
  * AUTO_PROBE_MS (a room that fills up is noticed within a second). One-off images
- * (`nowMs` undefined) have no history: tiled when large.
+ * (`nowMs` undefined) are tiled when large and the whole pass found a small face or none.
  */
 export function autoTiles(width: number, height: number, whole: readonly Scored[], history: StreamHistory | undefined, nowMs: number | undefined): boolean {
   const scale = frameScale(width, height);
   if (scale < AUTO_MIN_FRAME_SCALE) return false;
   if (whole.some((f) => faceSide(f.box) < SMALL_WHOLE_FACE * scale)) return true;
-  if (nowMs === undefined || !history) return true;
+  // A one-off image has no next frame to probe on: tiled only when the whole pass found
+  // nothing. An enrollment portrait (one big face) stays as it was: a tile's background
+  // face must not compete with the person being enrolled.
+  if (nowMs === undefined) return whole.length === 0;
+  if (!history) return true;
   if (history.smallSeenMs !== undefined && nowMs - history.smallSeenMs < AUTO_HOLD_MS) return true;
   return history.lastTiledMs === undefined || nowMs - history.lastTiledMs >= AUTO_PROBE_MS;
 }
