@@ -22,6 +22,7 @@ import {
   counterSum,
   freePorts,
   isAnalysis,
+  natsComposeConfFor29,
   podmanDown,
   podmanUp,
   roomToken,
@@ -73,6 +74,7 @@ describeCompose('docker compose up: compose.yaml on podman, images from deploy/d
       RTC_MIN_PORT: String(RTC_MIN_PORT),
       RTC_MAX_PORT: String(RTC_MAX_PORT),
       MEDIASOUP_WORKERS: '1',
+      LOOKOUT_TEST_NATS_COMPOSE_CONF: natsComposeConfFor29(),
     });
     compose = new ComposeProject(PROJECT, env);
     compose.down(); // a run that died before its own down

@@ -79,5 +79,5 @@ export { FACE_FIXTURES, FACE_SPLIT_SEED, FACE_SPLIT_RULE, makeFaceSplit, readFac
 export type { FaceHalf, FaceManifest, FaceSplit } from './face-split.js';
 
 // compose.yaml for real: docker-compose against a root podman, images from the Dockerfile (deploy/compose-stack.ts; issue 19)
-export { ComposeProject, COMPOSE_TEST_OVERRIDE, buildServiceImages, counterSum, podmanDown, podmanUp } from './deploy/compose-stack.js';
+export { ComposeProject, COMPOSE_TEST_OVERRIDE, buildServiceImages, counterSum, natsComposeConfFor29, podmanDown, podmanUp } from './deploy/compose-stack.js';
 export type { BuiltImage } from './deploy/compose-stack.js';

@@ -3,6 +3,8 @@
 // socket, the healthcheck loop); scripts/deploy/build-images.sh builds the four images
 // from deploy/docker/Dockerfile. These helpers drive both for the compose test.
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../services.js';
 
@@ -52,6 +54,22 @@ export function podmanUp(): NodeJS.ProcessEnv {
 /** Stops the socket and the healthcheck loop podmanUp started. */
 export function podmanDown(): void {
   run('bash', [PODMAN_ENV, 'down'], process.env, { allowFail: true });
+}
+
+/**
+ * deploy/nats-compose.conf for the NATS of the test image (Debian's nats-server 2.9: no
+ * `sync_interval`, a 2.10 field), in a temporary file; its path goes in
+ * LOOKOUT_TEST_NATS_COMPOSE_CONF, which deploy/compose.test.yaml mounts. Everything else is
+ * the file users run.
+ */
+export function natsComposeConfFor29(): string {
+  const text = fs.readFileSync(path.join(ROOT, 'deploy', 'nats-compose.conf'), 'utf8');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-compose-nats-'));
+  const file = path.join(dir, 'nats-compose.conf');
+  fs.writeFileSync(file, text.replace(/^\s*sync_interval:.*$/m, '  # sync_interval: always  (nats-server 2.10+; the test image has 2.9)'));
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(file, 0o644);
+  return file;
 }
 
 export interface BuiltImage {
