@@ -65,6 +65,11 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
+  # apt inside image builds: this machine's own Acquire::Check-* settings (a mirror serving a
+  # dated snapshot has Release files that look expired), mounted into every RUN by
+  # build-images.sh, never written into an image.
+  { echo "// This machine's apt Acquire::Check-* settings, for RUN steps of image builds (podman-env.sh)"
+    apt-config dump 2>/dev/null | grep -E '^Acquire::(Check-Valid-Until|Check-Date) ' || true; } >"$DIR/apt-host.conf"
   cat >"$CONTAINERS_REGISTRIES_CONF" <<'CONF'
 # Written by scripts/deploy/podman-env.sh: short names (node:20-bookworm-slim, nats:2.10-alpine)
 # are Docker Hub's, as with Docker; found locally, they are never pulled.
@@ -188,6 +193,7 @@ print_env() {
   printf 'export CONTAINERS_CONF=%q\n' "$CONTAINERS_CONF"
   printf 'export CONTAINERS_REGISTRIES_CONF=%q\n' "$CONTAINERS_REGISTRIES_CONF"
   printf 'export DOCKER_HOST=%q\n' "unix://$SOCK"
+  printf 'export LOOKOUT_APT_HOST_CONF=%q\n' "$DIR/apt-host.conf"
 }
 
 case "${1:-up}" in
