@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import {
   artifact,
   ensureWebBuilt,
   fakeCameraFile,
+  gatherRelayCandidates,
   isAnalysis,
   launchChromium,
   newContext,
@@ -82,7 +84,7 @@ describe('TURN relay: the web app publishes and watches through coturn (real Chr
   const viaRelay = (p: SelectedPath) =>
     p.state === 'connected' && p.policy === 'relay' && p.local?.candidateType === 'relay' && p.local.address === '127.0.0.1' && p.local.port >= coturn.relayPorts.min && p.local.port <= coturn.relayPorts.max;
 
-  it('issues TURN credentials with the token, expiring with it (coturn REST scheme)', async () => {
+  it('issues TURN credentials with the token and the join ack, expiring with it (coturn REST scheme); coturn takes them and refuses forged or expired ones', async () => {
     const short = await tokenReply('publisher', 60);
     expect(short.iceServers).toHaveLength(1);
     const [ice] = short.iceServers!;
@@ -100,7 +102,17 @@ describe('TURN relay: the web app publishes and watches through coturn (real Chr
     await ws.close();
     // Credentials are never logged.
     expect(gateway.output.join('\n')).not.toContain(ice!.credential);
-  });
+
+    // coturn takes them, and refuses a forged credential and one past its expiry.
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    expect((await gatherRelayCandidates(page, short.iceServers!)).length).toBeGreaterThan(0);
+    expect(await gatherRelayCandidates(page, [{ ...ice!, credential: createHmac('sha1', 'not-the-secret').update(ice!.username).digest('base64') }], 5_000)).toEqual([]);
+    const expired = `${Math.floor(Date.now() / 1000) - 60}:${short.peer}`;
+    expect(await gatherRelayCandidates(page, [{ urls: ice!.urls, username: expired, credential: createHmac('sha1', SECRET).update(expired).digest('base64') }], 5_000)).toEqual([]);
+    await context.close();
+  }, 60_000);
 
   it('publishes with iceTransportPolicy relay through coturn; the stream is analysed; the dashboard watches through coturn too', async () => {
     const viewer = await TestWsClient.connect(`ws://127.0.0.1:${gateway.httpPort}/ws`);

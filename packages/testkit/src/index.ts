@@ -42,7 +42,7 @@ export { fakeCameraFile, launchChromium, servePublisherPage } from './browser/ch
 export type { PublisherPageApi } from './browser/chromium.js';
 export { ensureWebBuilt, newContext, watchErrors, enroll, timeUntil, artifact } from './browser/web-harness.js';
 // A real coturn for the TURN relay test, and the ICE path a page's peer connections took (browser/coturn.ts)
-export { startCoturn, trackPeerConnections, selectedPaths } from './browser/coturn.js';
+export { startCoturn, trackPeerConnections, selectedPaths, gatherRelayCandidates } from './browser/coturn.js';
 export type { Coturn, SelectedPath } from './browser/coturn.js';
 
 // Seeded randomness for synthetic test data (random.ts)

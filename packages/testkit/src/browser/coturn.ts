@@ -123,3 +123,26 @@ export async function selectedPaths(page: Page): Promise<SelectedPath[]> {
     return out;
   });
 }
+
+/**
+ * The relay candidates the page's Chromium gathers with only these ICE servers
+ * (`iceTransportPolicy: 'relay'`): none when the TURN server refuses the credentials.
+ */
+export async function gatherRelayCandidates(page: Page, iceServers: RTCIceServer[], timeoutMs = 10_000): Promise<string[]> {
+  return page.evaluate(
+    async ({ iceServers, timeoutMs }) => {
+      const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: 'relay' });
+      const found: string[] = [];
+      pc.onicecandidate = (e) => e.candidate && / typ relay /.test(e.candidate.candidate) && found.push(e.candidate.candidate);
+      pc.createDataChannel('probe');
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && (clearTimeout(timer), resolve());
+      });
+      pc.close();
+      return found;
+    },
+    { iceServers, timeoutMs },
+  );
+}
