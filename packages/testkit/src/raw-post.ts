@@ -19,7 +19,13 @@ export function rawPost<B = unknown>(url: URL, headers: Record<string, string>, 
         req.destroy();
       });
     });
-    req.on('error', (err) => !answered && reject(err));
+    // A write failing (EPIPE, ECONNRESET) as the server closes after answering can come
+    // before the answer is parsed: give the answer a moment before calling it a failure.
+    req.on('error', (err) => {
+      if (answered) return;
+      const timer = setTimeout(() => !answered && reject(err), 5000);
+      req.once('response', () => clearTimeout(timer));
+    });
     write(req, () => answered);
   });
 }

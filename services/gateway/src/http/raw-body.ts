@@ -76,9 +76,11 @@ function refuse(req: Request, err: LookoutError): Promise<never> {
  * the whole body. So the body is left unread: paused, the socket stops at the stream's
  * buffer (tens of KiB), the client's sending stalls; once the answer is written our side
  * ends (the client reads the answer, then the end) and the socket is destroyed after
- * LINGER_MS, or sooner when the client closes.
+ * LINGER_MS, or sooner when the client closes. Generous: a client on a busy machine or a
+ * slow link that has not read the answer when the socket goes gets a reset instead (seen
+ * with 2 s on a loaded 2-core CI machine); a paused socket costs only its buffers meanwhile.
  */
-const LINGER_MS = 2000;
+const LINGER_MS = 10_000;
 
 /** Reads no more of the body, and makes the answer the connection's last. */
 function closeAfterAnswer(req: Request): void {
