@@ -25,13 +25,13 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 # python3-opencv and python3-aiortc: only for the peer in `npm run bench -- baseline` (bench/baseline_aiortc.py).
 # The GStreamer RTSP server with x264 (plugins-ugly), for Debian's python3 (python3-gi): the stand-in IP
 # camera of the RTSP tests and the media bench (packages/testkit/src/media/rtsp_camera.py).
-# podman, buildah, debootstrap and runc: compose.yaml run for real by docker-compose against a root podman,
+# podman, buildah, debootstrap, runc and the CNI dnsname plugin (service names resolve): compose.yaml run for real by docker-compose against a root podman,
 # base images made locally (npm run test:compose; scripts/deploy/podman-env.sh).
 # coturn: the TURN server the relay-only browser test starts on 127.0.0.1 (test/integration/web-turn-relay.test.ts);
 # the package's own system service is disabled right after install (its default config is an open relay).
 APT_PACKAGES=(nats-server ffmpeg chromium docker-compose python3-opencv python3-aiortc
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
-  podman buildah debootstrap runc coturn)
+  podman buildah debootstrap runc golang-github-containernetworking-plugin-dnsname coturn)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -43,7 +43,7 @@ manual_instructions() {
   - python3-opencv (4.6) and python3-aiortc (1.4): the peer of the baseline benchmark only
   - python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-tools and gstreamer1.0-plugins-{base,good,ugly}:
       the GStreamer RTSP server that stands in for an IP camera (tests and the media bench only)
-  - podman, buildah, debootstrap and runc: the compose test (npm run test:compose) only
+  - podman, buildah, debootstrap, runc and golang-github-containernetworking-plugin-dnsname: the compose test (npm run test:compose) only
   - coturn: the TURN relay test only (its system service disabled: the test starts its own)
   - mediasoup-worker 3.8.4: Debian experimental's package 'mediasoup-worker', expected at
       $MEDIASOUP_WORKER_BIN (set MEDIASOUP_WORKER_BIN if it is elsewhere).

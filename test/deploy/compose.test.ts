@@ -80,6 +80,7 @@ describeCompose('docker compose up: compose.yaml on podman, images from deploy/d
     });
     compose = new ComposeProject(PROJECT, env);
     compose.down(); // a run that died before its own down
+    compose.seedNatsSecrets();
     const up = Date.now();
     compose.compose(['up', '-d', '--scale', 'detector=2'], { timeoutMs: 300_000 });
     log(`docker-compose up -d --scale detector=2: ${Date.now() - up} ms`);
@@ -89,7 +90,11 @@ describeCompose('docker compose up: compose.yaml on podman, images from deploy/d
   afterAll(async () => {
     viewer?.ws.close();
     if (compose) {
-      if (process.env.LOOKOUT_COMPOSE_KEEP !== '1') compose.down();
+      if (process.env.LOOKOUT_COMPOSE_KEEP !== '1') {
+        compose.down();
+        // Whatever down left (the last test fails if anything was): removed, so the next run starts clean.
+        for (const c of compose.containers()) compose.podman(['rm', '-f', c.name], { allowFail: true });
+      }
     }
     podmanDown();
   }, 240_000);
@@ -143,7 +148,8 @@ describeCompose('docker compose up: compose.yaml on podman, images from deploy/d
 
     const created = await apiCall(base, 'POST', '/rooms', { json: { room: ROOM, sampleFps: 5 } });
     expect(created.status).toBe(201);
-    viewer = await TestWsClient.connect(`${base.replace('http', 'ws')}/ws`, { token: roomToken(ROOM, 'viewer') });
+    viewer = await TestWsClient.connect(`${base.replace('http', 'ws')}/ws`);
+    await viewer.join(ROOM, roomToken(ROOM, 'viewer'));
     await viewer.subscribe(ROOM, ['analysis']);
 
     const ingest = await apiCall(base, 'POST', `/rooms/${ROOM}/ingest`, { json: { stream: 'door', url: 'video/two-people-sequential-640x480-15fps.webm', loop: true } });
