@@ -26,6 +26,8 @@ export interface WsSummary {
   reconnects: number;
   /** Valid messages that got no reply (an open finding; listed, not failed). */
   unanswered: string[];
+  /** Replies that came after their case had given up on them, during a later case ("<id> <code>"). */
+  late: string[];
 }
 
 export interface WsFuzzOptions {
@@ -129,6 +131,7 @@ export async function fuzzWebSocket(o: WsFuzzOptions): Promise<{ summary: WsSumm
     closes: {},
     reconnects: 0,
     unanswered: [],
+    late: [],
   };
   const before = await o.metrics();
   let n = 0;
@@ -147,6 +150,8 @@ export async function fuzzWebSocket(o: WsFuzzOptions): Promise<{ summary: WsSumm
     let closedCode: number | undefined;
     const watch = (c: TestWsClient) => void c.closed.then(({ code }) => (closedCode = code));
     watch(ws);
+    /** Reply ids of this socket's earlier cases: a late reply names one of them. */
+    const pastIds = new Set<string>();
     for (const c of all.filter((x) => x.role === role)) {
       summary.cases[c.type][role]++;
       const caseId = `c${++n}`;
@@ -222,6 +227,17 @@ export async function fuzzWebSocket(o: WsFuzzOptions): Promise<{ summary: WsSumm
       }
       // Errors sent before the close (a frame header refused at once makes its JPEG `unexpected_binary`).
       got.push(...ws.take(isError));
+      // A reply to an earlier case that gave up on it belongs to that case, not this one.
+      for (let i = got.length - 1; i >= 0; i--) {
+        const m = got[i]!;
+        const id = 'id' in m && m.id !== undefined ? String(m.id) : undefined;
+        if (id === undefined || id === expectReplyId || id === caseId || !pastIds.has(id)) continue;
+        got.splice(i, 1);
+        summary.late.push(`${id} ${m.type === 'error' ? m.code : m.type}`);
+        if (m.type === 'error') summary.errors[m.code] = (summary.errors[m.code] ?? 0) + 1;
+      }
+      if (expectReplyId !== undefined) pastIds.add(expectReplyId);
+      pastIds.add(caseId);
       for (const m of got) if (m.type === 'error') summary.errors[m.code] = (summary.errors[m.code] ?? 0) + 1;
       const errors = got.filter((m) => m.type === 'error');
       if (errors.some((e) => e.type === 'error' && e.code === 'internal')) failures.push(`${role} ${c.how}: internal error`);
