@@ -31,7 +31,7 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 # the package's own system service is disabled right after install (its default config is an open relay).
 APT_PACKAGES=(nats-server ffmpeg chromium docker-compose python3-opencv python3-aiortc
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
-  podman buildah debootstrap runc golang-github-containernetworking-plugin-dnsname coturn)
+  podman buildah debootstrap runc golang-github-containernetworking-plugin-dnsname catatonit coturn)
 
 log() { printf '[setup] %s\n' "$*"; }
 

@@ -9,7 +9,8 @@
 //
 // What podman 4.3 cannot run, and this therefore does not: Services (ignored: NATS is
 // reached by the pod's IP, written into NATS_URL), Secrets and ConfigMaps by reference
-// (their values, rendered by kustomize, are written into each container's env), the SFU
+// (their values, rendered by kustomize, are written into each container's env), container
+// ports (podman would publish each on the host), the SFU
 // DaemonSet (no DaemonSets; host network), HPA, PDBs, NetworkPolicies, probes, the prod
 // overlay's Ingress and CronJob. Those are validated offline only (scripts/validate-deploy.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -85,6 +86,9 @@ try {
       c.env = env;
       delete c.envFrom;
       c.image = `localhost/${c.image}`;
+      // podman 4.3 publishes every containerPort on the host (two replicas would collide,
+      // and tests on this machine use the same ports); readiness is read from inside.
+      delete c.ports;
     }
     delete spec.automountServiceAccountToken;
     if (d.metadata.name === 'detector') d.spec.replicas = 2;

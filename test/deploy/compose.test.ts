@@ -8,12 +8,14 @@
 //
 // Minutes (a cold image build), so not part of `npm test`: `npm run test:compose` runs it
 // (LOOKOUT_COMPOSE_TEST=1), and .ci/run runs that after the suite.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ServerMessage } from '@lookout/contracts';
 import {
   ComposeProject,
   FIXTURES,
+  ROOT,
   TEST_ADMIN_KEY,
   TEST_TOKEN_SECRET,
   TestWsClient,
@@ -187,4 +189,12 @@ describeCompose('docker compose up: compose.yaml on podman, images from deploy/d
     expect(compose.containers()).toEqual([]);
     expect(compose.podman(['ps', '-a', '--format', '{{.Names}}']).stdout.split('\n').filter((n) => n.startsWith(`${PROJECT}_`))).toEqual([]);
   }, 240_000);
+
+  it('Kubernetes smoke: both overlays render; the dev overlay\'s Deployments run as pods (podman kube play) and get ready against a NATS pod', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/deploy/kube-smoke.mjs')], { cwd: ROOT, env: compose.env, encoding: 'utf8', timeout: 300_000 });
+    for (const line of `${r.stdout}`.split('\n').filter(Boolean)) log(line);
+    if (r.status !== 0) log(r.stderr.slice(-3000));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/detector-pod-1-detector: \/readyz 200/);
+  }, 330_000);
 });
