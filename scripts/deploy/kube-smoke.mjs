@@ -10,7 +10,8 @@
 // What podman 4.3 cannot run, and this therefore does not: Services (ignored: NATS is
 // reached by the pod's IP, written into NATS_URL), Secrets and ConfigMaps by reference
 // (their values, rendered by kustomize, are written into each container's env), container
-// ports (podman would publish each on the host), the SFU
+// ports (podman would publish each on the host), probes (podman 4.3 makes an httpGet probe a
+// `curl || kill 1` healthcheck, and the images have no curl), the SFU
 // DaemonSet (no DaemonSets; host network), HPA, PDBs, NetworkPolicies, probes, the prod
 // overlay's Ingress and CronJob. Those are validated offline only (scripts/validate-deploy.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -89,6 +90,11 @@ try {
       // podman 4.3 publishes every containerPort on the host (two replicas would collide,
       // and tests on this machine use the same ports); readiness is read from inside.
       delete c.ports;
+      // podman 4.3 turns an httpGet probe into a healthcheck `curl -f … || kill 1`: the images
+      // have no curl, so any healthcheck run (podman-env.sh's loop) would stop the service.
+      delete c.livenessProbe;
+      delete c.readinessProbe;
+      delete c.startupProbe;
     }
     delete spec.automountServiceAccountToken;
     if (d.metadata.name === 'detector') d.spec.replicas = 2;
