@@ -35,7 +35,22 @@ export function isaLevel(flags) {
   return 'base';
 }
 
-/** A short stable name for a machine class: CPU model, widest instructions, cores, memory ("amd-epyc-avx512vnni-2c-24g"). */
+/**
+ * Inference flags a CPU may have beside its widest level, named in the id: two machines
+ * sold under one model name ("AMD EPYC") with the same level differed in these (avx_vnni)
+ * and ran the models at different speeds, and one's results must not replace the other's.
+ */
+const EXTRA_FLAGS = { avx512_bf16: 'bf16', avx_vnni: 'avxvnni', amx_bf16: 'amxbf16' };
+
+/** "-bf16-avxvnni": the extra flags of `flags`, in a fixed order. */
+export function extraFlags(flags) {
+  return Object.entries(EXTRA_FLAGS)
+    .filter(([f]) => flags.includes(f))
+    .map(([, short]) => `-${short}`)
+    .join('');
+}
+
+/** A short stable name for a machine class: CPU model, widest instructions and extras, cores, memory ("amd-epyc-avx512vnni-bf16-2c-24g"). */
 export function machineId(m) {
   const cpu = m.cpu
     .replace(/\((R|TM|C)\)/gi, '')
@@ -44,7 +59,7 @@ export function machineId(m) {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
-  return `${cpu || 'unknown'}${m.flags ? `-${isaLevel(m.flags)}` : ''}-${m.cores}c-${m.memGiB}g`;
+  return `${cpu || 'unknown'}${m.flags ? `-${isaLevel(m.flags)}${extraFlags(m.flags)}` : ''}-${m.cores}c-${m.memGiB}g`;
 }
 
 export function machine() {
