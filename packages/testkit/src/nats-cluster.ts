@@ -31,6 +31,36 @@ export interface NatsCluster {
 }
 
 /**
+ * A nats-server that can be SIGKILLed and started again on the same ports and store: one
+ * process at a time, `args` reused for every start. `stop` ends the current one gently.
+ */
+function restartableNats(d: { name: string; label: string; port: number; monitorPort: number; storeDir: string; args: string[] }): NatsClusterNode & { stop(): Promise<void> } {
+  let proc: Spawned | undefined;
+  const node = {
+    name: d.name,
+    url: `nats://127.0.0.1:${d.port}`,
+    port: d.port,
+    monitorPort: d.monitorPort,
+    storeDir: d.storeDir,
+    running: () => proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null,
+    async kill() {
+      if (!proc || !node.running()) return;
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    },
+    async start() {
+      if (node.running()) return;
+      proc = spawnProcess(d.label, 'nats-server', d.args);
+      await proc.waitForLine((l) => l.includes('Server is ready'), 60_000);
+    },
+    async stop() {
+      await proc?.stop();
+    },
+  };
+  return node;
+}
+
+/**
  * A real JetStream cluster of `size` nats-server processes on loopback, each with its own
  * store dir. Ports are picked up front (a restarted node must come back on its own client
  * and route ports, and routes are configured by port), so a port could in principle be
@@ -62,26 +92,8 @@ export async function startNatsCluster(size = 3, opts: { name?: string } = {}): 
         '',
       ].join('\n'),
     );
-    let proc: Spawned | undefined;
-    const node: NatsClusterNode = {
-      name,
-      url: `nats://127.0.0.1:${port}`,
-      port,
-      monitorPort,
-      storeDir,
-      running: () => proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null,
-      async kill() {
-        if (!proc || !node.running()) return;
-        proc.child.kill('SIGKILL');
-        await proc.exited;
-      },
-      async start() {
-        if (node.running()) return;
-        proc = spawnProcess(`nats-${name}`, 'nats-server', ['-c', conf]);
-        await proc.waitForLine((l) => l.includes('Server is ready'), 60_000);
-      },
-    };
-    return { node, stop: () => proc?.stop() };
+    const node = restartableNats({ name, label: `nats-${name}`, port, monitorPort, storeDir, args: ['-c', conf] });
+    return { node, stop: () => node.stop() };
   });
   await Promise.all(nodes.map((n) => n.node.start()));
   const cluster: NatsCluster = {
@@ -125,29 +137,13 @@ export async function startNatsNode(opts: { storeDir?: string } = {}): Promise<N
   const [port, monitorPort] = (await freePorts(2)) as [number, number];
   const storeDir = opts.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-nats-node-'));
   const args = ['-c', path.join(ROOT, 'deploy/nats.conf'), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir];
-  let proc: Spawned | undefined;
-  const node = {
-    name: 'nats',
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    monitorPort,
-    storeDir,
-    running: () => proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null,
-    async kill() {
-      if (!proc || !node.running()) return;
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    },
-    async start() {
-      if (node.running()) return;
-      proc = spawnProcess('nats-server', 'nats-server', args);
-      await proc.waitForLine((l) => l.includes('Server is ready'), 60_000);
-    },
+  const base = restartableNats({ name: 'nats', label: 'nats-server', port, monitorPort, storeDir, args });
+  const node = Object.assign(base, {
     async remove() {
-      await proc?.stop();
+      await base.stop();
       if (!opts.storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
     },
-  };
+  });
   await node.start();
   return node;
 }
