@@ -107,6 +107,7 @@ export class Ingest {
   async start(): Promise<types.Producer> {
     const source = await resolveSource(this.o.url, this.o.settings.fileRoot);
     this.mode = await this.chooseMode(source);
+    if (this.closed) throw new LookoutError('ingest_failed', `url: ${redactUrl(this.o.url)}: closed while starting`, 'url');
     this.o.metrics.ingestsStarted.inc({ mode: this.mode.mode, codec: this.mode.codec });
     this.o.log.info({ stream: this.o.stream, ...this.info }, `ingest: ${this.mode.mode === 'copy' ? `${this.mode.codec} passed through` : 'encoding VP8'}`);
     this.localPort = await this.o.ports.allocate();
@@ -179,8 +180,11 @@ export class Ingest {
   }
 
   private launch(source: Source, ssrc: number): Promise<unknown> {
+    // Closed while starting (the room closed during the probe) or between a retry's timer and
+    // now: an ffmpeg started here would have no owner left to stop it.
+    if (this.closed || !this.relay) return Promise.resolve();
     // The relay rebases this launch's RTP onto the end of the last one (rtp-relay.ts).
-    this.relay!.newLaunch();
+    this.relay.newLaunch();
     this.launchedMs = Date.now();
     const input = source.kind === 'rtsp' ? ['-rtsp_transport', 'tcp', '-timeout', '5000000', '-i', source.input] : ['-re', ...(this.o.loop ? ['-stream_loop', '-1'] : []), '-i', source.input];
     const rtpflags = this.mode.packetizationMode === 0 ? 'skip_rtcp+h264_mode0' : 'skip_rtcp';
