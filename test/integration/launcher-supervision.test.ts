@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { childPids, processCommandLine } from '@lookout/service-kit';
-import { freePorts, spawnProcess, stopAllProcesses, ROOT, type Spawned } from '@lookout/testkit';
+import { freePorts, isAlive, spawnProcess, stopAllProcesses, ROOT, type Spawned } from '@lookout/testkit';
 
 const NAMES = ['nats-server', 'detector', 'reid', 'sfu', 'gateway'] as const;
 type Name = (typeof NAMES)[number];
@@ -20,15 +20,6 @@ async function childrenByName(launcherPid: number): Promise<Map<Name, number>> {
     if (name) out.set(name, pid);
   }
   return out;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Polls `url` until it answers 200; a service that just reconnected may need a moment to say it is ready. */

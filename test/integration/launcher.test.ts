@@ -4,16 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { childPids, processCommandLine } from '@lookout/service-kit';
-import { freePorts, spawnProcess, stopAllProcesses, ROOT } from '@lookout/testkit';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { freePorts, isAlive, spawnProcess, stopAllProcesses, ROOT } from '@lookout/testkit';
 
 async function describeAlive(pids: number[]): Promise<string[]> {
   const alive = pids.filter(isAlive);

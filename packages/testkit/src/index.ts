@@ -2,7 +2,7 @@
 // Named, not `export *`: each module's internals (log parsing, the ZIP checksum) stay here.
 
 // Processes and ports (processes.ts, sfu-client.ts, ports.ts)
-export { spawnProcess, stopAllProcesses } from './processes.js';
+export { spawnProcess, stopAllProcesses, isAlive } from './processes.js';
 export type { Spawned } from './processes.js';
 export { childProcesses } from './sfu-client.js';
 export { freePorts, holdUdpPorts } from './ports.js';

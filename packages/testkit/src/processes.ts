@@ -114,3 +114,13 @@ export function spawnProcess(name: string, command: string, args: string[], env:
   void exited.then(() => live.delete(spawned));
   return spawned;
 }
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
