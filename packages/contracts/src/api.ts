@@ -140,6 +140,16 @@ export const SessionInfo = Type.Object(
     startedMs: Type.Integer(),
     startedBy: Type.Optional(SessionStarter),
     endedMs: Type.Optional(Type.Integer()),
+    recording: Type.Optional(
+      Type.Object(
+        {
+          jobId: Id,
+          videoBaseMs: Type.Integer({ description: 'Capture time of video time 0: a time t of this session is at video time t − videoBaseMs' }),
+          durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false, description: 'The session is a recording job\'s (docs/jobs.md): its times are video times shifted by videoBaseMs' },
+      ),
+    ),
     streamEnd: Type.Optional(
       Type.Object(
         { ok: Type.Boolean(), closedEpisodes: Type.Optional(Type.Integer({ minimum: 0 })), error: Type.Optional(Type.String()) },
@@ -223,6 +233,7 @@ export const SessionReport = Type.Object(
         severity: Type.String(),
         startMs: Type.Integer(),
         endMs: Type.Union([Type.Integer(), Type.Null()]),
+        videoMs: Type.Optional(Type.Integer({ description: 'A recording\'s session only: the episode\'s start in video time (startMs − recording.videoBaseMs)' })),
         message: Type.String(),
         from: Type.Optional(AlertEvent.properties.from),
         to: Type.Optional(AlertEvent.properties.to),

@@ -66,6 +66,12 @@ export const ERROR_CODES = {
   too_many_entries: 'The ZIP archive has too many entries',
   zip_too_large: 'The ZIP archive inflates to more than the limit',
   duplicate_entry: 'The ZIP archive holds two entries of the same name (the message names it)',
+  // Recording analysis (jobs.ts)
+  not_video: 'The upload or the URL\'s body is not a video that can be decoded',
+  too_long: 'The video is longer than the duration limit (JOB_MAX_DURATION_S)',
+  fetch_failed: 'The video URL could not be fetched (the message says why)',
+  job_ended: 'The job has ended: it can no longer be cancelled',
+  media_lost: 'The gateway holding the job\'s video is gone and no other holds it',
   // The system
   unavailable: 'A service needed for the request did not answer (see the message)',
   no_sfu: 'No SFU instance is available',

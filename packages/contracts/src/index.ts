@@ -89,4 +89,8 @@ export {
 export type { RoomTokenClaims, WebhookEventType } from './api.js';
 
 // The WebSocket protocol (ws.ts)
-export { WS_PATH, WS_CLOSE, WS_FEEDS, WsFeed, WS_DEFAULT_FEEDS, WS_PREVIEW_ROLES, PREVIEW_LIMITS, WsRole, WS_SIGNAL_OPS, ClientMessage, clientMessage, ServerMessage, serverMessage, ServerPreview } from './ws.js';
+export { WS_PATH, WS_CLOSE, WS_FEEDS, WsFeed, WS_DEFAULT_FEEDS, WS_PREVIEW_ROLES, PREVIEW_LIMITS, WsRole, WS_SIGNAL_OPS, ClientMessage, clientMessage, ServerMessage, serverMessage, ServerPreview, ServerJob } from './ws.js';
+
+// Recording analysis jobs (jobs.ts)
+export { JOB_STREAM, jobRoom, JOB_STATUSES, JOB_FINAL_STATUSES, JOB_FPS, JobCreateUrl, jobCreateUrl, JobUploadQuery, jobUploadQuery, JobSource, JobInfo, jobInfo, JobRecord, jobRecord, JobList, AnalyzeFrameRequest, ReidFrameResult } from './jobs.js';
+export type { JobStatus } from './jobs.js';

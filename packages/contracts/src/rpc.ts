@@ -1,9 +1,10 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ErrorBody, type ErrorCode } from './errors.js';
-import { AnalyzeImageResult } from './faces.js';
+import { AnalyzeImageResult, FacesMessage } from './faces.js';
 import { GALLERY_OPS, GalleryReplies, GalleryRequests, type GalleryOp } from './gallery.js';
 import { Id } from './ids.js';
 import { EndStreamRequest, EndStreamResult } from './sessions.js';
+import { AnalyzeFrameRequest, ReidFrameResult } from './jobs.js';
 import { sfuReplies, sfuRequests, type SfuOp } from './sfu.js';
 import { queueGroups, subjects } from './subjects.js';
 import { validator, type Validator } from './validation.js';
@@ -168,6 +169,18 @@ export const rpc = {
       errors: [],
       description: 'Close the stream\'s open episodes and flush its last second of metrics (a session ended)',
     }),
+    analyzeFrame: serviceOp('reid.analyze_frame', subjects.reidAnalyzeFrame(), {
+      server: 'reid',
+      callers: ['gateway'],
+      queue: queueGroups.reid,
+      request: FacesMessage,
+      reply: ReidFrameResult,
+      // Answered once the stream state is written and the frame's events are stored; a
+      // caller that gets no answer asks again (a frame already counted comes back `late`).
+      timeoutMs: 10 * SECOND,
+      errors: ['busy'],
+      description: 'Advance a recording job\'s stream with one frame\'s faces, as a live frame (never shed); answered once its state and events are stored',
+    }),
   },
   detector: {
     analyze: serviceOp('detector.analyze', subjects.detectorAnalyze(), {
@@ -180,6 +193,19 @@ export const rpc = {
       timeoutMs: 15 * SECOND,
       errors: ['not_jpeg', 'too_large', 'bad_dimensions', 'corrupt'],
       description: 'Analyse one JPEG with every analyzer (a single image has no cadence)',
+    }),
+    analyzeFrame: serviceOp('detector.analyze_frame', subjects.detectorAnalyzeFrame(), {
+      server: 'detector',
+      callers: ['gateway'],
+      queue: queueGroups.detector,
+      request: AnalyzeFrameRequest,
+      reply: FacesMessage,
+      payload: 'jpeg',
+      // Live frames go first, so a job's frame may wait behind them; a caller that gets no
+      // answer (a replica died, or was too busy) asks again.
+      timeoutMs: 20 * SECOND,
+      errors: ['not_jpeg', 'too_large', 'bad_dimensions', 'corrupt', 'busy'],
+      description: 'Analyse one sampled frame of a recording job with the room\'s analyzers and cadence (as a live frame, never shed; live frames go first)',
     }),
   },
   sfu,

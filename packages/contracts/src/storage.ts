@@ -118,6 +118,14 @@ export const storage = {
   }),
   // History only so that no revision is dropped by the limit: the gateway erases each revision it replaces (they may name a gallery subject).
   enrollJobs: kv({ name: 'lookout_enroll_jobs', owner: 'gateway', users: [], history: 64, ttlMs: 7 * DAY_MS, description: 'job id → EnrollJob: batch enrollment progress and results' }),
+  jobs: kv({
+    name: 'lookout_jobs',
+    owner: 'gateway',
+    users: [],
+    history: 1,
+    ttlMs: 0,
+    description: 'job id → JobRecord: a recording job, its progress (frames done, in order) and the gateway running it (a lease); deleted with the job',
+  }),
   events: {
     kind: 'stream',
     name: 'LOOKOUT_EVENTS',

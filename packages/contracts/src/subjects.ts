@@ -65,6 +65,15 @@ export const subjects = {
 
   /** Analyse one image, served by detectors (reid calls it for enrollment and identify). */
   detectorAnalyze: () => 'detector.analyze',
+  /** Analyse one sampled frame of a recording job, served by detectors (the gateway's job runner calls it). */
+  detectorAnalyzeFrame: () => 'detector.analyze_frame',
+  /** Advance a recording job's stream with one frame's faces, served by reid (the gateway's job runner calls it). */
+  reidAnalyzeFrame: () => 'reid.analyze_frame',
+  /** Progress of one recording job (core NATS, JobInfo), for the gateways whose sockets follow the job's room. */
+  jobProgress: (room: string) => {
+    assertId('room', room);
+    return `jobs.${room}`;
+  },
 
   /** Events about a room's media (worker died, stream state changes, room closed). */
   sfuEvents: (room: string) => {

@@ -4,6 +4,7 @@ import { AlertEvent, StreamMetricsEvent } from './events.js';
 import { AnalysisMessage } from './faces.js';
 import { FRAME_LIMITS } from './frame.js';
 import { Id } from './ids.js';
+import { JobInfo } from './jobs.js';
 import { SfuEvent, sfuRequests, type SfuOp } from './sfu.js';
 import { validator } from './validation.js';
 
@@ -59,10 +60,10 @@ export const WS_CLOSE = {
   forbidden: 4403,
 } as const;
 
-export const WS_FEEDS = ['analysis', 'alerts', 'metrics', 'preview'] as const;
+export const WS_FEEDS = ['analysis', 'alerts', 'metrics', 'preview', 'job'] as const;
 export type WsFeed = (typeof WS_FEEDS)[number];
 export const WsFeed = Type.Union(WS_FEEDS.map((f) => Type.Literal(f)));
-/** What `subscribe` without `feeds` follows: previews cost bandwidth and are asked for by name. */
+/** What `subscribe` without `feeds` follows: previews cost bandwidth and are asked for by name; `job` is the progress of a recording job's room (rec-<jobId>). */
 export const WS_DEFAULT_FEEDS = ['analysis', 'alerts', 'metrics'] as const satisfies readonly WsFeed[];
 /** Roles that may follow `preview`: the people watching a room, not the ones in it. */
 export const WS_PREVIEW_ROLES = ['viewer', 'admin'] as const satisfies readonly WsRole[];
@@ -181,6 +182,8 @@ export const ServerPreview = Type.Object(
   { description: 'A frame of a stream fed by fallback upload, downscaled (feed `preview`)' },
 );
 
-export const ServerMessage = Type.Union([ServerAck, ServerAnalysis, ServerError, ServerAlert, ServerMetrics, ServerSignal, ServerSfuEvent, ServerClosing, ServerPreview], { $id: 'ServerMessage' });
+export const ServerJob = Type.Object({ type: Type.Literal('job'), data: JobInfo }, { description: 'Progress of the recording job whose room this is (feed `job`): at most every second, and at every change of status' });
+
+export const ServerMessage = Type.Union([ServerAck, ServerAnalysis, ServerError, ServerAlert, ServerMetrics, ServerSignal, ServerSfuEvent, ServerClosing, ServerPreview, ServerJob], { $id: 'ServerMessage' });
 export type ServerMessage = Static<typeof ServerMessage>;
 export const serverMessage = validator('server message', ServerMessage);

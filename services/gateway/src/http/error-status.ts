@@ -18,7 +18,6 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   unsupported_encoding: 415,
   unexpected_binary: 400,
-  // A backend that does not know an operation the gateway asks for is older than it.
   // Who is asking
   unauthorized: 401,
   invalid_token: 401,
@@ -32,6 +31,12 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   exists: 409,
   conflict: 409,
   session_running: 409,
+  // Recording jobs
+  not_video: 422,
+  too_long: 422,
+  fetch_failed: 422,
+  job_ended: 409,
+  media_lost: 410,
   unknown_subject: 422,
   face_enrolled: 409,
   unknown_room: 404,

@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { alertEvent, analysisMessage, decodeJson, parseStreamSubject, sfuEvent, streamMetricsEvent, subjects, type Validator, type WsFeed } from '@lookout/contracts';
+import { alertEvent, analysisMessage, decodeJson, jobInfo, parseStreamSubject, sfuEvent, streamMetricsEvent, subjects, type Validator, type WsFeed } from '@lookout/contracts';
 import type { Counter, Logger } from '@lookout/service-kit';
 import type { TSchema } from '@sinclair/typebox';
 import type { Outgoing } from './outbox.js';
@@ -36,6 +36,8 @@ const KINDS: Record<FeedKind, KindSpec> = {
   metrics: { subject: (r) => subjects.roomStreams('metrics', r), type: 'metrics', drop: 'metrics', encoder: json('metrics', streamMetricsEvent) },
   preview: { subject: (r) => subjects.roomStreams('previews', r), type: 'preview', drop: 'preview', encoder: preview },
   sfuevents: { subject: (r) => subjects.sfuEvents(r), type: 'sfuevent', drop: 'keep', encoder: json('sfuevent', sfuEvent) },
+  // A recording job's progress (JobInfo names its room): kept, at most one a second per job.
+  job: { subject: (r) => subjects.jobProgress(r), type: 'job', drop: 'keep', encoder: json('job', jobInfo) },
 };
 
 /** A JSON payload, validated and spliced in as it came: no re-serialisation per message. */
