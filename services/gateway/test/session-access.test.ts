@@ -1,6 +1,6 @@
 import { LookoutError, type SessionInfo } from '@lookout/contracts';
 import type { Principal } from '../src/http/auth.js';
-import { authorizeSession, sessionStarter, type SessionAction } from '../src/sessions/access.js';
+import { authorizeSession, sessionStarter, sessionView, type SessionAction } from '../src/sessions/access.js';
 
 const admin: Principal = { kind: 'admin', name: 'ops' };
 const token = (room: string, role: 'publisher' | 'viewer', peer = 'p1'): Principal => ({ kind: 'room', claims: { room, role, peer, exp: 0 } });
@@ -86,5 +86,13 @@ describe('who may do what with a session', () => {
     expect(start(token('exam', 'publisher'), { ...body, expectedSubjectId: 'obama' })).toBe('forbidden:expectedSubjectId');
     expect(start(token('exam', 'viewer'), body)).toBe('forbidden:');
     expect(start(token('other', 'publisher'), body)).toBe('forbidden:room');
+  });
+
+  it('a publisher reads a session without its expected subject; admins and viewers see it', () => {
+    const expecting = { ...session(), expectedSubjectId: 'candidate_7' };
+    expect(sessionView(token('exam', 'publisher'), expecting)).not.toHaveProperty('expectedSubjectId');
+    expect(sessionView(token('exam', 'publisher'), expecting)).toMatchObject({ sessionId: 's1', status: 'running' });
+    expect(sessionView(token('exam', 'viewer'), expecting).expectedSubjectId).toBe('candidate_7');
+    expect(sessionView(admin, expecting).expectedSubjectId).toBe('candidate_7');
   });
 });

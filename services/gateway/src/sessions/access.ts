@@ -55,3 +55,14 @@ export function authorizeSession(p: Principal, id: string, info: SessionInfo | u
   if (own) return info;
   throw forbidden(role === 'viewer' ? 'session: a viewer may not end a session' : 'session: a publisher ends only sessions it started; this one was started by an admin or another peer');
 }
+
+/**
+ * A session as `p` may read it. A publisher learns whether a person is expected but not
+ * which gallery subject: a room may hold several candidates, and the id of one is another's
+ * gallery entry (no answer reveals the gallery to a non-admin).
+ */
+export function sessionView(p: Principal, info: SessionInfo): SessionInfo {
+  if (p.kind === 'admin' || p.claims.role !== 'publisher' || info.expectedSubjectId === undefined) return info;
+  const { expectedSubjectId: _hidden, ...rest } = info;
+  return rest;
+}

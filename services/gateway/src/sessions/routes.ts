@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { Type } from '@sinclair/typebox';
 import { isId, LookoutError, SessionInfo, SessionReport, SessionStart, type SessionInfo as Info, type SessionStart as Start } from '@lookout/contracts';
 import type { ApiRouter } from '../http/api-router.js';
-import { authorizeSession, sessionStarter, type SessionAction } from './access.js';
+import { authorizeSession, sessionStarter, sessionView, type SessionAction } from './access.js';
 import { attendanceCsv, attendanceFileName } from './attendance-csv.js';
 import { reportHtml } from './report-html.js';
 import type { SessionService } from './service.js';
@@ -24,7 +24,7 @@ export function registerSessionRoutes(api: ApiRouter, sessions: SessionService):
 
 type Allowed = (req: Request, action: SessionAction) => Promise<Info>;
 
-const READERS = 'admin; a token of its room (a publisher: any session of its room); others get 404 as for an unknown id';
+const READERS = 'admin; a token of its room (a publisher: any session of its room, without expectedSubjectId); others get 404 as for an unknown id';
 const REPORT_READERS = 'admin; a viewer of its room; a publisher of its room for sessions it started; others 404 as for an unknown id';
 
 function registerLifecycle(api: ApiRouter, sessions: SessionService, allowed: Allowed): void {
@@ -55,7 +55,9 @@ function registerLifecycle(api: ApiRouter, sessions: SessionService, allowed: Al
     },
   );
 
-  api.route({ method: 'get', path: '/sessions/:session', tag, summary: 'A session', access: 'any', accessNote: READERS, response: SessionInfo }, (req) => allowed(req, 'read'));
+  api.route({ method: 'get', path: '/sessions/:session', tag, summary: 'A session', access: 'any', accessNote: READERS, response: SessionInfo }, async (req) =>
+    sessionView(req.principal!, await allowed(req, 'read')),
+  );
 
   api.route(
     {
@@ -67,7 +69,7 @@ function registerLifecycle(api: ApiRouter, sessions: SessionService, allowed: Al
       accessNote: 'admin; a publisher of its room for a session its own peer started (never an admin\'s); others 404 as for an unknown id',
       response: SessionInfo,
     },
-    async (req) => sessions.end((await allowed(req, 'end')).sessionId),
+    async (req) => sessionView(req.principal!, await sessions.end((await allowed(req, 'end')).sessionId)),
   );
 }
 
