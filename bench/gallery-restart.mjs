@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { ROOT, writeResult } from './lib.mjs';
+import { ROOT, serviceKit, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const contracts = await import(path.join(ROOT, 'packages/contracts/dist/index.js'));
@@ -41,7 +41,6 @@ function randomRecord(i, now) {
   };
 }
 
-const galleryCall = async (nc, op, body) => JSON.parse(new TextDecoder().decode((await nc.request(contracts.subjects.gallery(op), JSON.stringify(body), { timeout: 60_000 })).data));
 
 async function run(size) {
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-gallery-restart-'));
@@ -51,8 +50,8 @@ async function run(size) {
     const detector = await testkit.startService('detector', nats.url, { MAX_FRAME_AGE_MS: '10000' });
     // reid once, empty: it creates the buckets as the table says, and enrolls the real person.
     let reid = await testkit.startService('reid', nats.url);
-    const enrolled = await galleryCall(nc, 'enroll', { subjectId: 'obama', name: 'Barack Obama', images: [face.toString('base64')] });
-    if (!enrolled.ok) throw new Error(`enroll: ${JSON.stringify(enrolled)}`);
+    // Through service-kit's call, as every caller of an operation (it throws the reply's error).
+    await serviceKit.call(nc, contracts.rpc.gallery.enroll, { subjectId: 'obama', name: 'Barack Obama', images: [face.toString('base64')] });
     await reid.stop();
     const kv = await new Kvm(nc).open(contracts.kvBuckets.gallery);
     const obama = (await kv.get('obama')).string();
