@@ -87,5 +87,23 @@ export const GatewayConfig = configSchema(8080, {
   }),
   wsMaxProducers: Type.Integer({ minimum: 1, default: 4, description: 'Producers one WebSocket may hold, creations in flight included. The SFU also caps producers and consumers per peer and per room' }),
   wsJoinTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'A WebSocket that has not joined a room (or authenticated with ?token=) within this is closed with 4401' }),
+  // Recording jobs (docs/jobs.md)
+  jobsDir: Type.String({
+    default: 'data/jobs',
+    description: 'Where recording jobs\' videos are held while they are analysed (one file per job, erased with it); a relative path is taken from the Lookout directory, not the working directory',
+  }),
+  jobMaxBytes: Type.Integer({ minimum: 1024, default: 2_147_483_648, description: 'Largest video a recording job may upload or download (refused while reading, 413)' }),
+  jobMaxDurationS: Type.Integer({ minimum: 1, maximum: 86_400, default: 14_400, description: 'Longest video a recording job analyses; a longer one is refused (too_long) when it is probed' }),
+  jobWindow: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Frames of one job at the detectors at once (and decoded frames held in memory); more replicas need a wider window to be kept busy' }),
+  jobMaxRunning: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Recording jobs this gateway runs at once; the others wait, queued, in the order they were created' }),
+  jobFrameTimeoutMs: Type.Integer({ minimum: 1000, maximum: 300_000, default: 20_000, description: 'A detector or reid call of a job\'s frame without an answer within this is asked again (with backoff, never given up while the job runs)' }),
+  jobFrameWidth: Type.Integer({ minimum: 64, maximum: 4096, default: 640, description: 'Recording frames wider than this are scaled down before analysis (as the SFU\'s MAX_FRAME_WIDTH does for live streams)' }),
+  jobUrlAllowHosts: Type.String({
+    default: '',
+    description: 'Hosts a URL job may download from although they are private or loopback: comma-separated host names, IPs or CIDRs (as WEBHOOK_ALLOW_HOSTS). Public addresses are always allowed',
+  }),
+  jobFetchTimeoutMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 600_000, description: 'A URL job\'s download that has not finished within this fails (fetch_failed)' }),
+  ffmpegPath: Type.String({ default: 'ffmpeg', description: 'ffmpeg binary that decodes recording jobs\' videos' }),
+  ffprobePath: Type.String({ default: 'ffprobe', description: 'ffprobe binary (ships with ffmpeg) that checks a recording job\'s video and reads its duration' }),
 });
 export type GatewayConfig = Static<typeof GatewayConfig>;
