@@ -42,6 +42,12 @@ export const DetectorConfig = configSchema(9102, {
   livenessThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Liveness score at or above which a face counts as live' }),
   maxAnalysisSide: Type.Integer({ minimum: 320, maximum: 4096, default: 1280, description: 'Frames are downscaled so their longer side is at most this before analysis' }),
   maxFrameAgeMs: Type.Integer({ minimum: 1, default: 500, description: 'Frames older than this at processing start are dropped' }),
+  detectorJobQueueMax: Type.Integer({
+    minimum: 1,
+    default: 8,
+    description:
+      'Recording-job frames (detector.analyze_frame) that may wait on one replica behind live frames; one more is answered `busy` at once and its caller offers it again. Job frames are never dropped for age. docs/detector.md',
+  }),
   batchFaceModels: Type.Boolean({ default: true, description: 'Run each per-face model once per frame for all faces (batch dimension made symbolic at load)' }),
   inferenceThreads: Type.Integer({ minimum: 1, default: 1, description: 'onnxruntime intra-op threads per session' }),
   modelCalibration: Type.Union(

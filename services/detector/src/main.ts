@@ -2,6 +2,7 @@ import { startService } from '@lookout/service-kit';
 import { serveAnalyze } from './analyze/analyze-responder.js';
 import { DetectorConfig } from './config.js';
 import { FrameWorker } from './frames/frame-worker.js';
+import { serveJobFrames } from './frames/job-frames.js';
 import { defaultSettings, loadModels } from './models/models.js';
 import { CadenceTracker } from './pipeline/cadence.js';
 import { FacePipeline } from './pipeline/face-pipeline.js';
@@ -30,6 +31,7 @@ const worker = new FrameWorker({
   pipeline,
   settingsFor: (room) => rooms.for(room),
   maxFrameAgeMs: config.maxFrameAgeMs,
+  maxJobFramesWaiting: config.detectorJobQueueMax,
   workerId: svc.instance,
 });
 worker.start();
@@ -41,5 +43,18 @@ const analyze = serveAnalyze(svc.rpc, {
   badMessages: svc.badMessages,
 });
 svc.onShutdown('analyze', () => analyze.stop());
+
+// Stopped before the worker (closers run in reverse): no new job frame is taken, then the
+// worker answers the ones still waiting with `unavailable`.
+const jobFrames = serveJobFrames(svc.rpc, {
+  worker,
+  pipeline,
+  settingsFor: (room) => rooms.for(room),
+  log: svc.log.child({ module: 'job-frames' }),
+  metrics: svc.metrics,
+  badMessages: svc.badMessages,
+  workerId: svc.instance,
+});
+svc.onShutdown('job-frames', () => jobFrames.stop());
 
 await svc.ready({ analyzers: config.analyzers });

@@ -3,16 +3,19 @@ import {
   decodeFrameHeaders,
   encodeJson,
   facesMessage,
+  LookoutError,
   parseStreamSubject,
   queueGroups,
   subjects,
   ValidationError,
   type FrameMeta,
 } from '@lookout/contracts';
-import { Counter, Gauge, Histogram, LatestFrameQueue, type Logger, type Registry } from '@lookout/service-kit';
+import { Counter, Gauge, Histogram, type Logger, type Registry } from '@lookout/service-kit';
 import { BadFrameError } from '../pipeline/frame-decoder.js';
 import type { FacePipeline } from '../pipeline/face-pipeline.js';
 import type { AnalysisSettings } from '../settings/settings.js';
+import { facesMessageOf } from './faces-message.js';
+import { FrameScheduler } from './frame-scheduler.js';
 
 export type DropReason = 'stale' | 'superseded' | 'bad_frame';
 
@@ -25,6 +28,8 @@ export interface FrameWorkerOptions {
   settingsFor: (room: string) => AnalysisSettings;
   /** Frames older than this (capture time to processing start) are dropped. */
   maxFrameAgeMs: number;
+  /** Recording-job frames that may wait on this replica (DETECTOR_JOB_QUEUE_MAX); more are `busy`. */
+  maxJobFramesWaiting: number;
   workerId: string;
   now?: () => number;
 }
@@ -35,13 +40,22 @@ interface PendingFrame {
   receivedMs: number;
 }
 
+/** A recording job's frame waiting for its turn: run it, or tell its caller why it will not run. */
+interface JobTurn {
+  run(): Promise<void>;
+  abandon(err: LookoutError): void;
+}
+
 /**
  * Consumes `frames.>` in the `detector` queue group and publishes `faces.<room>.<stream>`.
- * Load is shed, never queued: one waiting frame per stream, stale frames dropped.
+ * Live load is shed, never queued: one waiting frame per stream, stale frames dropped.
+ * The same loop runs recording-job frames (`runJob`) when no live frame waits: those are
+ * never shed, and a bounded number wait (FrameScheduler).
  */
 export class FrameWorker {
   private sub: Subscription | undefined;
-  private readonly queue = new LatestFrameQueue<PendingFrame>();
+  private readonly queue: FrameScheduler<PendingFrame, JobTurn>;
+  private stopped = false;
   private pumping: Promise<void> | undefined;
   private readonly now: () => number;
   private readonly received: Counter<'room'>;
@@ -51,13 +65,14 @@ export class FrameWorker {
 
   constructor(private readonly opts: FrameWorkerOptions) {
     this.now = opts.now ?? Date.now;
+    this.queue = new FrameScheduler(opts.maxJobFramesWaiting);
     const registers = [opts.metrics];
     this.received = new Counter({ name: 'lookout_detector_frames_received_total', help: 'Frames received', labelNames: ['room'], registers });
     this.processed = new Counter({ name: 'lookout_detector_frames_processed_total', help: 'Frames analysed and published', labelNames: ['room'], registers });
     this.dropped = new Counter({ name: 'lookout_detector_frames_dropped_total', help: 'Frames not analysed, by reason', labelNames: ['reason'], registers });
     this.latency = new Histogram({
       name: 'lookout_detector_stage_seconds',
-      help: 'Time per stage: queue (receipt to start), decode, detect, each analyzer, total (capture to publish)',
+      help: 'Time per stage of live frames: queue (receipt to start), decode, detect, each analyzer, total (capture to publish); recording-job frames are not counted here (lookout_rpc_served_seconds{op="detector.analyze_frame"})',
       labelNames: ['stage'],
       buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
       registers,
@@ -66,10 +81,10 @@ export class FrameWorker {
     const queue = this.queue;
     new Gauge({
       name: 'lookout_detector_frames_waiting',
-      help: 'Frames waiting for analysis (at most one per stream); a scaling signal',
+      help: 'Live frames waiting for analysis (at most one per stream); a scaling signal',
       registers,
       collect() {
-        this.set(queue.size);
+        this.set(queue.liveWaiting);
       },
     });
   }
@@ -100,14 +115,39 @@ export class FrameWorker {
       return;
     }
     this.received.inc({ room: meta.room });
-    const superseded = this.queue.push(`${meta.room}.${meta.stream}`, { meta, data: msg.data, receivedMs: this.now() });
+    const superseded = this.queue.pushLive(`${meta.room}.${meta.stream}`, { meta, data: msg.data, receivedMs: this.now() });
     if (superseded) this.dropped.inc({ reason: 'superseded' });
+    this.kick();
+  }
+
+  /** Recording-job frames waiting for their turn (not counting the one being analysed). */
+  get jobsWaiting(): number {
+    return this.queue.jobsWaiting;
+  }
+
+  /**
+   * Runs `work` (a job frame's analysis) in this worker's loop once no live frame waits.
+   * Rejects at once with `busy` when DETECTOR_JOB_QUEUE_MAX job frames already wait, and
+   * with `unavailable` when the worker stops before its turn: either way the caller offers
+   * the frame again (to another replica, or later), which is how a job stays lossless.
+   */
+  runJob<T>(work: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(new LookoutError('unavailable', 'this detector is stopping'));
+    return new Promise<T>((resolve, reject) => {
+      const queued = this.queue.pushJob({ run: () => work().then(resolve, reject), abandon: reject });
+      if (!queued) return reject(new LookoutError('busy', `${this.queue.maxJobsWaiting} recording-job frames already wait on this detector`));
+      this.kick();
+    });
+  }
+
+  private kick(): void {
     this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
   }
 
   private async pump(): Promise<void> {
-    for (let frame = this.queue.shift(); frame; frame = this.queue.shift()) {
-      await this.process(frame);
+    for (let turn = this.queue.next(); turn; turn = this.queue.next()) {
+      if (turn.kind === 'live') await this.process(turn.item);
+      else await turn.item.run();
     }
   }
 
@@ -123,20 +163,7 @@ export class FrameWorker {
         key: `${meta.room}.${meta.stream}`,
         captureMs: meta.captureMs,
       });
-      const body = encodeJson(facesMessage, {
-        room: meta.room,
-        stream: meta.stream,
-        seq: meta.seq,
-        captureMs: meta.captureMs,
-        width: result.width,
-        height: result.height,
-        // Who published the frame (its WebRTC producer's or upload socket's peer) travels with its results.
-        ...(meta.peer !== undefined ? { peer: meta.peer } : {}),
-        faces: result.faces,
-        ...(result.text ? { text: result.text } : {}),
-        timings: { ...result.timings, queue: start - receivedMs },
-        worker: this.opts.workerId,
-      });
+      const body = encodeJson(facesMessage, facesMessageOf(meta, result, start - receivedMs, this.opts.workerId));
       this.opts.nc.publish(subjects.faces(meta.room, meta.stream), body);
       this.processed.inc({ room: meta.room });
       for (const [stage, ms] of Object.entries(result.timings)) this.latency.observe({ stage }, ms / 1000);
@@ -153,10 +180,16 @@ export class FrameWorker {
     this.opts.log.warn({ where, detail, error: err.message }, 'dropped bad frame');
   }
 
-  /** Stops taking frames and waits for the one in progress. */
+  /**
+   * Stops taking frames and waits for the one in progress. Job frames still waiting are
+   * answered `unavailable` now rather than left to time out: their callers ask another
+   * replica at once.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.sub && !this.sub.isClosed()) this.sub.unsubscribe();
-    this.queue.clear();
+    const { jobs } = this.queue.clear();
+    for (const job of jobs) job.abandon(new LookoutError('unavailable', 'this detector stopped before the frame\'s turn'));
     await this.pumping;
   }
 }
