@@ -52,7 +52,8 @@ const media = readResults('media');
 const overhead = readResults('overhead');
 const baseline = readResults('baseline');
 const gallery = readResults('gallery');
-const machines = [...new Map([detector, pipeline, media, overhead, baseline, gallery].flat().map((r) => [r.machine.id, r.machine])).values()];
+const jobs = readResults('jobs');
+const machines = [...new Map([detector, pipeline, media, overhead, baseline, gallery, jobs].flat().map((r) => [r.machine.id, r.machine])).values()];
 
 let md = `# Performance
 
@@ -405,6 +406,44 @@ ${row(Array(6).fill('---'))}
 ${sweep.rows.map((r) => row([sweep.size.toLocaleString('en'), r.rerank, r.latency_ms.p50, r.latency_ms.p99, perLevel(r.recall_at_1), perLevel(r.recall_at_10)])).join('\n')}
 ` : ''}
 Target (reid issue): < 20 ms for one query at 1M.
+`;
+  }
+}
+if (jobs.length) {
+  md += `
+## Recording jobs
+
+\`npm run bench -- jobs\` (bench/jobs.mjs, docs/jobs.md): the two-person fixture looped into one
+video, uploaded through \`POST /jobs\` and sampled at 5 fps with every default analyzer, every
+frame analysed (a job sheds nothing). **Speed** is video seconds analysed per wall second, from
+the job's start of sampling to its last frame through reid (upload and probe excluded). **Live**
+is one synthetic one-face stream at 5 fps beside it (JPEGs on NATS → WebSocket): capture →
+WebSocket latency and frames delivered with no job, then while the job samples. CPU: every
+process (nats-server, detectors, reid, gateway with its ffmpeg), % of one core, over the job.
+`;
+  for (const res of jobs) {
+    const r0 = res.rounds.at(-1);
+    md += `
+${machineLine(res)} Video: ${r0.videoSeconds} s.
+
+${row(['detector replicas', 'video s / wall s', 'frames/s', 'frames done / failed', 'job s', 'live p50 / p95 ms, no job', 'live p50 / p95 ms, during the job', 'live delivered, during the job', 'CPU % (all)'])}
+${sep(9)}
+${r0.runs
+  .map((run, i) => {
+    const c = (get, fmt) => agg(res.rounds, (round) => get(round.runs[i]), fmt);
+    return row([
+      run.detectorReplicas,
+      `**${c((x) => x.videoSecondsPerSecond)}**`,
+      c((x) => x.framesPerSecond),
+      `${run.framesDone} / ${run.framesFailed}`,
+      c((x) => x.jobSeconds),
+      `${c((x) => x.liveIdle.latency.p50)} / ${c((x) => x.liveIdle.latency.p95)}`,
+      `${c((x) => x.liveDuringJob.latency.p50)} / ${c((x) => x.liveDuringJob.latency.p95)}`,
+      `${run.liveDuringJob.delivered} of ${run.liveDuringJob.sent}`,
+      c((x) => x.cpuPercent.total, pct),
+    ]);
+  })
+  .join('\n')}
 `;
   }
 }
