@@ -17,6 +17,7 @@ import { DEFAULT_TRACKER_CONFIG } from './stream/core/tracker.js';
 import { EventPublisher } from './stream/event-publisher.js';
 import { FaceObserver } from './stream/face-observer.js';
 import { FrameAnalyzer } from './stream/frame-analyzer.js';
+import { JobFrames } from './jobs/job-frames.js';
 import { RecognitionGate } from './stream/recognition-gate.js';
 import { StreamEnder } from './stream/stream-ender.js';
 import { StreamEvents } from './stream/stream-events.js';
@@ -115,12 +116,23 @@ const analyzer = new FrameAnalyzer({
   concurrency: config.frameConcurrency,
 });
 svc.onShutdown('frames', () => analyzer.stop());
+// Recording jobs' frames: the same analysis, never shed, live frames first (docs/reid.md).
+const jobFrames = new JobFrames({
+  analyse: (faces, opts) => analyzer.analyse(faces, opts),
+  whenLiveIdle: (maxMs) => analyzer.whenLiveIdle(maxMs),
+  metrics: svc.metrics,
+  concurrency: config.reidJobConcurrency,
+  queueMax: config.reidJobQueueMax,
+  liveWaitMs: config.reidJobLiveWaitMs,
+});
+svc.onShutdown('job-frames', () => jobFrames.stop());
 // Frames wait for the whole gallery: matched against part of it, a known person would come
 // out unknown and raise identity alerts (100K subjects load in ~11 s). Until then another
 // replica takes the frames, or with none the detector's frames are shed as stale.
 if (!gallery.ready) log.info({ subjects: gallery.subjectCount }, 'loading the gallery before taking frames');
 void gallery.whenReady().then(() => {
   analyzer.start();
+  jobFrames.start(svc.rpc);
   log.info({ subjects: gallery.subjectCount }, 'gallery loaded: taking frames');
 });
 

@@ -42,11 +42,20 @@ export interface FrameAnalyzerOptions {
   concurrency: number;
 }
 
+/** What a frame came to in its stream's state (the reply of `reid.analyze_frame`). */
+export type FrameResult = 'committed' | 'late' | 'uncommitted';
+
+/** A live frame (from `faces.>`, may be shed) or a recording job's (asked for, never shed). */
+export interface AnalyseOptions {
+  job?: boolean;
+}
+
 /** What one frame came to: its faces as observed, and the state's outcome unless late or uncommitted. */
 interface Committed {
   input: FrameInput;
   observed: ObservedFace[];
   outcome: FrameOutcome | undefined;
+  result: FrameResult;
 }
 
 /**
@@ -97,19 +106,37 @@ export class FrameAnalyzer {
     }
   }
 
+  /** Resolves once no live message waits in the intake, or after maxMs (recording-job frames give way). */
+  whenLiveIdle(maxMs: number): Promise<void> {
+    return this.intake.whenIdle(maxMs);
+  }
+
   private async handle(faces: FacesMessage): Promise<void> {
+    await this.analyse(faces);
+  }
+
+  /**
+   * One frame, live or of a recording job: decode → commit → `analysis.<room>.<stream>` →
+   * events. A live frame's events go out after its state write, by the replica whose write
+   * won. A job frame's go out before the write (see commit), so when this resolves its
+   * state and its events are both stored, and a reid killed in between loses neither: the
+   * job asks again, and the same frame against the same state gives the same events, which
+   * LOOKOUT_EVENTS stores once (Nats-Msg-Id).
+   */
+  async analyse(faces: FacesMessage, opts: AnalyseOptions = {}): Promise<FrameResult> {
     const t0 = performance.now();
     const frame = await this.o.observer.decode(faces);
-    const { input, observed, outcome } = await this.commit(streamKey(faces.room, faces.stream), frame);
+    const { input, observed, outcome, result } = await this.commit(streamKey(faces.room, faces.stream), frame, opts.job === true);
     const reidMs = Math.round((performance.now() - t0) * 100) / 100;
     const analysis: AnalysisMessage = toAnalysis(faces, observed, outcome, input.sessionId, reidMs);
     this.o.nc.publish(subjects.analysis(faces.room, faces.stream), encodeJson(analysisMessage, analysis));
     this.reidMs.observe(reidMs);
     if (outcome) this.frames.inc({ outcome: 'committed' });
-    if (outcome) await this.o.events.emit(faces, input, outcome, observed);
+    if (outcome && !opts.job) await this.o.events.emit(faces, input, outcome, observed);
+    return result;
   }
 
-  private frameInput(msg: FacesMessage, faces: ObservedFace[]): FrameInput {
+  private frameInput(msg: FacesMessage, faces: ObservedFace[], job: boolean): FrameInput {
     const session = this.o.sessions.get(streamKey(msg.room, msg.stream));
     const room = this.o.rooms.get(msg.room);
     const expectedId = session?.expectedSubjectId;
@@ -126,31 +153,36 @@ export class FrameAnalyzer {
       galleryEmpty: this.o.gallery.isEmpty,
       rules: resolveRules(room?.rules, session?.rules),
       tracker: this.o.tracker,
-      latencyMs: Math.max(0, Date.now() - msg.captureMs),
+      // Capture-to-analysis latency is a live measure; a recording's capture times are
+      // video times (long past), and its metrics must not depend on how fast it was fed.
+      latencyMs: job ? null : Math.max(0, Date.now() - msg.captureMs),
     };
   }
 
   /**
    * Reads the state, embeds what it asks for, advances and writes it back; on a lost race
    * does it again against the winner's state (embeddings already made are reused). A late
-   * frame, or one that lost every race, gets no outcome.
+   * frame, or one that lost every race, gets no outcome. A job frame's events are stored
+   * before its write: a job sends its frames one at a time, so a race here is with the
+   * same frame on another replica (a retry), which computes the same events.
    */
-  private async commit(key: string, frame: FrameFaces): Promise<Committed> {
+  private async commit(key: string, frame: FrameFaces, job: boolean): Promise<Committed> {
     let last: Committed | undefined;
     for (let attempt = 0; attempt < this.o.casRetries; attempt++) {
       const { state, revision } = await this.o.state.read(key);
-      const input = this.frameInput(frame.msg, []);
+      const input = this.frameInput(frame.msg, [], job);
       if (state && isLate(state, input.seq, input.captureMs)) {
         this.frames.inc({ outcome: 'late' });
         const observed = await this.o.observer.observeAll(frame);
-        return { input: { ...input, faces: observed }, observed, outcome: undefined };
+        return { input: { ...input, faces: observed }, observed, outcome: undefined, result: 'late' };
       }
       const observed = await this.o.observer.observe(frame, trackerFor(state, input.sessionId));
       const full = { ...input, faces: observed };
       const outcome = advance(state, full);
-      if (await this.o.state.write(key, outcome.state, revision)) return { input: full, observed, outcome };
+      if (job) await this.o.events.emit(frame.msg, full, outcome, observed);
+      if (await this.o.state.write(key, outcome.state, revision)) return { input: full, observed, outcome, result: 'committed' };
       this.conflicts.inc();
-      last = { input: full, observed, outcome: undefined };
+      last = { input: full, observed, outcome: undefined, result: 'uncommitted' };
     }
     this.frames.inc({ outcome: 'uncommitted' });
     this.o.log.warn({ key, seq: frame.msg.seq }, 'stream state kept changing; frame published without state');

@@ -34,6 +34,8 @@ export class FrameIntake {
   private readonly running = new Set<Promise<void>>();
   private readonly dropped: Counter<'reason'>;
   private readonly now: () => number;
+  /** Waiting for no live message to wait (recording-job frames give way to live ones). */
+  private idleWaiters = new Set<() => void>();
 
   constructor(private readonly o: FrameIntakeOptions) {
     this.now = o.now ?? Date.now;
@@ -61,6 +63,33 @@ export class FrameIntake {
     });
   }
 
+  /** Live messages waiting for a slot (at most one per stream). */
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  /**
+   * Resolves once no live message waits, or after `maxMs` at the latest: a recording-job
+   * frame waits here, so live streams go first yet jobs move on under steady live load.
+   */
+  whenIdle(maxMs: number): Promise<void> {
+    if (this.queue.size === 0 || maxMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      this.idleWaiters.add(done);
+    });
+  }
+
+  private wakeIfIdle(): void {
+    if (this.queue.size > 0) return;
+    for (const done of [...this.idleWaiters]) done();
+  }
+
   /** Queues a valid message under its stream and starts it if a slot is free. */
   accept(msg: Msg): void {
     const faces = this.o.parse(msg);
@@ -72,7 +101,7 @@ export class FrameIntake {
   private pump(): void {
     while (this.inHand.size < this.o.concurrency) {
       const faces = this.queue.shift((key) => !this.inHand.has(key));
-      if (!faces) return;
+      if (!faces) break;
       const key = subjects.faces(faces.room, faces.stream);
       this.inHand.add(key);
       const run: Promise<void> = this.run(faces).finally(() => {
@@ -82,6 +111,7 @@ export class FrameIntake {
       });
       this.running.add(run);
     }
+    this.wakeIfIdle();
   }
 
   private async run(faces: FacesMessage): Promise<void> {
@@ -100,6 +130,7 @@ export class FrameIntake {
   async stop(): Promise<void> {
     if (this.sub && !this.sub.isClosed()) this.sub.unsubscribe();
     this.queue.clear();
+    this.wakeIfIdle();
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 }
