@@ -14,6 +14,8 @@ export interface ChartTimelineProps {
   height?: number;
   /** Scales besides x (e.g. `{ y: { range: [0, 100] } }`). Memoize. */
   scales?: uPlot.Scales;
+  /** The x axis (default: uPlot's clock times). Memoize. */
+  xAxis?: uPlot.Axis;
   /** Axes after the x axis (the y axes). Memoize. */
   yAxes?: uPlot.Axis[];
   /** Charts with the same key move their cursors together. */
@@ -46,7 +48,7 @@ export function ChartTimeline(p: ChartTimelineProps) {
       ms: 1,
       series: [{ label: 'Time' }, ...p.series],
       scales: { x: { time: true, ...(p.xRange ? { range: p.xRange } : {}) }, ...p.scales },
-      axes: [{}, ...(p.yAxes ?? [{}])],
+      axes: [p.xAxis ?? {}, ...(p.yAxes ?? [{}])],
       cursor: p.syncKey ? { sync: { key: p.syncKey } } : {},
       ...p.options,
     };
@@ -67,7 +69,7 @@ export function ChartTimeline(p: ChartTimelineProps) {
       chart.current = null;
     };
     // Data changes are pushed below without rebuilding; xRange is compared by value.
-  }, [p.series, p.scales, p.yAxes, p.options, p.syncKey, height, p.xRange?.[0], p.xRange?.[1]]);
+  }, [p.series, p.scales, p.xAxis, p.yAxes, p.options, p.syncKey, height, p.xRange?.[0], p.xRange?.[1]]);
 
   useEffect(() => {
     chart.current?.setData(p.data);

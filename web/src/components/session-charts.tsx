@@ -1,6 +1,7 @@
-import { useMemo } from 'preact/hooks';
+import { useMemo, useRef } from 'preact/hooks';
 import type { SessionReport } from '@lookout/contracts';
 import uPlot from 'uplot';
+import { videoClock } from '../lib/job-progress';
 import { ChartTimeline } from './chart-timeline';
 import { alertColumns, alertLanes, expressionColumns, expressionLanes, expressionShares, reportRange, scoreColumns, SEVERITY_COLOURS } from './session-chart-data';
 
@@ -68,16 +69,37 @@ function useAlertChart(report: SessionReport): LaneChart & { kinds: string[] } {
   return { ...opts, data, kinds: kinds.map((k) => k.kind) };
 }
 
+/**
+ * A recording's charts: the x axis in video time, and a click on a chart plays the video
+ * from that moment (`onSeek`, in video ms). Nothing for a live session's report.
+ */
+function useRecordingAxis(report: SessionReport, onSeek?: (videoMs: number) => void): { xAxis?: uPlot.Axis; options?: Partial<uPlot.Options> } {
+  const base = report.session.recording?.videoBaseMs;
+  const seek = useRef(onSeek);
+  seek.current = onSeek;
+  return useMemo(() => {
+    if (base === undefined) return {};
+    const click = (u: uPlot) => {
+      const left = u.cursor.left;
+      if (left !== undefined && left >= 0 && seek.current) seek.current(Math.max(0, Math.round(u.posToVal(left, 'x') - base)));
+    };
+    return {
+      xAxis: { values: (_u: uPlot, splits: number[]) => splits.map((v) => videoClock(v - base)) },
+      options: { hooks: { ready: [(u: uPlot) => u.over.addEventListener('click', () => click(u))] } },
+    };
+  }, [base]);
+}
+
 /** The report's three charts on one time axis: scores, dominant expression, alert episodes. */
-export function SessionCharts({ report }: { report: SessionReport }) {
-  const common = { xRange: reportRange(report), syncKey: `session-${report.session.sessionId}` };
+export function SessionCharts({ report, onSeek }: { report: SessionReport; onSeek?: (videoMs: number) => void }) {
+  const common = { xRange: reportRange(report), syncKey: `session-${report.session.sessionId}`, ...useRecordingAxis(report, onSeek) };
   const scores = useMemo(() => scoreColumns(report), [report]);
   const expr = useExpressionChart(report);
   const alerts = useAlertChart(report);
   const shares = expressionShares(report);
   const s = report.scores;
   return (
-    <div class="session-charts">
+    <div class={`session-charts${onSeek && report.session.recording ? ' recording-charts' : ''}`}>
       <ChartTimeline
         {...common}
         label="Engagement, eye contact and positivity (0–100, per second)"

@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { SessionInfo, SessionReport } from '@lookout/contracts';
 import { API_PREFIX } from '@lookout/contracts';
 import { api, roomToken } from '../lib/api';
 import { href } from '../lib/route';
 import { errorText } from '../lib/upload';
+import { RecordingPlayer, seekVideo } from './recording-player';
 import { SessionEndButton } from './session-end-button';
 import { SessionReportView } from './session-report';
 
@@ -64,6 +65,8 @@ export function SessionDetail({ id }: { id: string }) {
   const { report, error, refresh } = useSessionReport(id);
   const ended = report?.session.status === 'ended';
   const printable = usePrintableLink(id, report?.session.room, ended);
+  const video = useRef<HTMLVideoElement>(null);
+  const recording = report?.session.recording;
   return (
     <>
       <div class="row session-head">
@@ -98,7 +101,8 @@ export function SessionDetail({ id }: { id: string }) {
         </p>
       )}
       {!report && error === null && <p role="status">Loading the report…</p>}
-      {report && <SessionReportView report={report} />}
+      {report && recording && <RecordingPlayer recording={recording} room={report.session.room} videoRef={video} />}
+      {report && <SessionReportView report={report} {...(recording ? { onSeek: (ms: number) => seekVideo(video.current, ms) } : {})} />}
     </>
   );
 }

@@ -1,4 +1,6 @@
 import type { SessionReport } from '@lookout/contracts';
+import { episodeVideoMs, videoClock } from '../lib/job-progress';
+import { SeekButton } from './recording-player';
 import { AttendanceTable } from './session-attendance';
 import { SessionCharts } from './session-charts';
 import { clock, expressionShares, SEVERITY_COLOURS } from './session-chart-data';
@@ -14,15 +16,21 @@ const SCORE_NAMES: Array<[keyof SessionReport['scores'], string]> = [
 
 const time = (ms: number) => new Date(ms).toLocaleTimeString();
 const pct = (x: number | null) => (x === null ? '—' : `${Math.round(x * 100)}%`);
+/** A moment of the session as shown: the clock time, or a recording's video time (m:ss). */
+const at = (r: SessionReport, ms: number) => (r.session.recording ? videoClock(ms - r.session.recording.videoBaseMs) : time(ms));
+
+/** `onSeek`: plays a recording's video from a video time (ms); the report's times become buttons. */
+export type SeekHandler = (videoMs: number) => void;
 
 /** A session's report (final or live so far): key figures, charts and accessible tables. */
-export function SessionReportView({ report }: { report: SessionReport }) {
+export function SessionReportView({ report, onSeek }: { report: SessionReport; onSeek?: SeekHandler }) {
   const s = report.session;
   return (
     <div class="session-report" data-testid="session-report">
       <dl class="card session-facts">
         <Fact term="Room / stream" value={`${s.room} / ${s.stream}`} />
         <Fact term="Started" value={new Date(s.startedMs).toLocaleString()} />
+        {s.recording?.durationMs !== undefined && <Fact term="Video length" value={videoClock(s.recording.durationMs)} />}
         <Fact term={s.status === 'running' ? 'Running for' : 'Duration'} value={clock(report.durationMs)} />
         <Fact term="Frames analysed" value={String(report.framesAnalysed)} />
         <Fact term="Principal present" value={pct(report.principalPresent)} />
@@ -36,9 +44,9 @@ export function SessionReportView({ report }: { report: SessionReport }) {
       </dl>
       <section class="card" aria-labelledby="charts-title">
         <h2 id="charts-title">Timelines</h2>
-        <SessionCharts report={report} />
+        <SessionCharts report={report} {...(onSeek ? { onSeek } : {})} />
       </section>
-      <AlertTable report={report} />
+      <AlertTable report={report} {...(onSeek ? { onSeek } : {})} />
       <AttendanceTable report={report} />
       <GapTable report={report} />
       <div class="session-columns">
@@ -79,10 +87,8 @@ function GapTable({ report }: { report: SessionReport }) {
           <tbody>
             {report.gaps.map((g) => (
               <tr key={g.startMs}>
-                <td>
-                  {time(g.startMs)} <span class="muted">(+{clock(g.startMs - t0)})</span>
-                </td>
-                <td>{g.endMs === null ? <span class="status warn">ongoing</span> : time(g.endMs)}</td>
+                <td>{report.session.recording ? at(report, g.startMs) : <>{time(g.startMs)} <span class="muted">(+{clock(g.startMs - t0)})</span></>}</td>
+                <td>{g.endMs === null ? <span class="status warn">ongoing</span> : at(report, g.endMs)}</td>
                 <td>{g.endMs === null ? '—' : clock(g.endMs - g.startMs)}</td>
               </tr>
             ))}
@@ -93,8 +99,9 @@ function GapTable({ report }: { report: SessionReport }) {
   );
 }
 
-function AlertTable({ report }: { report: SessionReport }) {
+function AlertTable({ report, onSeek }: { report: SessionReport; onSeek?: SeekHandler }) {
   const t0 = report.session.startedMs;
+  const rec = report.session.recording;
   return (
     <section class="card" aria-labelledby="alerts-title">
       <h2 id="alerts-title">Alert episodes</h2>
@@ -121,9 +128,15 @@ function AlertTable({ report }: { report: SessionReport }) {
                     <span class="session-sev" style={{ background: SEVERITY_COLOURS[a.severity] }} aria-hidden="true" /> {a.severity}
                   </td>
                   <td>
-                    {time(a.startMs)} <span class="muted">(+{clock(a.startMs - t0)})</span>
+                    {rec ? (
+                      <SeekButton ms={episodeVideoMs(a, rec)} what={a.kind.replaceAll('_', ' ')} {...(onSeek ? { onSeek } : {})} />
+                    ) : (
+                      <>
+                        {time(a.startMs)} <span class="muted">(+{clock(a.startMs - t0)})</span>
+                      </>
+                    )}
                   </td>
-                  <td>{a.endMs === null ? <span class="status warn">open</span> : time(a.endMs)}</td>
+                  <td>{a.endMs === null ? <span class="status warn">open</span> : at(report, a.endMs)}</td>
                   <td>{a.endMs === null ? '—' : clock(a.endMs - a.startMs)}</td>
                   <td>
                     {a.message}
@@ -206,7 +219,7 @@ function IdentityTable({ report }: { report: SessionReport }) {
                 <th scope="row">{g.name ?? g.subjectId ?? 'unknown'}</th>
                 <td>{g.decision}</td>
                 <td>{g.count}</td>
-                <td>{time(g.firstMs)}</td>
+                <td>{at(report, g.firstMs)}</td>
                 <td>{g.bestSimilarity.toFixed(2)}</td>
               </tr>
             ))}

@@ -1,4 +1,4 @@
-import { LookoutError, serverMessage, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage, type IceServer, type ServerMessage, type SfuEvent, type SfuOp, type StreamMetricsEvent, type WsFeed } from '@lookout/contracts';
+import { LookoutError, serverMessage, WS_CLOSE, WS_PATH, type AlertEvent, type AnalysisMessage, type IceServer, type JobInfo, type ServerMessage, type SfuEvent, type SfuOp, type StreamMetricsEvent, type WsFeed } from '@lookout/contracts';
 import { Emitter } from './emitter';
 
 /**
@@ -34,6 +34,8 @@ export interface LiveEvents {
   alert: AlertEvent;
   metrics: StreamMetricsEvent;
   sfuevent: SfuEvent;
+  /** Progress of the recording job whose room this is (feed `job`). */
+  job: JobInfo;
   status: StatusInfo;
   joined: JoinInfo;
 }
@@ -214,7 +216,7 @@ export class LiveSocket extends Emitter<LiveEvents> {
       else waiter.resolve(msg);
       return;
     }
-    if (msg.type === 'analysis' || msg.type === 'alert' || msg.type === 'metrics' || msg.type === 'sfuevent' || msg.type === 'preview') this.emit(msg.type, msg.data as never);
+    if (msg.type === 'analysis' || msg.type === 'alert' || msg.type === 'metrics' || msg.type === 'sfuevent' || msg.type === 'preview' || msg.type === 'job') this.emit(msg.type, msg.data as never);
     else if (msg.type === 'closing') this.status.detail = msg.reason;
     else if (msg.type === 'error') console.warn(`lookout: gateway error ${msg.code}: ${msg.message}`);
   }

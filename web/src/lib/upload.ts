@@ -12,6 +12,8 @@ export interface UploadOptions {
   method?: string;
   onProgress?: (p: UploadProgress) => void;
   signal?: AbortSignal;
+  /** Request headers besides the credential (e.g. a raw body's content type). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -20,11 +22,17 @@ export interface UploadOptions {
  * (a cancelled upload rejects with an AbortError, as fetch() does).
  */
 export function uploadForm<T>(path: string, form: FormData, opts: UploadOptions = {}): Promise<T> {
+  return uploadBody<T>(path, form, opts);
+}
+
+/** `uploadForm` for any body: a form, or a file sent as it is (a recording: `opts.headers` names its type). */
+export function uploadBody<T>(path: string, body: XMLHttpRequestBodyInit, opts: UploadOptions = {}): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(opts.method ?? 'POST', `${API_PREFIX}${path}`);
     const auth = credential();
     if (auth) xhr.setRequestHeader('authorization', `Bearer ${auth}`);
+    for (const [k, v] of Object.entries(opts.headers ?? {})) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => opts.onProgress?.({ loaded: e.loaded, ...(e.lengthComputable ? { total: e.total } : {}) });
     xhr.onload = () => {
       let data: unknown;
@@ -39,7 +47,7 @@ export function uploadForm<T>(path: string, form: FormData, opts: UploadOptions 
     xhr.onerror = () => reject(new HttpError(0, 'unavailable', 'The upload failed: the server could not be reached'));
     xhr.onabort = () => reject(new DOMException('The upload was cancelled', 'AbortError'));
     opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.send(form);
+    xhr.send(body);
   });
 }
 
