@@ -28,7 +28,10 @@ export interface RouteSpec {
   denied?: string;
   /** JSON body, validated before the handler runs; errors name the field. */
   body?: TSchema;
-  /** Non-JSON bodies, for the document only (the handler parses them). */
+  /**
+   * Non-JSON bodies, for the document only (the handler parses them). With `body` too, the
+   * route takes either: `body` is validated only when the request is JSON.
+   */
   upload?: { contentType: string; description: string };
   response?: TSchema;
   /** Success status (default 200). */
@@ -68,7 +71,7 @@ export class ApiRouter {
           if (!isId(value)) throw new LookoutError('invalid_request', `${name}: invalid id; expected 1–64 characters from [A-Za-z0-9_-]`, name);
         }
         authorize(spec, req);
-        if (check) req.body = check.parse(req.body ?? {});
+        if (check && (!spec.upload || req.is('application/json'))) req.body = check.parse(req.body ?? {});
         const result = await handler(req, res);
         if (!res.headersSent) res.status(spec.status ?? 200).json(result ?? {});
       } catch (err) {
@@ -132,8 +135,7 @@ function operation(spec: RouteSpec): object {
     ...(spec.access === 'none' ? {} : { security: [{ bearer: [] }, { apiKey: [] }, ...(spec.link ? [{ linkToken: [] }] : [])] }),
     'x-access': accessText(spec),
     parameters: params,
-    ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(spec.body) } } } } : {}),
-    ...(spec.upload ? { requestBody: { required: true, description: spec.upload.description, content: { [spec.upload.contentType]: {} } } } : {}),
+    ...(spec.body || spec.upload ? { requestBody: requestBody(spec) } : {}),
     responses: {
       [String(spec.status ?? 200)]: ok,
       400: error('Invalid request (the error names the field)'),
@@ -141,6 +143,15 @@ function operation(spec: RouteSpec): object {
       413: error('Body larger than the limit'),
       429: error('Rate limit exceeded'),
     },
+  };
+}
+
+/** The request body of the document: JSON (`body`), a non-JSON upload, or either. */
+function requestBody(spec: RouteSpec): object {
+  return {
+    required: true,
+    ...(spec.upload ? { description: spec.upload.description } : {}),
+    content: { ...(spec.body ? { 'application/json': { schema: plain(spec.body) } } : {}), ...(spec.upload ? { [spec.upload.contentType]: {} } : {}) },
   };
 }
 

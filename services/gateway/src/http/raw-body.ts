@@ -83,7 +83,7 @@ function refuse(req: Request, err: LookoutError): Promise<never> {
 const LINGER_MS = 10_000;
 
 /** Reads no more of the body, and makes the answer the connection's last. */
-function closeAfterAnswer(req: Request): void {
+export function closeAfterAnswer(req: Request): void {
   // A body read already (JSON, by express.json) leaves nothing to stop.
   if (req.readableEnded) return;
   req.pause();

@@ -60,13 +60,13 @@ export class DestinationPolicy {
   private readonly hosts = new Set<string>();
   private readonly nets: Cidr[] = [];
 
-  /** `spec`: comma-separated host names, IPs and CIDRs; throws on an unparsable entry. */
-  constructor(spec: string) {
+  /** `spec`: comma-separated host names, IPs and CIDRs; throws on an unparsable entry, naming `setting`. */
+  constructor(spec: string, setting = 'WEBHOOK_ALLOW_HOSTS') {
     for (const entry of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
       const cidr = parseCidr(entry);
       if (cidr) this.nets.push(cidr);
       else if (/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\.?$/.test(entry) && !entry.includes('/')) this.hosts.add(normaliseHost(entry));
-      else throw new Error(`WEBHOOK_ALLOW_HOSTS: "${entry}" is neither a host name, an IP address nor a CIDR`);
+      else throw new Error(`${setting}: "${entry}" is neither a host name, an IP address nor a CIDR`);
     }
   }
 
@@ -85,6 +85,15 @@ export class DestinationPolicy {
     // Second opinion: any other special-purpose range ipaddr.js knows (AMT, AS112, ORCHIDv2, …).
     const special = specialRange(judged);
     return special ? `${address} is a special-purpose address (${special})` : undefined;
+  }
+
+  /**
+   * Why a connection to `url` must not be made, for a host that is an IP literal: Node's
+   * connect skips `lookup` for those, so they are vetted here (names are, by `lookup`).
+   */
+  literalRefusal(url: URL): string | undefined {
+    const host = normaliseHost(url.hostname);
+    return parseIp(host) ? this.refusal(host) : undefined;
   }
 
   /**

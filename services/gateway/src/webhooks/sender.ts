@@ -2,7 +2,6 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { DestinationPolicy } from './destination.js';
-import { parseIp } from './ip.js';
 
 export interface SendResult {
   ok: boolean;
@@ -40,9 +39,7 @@ export class WebhookSender {
     } catch {
       return finish({ ok: false, error: 'invalid URL' });
     }
-    // Node's connect skips `lookup` for IP literals: vet those here.
-    const literal = parseIp(url.hostname) ? url.hostname.replace(/^\[(.*)\]$/, '$1') : undefined;
-    const refused = literal === undefined ? undefined : this.policy.refusal(literal);
+    const refused = this.policy.literalRefusal(url);
     if (refused) return finish({ ok: false, error: `destination not allowed: ${refused}` });
     return finish(await this.request(url, body, headers, signal));
   }
