@@ -27,7 +27,7 @@ describe('detector: recording-job frames (detector.analyze_frame)', () => {
     nc = await connect({ servers: nats.url, name: 'detector-job-frames-test' });
     // A generous frame age: the live frame of the priority test waits behind a job frame on a busy machine.
     detector = await startService('detector', nats.url, { INSTANCE_ID: 'detector-j', DETECTOR_JOB_QUEUE_MAX: String(JOB_QUEUE_MAX), MAX_FRAME_AGE_MS: '60000' });
-    facesSub = nc.subscribe(subjects.all('faces'), { callback: (_err, msg) => published.push(decodeJson(facesMessage, msg.data)) });
+    facesSub = nc.subscribe(subjects.all('faces'), { callback: (_err, msg) => void published.push(decodeJson(facesMessage, msg.data)) });
   }, 150_000);
 
   afterAll(async () => {
