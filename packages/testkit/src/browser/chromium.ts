@@ -18,9 +18,9 @@ export function fakeCameraFile(video: string, seconds: number, dir: string): str
   return y4m;
 }
 
-/** Chromium with a fake camera playing `y4m`; loopback ICE allowed (the SFU listens on 127.0.0.1). */
-export function launchChromium(y4m: string): Promise<Browser> {
-  const media = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`];
+/** Chromium with a fake camera playing `y4m` (none without one: a page that needs no camera); loopback ICE allowed (the SFU listens on 127.0.0.1). */
+export function launchChromium(y4m?: string): Promise<Browser> {
+  const media = y4m ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`] : [];
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...media, '--allow-loopback-in-peer-connection'] });
 }
 
