@@ -9,6 +9,9 @@ import { registerGalleryRoutes } from './gallery/routes.js';
 import { GalleryService } from './gallery/service.js';
 import { ApiRouter } from './http/api-router.js';
 import { ApiKeys, Authenticator, RoomTokens } from './http/auth.js';
+import { JobMetrics } from './jobs/job-metrics.js';
+import { JobStore } from './jobs/job-store.js';
+import { JobService } from './jobs/service.js';
 import { clientAddress } from './http/client-address.js';
 import { createLimits } from './http/limits.js';
 import { TurnCredentials } from './http/turn-credentials.js';
@@ -49,6 +52,25 @@ const jsm = await jetstreamManager(nc);
 const sessionStore = new SessionStore(kv.sessions, kv.streamSessions, jsm);
 const gallery = new GalleryService({ reid, enrollJobs: kv.enrollJobs, jsm, sessions: sessionStore, uploadLimitBytes: config.uploadLimitBytes, zip, log });
 const sessions = new SessionService({ store: sessionStore, reid, js: jetstream(nc), badMessages: svc.badMessages, log });
+// Recording jobs (docs/jobs.md): the engine runs this gateway's share of them; the routes take videos in.
+const jobs = new JobService({
+  nc,
+  store: new JobStore(kv.jobs, jsm),
+  sessions,
+  instance: svc.instance,
+  settings: {
+    jobsDir: fromInstallRoot(config.jobsDir),
+    ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
+    maxRunning: config.jobMaxRunning,
+    window: config.jobWindow,
+    frameTimeoutMs: config.jobFrameTimeoutMs,
+    maxWidth: config.jobFrameWidth,
+    maxDurationS: config.jobMaxDurationS,
+  },
+  metrics: new JobMetrics(svc.metrics),
+  log: log.child({ module: 'jobs' }),
+});
 const hooks = new HookStore(kv.webhooks);
 const policy = new DestinationPolicy(config.webhookAllowHosts);
 const webhooks = new WebhookRegistry({ nc, store: hooks, policy, deliveryLog: kv.webhookLog, timeoutMs: config.webhookTimeoutMs, log: log.child({ module: 'webhooks' }) });
@@ -72,9 +94,14 @@ const app = createApp({
   rateLimitPerMinute: config.rateLimitPerMinute,
   bodyLimitBytes: config.bodyLimitBytes,
   version,
+  jobs: { service: jobs, config },
 });
 const { server, port } = await listenHttp(app, config.httpPort, config.httpHost);
 svc.onShutdown('http', () => closeHttp(server));
+
+// Closers run in reverse: jobs stop (checkpoints written, leases released) before HTTP closes and NATS drains.
+await jobs.start();
+svc.onShutdown('jobs', () => jobs.stop());
 
 const ws = new WsGateway({ server, nc, config, auth, turn, sfu, metrics: svc.metrics, badMessages: svc.badMessages, log: log.child({ module: 'ws' }) });
 svc.onShutdown('ws', () => ws.close());

@@ -5,10 +5,10 @@ import { ensureStore, openKvs, type StorageOptions } from '@lookout/service-kit'
 
 /**
  * The KV buckets the gateway reads or writes: its own (room config, sessions and their
- * stream claims, webhooks and their delivery log, enrollment jobs, rate-limit budgets) and the SFUs'
+ * stream claims, webhooks and their delivery log, enrollment and recording jobs, rate-limit budgets) and the SFUs'
  * placement, heartbeats and room records. Settings come from the one table (contracts storage.ts).
  */
-const KV_KEYS = ['roomConfig', 'streamSessions', 'sessions', 'webhooks', 'webhookLog', 'enrollJobs', 'rateLimits', 'sfuInstances', 'roomPlacement', 'sfuRooms'] as const;
+const KV_KEYS = ['roomConfig', 'streamSessions', 'sessions', 'webhooks', 'webhookLog', 'enrollJobs', 'jobs', 'rateLimits', 'sfuInstances', 'roomPlacement', 'sfuRooms'] as const;
 
 /** Every store the gateway uses, the events stream it reads (reports, webhooks) included. */
 export const STORE_KEYS = [...KV_KEYS, 'events'] as const satisfies readonly StoreKey[];

@@ -20,16 +20,17 @@ const SCORE_NAMES: readonly ScoreName[] = ['engagement', 'eyeContact', 'positivi
  * are the same computation over more or fewer events, and any gateway rebuilds the same
  * report from the stream.
  */
-export function buildReport(session: SessionInfo, events: SessionEvents, nowMs: number): SessionReport {
+export function buildReport(session: SessionInfo, events: SessionEvents, generatedMs: number): SessionReport {
+  const nowMs = clockOf(session, generatedMs);
   const seconds = mergeSeconds(events.metrics.filter((m) => m.sessionId === session.sessionId));
-  const alerts = mergeEpisodes(events.alerts.filter((a) => a.sessionId === session.sessionId));
+  const alerts = withVideoTimes(session, mergeEpisodes(events.alerts.filter((a) => a.sessionId === session.sessionId)));
   const recognitions = events.recognitions.filter((r) => r.sessionId === session.sessionId);
   const frames = seconds.reduce((s, m) => s + m.frames, 0);
   const gaps = analysisGaps(session, seconds, nowMs);
   const timeline = (name: ScoreName): Point[] => withBreaks(seconds.map((m) => [m.second * 1000, round(m.scores[name])]), gaps);
   return {
     session,
-    generatedMs: nowMs,
+    generatedMs,
     durationMs: coveredMs(session, seconds, alerts, nowMs),
     framesAnalysed: frames,
     principalPresent: frames > 0 ? round(seconds.reduce((s, m) => s + m.principalPresent * m.frames, 0) / frames, 3) : null,
@@ -49,6 +50,24 @@ export function buildReport(session: SessionInfo, events: SessionEvents, nowMs: 
     identity: identitySummary(session, recognitions, alerts),
     attendance: buildAttendance(seconds, recognitions),
   };
+}
+
+/**
+ * "Now" on the session's clock. A recording's capture clock runs from its video's time 0
+ * (`videoBaseMs`, in the past) to its end: while it is analysed, the time after the last
+ * analysed second is not a gap, just not reached yet.
+ */
+function clockOf(session: SessionInfo, nowMs: number): number {
+  const r = session.recording;
+  if (!r || r.durationMs === undefined) return nowMs;
+  return Math.min(nowMs, r.videoBaseMs + r.durationMs);
+}
+
+/** A recording's episodes say where they start in the video, for a player to seek to. */
+function withVideoTimes(session: SessionInfo, alerts: SessionReport['alerts']): SessionReport['alerts'] {
+  const r = session.recording;
+  if (!r) return alerts;
+  return alerts.map((a) => ({ ...a, videoMs: Math.max(0, a.startMs - r.videoBaseMs) }));
 }
 
 /**

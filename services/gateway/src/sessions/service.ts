@@ -33,6 +33,14 @@ export class SessionService {
     return this.o.store.start(request, startedBy);
   }
 
+  /**
+   * A recording job's session (jobs/job-sessions.ts): its id reserved by the job, started at
+   * the video's time 0 (`recording.videoBaseMs` on the capture clock), by the system.
+   */
+  startRecording(request: SessionStart, sessionId: string, recording: NonNullable<SessionInfo['recording']>): Promise<SessionInfo> {
+    return this.o.store.start(request, { role: 'admin' }, recording.videoBaseMs, { sessionId, recording });
+  }
+
   list(room?: string): Promise<SessionInfo[]> {
     return this.o.store.list(room);
   }
@@ -46,14 +54,19 @@ export class SessionService {
     return (await this.o.store.get(sessionId))?.info;
   }
 
-  /** Ends the session; reid closes the stream's open episodes and flushes its last second. */
-  end(sessionId: string): Promise<SessionInfo> {
-    return this.o.store.end(sessionId, (room, stream) => this.endStream(room, stream));
+  /**
+   * Ends the session; reid closes the stream's open episodes and flushes its last second.
+   * `endedMs`: a recording's end on its capture clock (now for a live session).
+   */
+  end(sessionId: string, endedMs = Date.now()): Promise<SessionInfo> {
+    return this.o.store.end(sessionId, (room, stream) => this.endStream(room, stream), endedMs);
   }
 
   /** The session's report from its events so far. */
   async report(info: SessionInfo): Promise<SessionReport> {
-    const until = info.endedMs !== undefined ? { untilMs: info.endedMs + LATE_EVENTS_MS } : {};
+    // A recording's times are video times on a capture clock of the past while its events
+    // are stored as it is analysed (faster or slower than real time): read them all.
+    const until = info.endedMs !== undefined && !info.recording ? { untilMs: info.endedMs + LATE_EVENTS_MS } : {};
     const onBad = (kind: string, err: Error) => {
       this.o.badMessages.inc({ subject_kind: `event_${kind}`, reason: 'invalid' });
       this.log.warn({ kind, error: err.message }, 'skipped a bad event');
@@ -73,7 +86,7 @@ export class SessionService {
    * does not know. With reid unreachable the session still starts (it cannot be checked, and
    * the stream has nobody to analyse it yet either).
    */
-  private async checkSubject(subjectId: string): Promise<void> {
+  async checkSubject(subjectId: string): Promise<void> {
     try {
       await this.o.reid.gallery('get', { subjectId });
     } catch (err) {

@@ -29,10 +29,13 @@ export class SessionStore {
     private readonly jsm: JetStreamManager,
   ) {}
 
-  /** Creates the session and claims its stream; `session_running` when the stream has a running session. */
-  async start(body: SessionStart, startedBy: SessionStarter, nowMs = Date.now()): Promise<SessionInfo> {
+  /**
+   * Creates the session and claims its stream; `session_running` when the stream has a running session.
+   * A recording job's session (`recording`) has the id the job reserved and starts at the video's time 0.
+   */
+  async start(body: SessionStart, startedBy: SessionStarter, nowMs = Date.now(), recording?: { sessionId: string; recording: NonNullable<SessionInfo['recording']> }): Promise<SessionInfo> {
     const info: SessionInfo = {
-      sessionId: newSessionId(nowMs),
+      sessionId: recording?.sessionId ?? newSessionId(nowMs),
       room: body.room,
       stream: body.stream,
       ...(body.expectedSubjectId ? { expectedSubjectId: body.expectedSubjectId } : {}),
@@ -41,6 +44,7 @@ export class SessionStore {
       status: 'running',
       startedMs: nowMs,
       startedBy,
+      ...(recording ? { recording: recording.recording } : {}),
     };
     // The session is written before the stream is claimed, so whoever sees the claim also
     // finds the session it names (an unknown or ended one marks a stale claim).
@@ -207,6 +211,6 @@ export class SessionStore {
 }
 
 /** Time-ordered prefix (base 36) and 72 random bits: unique across gateways without coordination. */
-function newSessionId(nowMs: number): string {
+export function newSessionId(nowMs: number): string {
   return `s${nowMs.toString(36)}-${randomBytes(9).toString('base64url')}`;
 }
