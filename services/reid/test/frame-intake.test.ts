@@ -82,4 +82,32 @@ describe('FrameIntake (reid load shedding)', () => {
     await stopped;
     expect(started).toEqual(['a#1', 'c#1']);
   });
+
+  it('tells how many live messages wait, and whenIdle resolves once none does (recording-job frames give way)', async () => {
+    const { intake, finish } = setup(1);
+    await intake.whenIdle(60_000); // nothing waits: at once
+    intake.accept(msg('a', 1, 9_900));
+    intake.accept(msg('b', 1, 9_900));
+    intake.accept(msg('c', 1, 9_900));
+    expect(intake.waiting).toBe(2);
+    let idle = false;
+    const waited = intake.whenIdle(60_000).then(() => (idle = true));
+    await finish('a#1');
+    expect(intake.waiting).toBe(1);
+    expect(idle).toBe(false);
+    await finish('b#1'); // c is taken: none waits, though c is still in hand
+    await waited;
+    expect(intake.waiting).toBe(0);
+  });
+
+  it('whenIdle gives up waiting after its limit, and at stop', async () => {
+    const { intake } = setup(1);
+    intake.accept(msg('a', 1, 9_900));
+    intake.accept(msg('b', 1, 9_900));
+    await intake.whenIdle(5); // b never gets its turn here
+    expect(intake.waiting).toBe(1);
+    const waited = intake.whenIdle(60_000);
+    void intake.stop();
+    await waited;
+  });
 });
