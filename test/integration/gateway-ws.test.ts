@@ -308,6 +308,20 @@ describe('gateway WebSocket (real nats-server; gateway, sfu, detector, reid as p
     expect(metricValue(text, 'lookout_bad_messages_total', { subject_kind: 'ws', reason: 'bad_frame' })).toBe(1);
   }, 60_000);
 
+  it('a frame sent right behind a join (or a URL token) waits with its JPEG for the credential check and is answered', async () => {
+    const room = 'upload-early';
+    // join, frame header and JPEG leave in one burst: the gateway reads them while the join's token is still being checked.
+    const joiner = await connectWs();
+    joiner.send({ type: 'join', room, token: roomToken(room, 'publisher', { peer: 'early' }), id: 'j' });
+    joiner.sendFrame('webcam', face, { seq: 0, id: 'early-frame' });
+    expect(await joiner.next((m): m is Extract<ServerMessage, { type: 'ack' }> => m.type === 'ack' && m.id === 'j')).toMatchObject({ op: 'join', role: 'publisher' });
+    expect(await joiner.next((m): m is ServerMessage => 'id' in m && m.id === 'early-frame', 30_000)).toMatchObject({ type: 'ack', op: 'frame', seq: 0 });
+    const onUrl = await connectWs({ token: roomToken(room, 'publisher', { peer: 'url' }) });
+    onUrl.sendFrame('cam-url', face, { seq: 0, id: 'url-frame' });
+    expect(await onUrl.next((m): m is ServerMessage => 'id' in m && m.id === 'url-frame', 30_000)).toMatchObject({ type: 'ack', op: 'frame', seq: 0 });
+    expect([...joiner.take(isError), ...onUrl.take(isError)]).toEqual([]);
+  }, 60_000);
+
   it('preview feed: viewers and admins of the room get uploaded frames downscaled, at most 2 per second; publishers may not ask; other rooms see none', async () => {
     const room = 'previews';
     const viewer = await connectWs();

@@ -17,6 +17,7 @@ import { OwnedMedia } from './owned-media.js';
 import type { Grant, SignalingProxy } from './signaling.js';
 import { PublisherView } from './publisher-view.js';
 import { SocketStreams, type StreamOwners } from './stream-owners.js';
+import { CredentialChecks } from './credential-checks.js';
 
 /** What every session of one gateway shares. */
 export interface SessionContext {
@@ -39,6 +40,8 @@ export interface SessionContext {
 const MAX_SIGNALS_IN_FLIGHT = 8;
 /** Frames one socket may have waiting for the SFU to say whose their stream is (its first frames only). */
 const MAX_FRAMES_AWAITING_OWNER = 4;
+/** Messages one socket may send while a credential check of it runs (they wait for it, in order). */
+const MAX_WAITING_FOR_AUTH = 32;
 /** Longest timer Node accepts. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_REASONS: Record<number, CloseReason> = { [WS_CLOSE.unauthorized]: 'unauthorized', [WS_CLOSE.forbidden]: 'forbidden' };
@@ -68,14 +71,7 @@ export class WsSession {
   private closing = false;
   private disposed = false;
   private errorReason: CloseReason | undefined;
-  /**
-   * Credential checks (the URL's, joins) are asynchronous (jose): messages that arrive
-   * while one runs wait for it, so "join, then subscribe" keeps its order. With none in
-   * flight a message is handled at once, as before (a frame header and its binary body
-   * may arrive in one tick).
-   */
-  private authChain: Promise<unknown> = Promise.resolve();
-  private authInFlight = 0;
+  private readonly checks = new CredentialChecks(MAX_WAITING_FOR_AUTH, () => this.closing);
 
   constructor(
     private readonly ws: WebSocket,
@@ -160,16 +156,20 @@ export class WsSession {
       .catch((err) => this.refuse(err));
   }
 
-  /** Runs a credential check after the ones before it (see authChain). */
+  /** Runs a credential check after the ones before it (credential-checks.ts). */
   private authenticate<T>(check: () => Promise<T>): Promise<T> {
-    this.authInFlight++;
-    const done = this.authChain.then(check).finally(() => this.authInFlight--);
-    this.authChain = done.catch(() => undefined);
-    return done;
+    return this.checks.run(check);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     this.alive = true;
+    if (this.closing) return;
+    if (!this.checks.admit(() => this.handleMessage(data, isBinary))) {
+      this.refuse(new LookoutError('too_many_requests', `at most ${MAX_WAITING_FOR_AUTH} messages may wait for a credential check`, 'type'), undefined, 'waiting_for_auth');
+    }
+  }
+
+  private handleMessage(data: RawData, isBinary: boolean): void {
     if (this.closing) return;
     if (isBinary) return this.onFrameData(toBuffer(data));
     let msg: ClientMessage;
@@ -203,7 +203,6 @@ export class WsSession {
     const id = msg.id !== undefined ? { id: msg.id } : {};
     if (msg.type === 'ping') return this.send({ type: 'ack', op: 'ping', ...id });
     if (msg.type === 'join') return this.joined(await this.authenticate(() => this.access.join(msg)), msg.id);
-    if (this.authInFlight > 0) await this.authChain;
     if (!this.access.authenticated) throw new LookoutError('unauthorized', `${msg.type}: join a room first`, 'type');
     switch (msg.type) {
       case 'subscribe':
