@@ -36,8 +36,8 @@ export function checkUploadHeaders(req: Pick<Request, 'headers'>, limit: UploadL
  * Streams the request body into `file` (created, or truncated), never holding more of it
  * than the streams' buffers: the request is paused while the file catches up (backpressure).
  * Refuses with `body_too_large` the moment the bytes read pass the limit, leaving the rest
- * unread (closeAfterAnswer). A client that goes away mid-body is `bad_request` ("upload
- * aborted"). On any failure the partial file is removed before this rejects. `onBytes`
+ * unread (closeAfterAnswer). A client that goes away mid-body is `bad_request` ("the upload
+ * broke off"). On any failure the partial file is removed before this rejects. `onBytes`
  * hears the size so far, at least every MiB, and the final size. Resolves with the size.
  */
 export function streamBodyToFile(req: Request, file: string, limit: UploadLimit, onBytes: (bytes: number) => void = () => undefined): Promise<number> {
@@ -81,9 +81,9 @@ export function streamBodyToFile(req: Request, file: string, limit: UploadLimit,
         resolve(size);
       });
     };
-    const onError = (err: Error) => fail(new LookoutError('bad_request', `body: ${err.message}`), false);
+    const onError = (err: Error) => fail(new LookoutError('bad_request', `body: the upload broke off (${err.message})`), false);
     // 'close' before 'end': the client went away mid-body.
-    const onClose = () => onError(new Error('upload aborted'));
+    const onClose = () => onError(new Error('the client went away'));
     out.on('drain', onDrain);
     out.on('error', (err) => fail(new LookoutError('unavailable', `jobs: the video could not be written (${(err as NodeJS.ErrnoException).code ?? err.message})`), true));
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
