@@ -111,7 +111,8 @@ export class JobService {
     }
     this.fetching(jobId); // cancelled while it was probed
     // Every capture time lies in the past, so no stage takes the job's frames for live ones from the future.
-    const videoBaseMs = Date.now() - durationMs - 1000;
+    // A whole second, so the report's seconds are the video's seconds.
+    const videoBaseMs = Math.floor((Date.now() - durationMs - 1000) / 1000) * 1000;
     h.info = { ...h.info, durationMs, videoBaseMs, framesTotal: Math.max(1, Math.round((durationMs * h.info.fps) / 1000)) };
     try {
       const meta = { jobId, name: h.info.name };
@@ -122,9 +123,10 @@ export class JobService {
       throw e;
     }
     h.info = { ...h.info, status: 'queued' };
+    const queued = h.info;
     await this.ledger.changed(h);
     this.enqueue(h);
-    return h.info;
+    return queued;
   }
 
   async mediaFailed(jobId: string, err: LookoutError): Promise<void> {
