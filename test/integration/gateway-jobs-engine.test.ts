@@ -133,10 +133,8 @@ describe('gateway recording jobs (real nats-server, detector, reid, gateway; the
   }, 300_000);
 
   it('loses no frame when the detector and then reid are SIGKILLed and replaced mid-job', async () => {
-    let jobId: string | undefined;
-    const created = upload('killed-workers');
-    const job = () => jobId;
-    jobId = (await created).jobId;
+    const created = await upload('killed-workers');
+    const job = () => created.jobId;
 
     await progressOf(job, (j) => j.framesDone >= 10);
     detector.child.kill('SIGKILL');
