@@ -16,6 +16,8 @@ export interface ChartTimelineProps {
   scales?: uPlot.Scales;
   /** The x axis (default: uPlot's clock times). Memoize. */
   xAxis?: uPlot.Axis;
+  /** The legend's time for a cursor position (default: uPlot's date and time). Memoize. */
+  timeValue?: (ms: number) => string;
   /** Axes after the x axis (the y axes). Memoize. */
   yAxes?: uPlot.Axis[];
   /** Charts with the same key move their cursors together. */
@@ -46,7 +48,7 @@ export function ChartTimeline(p: ChartTimelineProps) {
       width: Math.max(200, el.clientWidth),
       height,
       ms: 1,
-      series: [{ label: 'Time' }, ...p.series],
+      series: [{ label: 'Time', ...(p.timeValue ? { value: (_u: uPlot, v: number | null) => (v === null ? '—' : p.timeValue!(v)) } : {}) }, ...p.series],
       scales: { x: { time: true, ...(p.xRange ? { range: p.xRange } : {}) }, ...p.scales },
       axes: [p.xAxis ?? {}, ...(p.yAxes ?? [{}])],
       cursor: p.syncKey ? { sync: { key: p.syncKey } } : {},
@@ -69,7 +71,7 @@ export function ChartTimeline(p: ChartTimelineProps) {
       chart.current = null;
     };
     // Data changes are pushed below without rebuilding; xRange is compared by value.
-  }, [p.series, p.scales, p.xAxis, p.yAxes, p.options, p.syncKey, height, p.xRange?.[0], p.xRange?.[1]]);
+  }, [p.series, p.scales, p.xAxis, p.timeValue, p.yAxes, p.options, p.syncKey, height, p.xRange?.[0], p.xRange?.[1]]);
 
   useEffect(() => {
     chart.current?.setData(p.data);

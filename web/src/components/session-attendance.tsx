@@ -1,4 +1,5 @@
 import type { SessionReport } from '@lookout/contracts';
+import { videoClock } from '../lib/job-progress';
 import { clock } from './session-chart-data';
 
 const time = (ms: number) => new Date(ms).toLocaleTimeString();
@@ -11,6 +12,16 @@ const time = (ms: number) => new Date(ms).toLocaleTimeString();
 export function AttendanceTable({ report }: { report: SessionReport }) {
   const a = report.attendance;
   const since = (ms: number) => clock(Math.max(0, ms - report.session.startedMs));
+  const rec = report.session.recording;
+  // A recording's times are video times (m:ss) alone; a live session's, clock time and time since its start.
+  const at = (ms: number) =>
+    rec ? (
+      videoClock(ms - rec.videoBaseMs)
+    ) : (
+      <>
+        {time(ms)} <span class="muted">(+{since(ms)})</span>
+      </>
+    );
   return (
     <section class="card" aria-labelledby="attendance-title" data-testid="attendance">
       <h2 id="attendance-title">Attendance</h2>
@@ -32,12 +43,8 @@ export function AttendanceTable({ report }: { report: SessionReport }) {
             {a.people.map((p) => (
               <tr key={p.subjectId}>
                 <th scope="row">{p.name ?? p.subjectId}</th>
-                <td>
-                  {time(p.firstSeenMs)} <span class="muted">(+{since(p.firstSeenMs)})</span>
-                </td>
-                <td>
-                  {time(p.lastSeenMs)} <span class="muted">(+{since(p.lastSeenMs)})</span>
-                </td>
+                <td>{at(p.firstSeenMs)}</td>
+                <td>{at(p.lastSeenMs)}</td>
                 <td>{clock(p.secondsInView * 1000)}</td>
                 <td>{p.tracks}</td>
               </tr>

@@ -17,6 +17,12 @@ export const EXPRESSION_ORDER = ['happy', 'surprise', 'neutral', 'sad', 'fear', 
 export function reportRange(r: SessionReport): [number, number] {
   const end = r.session.endedMs ?? r.generatedMs;
   const xs = [...r.timelines.engagement.map((p) => p[0]), ...r.alerts.flatMap((a) => [a.startMs, a.endMs ?? end])];
+  // A recording's charts start at video time 0 (its session may have started a little before or after on the clock).
+  const rec = r.session.recording;
+  if (rec) {
+    const hi = Math.max(rec.videoBaseMs + (rec.durationMs ?? 0), ...xs.map((x) => x + 1000));
+    return [rec.videoBaseMs, hi > rec.videoBaseMs ? hi : rec.videoBaseMs + 1000];
+  }
   const lo = Math.min(r.session.startedMs, ...xs);
   const hi = Math.max(end, ...xs.map((x) => x + 1000));
   return [lo, hi > lo ? hi : lo + 1000];

@@ -69,11 +69,15 @@ function useAlertChart(report: SessionReport): LaneChart & { kinds: string[] } {
   return { ...opts, data, kinds: kinds.map((k) => k.kind) };
 }
 
+function tick(videoMs: number, incr: number): string {
+  return incr < 1000 ? `${videoClock(videoMs)}.${Math.floor((Math.max(0, videoMs) % 1000) / 100)}` : videoClock(videoMs);
+}
+
 /**
  * A recording's charts: the x axis in video time, and a click on a chart plays the video
  * from that moment (`onSeek`, in video ms). Nothing for a live session's report.
  */
-function useRecordingAxis(report: SessionReport, onSeek?: (videoMs: number) => void): { xAxis?: uPlot.Axis; options?: Partial<uPlot.Options> } {
+function useRecordingAxis(report: SessionReport, onSeek?: (videoMs: number) => void): { xAxis?: uPlot.Axis; timeValue?: (ms: number) => string; options?: Partial<uPlot.Options> } {
   const base = report.session.recording?.videoBaseMs;
   const seek = useRef(onSeek);
   seek.current = onSeek;
@@ -83,8 +87,16 @@ function useRecordingAxis(report: SessionReport, onSeek?: (videoMs: number) => v
       const left = u.cursor.left;
       if (left !== undefined && left >= 0 && seek.current) seek.current(Math.max(0, Math.round(u.posToVal(left, 'x') - base)));
     };
+    // Ticks on whole steps of video time (uPlot's own fall on whole clock seconds).
+    const splits = (_u: uPlot, _axis: number, min: number, max: number, incr: number) => {
+      const out: number[] = [];
+      for (let v = base + Math.ceil((min - base) / incr) * incr; v <= max; v += incr) out.push(v);
+      return out;
+    };
     return {
-      xAxis: { values: (_u: uPlot, splits: number[]) => splits.map((v) => videoClock(v - base)) },
+      // Steps under a second (a short clip on a wide chart) show tenths, so no two ticks read the same.
+      xAxis: { splits, values: (_u: uPlot, ticks: number[], _axis: number, _space: number, incr: number) => ticks.map((v) => tick(v - base, incr)) },
+      timeValue: (ms: number) => videoClock(ms - base),
       options: { hooks: { ready: [(u: uPlot) => u.over.addEventListener('click', () => click(u))] } },
     };
   }, [base]);

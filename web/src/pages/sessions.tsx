@@ -15,10 +15,15 @@ import '../components/recording.css';
 export function SessionsPage({ params }: { params: URLSearchParams }) {
   const id = params.get('session');
   const job = params.get('job');
-  const [room, setRoom] = useState(params.get('room') ?? '');
-  const [analyse, setAnalyse] = useState(params.has('analyse'));
   if (id) return <SessionDetail id={id} />;
   if (job) return <RecordingJobView jobId={job} />;
+  return <SessionsHome params={params} />;
+}
+
+/** The list and the forms: their own component, so coming back to it starts afresh (the recording form closed). */
+function SessionsHome({ params }: { params: URLSearchParams }) {
+  const [room, setRoom] = useState(params.get('room') ?? '');
+  const [analyse, setAnalyse] = useState(params.has('analyse'));
   return (
     <>
       <div class="row session-head">
