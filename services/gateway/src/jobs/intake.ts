@@ -70,7 +70,13 @@ export class JobIntake {
       await this.fail(info.jobId, err as LookoutError);
       throw err;
     }
-    return this.o.jobs.mediaReady(info.jobId, bytes);
+    try {
+      return await this.o.jobs.mediaReady(info.jobId, bytes);
+    } catch (err) {
+      // Probe refusals are recorded by mediaReady; another (cancelled meanwhile) still leaves the file to erase.
+      await this.fail(info.jobId, err as LookoutError);
+      throw err;
+    }
   }
 
   /** `POST /jobs` with `{url}`: the destination is checked now, the download runs after the answer (status fetching). */
