@@ -90,7 +90,7 @@ describe('gateway recording jobs API (real nats-server and gateway; uploads, URL
   /** The videos held in JOBS_DIR (its host id file aside). */
   const held = () => fs.readdirSync(jobsDir).filter((f) => !f.startsWith('.'));
   const jobCount = async () => (await apiCall<JobList>(base, 'GET', '/jobs')).body.jobs.length;
-  const upload = (body: Buffer, query = `?fps=${FPS}`, headers: Record<string, string> = {}) =>
+  const upload = (body: Buffer<ArrayBuffer>, query = `?fps=${FPS}`, headers: Record<string, string> = {}) =>
     apiCall<JobInfo & ErrorBody>(base, 'POST', `/jobs${query}`, { body, headers: { 'content-type': 'video/webm', ...headers } });
 
   let uploaded: JobInfo;
