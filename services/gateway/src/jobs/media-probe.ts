@@ -23,8 +23,14 @@ function run(bin: string, args: string[], timeoutMs: number): Promise<{ stdout: 
 
 interface ProbeJson {
   streams?: Array<{ codec_type?: string; codec_name?: string; width?: number; height?: number; duration?: string }>;
-  format?: { duration?: string };
+  format?: { duration?: string; format_name?: string };
 }
+
+/**
+ * Formats ffmpeg reads as "video" that are not recordings: any text file (tty: ANSI art),
+ * a single image or an image sequence (image2, png_pipe, jpeg_pipe, …).
+ */
+const NOT_RECORDINGS = /^(tty|image2|[a-z0-9]+_pipe)$/;
 
 /** Parses ffprobe's JSON: the first video stream and the duration (format's, else the stream's). Pure. */
 export function parseProbe(json: string): { video: boolean; durationMs?: number; width?: number; height?: number; codec?: string } {
@@ -35,7 +41,7 @@ export function parseProbe(json: string): { video: boolean; durationMs?: number;
     return { video: false };
   }
   const v = p.streams?.find((s) => s.codec_type === 'video');
-  if (!v) return { video: false };
+  if (!v || NOT_RECORDINGS.test(p.format?.format_name ?? '')) return { video: false };
   const seconds = [p.format?.duration, v.duration].map((d) => Number(d)).find((d) => Number.isFinite(d) && d > 0);
   return {
     video: true,
@@ -60,7 +66,7 @@ export function parseProgressTime(progress: string): number | undefined {
  * then read to the end without decoding. Not a video → LookoutError('not_video').
  */
 export async function probeMedia(ffprobe: string, ffmpeg: string, file: string): Promise<MediaFacts> {
-  const r = await run(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height,duration:format=duration', '-of', 'json', file], PROBE_TIMEOUT_MS);
+  const r = await run(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height,duration:format=duration,format_name', '-of', 'json', file], PROBE_TIMEOUT_MS);
   const p = parseProbe(r.stdout);
   if (r.failed || !p.video) throw new LookoutError('not_video', `video: ${r.failed ? 'ffprobe cannot read it' : 'it holds no video stream'}`, 'video');
   const facts = { ...(p.width ? { width: p.width } : {}), ...(p.height ? { height: p.height } : {}), ...(p.codec ? { codec: p.codec } : {}) };
