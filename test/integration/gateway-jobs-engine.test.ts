@@ -158,6 +158,32 @@ describe('gateway recording jobs (real nats-server, detector, reid, gateway; the
     expectIdentityChangeAtTheCut(r);
   }, 400_000);
 
+  it('cancels a running job (its session ends where analysis stopped), then deletes it with its video; a text file is refused', async () => {
+    const res = await apiCall<JobInfo>(base, 'POST', '/jobs?name=cancelled&fps=10', { body: fs.readFileSync(TWO_PEOPLE_VIDEO), headers: { 'content-type': 'video/webm' } });
+    expect(res.status).toBe(201);
+    const job = () => res.body.jobId;
+    await progressOf(job, (j) => j.status === 'running' && j.framesDone >= 5);
+    const cancelled = await apiCall<JobInfo>(base, 'POST', `/jobs/${job()}/cancel`);
+    expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled', endedMs: expect.any(Number) } });
+    const last = await progressOf(job, (j) => j.status === 'cancelled');
+    expect(last.framesDone).toBeLessThan(120);
+    expect((await apiCall<{ error: { code: string } }>(base, 'POST', `/jobs/${job()}/cancel`)).body.error.code).toBe('job_ended');
+    const session = (await apiCall<{ status: string; endedMs: number }>(base, 'GET', `/sessions/${res.body.sessionId}`)).body;
+    expect(session.status).toBe('ended');
+    expect(session.endedMs).toBeLessThan(res.body.videoBaseMs! + VIDEO_MS);
+    // The video stays for the report's player until the job is deleted.
+    expect(fs.existsSync(path.join(jobsDir, `${job()}.video`))).toBe(true);
+    expect((await apiCall(base, 'DELETE', `/jobs/${job()}`)).status).toBe(204);
+    expect((await apiCall(base, 'GET', `/jobs/${job()}`)).status).toBe(404);
+    expect(fs.existsSync(path.join(jobsDir, `${job()}.video`))).toBe(false);
+    expect((await apiCall(base, 'GET', `/sessions/${res.body.sessionId}/report`)).status).toBe(200);
+
+    const before = fs.readdirSync(jobsDir).length;
+    const text = await apiCall<{ error: { code: string } }>(base, 'POST', '/jobs?name=notes', { body: 'not a video\n'.repeat(1000), headers: { 'content-type': 'video/webm' } });
+    expect(text).toMatchObject({ status: 422, body: { error: { code: 'not_video' } } });
+    expect(fs.readdirSync(jobsDir)).toHaveLength(before);
+  }, 300_000);
+
   it('resumes a job after its gateway is SIGKILLed: a new gateway on the same JOBS_DIR finishes it', async () => {
     const created = await upload('killed-gateway');
     const job = () => created.jobId;
