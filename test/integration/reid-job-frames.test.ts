@@ -23,7 +23,7 @@ import {
   type StreamMetricsEvent,
 } from '@lookout/contracts';
 import { call } from '@lookout/service-kit';
-import { enrollVideoPeople, extractVideoFrames, metricValue, startNatsServer, startService, stopAllProcesses, VIDEO_FPS, type NatsServer, type RunningService } from '@lookout/testkit';
+import { enrollVideoPeople, extractVideoFrames, metricValue, rawRpc, startNatsServer, startService, stopAllProcesses, VIDEO_FPS, type NatsServer, type RunningService } from '@lookout/testkit';
 
 /**
  * reid's side of a recording job (docs/reid.md, "Recording-job frames"): the two-person
@@ -158,6 +158,17 @@ describe('reid.analyze_frame: a recording job\'s frames (real nats-server, detec
     // Its analysis is still published (its own gallery matches, no tracks): the state did not move.
     expect(analyses).toHaveLength(1);
     expect(analyses[0]).not.toHaveProperty('principal');
+  }, 60_000);
+
+  it('a malformed request is answered invalid_request and counted; the stream is untouched', async () => {
+    const before = await storedCount(nc);
+    const bad = await rawRpc(nc, subjects.reidAnalyzeFrame(), { ...faces[11]!, seq: -1 }, 10_000);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await rawRpc(nc, subjects.reidAnalyzeFrame(), '{"room":', 10_000)).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await storedCount(nc)).toBe(before);
+    const metrics = (await reid.get('/metrics')).body;
+    expect(metricValue(metrics, 'lookout_bad_messages_total', { subject_kind: 'reid.analyze_frame', reason: 'invalid' })).toBe(2);
+    expect((await reid.get('/readyz')).status).toBe(200);
   }, 60_000);
 
   it('end_stream closes the open episodes at the last frame and flushes the last second: every frame is counted', async () => {
