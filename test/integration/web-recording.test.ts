@@ -184,6 +184,22 @@ describe('web app: analyse a recording (Chromium; nats-server, detector, reid, g
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
   });
+
+  it('the form, the job and the report fit a 1024 × 768 laptop screen without sideways scrolling', async () => {
+    const pages = { 'recording-form': '#/sessions?analyse=1', 'recording-job': `#/sessions?job=${job.jobId}`, 'recording-report': `#/sessions?session=${job.sessionId}` };
+    await page.setViewportSize({ width: 1024, height: 768 });
+    for (const [name, hash] of Object.entries(pages)) {
+      await page.goto(`${base}/${hash}`);
+      await page.locator('main h2').first().waitFor();
+      if (name === 'recording-report') await page.getByTestId('alert-episodes').waitFor();
+      await shot(`${name}-1024`, true);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect({ name, overflow }).toEqual({ name, overflow: 0 });
+    }
+    await page.setViewportSize(VIEWPORT);
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  });
 });
 
 /** Records, in the page, every state the upload bar, the job bar and the status line go through. */

@@ -35,7 +35,7 @@ export function RecordingJobList() {
 
   if (jobs?.length === 0 && error === null) return null;
   return (
-    <section class="card" aria-labelledby="jobs-title">
+    <section class="card recording-jobs" aria-labelledby="jobs-title">
       <h2 id="jobs-title">Recordings</h2>
       {error !== null && (
         <p class="error" role="alert">
