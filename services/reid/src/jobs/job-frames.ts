@@ -1,4 +1,4 @@
-import { rpc, streamKey, type FacesMessage, type ReidFrameResult } from '@lookout/contracts';
+import { LookoutError, rpc, streamKey, type FacesMessage, type ReidFrameResult } from '@lookout/contracts';
 import { Counter, Gauge, type Registry, type Responder, type RpcServer } from '@lookout/service-kit';
 import type { AnalyseOptions, FrameResult } from '../stream/frame-analyzer.js';
 import { KeyedQueue } from './job-queue.js';
@@ -67,7 +67,7 @@ export class JobFrames {
         return this.o.analyse(faces, { job: true });
       });
     } catch (err) {
-      if ((err as { code?: string }).code === 'busy') this.frames.inc({ outcome: 'busy' });
+      if (err instanceof LookoutError && err.code === 'busy') this.frames.inc({ outcome: 'busy' });
       throw err;
     }
     this.frames.inc({ outcome });
