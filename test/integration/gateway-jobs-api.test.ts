@@ -146,6 +146,8 @@ describe('gateway recording jobs API (real nats-server and gateway; uploads, URL
     req.on('error', () => undefined);
     req.write(VIDEO.subarray(0, 200_000));
     const jobId = await created;
+    // A video still arriving is not served: a player would take the part for the whole.
+    expect((await apiCall<ErrorBody>(base, 'GET', `/jobs/${jobId}/video`)).body.error).toMatchObject({ code: 'not_found', message: expect.stringContaining('still arriving') });
     req.destroy();
     const failed = await progressOf(jobId, (j) => j.status === 'failed');
     expect(failed.error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('broke off') });

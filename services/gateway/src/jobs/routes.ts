@@ -67,7 +67,7 @@ export function registerJobRoutes(api: ApiRouter, intake: JobIntake): void {
       method: 'get',
       path: '/jobs/:job/video',
       tag,
-      summary: 'The job\'s video, with Range requests (206) for a player that seeks; 404 when this gateway does not hold it (`?token=` works for links)',
+      summary: 'The job\'s video, with Range requests (206) for a player that seeks; 404 when this gateway does not hold it, or while it is still arriving (`?token=` works for links)',
       access: 'any',
       accessNote: 'admin; a viewer token of the job\'s room (rec-<job>); others 403',
       raw: { contentType: 'video/*' },
@@ -78,6 +78,8 @@ export function registerJobRoutes(api: ApiRouter, intake: JobIntake): void {
       requireJobViewer(req.principal!, id);
       const file = jobs.videoFile(id);
       if (!file) throw notFound(`job: this gateway holds no video of job ${id}`, 'job');
+      // Still arriving (uploaded or downloaded): a player would take the part there is for the whole.
+      if ((await jobs.get(id))?.status === 'fetching') throw notFound(`job: the video of job ${id} is still arriving`, 'job');
       await sendVideo(req, res, file);
     },
   );
