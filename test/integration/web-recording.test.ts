@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -44,6 +46,8 @@ describe('web app: analyse a recording (Chromium; nats-server, detector, reid, g
   const cspViolations: string[] = [];
   /** WebSocket messages of the `job` feed the page received (progress over the socket, not only the poll). */
   let jobFeedMessages = 0;
+  /** Serves the fixture video for the URL case (127.0.0.1, allow-listed with JOB_URL_ALLOW_HOSTS). */
+  let videoServer: http.Server | undefined;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-web-recording-'));
   const shot = (name: string, fullPage = false) => page.screenshot({ path: artifact(`web-${name}.png`), fullPage });
 
@@ -54,7 +58,7 @@ describe('web app: analyse a recording (Chromium; nats-server, detector, reid, g
     services = await Promise.all([
       startService('detector', nats.url),
       startService('reid', nats.url),
-      startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, JOBS_DIR: path.join(tmp, 'jobs') }),
+      startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, JOBS_DIR: path.join(tmp, 'jobs'), JOB_URL_ALLOW_HOSTS: '127.0.0.1' }),
     ]);
     base = `http://127.0.0.1:${services[2]!.httpPort}`;
     // Other photos of the two people than the video's frames: the cut is an identity change.
@@ -79,6 +83,7 @@ describe('web app: analyse a recording (Chromium; nats-server, detector, reid, g
 
   afterAll(async () => {
     await browser?.close();
+    if (videoServer) await new Promise((r) => videoServer!.close(r));
     await nc?.close();
     await Promise.all(services.map((s) => s.stop()));
     await stopAllProcesses();
@@ -184,6 +189,33 @@ describe('web app: analyse a recording (Chromium; nats-server, detector, reid, g
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
   });
+
+  it('a URL job (a local HTTP server, allow-listed) is downloaded and analysed the same way', async () => {
+    videoServer = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/webm', 'content-length': fs.statSync(TWO_PEOPLE_VIDEO).size });
+      fs.createReadStream(TWO_PEOPLE_VIDEO).pipe(res);
+    });
+    await new Promise<void>((r) => videoServer!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(videoServer.address() as AddressInfo).port}/interview.webm`;
+    // A fresh document, the form open from the link.
+    await page.goto('about:blank');
+    await page.goto(`${base}/#/sessions?analyse=1`);
+    const form = page.getByTestId('recording-form');
+    await form.getByLabel('a URL').check();
+    await form.getByLabel('Video URL').fill(url);
+    await form.getByRole('button', { name: 'Analyse', exact: true }).click();
+    await expectText(page.getByRole('heading', { level: 1 }), /Recording “?interview\.webm/);
+    await expectText(page.getByTestId('recording-job-status'), /^Done: \d+ frames analysed/, 240_000);
+    const jobId = new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('job')!;
+    const info = (await apiCall<JobInfo>(base, 'GET', `/jobs/${jobId}`)).body;
+    expect(info).toMatchObject({ status: 'done', source: { kind: 'url', url } });
+    expect(info.framesDone).toBe(info.framesTotal);
+    await page.getByRole('link', { name: 'Open the report' }).click();
+    const row = page.getByTestId('alert-episodes').locator('tbody tr').filter({ hasText: 'identity changed' }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await expectText(row.getByRole('button', { name: /^Play the recording from / }), /0:0[56]/);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
 
   it('the form, the job and the report fit a 1024 × 768 laptop screen without sideways scrolling', async () => {
     const pages = { 'recording-form': '#/sessions?analyse=1', 'recording-job': `#/sessions?job=${job.jobId}`, 'recording-report': `#/sessions?session=${job.sessionId}` };
