@@ -39,6 +39,8 @@ export class FrameDecoder {
   private readonly queue: Buffer[] = [];
   private readonly highWater: number;
   private ended = false;
+  /** Closed by its user: frames still queued are dropped, none is handed out. */
+  private closed = false;
   private paused = false;
   private wake: (() => void) | undefined;
   private stderrTail = '';
@@ -80,6 +82,7 @@ export class FrameDecoder {
   /** The next frame, or undefined once ffmpeg is done (see `exited` for how it ended). */
   async next(): Promise<Buffer | undefined> {
     for (;;) {
+      if (this.closed) return undefined;
       const frame = this.queue.shift();
       if (frame) {
         if (this.paused && this.queue.length < this.highWater) {
@@ -95,7 +98,10 @@ export class FrameDecoder {
 
   /** Stops decoding (a cancelled or taken-over job); `exited` settles once ffmpeg is gone. */
   close(): Promise<DecoderExit> {
+    this.closed = true;
+    this.queue.length = 0;
     if (!this.ended) this.proc.kill('SIGKILL');
+    this.notify();
     return this.exited;
   }
 

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JOB_STREAM, jobRoom, LookoutError, notFound, type JobInfo, type JobSource, type RuleThresholds } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
 import { newSessionId } from '../sessions/session-store.js';
 import type { SessionService } from '../sessions/service.js';
+import { JobFiles } from './job-files.js';
 import { HeldJob, isFinal, JobLedger, RENEW_MS } from './job-ledger.js';
 import type { JobMetrics } from './job-metrics.js';
 import { JobRecovery } from './job-recovery.js';
 import { JobRunner, type RunnerSettings } from './job-runner.js';
+import { JobSessions } from './job-sessions.js';
 import type { JobStore } from './job-store.js';
 import { probeMedia } from './media-probe.js';
 
@@ -49,18 +49,22 @@ const SCAN_EVERY_MS = 3 * RENEW_MS;
  * survives this gateway's restart (or another's, if they share JOBS_DIR).
  */
 export class JobService {
+  private readonly files: JobFiles;
   private readonly ledger: JobLedger;
+  private readonly jobSessions: JobSessions;
   private readonly recovery: JobRecovery;
   private readonly queue: HeldJob[] = [];
   private running = 0;
+  private readonly ended = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(private readonly o: JobServiceOptions) {
-    fs.mkdirSync(o.settings.jobsDir, { recursive: true });
-    const hostId = jobsDirId(o.settings.jobsDir);
+    this.files = new JobFiles(o.settings.jobsDir);
+    this.jobSessions = new JobSessions(o.sessions, o.log);
+    const hostId = this.files.hostId;
     this.ledger = new JobLedger({ store: o.store, nc: o.nc, instance: o.instance, hostId, log: o.log, onLost: (h, rec) => this.lost(h, rec) });
-    this.recovery = new JobRecovery({ store: o.store, ledger: this.ledger, instance: o.instance, hostId, videoPath: (id) => this.videoPath(id), fail: (h, err) => this.finish(h, 'failed', err), log: o.log });
+    this.recovery = new JobRecovery({ store: o.store, ledger: this.ledger, instance: o.instance, hostId, videoPath: (id) => this.files.path(id), fail: (h, err) => this.finish(h, 'failed', err), log: o.log });
   }
 
   async create(input: JobCreate): Promise<{ info: JobInfo; videoPath: string }> {
@@ -86,7 +90,7 @@ export class JobService {
     this.ledger.held.set(jobId, new HeldJob(info, session));
     this.ledger.publish(this.ledger.held.get(jobId)!);
     this.countJobs();
-    return { info, videoPath: this.videoPath(jobId) };
+    return { info, videoPath: this.files.path(jobId) };
   }
 
   setBytes(jobId: string, bytes: number): void {
@@ -102,7 +106,7 @@ export class JobService {
     const s = this.o.settings;
     let durationMs: number;
     try {
-      ({ durationMs } = await probeMedia(s.ffprobePath, s.ffmpegPath, this.videoPath(jobId)));
+      ({ durationMs } = await probeMedia(s.ffprobePath, s.ffmpegPath, this.files.path(jobId)));
       if (durationMs > s.maxDurationS * 1000) throw new LookoutError('too_long', `video: ${(durationMs / 1000).toFixed(1)} s is longer than the limit of ${s.maxDurationS} s (JOB_MAX_DURATION_S)`, 'video');
     } catch (err) {
       const e = err instanceof LookoutError ? err : new LookoutError('not_video', `video: ${(err as Error).message}`, 'video');
@@ -115,12 +119,10 @@ export class JobService {
     const videoBaseMs = Math.floor((Date.now() - durationMs - 1000) / 1000) * 1000;
     h.info = { ...h.info, durationMs, videoBaseMs, framesTotal: Math.max(1, Math.round((durationMs * h.info.fps) / 1000)) };
     try {
-      const meta = { jobId, name: h.info.name };
-      await this.o.sessions.startRecording({ room: h.info.room, stream: h.info.stream, ...h.session, metadata: meta }, h.info.sessionId, { jobId, videoBaseMs, durationMs });
+      await this.jobSessions.start(h.info, h.session);
     } catch (err) {
-      const e = err instanceof LookoutError ? err : new LookoutError('internal', `session: ${(err as Error).message}`);
-      await this.mediaFailed(jobId, e);
-      throw e;
+      await this.mediaFailed(jobId, err as LookoutError);
+      throw err;
     }
     h.info = { ...h.info, status: 'queued' };
     const queued = h.info;
@@ -132,7 +134,7 @@ export class JobService {
   async mediaFailed(jobId: string, err: LookoutError): Promise<void> {
     const h = this.ledger.held.get(jobId);
     if (h && !isFinal(h.info.status)) await this.finish(h, 'failed', err);
-    this.eraseVideo(jobId);
+    this.files.erase(jobId);
   }
 
   async get(jobId: string): Promise<JobInfo | undefined> {
@@ -165,7 +167,7 @@ export class JobService {
       return { ...rec, info: ended };
     });
     if (!ended) throw new LookoutError('job_ended', `job: ${jobId} has ended`, 'job');
-    await this.endSession(ended);
+    await this.jobSessions.end(ended);
     return ended;
   }
 
@@ -177,14 +179,13 @@ export class JobService {
         if (!(err instanceof LookoutError && err.code === 'job_ended')) throw err;
       });
     }
-    this.eraseVideo(jobId);
+    this.files.erase(jobId);
     await this.o.store.erase(jobId);
   }
 
   /** The held video of a job, when this gateway holds it. */
   videoFile(jobId: string): string | undefined {
-    const p = this.videoPath(jobId);
-    return fs.existsSync(p) ? p : undefined;
+    return this.files.find(jobId);
   }
 
   /** Takes over the jobs whose video is here and whose gateway is gone, then keeps looking. */
@@ -249,7 +250,7 @@ export class JobService {
     const runner = new JobRunner({
       nc: this.o.nc,
       job: { ...h.info, videoBaseMs: h.info.videoBaseMs ?? 0 },
-      videoPath: this.videoPath(h.info.jobId),
+      videoPath: this.files.path(h.info.jobId),
       settings: this.o.settings,
       metrics: this.o.metrics,
       log: this.o.log,
@@ -282,21 +283,17 @@ export class JobService {
   private async finish(h: HeldJob, status: 'done' | 'failed' | 'cancelled', err?: LookoutError): Promise<void> {
     const { waiting: _w, etaMs: _e, ...rest } = h.info;
     h.info = { ...rest, status, endedMs: Date.now(), ...(status === 'done' ? { etaMs: 0 } : {}), ...(err ? { error: err.toBody() } : {}) };
-    await this.endSession(h.info);
+    await this.jobSessions.end(h.info);
     await this.ledger.changed(h).catch((e: Error) => this.o.log.warn({ jobId: h.info.jobId, error: e.message }, 'final job state not written'));
     this.ledger.held.delete(h.info.jobId);
+    this.remember(h.info.jobId);
     this.countJobs();
   }
 
-  /** Ends the job's session if it was started: at the video's end when done, else where analysis stopped. */
-  private async endSession(info: JobInfo): Promise<void> {
-    if (info.videoBaseMs === undefined) return;
-    const at = info.status === 'done' && info.durationMs !== undefined ? info.durationMs : Math.round((info.framesDone * 1000) / info.fps);
-    try {
-      await this.o.sessions.end(info.sessionId, info.videoBaseMs + at);
-    } catch (err) {
-      if (!(err instanceof LookoutError && err.code === 'not_found')) this.o.log.warn({ jobId: info.jobId, error: (err as Error).message }, 'the job\'s session was not ended');
-    }
+  /** Jobs this gateway ended lately: a late upload's mediaReady is told job_ended, not not_found. */
+  private remember(jobId: string): void {
+    this.ended.add(jobId);
+    if (this.ended.size > 1000) this.ended.delete(this.ended.values().next().value!);
   }
 
   private lost(h: HeldJob, rec: unknown): void {
@@ -306,39 +303,15 @@ export class JobService {
     this.countJobs();
   }
 
-  /** A job still receiving its video; not_found / job_ended otherwise. */
+  /** A job still receiving its video here; job_ended (cancelled meanwhile) or not_found otherwise. */
   private fetching(jobId: string): HeldJob {
     const h = this.ledger.held.get(jobId);
-    if (!h) throw notFound(`job: no job ${jobId} is receiving its video here`, 'job');
-    if (h.info.status !== 'fetching') throw new LookoutError('job_ended', `job: ${jobId} is ${h.info.status}`, 'job');
-    return h;
-  }
-
-  private videoPath(jobId: string): string {
-    return path.join(this.o.settings.jobsDir, `${jobId}.video`);
-  }
-
-  private eraseVideo(jobId: string): void {
-    fs.rmSync(this.videoPath(jobId), { force: true });
+    if (h?.info.status === 'fetching') return h;
+    if (h || this.ended.has(jobId)) throw new LookoutError('job_ended', `job: ${jobId} is ${h?.info.status ?? 'over'}`, 'job');
+    throw notFound(`job: no job ${jobId} is receiving its video here`, 'job');
   }
 
   private countJobs(): void {
     this.o.metrics.count([...this.ledger.held.values()].map((h) => h.info.status));
-  }
-}
-
-/** The id of a JOBS_DIR, made once: gateways that share the directory can resume each other's jobs. */
-function jobsDirId(dir: string): string {
-  const file = path.join(dir, '.host-id');
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    const id = `jobs-${randomBytes(9).toString('base64url')}`;
-    try {
-      fs.writeFileSync(file, id, { flag: 'wx' });
-      return id;
-    } catch {
-      return fs.readFileSync(file, 'utf8').trim();
-    }
   }
 }
