@@ -92,6 +92,7 @@ describe('web app: analyse a recording (Chromium; nats-server, detector, reid, g
   });
 
   let job: JobInfo;
+  let urlJob: JobInfo;
 
   it('uploads the two-person video with visible progress, and follows the job to done', async () => {
     await page.getByRole('button', { name: 'Analyse a recording' }).click();
@@ -207,7 +208,7 @@ describe('web app: analyse a recording (Chromium; nats-server, detector, reid, g
     await expectText(page.getByRole('heading', { level: 1 }), /Recording “?interview\.webm/);
     await expectText(page.getByTestId('recording-job-status'), /^Done: \d+ frames analysed/, 240_000);
     const jobId = new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('job')!;
-    const info = (await apiCall<JobInfo>(base, 'GET', `/jobs/${jobId}`)).body;
+    const info = (urlJob = (await apiCall<JobInfo>(base, 'GET', `/jobs/${jobId}`)).body);
     expect(info).toMatchObject({ status: 'done', source: { kind: 'url', url } });
     expect(info.framesDone).toBe(info.framesTotal);
     await page.getByRole('link', { name: 'Open the report' }).click();
@@ -231,6 +232,21 @@ describe('web app: analyse a recording (Chromium; nats-server, detector, reid, g
     await page.setViewportSize(VIEWPORT);
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
+  });
+
+  it('deletes a job from its page after a second click; its report stays', async () => {
+    await page.goto(`${base}/#/sessions?job=${urlJob.jobId}`);
+    await page.getByRole('button', { name: 'Delete job' }).click();
+    // The safe choice is beside the confirmation, which has the focus.
+    await page.getByRole('button', { name: 'Keep it' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, delete');
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.waitForFunction(() => location.hash === '#/sessions');
+    await expectText(page.getByTestId('recording-jobs'), /Two people \(web test\)/);
+    expect(await page.getByTestId('recording-jobs').innerText()).not.toContain('interview.webm');
+    expect((await apiCall(base, 'GET', `/jobs/${urlJob.jobId}`)).status).toBe(404);
+    expect((await apiCall(base, 'GET', `/sessions/${urlJob.sessionId}/report`)).status).toBe(200);
+    expect(pageErrors).toEqual([]);
   });
 });
 

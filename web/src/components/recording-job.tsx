@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { JobInfo } from '@lookout/contracts';
 import { useJobFollow } from '../lib/job-follow';
 import { isFinal, jobFraction, jobSummary, videoClock } from '../lib/job-progress';
@@ -41,11 +41,7 @@ export function RecordingJobView({ jobId }: { jobId: string }) {
               Cancel job
             </button>
           )}
-          {job && isFinal(job.status) && (
-            <button type="button" class="secondary" onClick={() => void act('delete')}>
-              Delete job
-            </button>
-          )}
+          {job && isFinal(job.status) && <DeleteJobButton onDelete={() => void act('delete')} />}
         </span>
       </div>
       {!job && error === null && <p role="status">Loading the job…</p>}
@@ -59,6 +55,33 @@ export function RecordingJobView({ jobId }: { jobId: string }) {
           ),
       )}
     </>
+  );
+}
+
+/** Deleting erases the held video (the report stays): asked once more, the safe choice beside it. */
+function DeleteJobButton({ onDelete }: { onDelete: () => void }) {
+  const [asking, setAsking] = useState(false);
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (asking) confirm.current?.focus();
+  }, [asking]);
+  if (!asking) {
+    return (
+      <button type="button" class="secondary" onClick={() => setAsking(true)}>
+        Delete job
+      </button>
+    );
+  }
+  return (
+    <span class="session-end" role="group" aria-label="Delete the job">
+      <span id="delete-job-q">Delete the job and its video? The report stays.</span>
+      <button type="button" class="danger" ref={confirm} onClick={onDelete} aria-describedby="delete-job-q">
+        Yes, delete
+      </button>
+      <button type="button" class="secondary" onClick={() => setAsking(false)}>
+        Keep it
+      </button>
+    </span>
   );
 }
 
