@@ -44,7 +44,8 @@ describe('gateway recording jobs (real nats-server, detector, reid, gateway; the
   const progress = new Map<string, JobInfo[]>();
   const listeners = new Set<(j: JobInfo) => void>();
 
-  const gatewayEnv = () => ({ ...TEST_GATEWAY_ENV, JOBS_DIR: jobsDir });
+  // One job at a time, so the queue shows (the tests run their jobs one after the other anyway).
+  const gatewayEnv = () => ({ ...TEST_GATEWAY_ENV, JOBS_DIR: jobsDir, JOB_MAX_RUNNING: '1' });
 
   beforeAll(async () => {
     nats = await startNatsServer();
@@ -157,6 +158,19 @@ describe('gateway recording jobs (real nats-server, detector, reid, gateway; the
     expect(r.framesAnalysed).toBe(FRAMES);
     expectIdentityChangeAtTheCut(r);
   }, 400_000);
+
+  it('queues what is beyond JOB_MAX_RUNNING and runs it next, oldest first', async () => {
+    const first = await upload('first');
+    const second = await upload('second');
+    const queued = await progressOf(() => second.jobId, (j) => j.status !== 'fetching');
+    const [a, b] = await Promise.all([first, second].map((j) => progressOf(() => j.jobId, (p) => p.status === 'done' || p.status === 'failed')));
+    expect(queued.status).toBe('queued');
+    expect(a).toMatchObject({ status: 'done', framesDone: FRAMES });
+    expect(b).toMatchObject({ status: 'done', framesDone: FRAMES });
+    expect(b.startedMs!).toBeGreaterThanOrEqual(a.endedMs!);
+    const listed = (await apiCall<{ jobs: JobInfo[] }>(base, 'GET', '/jobs')).body.jobs.map((j) => j.jobId);
+    expect(listed.indexOf(second.jobId)).toBeLessThan(listed.indexOf(first.jobId));
+  }, 300_000);
 
   it('cancels a running job (its session ends where analysis stopped), then deletes it with its video; a text file is refused', async () => {
     const res = await apiCall<JobInfo>(base, 'POST', '/jobs?name=cancelled&fps=10', { body: fs.readFileSync(TWO_PEOPLE_VIDEO), headers: { 'content-type': 'video/webm' } });

@@ -30,6 +30,8 @@ export class HeldJob {
   chain: Promise<unknown> = Promise.resolve();
   /** Cancelled, taken over or erased elsewhere: this gateway no longer writes it. */
   lost = false;
+  /** This gateway is stopping: every write from now on gives the lease up (0), so a restart resumes at once. */
+  released = false;
 
   constructor(
     public info: JobInfo,
@@ -64,13 +66,13 @@ export class JobLedger {
   }
 
   /** Writes the job's record now (queued behind its other writes); false when it was lost. */
-  write(h: HeldJob, leaseUntilMs?: number): Promise<boolean> {
-    const next = h.chain.then(() => this.writeNow(h, leaseUntilMs));
+  write(h: HeldJob): Promise<boolean> {
+    const next = h.chain.then(() => this.writeNow(h, h.released ? 0 : Date.now() + LEASE_MS));
     h.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async writeNow(h: HeldJob, leaseUntilMs = Date.now() + LEASE_MS): Promise<boolean> {
+  private async writeNow(h: HeldJob, leaseUntilMs: number): Promise<boolean> {
     if (h.lost) return false;
     h.lastWriteMs = Date.now();
     let lostTo: JobRecord | undefined;

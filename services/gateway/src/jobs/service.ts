@@ -200,11 +200,14 @@ export class JobService {
     if (this.timer) clearInterval(this.timer);
     this.queue.length = 0;
     const held = [...this.ledger.held.values()];
-    for (const h of held) h.runner?.stop();
+    for (const h of held) {
+      h.released = true;
+      h.runner?.stop();
+    }
     await Promise.all(
       held.map(async (h) => {
         if (h.info.status === 'fetching') return this.finish(h, 'failed', new LookoutError('fetch_failed', 'the gateway stopped while it received the video'));
-        await this.ledger.write(h, 0).catch(() => undefined);
+        await this.ledger.write(h).catch(() => undefined);
       }),
     );
   }
@@ -246,7 +249,8 @@ export class JobService {
 
   private async runJob(h: HeldJob): Promise<void> {
     h.info = { ...h.info, status: 'running', startedMs: h.info.startedMs ?? Date.now() };
-    if (!(await this.ledger.changed(h).catch(() => false))) return;
+    // Lost (cancelled or taken over meanwhile): not run. A write that failed (NATS away) is retried by the lease timer.
+    if ((await this.ledger.changed(h).catch(() => true)) === false) return;
     const runner = new JobRunner({
       nc: this.o.nc,
       job: { ...h.info, videoBaseMs: h.info.videoBaseMs ?? 0 },
