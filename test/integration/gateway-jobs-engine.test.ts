@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { decodeJson, jobInfo, type JobInfo, type SessionReport } from '@lookout/contracts';
+import { Kvm } from '@nats-io/kv';
+import { decodeJson, jobInfo, kvBuckets, type JobInfo, type JobRecord, type SessionReport } from '@lookout/contracts';
 import {
   apiCall,
   enrollVideoPeople,
@@ -214,6 +215,25 @@ describe('gateway recording jobs (real nats-server, detector, reid, gateway; the
     expect(r.framesAnalysed).toBe(FRAMES);
     expectIdentityChangeAtTheCut(r);
   }, 400_000);
+
+  it('a gateway stopped with SIGTERM checkpoints its job and gives its lease up; the next one resumes it', async () => {
+    const created = await upload('stopped-gateway');
+    const job = () => created.jobId;
+    const before = await progressOf(job, (j) => j.framesDone >= 10);
+    expect(await gateway.stop()).toBe(0);
+    const kv = await new Kvm(nc).open(kvBuckets.jobs);
+    const rec = (await kv.get(job()))?.json<JobRecord>();
+    expect(rec).toMatchObject({ leaseUntilMs: 0, info: { status: 'running' } });
+    expect(rec!.info.framesDone).toBeGreaterThanOrEqual(before.framesDone);
+    gateway = await startService('gateway', nats.url, gatewayEnv());
+    base = `http://127.0.0.1:${gateway.httpPort}`;
+    const done = await progressOf(job, (j) => j.status === 'done' || j.status === 'failed');
+    expect(done).toMatchObject({ status: 'done', framesDone: FRAMES, framesFailed: 0 });
+    const r = await reportOf(done);
+    console.log(`gateway stopped at ${rec!.info.framesDone} frames checkpointed; resumed and done: ${r.framesAnalysed} frames in the report`);
+    expect(r.framesAnalysed).toBe(FRAMES);
+    expectIdentityChangeAtTheCut(r);
+  }, 300_000);
 
   async function retries(): Promise<string> {
     const text = (await gateway.get('/metrics')).body;
