@@ -164,7 +164,8 @@ describe('gateway recording jobs (real nats-server, detector, reid, gateway; the
     const first = await upload('first');
     const second = await upload('second');
     const queued = await progressOf(() => second.jobId, (j) => j.status !== 'fetching');
-    const [a, b] = await Promise.all([first, second].map((j) => progressOf(() => j.jobId, (p) => p.status === 'done' || p.status === 'failed')));
+    const ended = (j: JobInfo) => progressOf(() => j.jobId, (p) => p.status === 'done' || p.status === 'failed');
+    const [a, b] = [await ended(first), await ended(second)];
     expect(queued.status).toBe('queued');
     expect(a).toMatchObject({ status: 'done', framesDone: FRAMES });
     expect(b).toMatchObject({ status: 'done', framesDone: FRAMES });
