@@ -63,7 +63,8 @@ export class JobStore {
         await this.kv.update(jobId, JSON.stringify(jobRecord.parse(next)), cur.revision);
         return next;
       } catch (err) {
-        if (!/wrong last sequence|revision|10071/i.test((err as Error).message)) throw err;
+        // Someone wrote it meanwhile ("wrong last sequence"): judge the new revision. Anything else, after the last try, is thrown.
+        if (attempt === CAS_RETRIES - 1) throw err;
       }
     }
     throw new Error(`lookout_jobs: ${jobId} keeps changing under us`);
