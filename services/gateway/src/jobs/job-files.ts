@@ -29,6 +29,14 @@ export class JobFiles {
   erase(jobId: string): void {
     fs.rmSync(this.path(jobId), { force: true });
   }
+
+  /** Ids of the jobs whose video is here. */
+  held(): string[] {
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => f.endsWith('.video'))
+      .map((f) => f.slice(0, -'.video'.length));
+  }
 }
 
 function dirId(dir: string): string {

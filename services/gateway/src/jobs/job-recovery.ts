@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import { LookoutError, type JobRecord } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
 import { HeldJob, isFinal, LEASE_MS, type JobLedger } from './job-ledger.js';
+import type { JobFiles } from './job-files.js';
 import type { JobStore } from './job-store.js';
 
 /**
@@ -15,7 +15,7 @@ export interface RecoveryOptions {
   ledger: JobLedger;
   instance: string;
   hostId: string;
-  videoPath: (jobId: string) => string;
+  files: JobFiles;
   /** Ends a claimed job that cannot go on (its session too). */
   fail: (h: HeldJob, err: LookoutError) => Promise<void>;
   log: Logger;
@@ -36,7 +36,11 @@ export class JobRecovery {
   async scan(nowMs = Date.now()): Promise<HeldJob[]> {
     this.lastScanMs = nowMs;
     const out: HeldJob[] = [];
-    for (const rec of await this.o.store.list()) {
+    // The directory first: any video in it had its record written before, so the list has it.
+    const videos = this.o.files.held();
+    const records = await this.o.store.list();
+    await this.sweep(videos, new Set(records.map((r) => r.info.jobId)));
+    for (const rec of records) {
       const id = rec.info.jobId;
       if (isFinal(rec.info.status) || this.o.ledger.held.has(id) || (rec.leaseUntilMs ?? 0) > nowMs) continue;
       const here = rec.mediaHost === this.o.hostId;
@@ -47,9 +51,9 @@ export class JobRecovery {
       this.o.ledger.held.set(id, h);
       this.o.log.info({ jobId: id, status: claimed.info.status, framesDone: claimed.info.framesDone, from: rec.owner }, 'took over a job');
       if (claimed.info.status === 'fetching') {
-        fs.rmSync(this.o.videoPath(id), { force: true });
+        this.o.files.erase(id);
         await this.o.fail(h, new LookoutError('fetch_failed', 'the gateway receiving the video stopped before it had all of it'));
-      } else if (!here || !fs.existsSync(this.o.videoPath(id))) {
+      } else if (!here || !this.o.files.find(id)) {
         await this.o.fail(h, new LookoutError('media_lost', 'the video of this job is no longer held by any gateway'));
       } else {
         h.info = { ...h.info, status: 'queued' };
@@ -57,6 +61,20 @@ export class JobRecovery {
       }
     }
     return out;
+  }
+
+  /**
+   * Erases the videos here whose job is gone (deleted through another gateway, or a record
+   * lost). `videos` was read before the records, and a record is written before its video,
+   * so a job being created is never taken for one.
+   */
+  private async sweep(videos: string[], known: Set<string>): Promise<void> {
+    for (const id of videos) {
+      // Asked once more: a record the list skipped (unreadable for a moment) is no deleted job.
+      if (known.has(id) || (await this.o.store.get(id).catch(() => 'unknown')) !== undefined) continue;
+      this.o.log.info({ jobId: id }, 'erased the video of a deleted job');
+      this.o.files.erase(id);
+    }
   }
 
   /** Takes the job if its lease is still out (compare-and-set): the record as claimed, or undefined. */

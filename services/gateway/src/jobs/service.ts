@@ -64,7 +64,7 @@ export class JobService {
     this.jobSessions = new JobSessions(o.sessions, o.log);
     const hostId = this.files.hostId;
     this.ledger = new JobLedger({ store: o.store, nc: o.nc, instance: o.instance, hostId, log: o.log, onLost: (h, rec) => this.lost(h, rec) });
-    this.recovery = new JobRecovery({ store: o.store, ledger: this.ledger, instance: o.instance, hostId, videoPath: (id) => this.files.path(id), fail: (h, err) => this.finish(h, 'failed', err), log: o.log });
+    this.recovery = new JobRecovery({ store: o.store, ledger: this.ledger, instance: o.instance, hostId, files: this.files, fail: (h, err) => this.finish(h, 'failed', err), log: o.log });
   }
 
   async create(input: JobCreate): Promise<{ info: JobInfo; videoPath: string }> {
@@ -304,6 +304,8 @@ export class JobService {
     this.o.log.info({ jobId: h.info.jobId, now: (rec as { info?: JobInfo } | undefined)?.info?.status ?? 'deleted' }, 'job changed elsewhere: this gateway lets it go');
     h.runner?.stop();
     this.ledger.held.delete(h.info.jobId);
+    // Deleted through another gateway: the video here goes too.
+    if (!rec) this.files.erase(h.info.jobId);
     this.countJobs();
   }
 
