@@ -111,7 +111,16 @@ export class JobRunner {
         const n = seq++;
         if (n < this.win.next) continue; // done by an earlier run
         this.win.admit(n);
-        void this.detect(n, jpeg);
+        void this.detect(n, jpeg).catch((err: Error) => {
+          // A bug, not a replica's answer: the frame is skipped rather than the job stuck behind it.
+          this.o.log.error({ jobId: this.o.job.jobId, seq: n, error: err.message }, 'job frame lost its way');
+          try {
+            this.win.failed(n);
+          } catch {
+            // it had been answered already: nothing to skip
+          }
+          this.changed.notify();
+        });
       }
       const exit = await decoder.exited;
       if (this.stopped) return { outcome: 'stopped' };
