@@ -94,6 +94,12 @@ export function closeAfterAnswer(req: Request): void {
   // The client's write failing after the answer has nobody to go to.
   req.on('error', () => undefined);
   const socket = req.socket;
+  // A request that said `Connection: close` (Node's http client without an agent does) makes
+  // the answer the last already, and Node then destroys the socket the moment the answer is
+  // written: with the unread body in its buffer that is a reset, which can reach the client
+  // before it reads the answer (seen as EPIPE instead of a 413, more often the later the
+  // answer). Ending is enough; the linger below destroys it.
+  socket.destroySoon = () => void socket.end();
   req.res?.once('finish', () => {
     socket.end();
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);

@@ -42,9 +42,11 @@ export function registerJobRoutes(api: ApiRouter, intake: JobIntake): void {
     },
   );
 
-  api.route({ method: 'get', path: '/jobs', tag, summary: 'Recording jobs, newest first', access: 'admin', response: JobList }, async () => ({
-    jobs: (await jobs.list()).sort((a, b) => b.createdMs - a.createdMs),
-  }));
+  api.route({ method: 'get', path: '/jobs', tag, summary: 'Recording jobs, newest first', access: 'admin', response: JobList }, async () => {
+    // Once per job: a KV key listing can name a key twice when it is written meanwhile (running jobs are).
+    const unique = new Map((await jobs.list()).map((j) => [j.jobId, j]));
+    return { jobs: [...unique.values()].sort((a, b) => b.createdMs - a.createdMs) };
+  });
 
   api.route({ method: 'get', path: '/jobs/:job', tag, summary: 'A recording job: status, progress (framesDone / framesTotal, ETA), error', access: 'admin', response: JobInfo }, async (req) => {
     const id = String(req.params.job);
