@@ -55,7 +55,7 @@ describe('gateway recording jobs API (real nats-server and gateway; uploads, URL
     });
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
     originBase = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-    gateway = await startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, JOBS_DIR: jobsDir, JOB_MAX_BYTES: String(MAX_BYTES), JOB_URL_ALLOW_HOSTS: '127.0.0.1' });
+    gateway = await startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, JOBS_DIR: jobsDir, JOB_MAX_BYTES: String(MAX_BYTES), JOB_URL_ALLOW_HOSTS: '127.0.0.1', CORS_ORIGINS: 'https://app.example' });
     base = `http://127.0.0.1:${gateway.httpPort}`;
   }, 180_000);
 
@@ -304,6 +304,16 @@ describe('gateway recording jobs API (real nats-server and gateway; uploads, URL
       fs.rmSync(roomyDir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('CORS: an allowed origin may name the file of an upload and read the video in ranges', async () => {
+    const origin = 'https://app.example';
+    const preflight = await apiCall(base, 'OPTIONS', '/jobs', { auth: null, headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-file-name, content-type' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/X-File-Name/);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Range/);
+    const listed = await apiCall(base, 'GET', '/jobs', { headers: { origin } });
+    expect(listed.headers.get('access-control-expose-headers')).toMatch(/Content-Range/);
+  });
 
   it('the routes are in /openapi.json: POST /jobs takes JSON (JobCreateUrl) or a video', async () => {
     const doc = (await apiCall<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; security?: unknown[] }>> }>(base, 'GET', '/openapi.json', { auth: null })).body;

@@ -14,12 +14,14 @@ export function cors(spec: string) {
     if (allowed) {
       res.setHeader('Access-Control-Allow-Origin', any ? '*' : origin);
       res.setHeader('Vary', 'Origin');
-      res.setHeader('Access-Control-Expose-Headers', 'Retry-After, X-RateLimit-Remaining');
+      // Content-Range and Accept-Ranges: a recording's video is read in ranges (GET /jobs/:job/video).
+      res.setHeader('Access-Control-Expose-Headers', 'Retry-After, X-RateLimit-Remaining, Content-Range, Accept-Ranges');
     }
     if (req.method !== 'OPTIONS' || !origin) return next();
     if (!allowed) return next(new LookoutError('cors_forbidden', `origin ${origin} is not allowed`));
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Api-Key');
+    // X-File-Name and Content-Disposition name an uploaded recording (POST /jobs); Range reads its video.
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Api-Key, X-File-Name, Content-Disposition, Range');
     res.setHeader('Access-Control-Max-Age', '600');
     res.status(204).end();
   };
