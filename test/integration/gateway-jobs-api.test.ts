@@ -316,9 +316,10 @@ describe('gateway recording jobs API (real nats-server and gateway; uploads, URL
   });
 
   it('the routes are in /openapi.json: POST /jobs takes JSON (JobCreateUrl) or a video', async () => {
-    const doc = (await apiCall<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; security?: unknown[] }>> }>(base, 'GET', '/openapi.json', { auth: null })).body;
+    const doc = (await apiCall<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown>; security?: unknown[] }>> }>(base, 'GET', '/openapi.json', { auth: null })).body;
     expect(Object.keys(doc.paths[`${API_PREFIX}/jobs`]!).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths[`${API_PREFIX}/jobs`]!.post!.requestBody!.content).sort()).toEqual(['application/json', 'video/*']);
+    expect(Object.keys(doc.paths[`${API_PREFIX}/jobs`]!.post!.responses)).toEqual(expect.arrayContaining(['201', '202', '413']));
     expect(doc.paths[`${API_PREFIX}/jobs/{job}/video`]!.get!.security).toContainEqual({ linkToken: [] });
     expect(Object.keys(doc.paths[`${API_PREFIX}/jobs/{job}`]!).sort()).toEqual(['delete', 'get']);
     expect(doc.paths[`${API_PREFIX}/jobs/{job}/cancel`]!.post).toBeDefined();

@@ -36,6 +36,8 @@ export interface RouteSpec {
   response?: TSchema;
   /** Success status (default 200). */
   status?: number;
+  /** A second success status the handler answers itself, with the same body (a JSON request accepted for later: 202). */
+  alsoStatus?: { status: number; description: string };
   /** The handler writes the response itself (HTML, streams). */
   raw?: { contentType: string };
   /**
@@ -138,6 +140,7 @@ function operation(spec: RouteSpec): object {
     ...(spec.body || spec.upload ? { requestBody: requestBody(spec) } : {}),
     responses: {
       [String(spec.status ?? 200)]: ok,
+      ...(spec.alsoStatus ? { [String(spec.alsoStatus.status)]: { ...ok, description: spec.alsoStatus.description } } : {}),
       400: error('Invalid request (the error names the field)'),
       ...(spec.access === 'none' ? {} : { 401: error('Missing, malformed or expired credential'), 403: error('Credential not allowed here') }),
       413: error('Body larger than the limit'),

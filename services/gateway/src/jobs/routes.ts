@@ -35,6 +35,7 @@ export function registerJobRoutes(api: ApiRouter, intake: JobIntake): void {
       },
       response: JobInfo,
       status: 201,
+      alsoStatus: { status: 202, description: 'A URL job, accepted: status `fetching`, the download runs after the answer' },
     },
     async (req, res) => {
       if (!req.is('application/json')) return intake.upload(req);
