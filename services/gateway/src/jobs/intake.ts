@@ -67,14 +67,14 @@ export class JobIntake {
     try {
       bytes = await streamBodyToFile(req, videoPath, { maxBytes: this.o.maxBytes }, (n) => this.o.jobs.setBytes(info.jobId, n));
     } catch (err) {
-      await this.fail(info.jobId, err as LookoutError);
+      await this.fail(info.jobId, asLookoutError(err, 'bad_request'));
       throw err;
     }
     try {
       return await this.o.jobs.mediaReady(info.jobId, bytes);
     } catch (err) {
       // Probe refusals are recorded by mediaReady; another (cancelled meanwhile) still leaves the file to erase.
-      await this.fail(info.jobId, err as LookoutError);
+      await this.fail(info.jobId, asLookoutError(err, 'unavailable'));
       throw err;
     }
   }
@@ -121,7 +121,7 @@ export class JobIntake {
       if (ctl.signal.aborted) return;
       // mediaReady's own refusals (not_video, too_long) are recorded by it; a download's failure is recorded here.
       if (err instanceof LookoutError && (err.code === 'not_video' || err.code === 'too_long')) return;
-      await this.fail(jobId, err instanceof LookoutError ? err : new LookoutError('fetch_failed', `url: ${(err as Error).message}`, 'url'));
+      await this.fail(jobId, asLookoutError(err, 'fetch_failed'));
     }
   }
 
@@ -135,6 +135,11 @@ export class JobIntake {
   private async fail(jobId: string, err: LookoutError): Promise<void> {
     await this.o.jobs.mediaFailed(jobId, err).catch((e: unknown) => this.o.log.warn({ err: e, jobId }, 'could not record the failure of a job\'s video'));
   }
+}
+
+/** What a job records as its error (JobInfo.error is an ErrorBody): a LookoutError as it is, anything else under `code`. */
+function asLookoutError(err: unknown, code: 'bad_request' | 'unavailable' | 'fetch_failed'): LookoutError {
+  return err instanceof LookoutError ? err : new LookoutError(code, (err as Error)?.message || String(err));
 }
 
 /** The upload's query, checked: a fps in bounds (default 5). */
