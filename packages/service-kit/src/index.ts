@@ -29,6 +29,7 @@ export { readPending } from './read-pending.js';
 // Erasing KV entries for good: secure deletes of every revision (kv-erasure.ts)
 export { kvStreamOf, eraseKey, eraseMessage, dropStaleIndex } from './kv-erasure.js';
 export type { KvStream } from './kv-erasure.js';
+export { kvKeys } from './kv-keys.js';
 export type { BucketFollower, MirrorParser } from './kv-mirror.js';
 
 // The host: install root, usable CPUs, /proc readers (paths.ts, cpus.ts, proc-stat.ts)

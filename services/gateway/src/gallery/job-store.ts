@@ -1,7 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { storage, type EnrollJob } from '@lookout/contracts';
-import { eraseKey, eraseMessage, kvStreamOf, type Logger } from '@lookout/service-kit';
+import { eraseKey, eraseMessage, kvKeys, kvStreamOf, type Logger } from '@lookout/service-kit';
 
 export type JobResult = EnrollJob['results'][number];
 export type JobError = NonNullable<EnrollJob['error']>;
@@ -69,7 +69,7 @@ export class JobStore {
   async eraseSubject(subjectId: string, names: readonly string[]): Promise<number> {
     const needles = [subjectId, ...names].filter((n) => n.length > 0);
     let erased = 0;
-    for await (const jobId of await this.kv.keys()) {
+    for (const jobId of await kvKeys(this.jsm, JOBS)) {
       const e = await this.kv.get(jobId);
       if (e?.operation !== 'PUT') continue;
       // As the record holds them: JSON-escaped (a name or an entry name may hold quotes).

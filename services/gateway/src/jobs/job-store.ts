@@ -1,7 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { jobRecord, storage, type JobRecord } from '@lookout/contracts';
-import { byCodeUnits, eraseKey, kvStreamOf } from '@lookout/service-kit';
+import { byCodeUnits, eraseKey, kvKeys, kvStreamOf } from '@lookout/service-kit';
 
 const CAS_RETRIES = 10;
 const LIST_CONCURRENCY = 16;
@@ -39,7 +39,7 @@ export class JobStore {
   /** Every job, newest first; a record that cannot be read is left out. */
   async list(): Promise<JobRecord[]> {
     const ids: string[] = [];
-    for await (const k of await this.kv.keys()) ids.push(k);
+    ids.push(...(await kvKeys(this.jsm, JOBS)));
     const out: JobRecord[] = [];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
       const found = await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map((id) => this.get(id).catch(() => undefined)));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { LookoutError, notFound, sessionInfo, storage, streamKey, streamSession, type SessionInfo, type SessionStart, type SessionStarter, type StreamSession } from '@lookout/contracts';
-import { byCodeUnits, eraseKey, eraseMessage, kvStreamOf } from '@lookout/service-kit';
+import { byCodeUnits, eraseKey, eraseMessage, kvKeys, kvStreamOf } from '@lookout/service-kit';
 
 const CAS_RETRIES = 5;
 const LIST_CONCURRENCY = 16;
@@ -76,7 +76,7 @@ export class SessionStore {
   /** Every session (optionally of one room), newest first. */
   async list(room?: string): Promise<SessionInfo[]> {
     const ids: string[] = [];
-    for await (const k of await this.sessions.keys()) ids.push(k);
+    ids.push(...(await kvKeys(this.jsm, SESSIONS)));
     const out: SessionInfo[] = [];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
       const found = await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map((id) => this.get(id).catch(() => undefined)));
@@ -175,10 +175,10 @@ export class SessionStore {
    */
   async eraseSubject(subjectId: string): Promise<number> {
     let rewritten = 0;
-    for await (const id of await this.sessions.keys()) {
+    for (const id of await kvKeys(this.jsm, SESSIONS)) {
       if (await this.scrub(this.sessions, SESSIONS.stream, id, subjectId, sessionInfo.is)) rewritten++;
     }
-    for await (const key of await this.streamSessions.keys()) {
+    for (const key of await kvKeys(this.jsm, STREAM_SESSIONS)) {
       if (await this.scrub(this.streamSessions, STREAM_SESSIONS.stream, key, subjectId, streamSession.is)) rewritten++;
     }
     return rewritten;
