@@ -21,6 +21,8 @@ const { FramePublisher, startNatsServer, startService, stopAllProcesses, TEST_AD
 const REPLICAS = (process.env.BENCH_JOB_DETECTORS ?? '1,2').split(',').map(Number);
 const VIDEO_S = Number(process.env.BENCH_JOB_VIDEO_S ?? 60);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+// The gateway's JOB_WINDOW (frames of the job at the detectors at once); unset: its default.
+const WINDOW = process.env.BENCH_JOB_WINDOW;
 const LIVE_FPS = 5;
 const SOURCE = path.join(ROOT, 'test/fixtures/video/two-people-sequential-640x480-15fps.webm');
 
@@ -38,26 +40,33 @@ async function api(base, method, route, body, headers = {}) {
   return json;
 }
 
-/** Publishes one live stream at LIVE_FPS and records capture → WebSocket latency of its analysis. */
+/**
+ * Publishes one live stream at LIVE_FPS and records, per frame (by capture time), when its
+ * analysis reached the WebSocket. A window counts the frames captured in it, and how many
+ * of them were delivered and how late (an analysis that comes after the window closes
+ * still counts for its frame, read once the window is taken).
+ */
 function liveStream(nc, ws, frame) {
   const publisher = new FramePublisher(nc);
-  const latencies = [];
-  let sent = 0;
+  const sentAt = [];
+  const latencyOf = new Map();
   const onMessage = (data) => {
     const m = JSON.parse(data.toString());
-    if (m.type === 'analysis' && m.data.room === 'live') latencies.push(Date.now() - m.data.captureMs);
+    if (m.type === 'analysis' && m.data.room === 'live') latencyOf.set(m.data.captureMs, Date.now() - m.data.captureMs);
   };
   ws.ws.on('message', onMessage);
-  const timer = setInterval(() => {
-    publisher.publish('live', 'cam', frame, { width: 640, height: 480 });
-    sent++;
-  }, 1000 / LIVE_FPS);
+  const timer = setInterval(() => sentAt.push(publisher.publish('live', 'cam', frame, { width: 640, height: 480 }).captureMs), 1000 / LIVE_FPS);
   return {
-    /** Latencies and frames from now on. */
+    /** Starts a window; the function it returns closes it and reads it (after a 2 s grace for late analyses). */
     window() {
-      const from = latencies.length;
-      const sentFrom = sent;
-      return () => ({ latency: summarize(latencies.slice(from).sort((a, b) => a - b)), delivered: latencies.length - from, sent: sent - sentFrom });
+      const from = Date.now();
+      return async () => {
+        const to = Date.now();
+        await new Promise((r) => setTimeout(r, 2000));
+        const inWindow = sentAt.filter((t) => t >= from && t < to);
+        const latencies = inWindow.map((t) => latencyOf.get(t)).filter((v) => v !== undefined);
+        return { latency: summarize(latencies), delivered: latencies.length, sent: inWindow.length };
+      };
     },
     stop() {
       clearInterval(timer);
@@ -83,7 +92,7 @@ async function run(replicas, video, frame) {
     const detectors = [];
     for (let i = 0; i < replicas; i++) detectors.push(await startService('detector', nats.url));
     const reid = await startService('reid', nats.url);
-    const gateway = await startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, JOBS_DIR: jobsDir });
+    const gateway = await startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, JOBS_DIR: jobsDir, ...(WINDOW ? { JOB_WINDOW: WINDOW } : {}) });
     const base = `http://127.0.0.1:${gateway.httpPort}`;
     const ws = await gatewayClient(testkit, gateway);
     await ws.subscribe('live', ['analysis']);
@@ -92,28 +101,38 @@ async function run(replicas, video, frame) {
 
     const idle = live.window();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
-    const idleLive = idle();
+    const idleLive = await idle();
 
     const pids = await everyProcess({ ...Object.fromEntries(detectors.map((d, i) => [`detector-${i + 1}`, d.child.pid])), reid: reid.child.pid, gateway: gateway.child.pid });
     const cpuBefore = await cpuByRole(pids);
     const t0 = Date.now();
     const created = await api(base, 'POST', `/jobs?name=bench&fps=5`, fs.readFileSync(video), { 'content-type': 'video/webm', 'x-file-name': path.basename(video) });
     let during;
-    let busy;
+    let closeWindow;
     const done = await waitForJob(base, created.jobId, (info) => {
       // The live window covers the job's sampling only (not its upload and probe).
       if (info.status === 'running' && !during) during = live.window();
-      if (info.status !== 'running' && during && !busy) busy = during();
+      if (info.status !== 'running' && during && !closeWindow) closeWindow = during();
     });
-    busy ??= during?.();
     const wallS = (Date.now() - t0) / 1000;
-    const cpu = cpuPercentByRole(cpuBefore, await cpuByRole(pids), wallS);
+    const cpuAfter = await cpuByRole(pids);
+    const busy = await (closeWindow ?? during?.());
+    // Mean time each service took to answer a job frame (queueing behind live frames included).
+    const served = async (svc, op) => {
+      const text = (await svc.get('/metrics')).body;
+      const n = testkit.metricValue(text, 'lookout_rpc_served_seconds_count', { op });
+      return n ? Math.round((testkit.metricValue(text, 'lookout_rpc_served_seconds_sum', { op }) / n) * 10000) / 10 : null;
+    };
+    const detectorMs = await Promise.all(detectors.map((d) => served(d, 'detector.analyze_frame')));
+    const reidMs = await served(reid, 'reid.analyze_frame');
+    const cpu = cpuPercentByRole(cpuBefore, cpuAfter, wallS);
     live.stop();
     await ws.close();
     if (done.status !== 'done') throw new Error(`job ended ${done.status}: ${JSON.stringify(done.error)}`);
     const runS = (done.endedMs - done.startedMs) / 1000;
     const result = {
       detectorReplicas: replicas,
+      window: Number(WINDOW ?? 0) || 'default',
       videoSeconds: done.durationMs / 1000,
       fps: done.fps,
       framesDone: done.framesDone,
@@ -123,6 +142,8 @@ async function run(replicas, video, frame) {
       videoSecondsPerSecond: +(done.durationMs / 1000 / runS).toFixed(2),
       framesPerSecond: +(done.framesDone / runS).toFixed(1),
       uploadToDoneSeconds: +wallS.toFixed(2),
+      detectorMsPerFrame: detectorMs,
+      reidMsPerFrame: reidMs,
       cpuPercent: cpu,
       liveIdle: idleLive,
       liveDuringJob: busy,

@@ -94,7 +94,7 @@ export const GatewayConfig = configSchema(8080, {
   }),
   jobMaxBytes: Type.Integer({ minimum: 1024, default: 2_147_483_648, description: 'Largest video a recording job may upload or download (refused while reading, 413)' }),
   jobMaxDurationS: Type.Integer({ minimum: 1, maximum: 86_400, default: 14_400, description: 'Longest video a recording job analyses; a longer one is refused (too_long) when it is probed' }),
-  jobWindow: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Frames of one job at the detectors at once (and decoded frames held in memory); more replicas need a wider window to be kept busy' }),
+  jobWindow: Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'Frames of one job at the detectors at once (and decoded frames held in memory); more replicas need a wider window to be kept busy' }),
   jobMaxRunning: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Recording jobs this gateway runs at once; the others wait, queued, in the order they were created' }),
   jobFrameTimeoutMs: Type.Integer({ minimum: 1000, maximum: 300_000, default: 20_000, description: 'A detector or reid call of a job\'s frame without an answer within this is asked again (with backoff, never given up while the job runs)' }),
   jobFrameWidth: Type.Integer({ minimum: 64, maximum: 4096, default: 640, description: 'Recording frames wider than this are scaled down before analysis (as the SFU\'s MAX_FRAME_WIDTH does for live streams)' }),
