@@ -30,6 +30,9 @@ export { readPending } from './read-pending.js';
 export { kvStreamOf, eraseKey, eraseMessage, dropStaleIndex } from './kv-erasure.js';
 export type { KvStream } from './kv-erasure.js';
 export { kvKeys } from './kv-keys.js';
+
+// ffmpeg's image2pipe MJPEG output split into whole JPEGs (jpeg-splitter.ts)
+export { JpegSplitter } from './jpeg-splitter.js';
 export type { BucketFollower, MirrorParser } from './kv-mirror.js';
 
 // The host: install root, usable CPUs, /proc readers (paths.ts, cpus.ts, proc-stat.ts)

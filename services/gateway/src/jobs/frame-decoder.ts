@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { JpegSplitter } from './jpeg-splitter.js';
+import { JpegSplitter } from '@lookout/service-kit';
 
 export interface DecoderOptions {
   ffmpegPath: string;

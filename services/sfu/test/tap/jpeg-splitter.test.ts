@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { JpegSplitter } from '../../src/tap/jpeg-splitter.js';
+import { JpegSplitter } from '@lookout/service-kit';
 import { sdpForConsumer } from '../../src/tap/sdp.js';
 
 /** A real JPEG with an APP segment whose payload holds the bytes FF D9 and FF D8. */

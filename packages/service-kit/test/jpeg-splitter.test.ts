@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { jpegSize } from '@lookout/contracts';
 import { FIXTURES } from '@lookout/testkit';
-import { JpegSplitter } from '../src/jobs/jpeg-splitter.js';
+import { JpegSplitter } from '../src/jpeg-splitter.js';
 
 /** A minimal JPEG: SOI, an APP0 segment holding `payload`, SOS with `scan` data, EOI. */
 function jpeg(payload: number[], scan: number[]): Buffer {

@@ -1,7 +1,9 @@
 /**
  * Splits a concatenated MJPEG byte stream (ffmpeg's image2pipe) into whole JPEGs by
  * walking the marker segments, so a 0xFFD9 inside entropy-coded data or a segment
- * payload cannot end a frame early (a naive FFD8/FFD9 search can be fooled).
+ * payload cannot end a frame early (a naive FFD8/FFD9 search can be fooled). Used by the
+ * SFU's frame tap and by the gateway's recording-job decoder, which counts on every frame
+ * coming out whole (each one is a sequence number of the job).
  */
 export class JpegSplitter {
   private buf: Buffer = Buffer.alloc(0);
