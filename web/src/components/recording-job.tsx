@@ -5,6 +5,7 @@ import { isFinal, jobFraction, jobSummary, videoClock } from '../lib/job-progres
 import { cancelJob, deleteJob } from '../lib/jobs';
 import { href } from '../lib/route';
 import { errorText } from '../lib/upload';
+import { Fact } from './fact';
 
 const TONE: Record<JobInfo['status'], string> = { queued: '', fetching: '', running: 'ok', done: 'ok', failed: 'bad', cancelled: 'warn' };
 
@@ -117,11 +118,3 @@ function JobCard({ job, via }: { job: JobInfo; via: 'socket' | 'poll' }) {
   );
 }
 
-function Fact({ term, value }: { term: string; value: string }) {
-  return (
-    <div>
-      <dt>{term}</dt>
-      <dd>{value}</dd>
-    </div>
-  );
-}

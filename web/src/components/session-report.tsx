@@ -1,6 +1,7 @@
 import type { SessionReport } from '@lookout/contracts';
 import { episodeVideoMs, videoClock } from '../lib/job-progress';
 import { SeekButton } from './recording-player';
+import { Fact } from './fact';
 import { AttendanceTable } from './session-attendance';
 import { SessionCharts } from './session-charts';
 import { clock, expressionShares, SEVERITY_COLOURS } from './session-chart-data';
@@ -58,14 +59,6 @@ export function SessionReportView({ report, onSeek }: { report: SessionReport; o
   );
 }
 
-function Fact({ term, value }: { term: string; value: string }) {
-  return (
-    <div>
-      <dt>{term}</dt>
-      <dd>{value}</dd>
-    </div>
-  );
-}
 
 /** Spans without analysis: nothing is known of them, so they are shown, not averaged away. */
 function GapTable({ report }: { report: SessionReport }) {
