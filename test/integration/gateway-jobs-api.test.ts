@@ -303,6 +303,26 @@ describe('gateway recording jobs API (real nats-server and gateway; uploads, URL
     }
   }, 120_000);
 
+  it('a gateway whose JOBS_DIR cannot be written runs the rest and answers job requests 503 saying why', async () => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-jobs-off-'));
+    // A directory cannot be made under a regular file (a read-only root gives EROFS the same way; root ignores permissions).
+    fs.writeFileSync(path.join(scratch, 'not-a-dir'), '');
+    const off = await startService('gateway', nats.url, { ...TEST_GATEWAY_ENV, INSTANCE_ID: 'gateway-jobs-off', JOBS_DIR: path.join(scratch, 'not-a-dir', 'jobs') });
+    try {
+      const at = `http://127.0.0.1:${off.httpPort}`;
+      expect((await off.get('/readyz')).status).toBe(200);
+      const listed = await apiCall<{ error: { code: string; message: string } }>(at, 'GET', '/jobs');
+      expect(listed).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+      expect(listed.body.error.message).toMatch(/JOBS_DIR .*not-a-dir.* cannot be written/);
+      expect((await apiCall(at, 'POST', '/jobs', { body: VIDEO, headers: { 'content-type': 'video/webm' } })).status).toBe(503);
+      // The rest of the gateway serves.
+      expect((await apiCall(at, 'GET', '/sessions')).status).toBe(200);
+    } finally {
+      await off.stop();
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('CORS: an allowed origin may name the file of an upload and read the video in ranges', async () => {
     const origin = 'https://app.example';
     const preflight = await apiCall(base, 'OPTIONS', '/jobs', { auth: null, headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-file-name, content-type' } });

@@ -236,6 +236,25 @@ describe('gateway recording jobs (real nats-server, detector, reid, gateway; the
     expectIdentityChangeAtTheCut(r);
   }, 300_000);
 
+  it('two jobs running at once share the detector: when the first is done the second is well on its way', async () => {
+    expect(await gateway.stop()).toBe(0);
+    gateway = await startService('gateway', nats.url, { ...gatewayEnv(), JOB_MAX_RUNNING: '2' });
+    base = `http://127.0.0.1:${gateway.httpPort}`;
+    const [a, b] = await Promise.all([upload('fair-a'), upload('fair-b')]);
+    const ended = (j: JobInfo) => progressOf(() => j.jobId, (p) => p.status === 'done' || p.status === 'failed');
+    const first = await Promise.race([ended(a), ended(b)]);
+    const other = first.jobId === a.jobId ? b : a;
+    // Its progress as it stood when the first finished (published at most a second apart).
+    const otherThen = (progress.get(other.jobId) ?? []).filter((p) => p.status === 'running').at(-1);
+    const last = await ended(other);
+    console.log(`fair share: ${first.jobId} done when ${other.jobId} had ${otherThen?.framesDone ?? 0} of ${FRAMES} frames`);
+    expect(first).toMatchObject({ status: 'done', framesDone: FRAMES });
+    expect(last).toMatchObject({ status: 'done', framesDone: FRAMES, framesFailed: 0 });
+    // Both ran at once (no queue), and neither waited for the other: the second was at least half done.
+    expect(last.startedMs!).toBeLessThan(first.endedMs!);
+    expect(otherThen?.framesDone ?? 0).toBeGreaterThanOrEqual(FRAMES / 2);
+  }, 300_000);
+
   async function retries(): Promise<string> {
     const text = (await gateway.get('/metrics')).body;
     return ['detector_unavailable', 'reid_unavailable', 'reid_uncommitted'].map((reason) => `${reason} ${metricValue(text, 'lookout_gateway_job_retries_total', { reason }) ?? 0}`).join(', ');

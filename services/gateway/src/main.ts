@@ -12,6 +12,7 @@ import { ApiKeys, Authenticator, RoomTokens } from './http/auth.js';
 import { JobMetrics } from './jobs/job-metrics.js';
 import { JobStore } from './jobs/job-store.js';
 import { JobService } from './jobs/service.js';
+import { JobsOff, jobsDirProblem } from './jobs/jobs-off.js';
 import { clientAddress } from './http/client-address.js';
 import { createLimits } from './http/limits.js';
 import { TurnCredentials } from './http/turn-credentials.js';
@@ -53,13 +54,16 @@ const sessionStore = new SessionStore(kv.sessions, kv.streamSessions, jsm);
 const gallery = new GalleryService({ reid, enrollJobs: kv.enrollJobs, jsm, sessions: sessionStore, uploadLimitBytes: config.uploadLimitBytes, zip, log });
 const sessions = new SessionService({ store: sessionStore, reid, js: jetstream(nc), badMessages: svc.badMessages, log });
 // Recording jobs (docs/jobs.md): the engine runs this gateway's share of them; the routes take videos in.
-const jobs = new JobService({
+const jobsDir = fromInstallRoot(config.jobsDir);
+const jobsOff = jobsDirProblem(jobsDir);
+if (jobsOff) log.error({ jobsDir }, `recording jobs are off: ${jobsOff}`);
+const jobs = jobsOff !== undefined ? undefined : new JobService({
   nc,
   store: new JobStore(kv.jobs, jsm),
   sessions,
   instance: svc.instance,
   settings: {
-    jobsDir: fromInstallRoot(config.jobsDir),
+    jobsDir,
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
     maxRunning: config.jobMaxRunning,
@@ -94,14 +98,16 @@ const app = createApp({
   rateLimitPerMinute: config.rateLimitPerMinute,
   bodyLimitBytes: config.bodyLimitBytes,
   version,
-  jobs: { service: jobs, config },
+  jobs: { service: jobs ?? new JobsOff(jobsOff!), config },
 });
 const { server, port } = await listenHttp(app, config.httpPort, config.httpHost);
 svc.onShutdown('http', () => closeHttp(server));
 
 // Closers run in reverse: jobs stop (checkpoints written, leases released) before HTTP closes and NATS drains.
-await jobs.start();
-svc.onShutdown('jobs', () => jobs.stop());
+if (jobs) {
+  await jobs.start();
+  svc.onShutdown('jobs', () => jobs.stop());
+}
 
 const ws = new WsGateway({ server, nc, config, auth, turn, sfu, metrics: svc.metrics, badMessages: svc.badMessages, log: log.child({ module: 'ws' }) });
 svc.onShutdown('ws', () => ws.close());
