@@ -31,6 +31,9 @@ export { kvStreamOf, eraseKey, eraseMessage, dropStaleIndex } from './kv-erasure
 export type { KvStream } from './kv-erasure.js';
 export { kvKeys } from './kv-keys.js';
 
+// Exponential backoff of retried calls (backoff.ts)
+export { backoffDelay } from './backoff.js';
+
 // ffmpeg's image2pipe MJPEG output split into whole JPEGs (jpeg-splitter.ts)
 export { JpegSplitter } from './jpeg-splitter.js';
 export type { BucketFollower, MirrorParser } from './kv-mirror.js';

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DestinationError, DestinationPolicy } from '../src/webhooks/destination.js';
 import { matches, readEvent, eventBody } from '../src/webhooks/event.js';
-import { backoffDelay } from '../src/webhooks/hook-worker.js';
+import { backoffDelay } from '@lookout/service-kit';
 import { embeddedV4, inCidr, parseCidr, parseIp, specialRange } from '../src/webhooks/ip.js';
 import { WebhookSender } from '../src/webhooks/sender.js';
 import { signedHeaders, signPayload, verifySignature } from '../src/webhooks/signature.js';

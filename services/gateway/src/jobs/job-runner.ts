@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { LookoutError, rpc, type ErrorCode, type FacesMessage } from '@lookout/contracts';
 import { call, type Logger } from '@lookout/service-kit';
@@ -247,16 +248,7 @@ function asLookoutError(err: unknown): LookoutError {
   return err instanceof LookoutError ? err : new LookoutError('internal', (err as Error).message);
 }
 
-/** A delay that a stop cuts short. */
+/** A delay that a stop cuts short (resolves either way). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

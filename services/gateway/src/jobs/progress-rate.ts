@@ -1,3 +1,5 @@
+import { backoffDelay } from '@lookout/service-kit';
+
 /**
  * Backoff between two tries of a job's frame: 250 ms doubling to 5 s, and back to the
  * start once a call succeeds. Jobs never give up on a frame a replica did not answer;
@@ -13,9 +15,7 @@ export class Backoff {
 
   /** The delay before the next try. */
   next(): number {
-    const ms = Math.min(this.maxMs, this.firstMs * 2 ** Math.min(this.attempt, 30));
-    this.attempt++;
-    return ms;
+    return backoffDelay(++this.attempt, this.firstMs, this.maxMs);
   }
 
   reset(): void {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { EVENT_STREAM, type WebhookDelivery } from '@lookout/contracts';
-import type { Counter, Histogram, Logger } from '@lookout/service-kit';
+import { backoffDelay, type Counter, type Histogram, type Logger } from '@lookout/service-kit';
 import type { DeliveryLog } from './delivery-log.js';
 import { eventBody, matches, readEvent, type HookEvent } from './event.js';
 import type { SendResult, WebhookSender } from './sender.js';
@@ -24,11 +24,6 @@ export interface WorkerDeps {
   settings: DeliverySettings;
   log: Logger;
   metrics: { deliveries: Counter<'outcome'>; durationMs: Histogram; disabled: Counter; badEvents: Counter<'subject_kind' | 'reason'> };
-}
-
-/** Delay before attempt `attempt + 1`: base · 2^(attempt−1), capped. */
-export function backoffDelay(attempt: number, base: number, max: number): number {
-  return Math.min(max, base * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
 }
 
 const RETRY_PULL_MS = 2000;
