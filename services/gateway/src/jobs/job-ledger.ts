@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { JOB_FINAL_STATUSES, subjects, type JobInfo, type JobRecord, type JobStatus, type RuleThresholds } from '@lookout/contracts';
+import { encodeJson, JOB_FINAL_STATUSES, jobInfo, subjects, type JobInfo, type JobRecord, type JobStatus, type RuleThresholds } from '@lookout/contracts';
 import type { Logger } from '@lookout/service-kit';
 import type { JobRunner } from './job-runner.js';
 import type { JobStore } from './job-store.js';
@@ -109,7 +109,7 @@ export class JobLedger {
   publish(h: HeldJob): void {
     h.lastPublishMs = Date.now();
     try {
-      this.o.nc.publish(subjects.jobProgress(h.info.room), JSON.stringify(h.info));
+      this.o.nc.publish(subjects.jobProgress(h.info.room), encodeJson(jobInfo, h.info));
     } catch (err) {
       this.o.log.warn({ jobId: h.info.jobId, error: (err as Error).message }, 'job progress not published');
     }
