@@ -34,6 +34,10 @@ export { kvKeys } from './kv-keys.js';
 // Exponential backoff of retried calls (backoff.ts)
 export { backoffDelay } from './backoff.js';
 
+// An ffmpeg child: stderr tail, exit, ordered stop (ffmpeg-process.ts; the SFU's taps and ingests, the gateway's job decoder)
+export { startFfmpeg, describeExit } from './ffmpeg-process.js';
+export type { FfmpegExit, FfmpegProcess } from './ffmpeg-process.js';
+
 // ffmpeg's image2pipe MJPEG output split into whole JPEGs (jpeg-splitter.ts)
 export { JpegSplitter } from './jpeg-splitter.js';
 export type { BucketFollower, MirrorParser } from './kv-mirror.js';

@@ -1,5 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { JpegSplitter } from '@lookout/service-kit';
+import { JpegSplitter, startFfmpeg, type FfmpegProcess } from '@lookout/service-kit';
 
 export interface DecoderOptions {
   ffmpegPath: string;
@@ -16,14 +15,14 @@ export interface DecoderOptions {
 export interface DecoderExit {
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** The last lines ffmpeg wrote to stderr (errors only: -v error). */
+  /** The last lines ffmpeg wrote to stderr (errors only), or why it could not start. */
   stderr: string;
 }
 
 /** The arguments, exported for the docs and the test: sample at `fps`, scale, JPEG out. */
 export function decoderArgs(o: DecoderOptions): string[] {
   return [
-    '-nostdin', '-v', 'error', '-i', o.file, '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-nostdin', '-i', o.file, '-map', '0:v:0', '-an', '-sn', '-dn',
     '-vf', `fps=${o.fps},scale='min(${o.maxWidth},iw)':-2`,
     '-t', String(o.maxDurationS), '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '3', 'pipe:1',
   ];
@@ -35,7 +34,7 @@ export function decoderArgs(o: DecoderOptions): string[] {
  * whatever the video's length and however slow the detectors are.
  */
 export class FrameDecoder {
-  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly ffmpeg: FfmpegProcess;
   private readonly queue: Buffer[] = [];
   private readonly highWater: number;
   private ended = false;
@@ -43,39 +42,27 @@ export class FrameDecoder {
   private closed = false;
   private paused = false;
   private wake: (() => void) | undefined;
-  private stderrTail = '';
   readonly exited: Promise<DecoderExit>;
 
   constructor(o: DecoderOptions) {
     this.highWater = o.highWater ?? 2;
-    this.proc = spawn(o.ffmpegPath, decoderArgs(o), { stdio: ['pipe', 'pipe', 'pipe'] });
+    // startFfmpeg adds -hide_banner -loglevel error and keeps stderr's tail.
+    this.ffmpeg = startFfmpeg(o.ffmpegPath, decoderArgs(o));
+    const stdout = this.ffmpeg.child.stdout!;
     const splitter = new JpegSplitter((jpeg) => {
       this.queue.push(jpeg);
       if (this.queue.length >= this.highWater && !this.paused) {
         this.paused = true;
-        this.proc.stdout.pause();
+        stdout.pause();
       }
       this.notify();
     });
-    this.proc.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
-    this.proc.stderr.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
-    });
-    this.exited = new Promise((resolve) => {
-      let settled = false;
-      const finish = (code: number | null, signal: NodeJS.Signals | null, why?: string) => {
-        if (settled) return;
-        settled = true;
-        this.ended = true;
-        this.notify();
-        resolve({ code, signal, stderr: why ?? this.stderrTail.trim() });
-      };
-      // A binary that cannot start never closes its pipes.
-      this.proc.on('error', (err) => {
-        if (this.proc.pid === undefined) finish(null, null, err.message);
-      });
-      // 'close': stdout is drained too, so every frame is in the queue.
-      this.proc.on('close', (code, signal) => finish(code, signal));
+    stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
+    // 'close' (what `exited` waits for): stdout is drained too, so every frame is in the queue.
+    this.exited = this.ffmpeg.exited.then((exit) => {
+      this.ended = true;
+      this.notify();
+      return { code: exit.code, signal: exit.signal, stderr: exit.spawnError?.message ?? this.ffmpeg.stderrTail() };
     });
   }
 
@@ -87,7 +74,7 @@ export class FrameDecoder {
       if (frame) {
         if (this.paused && this.queue.length < this.highWater) {
           this.paused = false;
-          this.proc.stdout.resume();
+          this.ffmpeg.child.stdout!.resume();
         }
         return frame;
       }
@@ -100,7 +87,7 @@ export class FrameDecoder {
   close(): Promise<DecoderExit> {
     this.closed = true;
     this.queue.length = 0;
-    if (!this.ended) this.proc.kill('SIGKILL');
+    if (!this.ended) this.ffmpeg.child.kill('SIGKILL');
     this.notify();
     return this.exited;
   }

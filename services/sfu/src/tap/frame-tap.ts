@@ -1,9 +1,8 @@
 import type { types } from 'mediasoup';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { encodeFrameHeaders, jpegSize, subjects, type TapFailureCode } from '@lookout/contracts';
-import { describeExit, startFfmpeg, type FfmpegExit, type FfmpegProcess } from './ffmpeg-process.js';
 import { FreezeDetector } from './freeze-detector.js';
-import { JpegSplitter, type Logger } from '@lookout/service-kit';
+import { describeExit, type FfmpegExit, type FfmpegProcess, JpegSplitter, type Logger, startFfmpeg } from '@lookout/service-kit';
 import { DEFAULT_RATE_GATE, RateGate } from './rate-gate.js';
 import type { RtpPortPool } from './rtp-ports.js';
 import { sdpForConsumer } from './sdp.js';

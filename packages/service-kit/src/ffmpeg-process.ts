@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { processCpuSeconds } from '@lookout/service-kit';
+import { processCpuSeconds } from './proc-stat.js';
 
 export interface FfmpegExit {
   code: number | null;
