@@ -250,9 +250,13 @@ describe('gateway recording jobs (real nats-server, detector, reid, gateway; the
     console.log(`fair share: ${first.jobId} done when ${other.jobId} had ${otherThen?.framesDone ?? 0} of ${FRAMES} frames`);
     expect(first).toMatchObject({ status: 'done', framesDone: FRAMES });
     expect(last).toMatchObject({ status: 'done', framesDone: FRAMES, framesFailed: 0 });
-    // Both ran at once (no queue), and neither waited for the other: the second was at least half done.
+    // Both ran at once (no queue), and neither waited for the other. One after the other, the
+    // second would end a whole job's time after the first; sharing, they end close together.
+    // (Progress is published about once a second, a quarter of a job here: too coarse to assert on.)
     expect(last.startedMs!).toBeLessThan(first.endedMs!);
-    expect(otherThen?.framesDone ?? 0).toBeGreaterThanOrEqual(FRAMES / 2);
+    const firstTook = first.endedMs! - Math.min(first.startedMs!, last.startedMs!);
+    console.log(`fair share: the second ended ${last.endedMs! - first.endedMs!} ms after the first, which took ${firstTook} ms`);
+    expect(last.endedMs! - first.endedMs!).toBeLessThan(firstTook / 2);
   }, 300_000);
 
   async function retries(): Promise<string> {

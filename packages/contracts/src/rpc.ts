@@ -135,6 +135,11 @@ const SFU_ERRORS: Record<SfuOp, readonly ErrorCode[]> = {
 
 /** A busy SFU answers in milliseconds; seconds mean a stuck worker. */
 const SFU_TIMEOUT_MS = 20 * SECOND;
+/**
+ * Except an ingest, which answers once its source's first packets flow: a camera's probe
+ * (up to 25 s on a busy machine, sfu ingest/source-probe.ts) and then up to 15 s for them.
+ */
+const SFU_INGEST_TIMEOUT_MS = 45 * SECOND;
 
 const sfu = Object.fromEntries(
   (Object.keys(sfuRequests) as SfuOp[]).map((op) => {
@@ -147,7 +152,7 @@ const sfu = Object.fromEntries(
       subject: (instance?: string) => subjects.sfu(instance ?? '', op),
       request: validator(`${name} request`, sfuRequests[op] as TSchema),
       reply: validator(`${name} reply`, sfuReplies[op] as TSchema),
-      timeoutMs: SFU_TIMEOUT_MS,
+      timeoutMs: op === 'ingest' ? SFU_INGEST_TIMEOUT_MS : SFU_TIMEOUT_MS,
       errors: SFU_ERRORS[op],
       description: `Signaling: ${op} (docs/sfu.md)`,
     };

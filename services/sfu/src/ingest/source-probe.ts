@@ -122,8 +122,17 @@ export function parseProbe(json: string, readS: number): SourceFacts {
   };
 }
 
+/**
+ * The probe's deadline. A camera's probe lasts at least PROBE_LIVE_S (it reads live video)
+ * after the connection (up to the 5 s socket timeout) and stream analysis; ~3.4 s on an idle
+ * 2-core machine, but a camera server building its pipeline for a first client on a busy one
+ * took past 12 s. Whoever waits for an ingest (contracts rpc.sfu.ingest) waits longer than
+ * this plus the first packets' deadline.
+ */
+export const PROBE_TIMEOUT_MS = { rtsp: 25_000, file: 12_000 } as const;
+
 /** Reads the first seconds of a source's first video stream's packets (no decoding): PROBE_READ_S of a file, PROBE_LIVE_S of a camera. */
-export function probeSource(ffprobePath: string, source: { kind: 'rtsp' | 'file'; input: string }, timeoutMs = 12_000): Promise<SourceFacts> {
+export function probeSource(ffprobePath: string, source: { kind: 'rtsp' | 'file'; input: string }, timeoutMs: number = PROBE_TIMEOUT_MS[source.kind]): Promise<SourceFacts> {
   const readS = source.kind === 'rtsp' ? PROBE_LIVE_S : PROBE_READ_S;
   const args = [
     '-v', 'error',
@@ -133,6 +142,8 @@ export function probeSource(ffprobePath: string, source: { kind: 'rtsp' | 'file'
   ];
   return new Promise((resolve, reject) => {
     execFile(ffprobePath, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+      // Killed at the deadline, ffprobe has said nothing: say what happened instead.
+      if (err && (err as { killed?: boolean }).killed) return reject(new Error(`ffprobe read no ${readS} s of video within ${timeoutMs / 1000} s`));
       if (err) return reject(err);
       try {
         resolve(parseProbe(stdout, readS));
