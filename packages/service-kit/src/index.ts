@@ -15,6 +15,7 @@ export { Lifecycle } from './lifecycle.js';
 
 // Load shedding: the newest item per stream waits, older ones are dropped (latest-frame-queue.ts)
 export { LatestFrameQueue } from './latest-frame-queue.js';
+export { fairlyAdmitted } from './fair-share.js';
 
 // Request/reply between services: the one serve and call (rpc.ts)
 export { call, RpcServer, rpcMetrics } from './rpc.js';

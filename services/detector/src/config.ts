@@ -46,7 +46,7 @@ export const DetectorConfig = configSchema(9102, {
     minimum: 1,
     default: 8,
     description:
-      'Recording-job frames (detector.analyze_frame) that may wait on one replica behind live frames; one more is answered `busy` at once and its caller offers it again. Job frames are never dropped for age. docs/detector.md',
+      'Recording-job frames (detector.analyze_frame) that may wait on one replica behind live frames; one more is answered `busy` at once and its caller offers it again, unless its job holds less than an equal share (jobs share fairly). Job frames are never dropped for age. docs/detector.md',
   }),
   batchFaceModels: Type.Boolean({ default: true, description: 'Run each per-face model once per frame for all faces (batch dimension made symbolic at load)' }),
   inferenceThreads: Type.Integer({ minimum: 1, default: 1, description: 'onnxruntime intra-op threads per session' }),

@@ -12,9 +12,9 @@ const drain = <L, J>(s: FrameScheduler<L, J>) => {
 describe('FrameScheduler', () => {
   it('takes every waiting live frame before any job frame', () => {
     const s = new FrameScheduler<string, string>(8);
-    s.pushJob('j1');
+    s.pushJob('job', 'j1');
     s.pushLive('room.a', 'a1');
-    s.pushJob('j2');
+    s.pushJob('job', 'j2');
     s.pushLive('room.b', 'b1');
     expect(s.next()).toEqual({ kind: 'live', item: 'a1' });
     // A live frame that arrives while jobs wait still goes first.
@@ -27,26 +27,40 @@ describe('FrameScheduler', () => {
     const s = new FrameScheduler<string, string>(8);
     expect(s.pushLive('room.a', 'a1')).toBeUndefined();
     expect(s.pushLive('room.a', 'a2')).toBe('a1');
-    for (const j of ['j1', 'j2', 'j3']) expect(s.pushJob(j)).toBe(true);
+    for (const j of ['j1', 'j2', 'j3']) expect(s.pushJob('job', j)).toBe(true);
     expect([s.liveWaiting, s.jobsWaiting]).toEqual([1, 3]);
     expect(drain(s)).toEqual(['live:a2', 'job:j1', 'job:j2', 'job:j3']);
   });
 
   it('refuses a job frame beyond the bound, and takes one again once a place is free', () => {
     const s = new FrameScheduler<string, string>(2);
-    expect([s.pushJob('j1'), s.pushJob('j2'), s.pushJob('j3')]).toEqual([true, true, false]);
+    expect([s.pushJob('job', 'j1'), s.pushJob('job', 'j2'), s.pushJob('job', 'j3')]).toEqual([true, true, false]);
     // Live frames are not counted against the job bound.
     s.pushLive('room.a', 'a1');
     expect(s.next()).toEqual({ kind: 'live', item: 'a1' });
     expect(s.next()).toEqual({ kind: 'job', item: 'j1' });
-    expect(s.pushJob('j4')).toBe(true);
+    expect(s.pushJob('job', 'j4')).toBe(true);
     expect(drain(s)).toEqual(['job:j2', 'job:j4']);
+  });
+
+  it('jobs take turns, and a job that arrives at a full queue still gets its share of the places', () => {
+    const s = new FrameScheduler<string, string>(4);
+    for (const j of ['a1', 'a2', 'a3', 'a4']) expect(s.pushJob('a', j)).toBe(true);
+    // Full: job a holds every place. Job b still gets in, up to its half of the bound...
+    expect([s.pushJob('b', 'b1'), s.pushJob('b', 'b2'), s.pushJob('b', 'b3')]).toEqual([true, true, false]);
+    // ...and a, holding more than its half, is refused until it is down to it.
+    expect(s.pushJob('a', 'a5')).toBe(false);
+    expect(s.jobsWaiting).toBe(6);
+    expect([s.next()?.item, s.next()?.item, s.next()?.item, s.next()?.item]).toEqual(['a1', 'b1', 'a2', 'b2']);
+    expect(s.pushJob('a', 'a5')).toBe(true);
+    expect(s.pushJob('b', 'b3')).toBe(true);
+    expect(drain(s)).toEqual(['job:a3', 'job:b3', 'job:a4', 'job:a5']);
   });
 
   it('clear() hands back what waited', () => {
     const s = new FrameScheduler<string, string>(4);
     s.pushLive('room.a', 'a1');
-    s.pushJob('j1');
+    s.pushJob('job', 'j1');
     expect(s.clear()).toEqual({ live: ['a1'], jobs: ['j1'] });
     expect(s.next()).toBeUndefined();
   });
@@ -77,29 +91,29 @@ describe('FrameWorker.runJob', () => {
     const w = worker(2);
     const order: string[] = [];
     const first = gate();
-    const running = w.runJob(async () => {
+    const running = w.runJob('job', async () => {
       order.push('j1');
       await first.opened;
       return 'j1';
     });
-    const waiting = ['j2', 'j3'].map((id) => w.runJob(async () => (order.push(id), id)));
+    const waiting = ['j2', 'j3'].map((id) => w.runJob('job', async () => (order.push(id), id)));
     expect(w.jobsWaiting).toBe(2);
-    await expect(w.runJob(async () => 'j4')).rejects.toMatchObject({ code: 'busy' });
+    await expect(w.runJob('job', async () => 'j4')).rejects.toMatchObject({ code: 'busy' });
     const stopped = w.stop();
     first.open();
     await expect(running).resolves.toBe('j1');
     for (const p of waiting) await expect(p).rejects.toMatchObject({ code: 'unavailable' });
     await stopped;
     expect(order).toEqual(['j1']);
-    await expect(w.runJob(async () => 'late')).rejects.toBeInstanceOf(LookoutError);
+    await expect(w.runJob('job', async () => 'late')).rejects.toBeInstanceOf(LookoutError);
   });
 
   it('answers a job frame whose analysis failed with that failure, and goes on with the next', async () => {
     const w = worker(4);
-    const failed = w.runJob(async () => {
+    const failed = w.runJob('job', async () => {
       throw new LookoutError('corrupt', 'bad');
     });
-    const next = w.runJob(async () => 'next');
+    const next = w.runJob('job', async () => 'next');
     await expect(failed).rejects.toMatchObject({ code: 'corrupt' });
     await expect(next).resolves.toBe('next');
     await w.stop();

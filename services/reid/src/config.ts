@@ -39,7 +39,7 @@ export const ReidConfig = configSchema(9103, {
   embedChangeJump: Type.Number({ minimum: 0, default: 0.25, description: 'A face whose box centre moved, or side changed, by more than this share of the side since the last frame may have changed: it is embedded' }),
   embedChangeThumb: Type.Number({ minimum: 0, default: 0.3, description: 'A face whose 16×16 grey crop differs from the one its track last embedded by more than this (mean absolute difference, brightness and contrast taken out; same person ≤ 0.14, another ≈ 1 on the fixture video) is embedded' }),
   reidJobConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Recording-job frames (`reid.analyze_frame`) a replica handles at once, besides live frames (never two of one stream); docs/reid.md' }),
-  reidJobQueueMax: Type.Integer({ minimum: 0, maximum: 1000, default: 8, description: 'Recording-job frames that may wait on a replica; one more is answered `busy` (the job asks again, maybe another replica)' }),
+  reidJobQueueMax: Type.Integer({ minimum: 0, maximum: 1000, default: 8, description: 'Recording-job frames that may wait on a replica; one more is answered `busy` (the job asks again, maybe another replica), unless its job holds less than an equal share' }),
   reidJobLiveWaitMs: Ms(2000, 'A recording-job frame gives way to waiting live frames for at most this long after it arrived, so jobs move under steady live load'),
   casRetries: Type.Integer({ minimum: 1, maximum: 100, default: 12, description: 'Attempts to commit a frame to the stream state before giving up on that frame' }),
 });

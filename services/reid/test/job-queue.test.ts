@@ -39,14 +39,27 @@ describe('KeyedQueue (recording-job frames on one reid replica)', () => {
     const { queue, add, finish } = setup(1, 1);
     const first = add('s1', 'a');
     const second = add('s2', 'b');
-    await expect(add('s3', 'c')).rejects.toMatchObject({ code: 'busy' });
-    await expect(add('s3', 'c')).rejects.toBeInstanceOf(LookoutError);
+    await expect(add('s2', 'b2')).rejects.toMatchObject({ code: 'busy' });
+    await expect(add('s2', 'b2')).rejects.toBeInstanceOf(LookoutError);
     await finish('a');
-    const third = add('s3', 'c');
     await finish('b');
-    await finish('c');
-    expect(await Promise.all([first, second, third])).toEqual(['a', 'b', 'c']);
+    const third = add('s2', 'b2');
+    await finish('b2');
+    expect(await Promise.all([first, second, third])).toEqual(['a', 'b', 'b2']);
     expect(queue.active).toBe(0);
+  });
+
+  it('a key that finds the queue full still gets its share of the places; the one holding more is refused', async () => {
+    const { queue, add, finish } = setup(1, 4);
+    const all = [add('job-a', 'a0'), ...['a1', 'a2', 'a3', 'a4'].map((n) => add('job-a', n))];
+    expect(queue.size).toBe(4);
+    // Full, all of it job a's: job b still gets in, up to half the places.
+    all.push(add('job-b', 'b1'), add('job-b', 'b2'));
+    await expect(add('job-b', 'b3')).rejects.toMatchObject({ code: 'busy' });
+    await expect(add('job-a', 'a5')).rejects.toMatchObject({ code: 'busy' });
+    expect(queue.size).toBe(6);
+    for (const n of ['a0', 'a1', 'a2', 'a3', 'a4', 'b1', 'b2']) await finish(n);
+    expect(await Promise.all(all)).toHaveLength(7);
   });
 
   it('with no room to wait, still runs a task that finds a free slot', async () => {

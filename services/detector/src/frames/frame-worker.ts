@@ -126,15 +126,16 @@ export class FrameWorker {
   }
 
   /**
-   * Runs `work` (a job frame's analysis) in this worker's loop once no live frame waits.
-   * Rejects at once with `busy` when DETECTOR_JOB_QUEUE_MAX job frames already wait, and
+   * Runs `work` (a frame of recording job `job`) in this worker's loop once no live frame
+   * waits, taking turns with other jobs' frames. Rejects at once with `busy` when
+   * DETECTOR_JOB_QUEUE_MAX job frames already wait and this job holds its share, and
    * with `unavailable` when the worker stops before its turn: either way the caller offers
    * the frame again (to another replica, or later), which is how a job stays lossless.
    */
-  runJob<T>(work: () => Promise<T>): Promise<T> {
+  runJob<T>(job: string, work: () => Promise<T>): Promise<T> {
     if (this.stopped) return Promise.reject(new LookoutError('unavailable', 'this detector is stopping'));
     return new Promise<T>((resolve, reject) => {
-      const queued = this.queue.pushJob({ run: () => work().then(resolve, reject), abandon: reject });
+      const queued = this.queue.pushJob(job, { run: () => work().then(resolve, reject), abandon: reject });
       if (!queued) return reject(new LookoutError('busy', `${this.queue.maxJobsWaiting} recording-job frames already wait on this detector`));
       this.kick();
     });

@@ -52,7 +52,7 @@ export function serveJobFrames(server: RpcServer, o: JobFramesOptions): Responde
     // The cheap checks first: a payload that is no JPEG never takes a place in the queue.
     checkJpeg(jpeg);
     const receivedMs = now();
-    return o.worker.runJob(async () => {
+    return o.worker.runJob(request.job, async () => {
       const start = now();
       const result = await o.pipeline.analyze(jpeg, o.settingsFor(request.room), { key: `${request.room}.${request.stream}`, captureMs: request.captureMs });
       return facesMessageOf(request, result, start - receivedMs, o.workerId);

@@ -1,4 +1,5 @@
 import { LookoutError } from '@lookout/contracts';
+import { fairlyAdmitted } from '@lookout/service-kit';
 
 interface Waiting {
   key: string;
@@ -8,9 +9,10 @@ interface Waiting {
 /**
  * Runs tasks at most `concurrency` at once and never two of one key at once (a stream's
  * frames go through its state one by one: a job's retry that overlaps the first try waits
- * for it), in arrival order among the keys that are free. At most `max` wait; one more is
- * refused with `busy` at once, so a caller tries again later (or another replica) instead
- * of waiting past its timeout.
+ * for it), in arrival order among the keys that are free. About `max` wait: past that a
+ * task is refused with `busy` at once, so a caller tries again later (or another replica)
+ * instead of waiting past its timeout, unless its key holds less than a fair share of the
+ * places (service-kit fairlyAdmitted: two jobs at once both keep going).
  */
 export class KeyedQueue {
   private readonly waiting: Waiting[] = [];
@@ -44,11 +46,18 @@ export class KeyedQueue {
       };
       this.waiting.push(entry);
       this.pump();
-      if (this.waiting.length > this.max && this.waiting.at(-1) === entry) {
+      if (this.waiting.at(-1) === entry && !this.admits(key)) {
         this.waiting.pop();
         reject(new LookoutError('busy', `${this.waiting.length} recording-job frames already wait on this replica`));
       }
     });
+  }
+
+  /** Whether the entry of `key` just queued last may stay. */
+  private admits(key: string): boolean {
+    const others = this.waiting.slice(0, -1);
+    const owners = new Set(this.waiting.map((w) => w.key)).size;
+    return fairlyAdmitted({ waiting: others.length, waitingOfOwner: others.filter((w) => w.key === key).length, owners, max: this.max });
   }
 
   /** Resolves when nothing runs or waits (for shutdown). */
