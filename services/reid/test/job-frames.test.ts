@@ -47,7 +47,8 @@ describe('JobFrames (reid.analyze_frame)', () => {
     });
     const first = jobs.handle(frame(0, 'a'));
     const second = jobs.handle(frame(0, 'b')); // waits for the slot
-    await expect(jobs.handle(frame(0, 'c'))).rejects.toMatchObject({ code: 'busy' });
+    // Another frame of the job that already holds the one place (a new job would get its own share).
+    await expect(jobs.handle(frame(1, 'b'))).rejects.toMatchObject({ code: 'busy' });
     expect(await counted(metrics, 'busy')).toBe(1);
     await new Promise((r) => setImmediate(r));
     now += 1500; // the second frame waited 1.5 s for the first
