@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { readResults } = await import(path.join(root, 'bench/lib.mjs'));
+const { frameCostSection } = await import(path.join(root, 'bench/report-frame-cost.mjs'));
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const sep = (n) => row(Array(n).fill('---'));
 const median = (v) => {
@@ -53,7 +54,8 @@ const overhead = readResults('overhead');
 const baseline = readResults('baseline');
 const gallery = readResults('gallery');
 const jobs = readResults('jobs');
-const machines = [...new Map([detector, pipeline, media, overhead, baseline, gallery, jobs].flat().map((r) => [r.machine.id, r.machine])).values()];
+const frameCost = readResults('frame-cost');
+const machines = [...new Map([detector, frameCost, pipeline, media, overhead, baseline, gallery, jobs].flat().map((r) => [r.machine.id, r.machine])).values()];
 
 let md = `# Performance
 
@@ -102,6 +104,8 @@ ${res.rounds[0].runs
 Target (issue 4): ≥ 40 frames/s with one face and all per-frame analyzers on, expression at 1/s.
 `;
 }
+
+md += frameCostSection(frameCost, { row, sep, agg, machineLine });
 
 /** Most streams with p95 < 500 ms and < 1% dropped, per round, aggregated. */
 const capacityOf = (res, sweep) => agg(res.rounds, (round) => round.max_streams_p95_under_500ms_and_under_1pct_dropped[sweep]);

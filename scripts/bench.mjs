@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ALL = ['detector', 'pipeline', 'pipeline-sfu', 'overhead', 'media', 'baseline', 'gallery', 'gallery-restart', 'jobs', 'accuracy'];
+const ALL = ['detector', 'frame-cost', 'pipeline', 'pipeline-sfu', 'overhead', 'media', 'baseline', 'gallery', 'gallery-restart', 'jobs', 'accuracy'];
 // Benches that are another bench's file run with settings.
 const VARIANTS = { 'pipeline-sfu': { file: 'pipeline', env: { BENCH_PIPELINE_SOURCE: 'sfu' } } };
 const docsOnly = process.argv.includes('--docs');

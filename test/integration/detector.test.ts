@@ -3,7 +3,8 @@ import path from 'node:path';
 import { connect, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { decodeJson, facesMessage, kvBuckets, LookoutError, RPC_REQUEST_HEADER, rpc, rpcReply, subjects, type FacesMessage, type StageTimings } from '@lookout/contracts';
-import { call } from '@lookout/service-kit';
+import sharp from 'sharp';
+import { call, cropThumb } from '@lookout/service-kit';
 import { FIXTURES, FramePublisher, metricValue, startNatsServer, startService, stopAllProcesses, type NatsServer, type RunningService } from '@lookout/testkit';
 
 const bbt4 = fs.readFileSync(path.join(FIXTURES, 'faces/group/fa_bbt4.jpg'));
@@ -117,7 +118,12 @@ describe('detector service (two replicas, real nats-server)', () => {
       });
     }
     const full = got.find((m) => m.faces[0]!.liveness && m.text)!;
-    expect(Object.keys(full.faces[0]!).sort()).toEqual(['box', 'crop', 'expression', 'eyes', 'landmarks', 'liveness', 'pose', 'score']);
+    expect(Object.keys(full.faces[0]!).sort()).toEqual(['box', 'crop', 'expression', 'eyes', 'landmarks', 'liveness', 'pose', 'score', 'thumb']);
+    // The crop's thumbnail (what reid's embed decision compares) is the one reid would make from the JPEG, within its noise.
+    const decoded = await sharp(Buffer.from(full.faces[0]!.crop!.data, 'base64')).raw().toBuffer();
+    const [sent, remade] = [Buffer.from(full.faces[0]!.thumb!, 'base64'), Buffer.from(cropThumb(decoded, 112), 'base64')];
+    expect(sent.length).toBe(256);
+    expect(sent.reduce((sum, v, i) => sum + Math.abs(v - remade[i]!), 0) / sent.length).toBeLessThan(1.5);
     expect(full.faces[0]!.expression!.label).toBe('neutral');
     // Every frame times what it ran (the slow analyzers only where they ran), nothing else.
     for (const m of got) {

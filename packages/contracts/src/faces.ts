@@ -77,6 +77,13 @@ export const DetectedFace = Type.Object(
     expression: Type.Optional(Expression),
     liveness: Type.Optional(Liveness),
     crop: Type.Optional(AlignedCrop),
+    thumb: Type.Optional(
+      Type.String({
+        contentEncoding: 'base64',
+        maxLength: 1024,
+        description: "The aligned crop's 16×16 grey thumbnail (block averages, row by row; service-kit cropThumb), made from its pixels before the JPEG: reid compares it with the track's to decide whether to embed, and decodes the crop only then",
+      }),
+    ),
   },
   { $id: 'DetectedFace' },
 );

@@ -17,6 +17,9 @@ export { Lifecycle } from './lifecycle.js';
 export { LatestFrameQueue } from './latest-frame-queue.js';
 export { fairlyAdmitted } from './fair-share.js';
 
+// The aligned crop's 16×16 grey thumbnail: the detector sends it, reid compares it (crop-thumb.ts)
+export { cropThumb, THUMB_SIDE } from './crop-thumb.js';
+
 // Request/reply between services: the one serve and call (rpc.ts)
 export { call, RpcServer, rpcMetrics } from './rpc.js';
 export type { CallOptions, RequestContext, Handler, ServeOptions, Responder, RpcMetrics, RpcServerDeps } from './rpc.js';

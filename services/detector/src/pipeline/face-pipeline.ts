@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { cropThumb } from '@lookout/service-kit';
 import type { DetectedFace, Rect, StageTimings, TextInFrame } from '@lookout/contracts';
 import { ALIGNED_SIZE, fivePoints, similarityFromTemplate } from './alignment.js';
 import type { CadenceTracker } from './cadence.js';
@@ -115,7 +116,11 @@ export class FacePipeline {
       if (x) face.expression = { ...x.value, ageMs: x.ageMs };
       const l = liveness[i];
       if (l) face.liveness = { score: l.value, live: l.value >= settings.livenessThreshold, ageMs: l.ageMs };
-      if (crops[i]) face.crop = crops[i];
+      const crop = crops[i];
+      if (crop) {
+        face.crop = crop.crop;
+        face.thumb = crop.thumb;
+      }
       return face;
     });
     // Soft per-stream state for streams that stopped sending is dropped as time moves on.
@@ -182,11 +187,12 @@ export class FacePipeline {
   }
 }
 
-async function alignedCrop(image: RgbImage, face: FaceContext): Promise<DetectedFace['crop']> {
+/** The aligned crop as JPEG, and its thumbnail from the pixels themselves (reid then decodes the JPEG only to embed it). */
+async function alignedCrop(image: RgbImage, face: FaceContext): Promise<{ crop: NonNullable<DetectedFace['crop']>; thumb: string } | undefined> {
   if (!face.landmarks) return undefined;
   const crop = sampleRgbImage(image, similarityFromTemplate(fivePoints(face.landmarks)), ALIGNED_SIZE, ALIGNED_SIZE);
   const jpeg = await sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
-  return { format: 'jpeg', width: ALIGNED_SIZE, height: ALIGNED_SIZE, data: jpeg.toString('base64') };
+  return { crop: { format: 'jpeg', width: ALIGNED_SIZE, height: ALIGNED_SIZE, data: jpeg.toString('base64') }, thumb: cropThumb(crop.data, ALIGNED_SIZE) };
 }
 
 const r1 = (v: number) => Math.round(v * 10) / 10;

@@ -22,7 +22,7 @@ export class ImageIdentifier {
     const crops = await Promise.all(reply.faces.map((f) => (f.crop ? FaceEmbedder.decode(Buffer.from(f.crop.data, 'base64')) : null)));
     const vectors = await this.embedder.embed(crops.filter((c) => c !== null));
     let next = 0;
-    const faces: AnalysedFace[] = reply.faces.map(({ crop: _crop, ...face }, i) => {
+    const faces: AnalysedFace[] = reply.faces.map(({ crop: _crop, thumb: _thumb, ...face }, i) => {
       const match = crops[i] ? this.gallery.match(vectors[next++]!) : null;
       return { ...face, identity: match?.accepted ? { subjectId: match.subjectId, name: match.name, similarity: match.similarity } : null };
     });
