@@ -18,8 +18,8 @@ export interface AdoptionOptions {
   instance: string;
   records: RoomRecords;
   registry: Registry;
-  /** The rooms this instance holds or is building, and how it builds one (from its record). */
-  rooms: { holds(room: string): boolean; create(room: string): Promise<unknown> };
+  /** The rooms this instance holds, builds or is closing, and how it builds one from its record. */
+  rooms: { holds(room: string): boolean; adopt(room: string): Promise<unknown> };
   /** Scan period (a third of the heartbeat TTL, like the heartbeat itself). */
   intervalMs: number;
   log: Logger;
@@ -61,10 +61,11 @@ export class RoomAdoption {
       const ownerAlive = owner !== undefined && owner !== this.o.instance && (await this.o.registry.alive(owner));
       if (!shouldAdopt({ self: this.o.instance, owner, ownerAlive })) continue;
       this.o.log.info({ room, previous: owner ?? null }, 'adopting room');
-      await this.o.rooms.create(room).catch((err: Error) => {
-        // Another survivor claimed it first: that one builds it.
-        const lost = err instanceof LookoutError && err.code === 'room_elsewhere';
-        if (lost) this.o.log.info({ room }, 'room adopted elsewhere');
+      await this.o.rooms.adopt(room).catch((err: Error) => {
+        // Another survivor claimed it first (that one builds it), or it was closed meanwhile.
+        const code = err instanceof LookoutError ? err.code : undefined;
+        if (code === 'room_elsewhere') this.o.log.info({ room }, 'room adopted elsewhere');
+        else if (code === 'unknown_room') this.o.log.info({ room }, 'room closed before it could be adopted');
         else this.o.log.warn({ err, room }, 'room adoption failed; next scan tries again');
       });
     }

@@ -51,6 +51,8 @@ export class RoomManager {
   private readonly rooms = new Map<string, Room>();
   /** Rooms being created or built again; requests for them wait for it. */
   private readonly building = new Map<string, Promise<Room>>();
+  /** Rooms being closed: held (see holds) until their record is gone. */
+  private readonly closing = new Set<string>();
   private readonly ctx: RoomContext;
   private readonly restored: Counter<'cause'>;
   private readonly ingests: IngestRestorer;
@@ -91,7 +93,18 @@ export class RoomManager {
 
   /** The room is here, or being built here. */
   holds(id: string): boolean {
-    return this.rooms.has(id) || this.building.has(id);
+    return this.rooms.has(id) || this.building.has(id) || this.closing.has(id);
+  }
+
+  /**
+   * Builds a recorded room this instance does not hold (an adoption scan found it). Nothing
+   * when it holds, builds or is closing the room, and `unknown_room` when the record is gone
+   * by the time the placement is claimed: a scan that listed a room just before it was
+   * closed must not build it again (it did: CI found a closed room open again).
+   */
+  adopt(id: string): Promise<Room | undefined> {
+    if (this.holds(id)) return Promise.resolve(undefined);
+    return this.track(id, () => this.build(id, this.o.defaultFps, true));
   }
 
   /**
@@ -113,9 +126,13 @@ export class RoomManager {
     return pending;
   }
 
-  private async build(id: string, fps: number): Promise<Room> {
+  private async build(id: string, fps: number, recordedOnly = false): Promise<Room> {
     await this.o.registry.claim(id);
     const stored = await this.o.records.load(id);
+    if (recordedOnly && !stored) {
+      await this.o.registry.release(id).catch(() => undefined);
+      throw new LookoutError('unknown_room', `room ${id} was closed before it could be adopted`, 'room');
+    }
     const record = stored ?? newRecord(id, fps);
     // A new room gives its placement back when it cannot be built; a recorded one keeps it (the next scan retries).
     const room = await this.open(record).catch(async (err: unknown) => {
@@ -203,10 +220,16 @@ export class RoomManager {
     await this.building.get(id)?.catch(() => undefined);
     const room = this.rooms.get(id);
     if (!room && !this.o.records.record(id)) this.get(id);
-    this.rooms.delete(id);
-    await room?.close();
-    await this.o.records.delete(id);
-    await this.o.registry.release(id);
+    // Held until the record is gone, so that an adoption scan does not build it again meanwhile.
+    this.closing.add(id);
+    try {
+      this.rooms.delete(id);
+      await room?.close();
+      await this.o.records.delete(id);
+      await this.o.registry.release(id);
+    } finally {
+      this.closing.delete(id);
+    }
     this.publish({ type: 'room_closed', room: id });
     this.o.log.info({ room: id }, 'room closed');
   }
