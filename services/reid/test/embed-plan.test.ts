@@ -1,6 +1,7 @@
 import type { Box } from '@lookout/contracts';
 import { normalize } from '../src/embedding/vector-codec.js';
-import { cropThumb, thumbChange } from '../src/stream/core/crop-thumb.js';
+import { cropThumb } from '@lookout/service-kit';
+import { thumbChange } from '../src/stream/core/crop-thumb.js';
 import { boxJump, DEFAULT_EMBED_POLICY, embedReason, planEmbeddings, type EmbedPolicy, type EmbedReason } from '../src/stream/core/embed-plan.js';
 import { DEFAULT_TRACKER_CONFIG, initialTrackerState, stepTracker } from '../src/stream/core/tracker.js';
 import type { GalleryMatch, ObservedFace, TrackerState } from '../src/stream/core/types.js';

@@ -1,8 +1,7 @@
 import type { FacesMessage } from '@lookout/contracts';
-import { Counter, type Registry } from '@lookout/service-kit';
+import { Counter, cropThumb, type Registry } from '@lookout/service-kit';
 import { BadCropError, CROP_SIDE, FaceEmbedder, type DecodedCrop } from '../embedding/embedder.js';
 import type { GalleryIndex } from '../gallery/gallery-index.js';
-import { cropThumb } from './core/crop-thumb.js';
 import { EMBED_REASONS, planEmbeddings, type EmbedPolicy, type EmbedReason } from './core/embed-plan.js';
 import type { TrackerConfig } from './core/tracker.js';
 import type { GalleryMatch, ObservedFace, TrackerState } from './core/types.js';

@@ -1,7 +1,5 @@
-import { THUMB_SIDE, cropThumb } from '@lookout/service-kit';
-
-// The thumbnail itself is made in service-kit (the detector makes it too); comparing two is reid's.
-export { THUMB_SIDE, cropThumb };
+// Comparing two crop thumbnails. The thumbnail itself is made by service-kit's cropThumb
+// (the detector makes it too; reid for a crop that came without one).
 
 function standardised(thumb: string): Float64Array {
   const bytes = Buffer.from(thumb, 'base64');

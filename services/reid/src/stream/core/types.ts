@@ -24,7 +24,7 @@ export interface ObservedFace {
   /** Best subject, accepted or not; null without an embedding or with an empty gallery. */
   match: GalleryMatch | null;
   /**
-   * Tiny grey picture of the aligned crop (crop-thumb.ts), present when the face has a
+   * Tiny grey picture of the aligned crop (service-kit crop-thumb.ts), present when the face has a
    * usable crop: what the embed decision compares with the track's last embedded look.
    */
   thumb?: string | null;
