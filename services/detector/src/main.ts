@@ -2,6 +2,7 @@ import { startService } from '@lookout/service-kit';
 import { serveAnalyze } from './analyze/analyze-responder.js';
 import { DetectorConfig } from './config.js';
 import { FrameWorker } from './frames/frame-worker.js';
+import { PeerCadence } from './frames/peer-cadence.js';
 import { serveJobFrames } from './frames/job-frames.js';
 import { defaultSettings, loadModels } from './models/models.js';
 import { CadenceTracker } from './pipeline/cadence.js';
@@ -21,7 +22,21 @@ await rooms.start(stores.roomConfig);
 svc.onShutdown('room-settings', () => rooms.stop());
 svc.addReadiness('room_settings', () => rooms.ready);
 
-const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide);
+const cadence = new CadenceTracker();
+const pipeline = new FacePipeline(models.detector, models.analyzers, cadence, config.maxAnalysisSide);
+
+// Before the worker, so this replica's first frame already knows what its peers ran.
+const peers = new PeerCadence({
+  nc: svc.nc,
+  log: svc.log.child({ module: 'peer-cadence' }),
+  metrics: svc.metrics,
+  badMessages: svc.badMessages,
+  cadence,
+  workerId: svc.instance,
+  maxSide: config.maxAnalysisSide,
+});
+peers.start();
+svc.onShutdown('peer-cadence', () => peers.stop());
 
 const worker = new FrameWorker({
   nc: svc.nc,

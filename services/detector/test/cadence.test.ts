@@ -1,4 +1,4 @@
-import { CadenceTracker } from '../src/pipeline/cadence.js';
+import { CadenceTracker, REORDER_WINDOW_MS } from '../src/pipeline/cadence.js';
 
 describe('CadenceTracker', () => {
   it('is due the first time, then once per interval, and always for interval 0', () => {
@@ -15,6 +15,23 @@ describe('CadenceTracker', () => {
     const c = new CadenceTracker();
     c.record('s', 'liveness', 10_000, []);
     expect(c.due('s', 'liveness', 5_000, 1000)).toBe(true);
+  });
+
+  it('keeps the newest run when a peer reports an older frame, and a frame older than the last run is not due', () => {
+    const c = new CadenceTracker();
+    c.record('s', 'expression', 2000, [{ box: [0, 0, 10, 10], value: 'new' }]);
+    // A replica that analysed an earlier frame of the stream reports it after the newer one.
+    c.record('s', 'expression', 1800, [{ box: [0, 0, 10, 10], value: 'old' }]);
+    expect(c.carry<string>('s', 'expression', [[0, 0, 10, 10]], 2200)).toEqual([{ value: 'new', ageMs: 200 }]);
+    expect(c.due('s', 'expression', 1900, 1000)).toBe(false);
+    expect(c.due('s', 'expression', 3000, 1000)).toBe(true);
+  });
+
+  it('starts over when a run comes from a clock that went back past the reorder window', () => {
+    const c = new CadenceTracker();
+    c.record('s', 'text', 10_000, [{ box: [0, 0, 1, 1], value: 'before' }]);
+    c.record('s', 'text', 10_000 - REORDER_WINDOW_MS - 1, [{ box: [0, 0, 1, 1], value: 'after restart' }]);
+    expect(c.carry<string>('s', 'text', [[0, 0, 1, 1]], 10_000 - REORDER_WINDOW_MS)).toEqual([{ value: 'after restart', ageMs: 1 }]);
   });
 
   it('carries results to overlapping faces with their age, each result once', () => {

@@ -11,6 +11,7 @@ import {
   type FrameMeta,
 } from '@lookout/contracts';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@lookout/service-kit';
+import { streamKey } from '../pipeline/cadence.js';
 import { BadFrameError } from '../pipeline/frame-decoder.js';
 import type { FacePipeline } from '../pipeline/face-pipeline.js';
 import type { AnalysisSettings } from '../settings/settings.js';
@@ -161,7 +162,7 @@ export class FrameWorker {
     this.latency.observe({ stage: 'queue' }, (start - receivedMs) / 1000);
     try {
       const result = await this.opts.pipeline.analyze(data, this.opts.settingsFor(meta.room), {
-        key: `${meta.room}.${meta.stream}`,
+        key: streamKey(meta.room, meta.stream),
         captureMs: meta.captureMs,
       });
       const body = encodeJson(facesMessage, facesMessageOf(meta, result, start - receivedMs, this.opts.workerId));

@@ -6,10 +6,20 @@ interface LastRun<T> {
 }
 
 /**
+ * Capture times this far behind a stream's last run are frames that arrived out of order
+ * (another replica analysed a newer one first; live frames older than MAX_FRAME_AGE_MS are
+ * dropped anyway); further back, the source restarted its clock and the cadence starts over.
+ */
+export const REORDER_WINDOW_MS = 2000;
+
+/** The tracker's key for a live stream (recording jobs use their own, `rec-<job>`). */
+export const streamKey = (room: string, stream: string): string => `${room}.${stream}`;
+
+/**
  * When a slow analyzer last ran on a stream, and what it found, so its result can be
- * carried onto later frames with its age. Soft state: losing it (restart, another
- * replica) only means one extra run. With R replicas sharing a stream, each keeps its
- * own, so a cadence can run up to R times as often.
+ * carried onto later frames with its age. Soft state: losing it (restart) only means one
+ * extra run. Replicas sharing a stream learn each other's runs from the faces messages they
+ * publish (PeerCadence), so a cadence runs about as often with R replicas as with one.
  */
 export class CadenceTracker {
   private readonly streams = new Map<string, { seenMs: number; runs: Map<string, LastRun<unknown>> }>();
@@ -23,21 +33,29 @@ export class CadenceTracker {
 
   /**
    * How long past due `analyzer` is on this stream (ms; Infinity if it never ran or the
-   * clock went backwards, negative while not due yet).
+   * clock went back past the reorder window, negative while not due yet: a frame older than
+   * the last run is not due).
    */
   overdueBy(stream: string, analyzer: string, captureMs: number, intervalMs: number): number {
     const last = this.streams.get(stream)?.runs.get(analyzer);
-    if (!last || captureMs < last.captureMs) return Infinity;
+    if (!last || last.captureMs - captureMs > REORDER_WINDOW_MS) return Infinity;
     return captureMs - last.captureMs - intervalMs;
   }
 
+  /**
+   * Notes a run of `analyzer` on the frame captured at `captureMs` (this replica's or a
+   * peer's). A run on an older frame than the one recorded keeps the newer one, unless the
+   * clock went back past the reorder window.
+   */
   record<T>(stream: string, analyzer: string, captureMs: number, results: Array<{ box: Rect; value: T }>): void {
     let entry = this.streams.get(stream);
     if (!entry) {
       entry = { seenMs: captureMs, runs: new Map() };
       this.streams.set(stream, entry);
     }
-    entry.seenMs = captureMs;
+    const last = entry.runs.get(analyzer);
+    if (last && captureMs < last.captureMs && last.captureMs - captureMs <= REORDER_WINDOW_MS) return;
+    entry.seenMs = Math.max(entry.seenMs, captureMs);
     entry.runs.set(analyzer, { captureMs, results });
   }
 

@@ -3,6 +3,7 @@ import { cropThumb } from '@lookout/service-kit';
 import type { DetectedFace, Rect, StageTimings, TextInFrame } from '@lookout/contracts';
 import { ALIGNED_SIZE, fivePoints, similarityFromTemplate } from './alignment.js';
 import type { CadenceTracker } from './cadence.js';
+import type { CadencedAnalyzer } from './peer-runs.js';
 import type { FaceDetector } from '../models/face-detector.js';
 import { decodeFrame } from './frame-decoder.js';
 import type { FaceContext, FaceModel } from '../analyzers/face-model.js';
@@ -42,8 +43,7 @@ export interface StreamFrame {
 
 type Carried<T> = { value: T; ageMs: number } | undefined;
 
-type SlowAnalyzer = 'pose' | 'eyes' | 'expression' | 'liveness' | 'text';
-const SLOW_CANDIDATES: readonly SlowAnalyzer[] = ['pose', 'eyes', 'expression', 'liveness', 'text'];
+const SLOW_CANDIDATES: readonly CadencedAnalyzer[] = ['pose', 'eyes', 'expression', 'liveness', 'text'];
 
 /** A stream frame plus whether this analyzer may run on it (see slowSlot). */
 type ScheduledFrame = StreamFrame & { mayRun: boolean };
@@ -134,8 +134,8 @@ export class FacePipeline {
    * face, text ~45 ms) into one late frame, and streams started together fall due
    * together; one per frame spreads them over the stream's next frames.
    */
-  private slowSlot(settings: AnalysisSettings, stream: StreamFrame): SlowAnalyzer | undefined {
-    let best: SlowAnalyzer | undefined;
+  private slowSlot(settings: AnalysisSettings, stream: StreamFrame): CadencedAnalyzer | undefined {
+    let best: CadencedAnalyzer | undefined;
     let bestBy = -1;
     for (const name of SLOW_CANDIDATES) {
       const s = settings.analyzers[name];
