@@ -55,7 +55,7 @@ try {
   const videoDir = SOURCE === 'sfu' ? fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-video-')) : undefined;
   if (SOURCE === 'sfu') services.sfu = await startService('sfu', nats.url, { INSTANCE_ID: SFU, MEDIASOUP_WORKERS: '1', INGEST_FILE_ROOT: videoDir, INGEST_PASSTHROUGH: String(INGEST === 'copy') });
   for (const name of ['detector', 'reid', 'gateway']) services[name] = await startService(name, nats.url, name === 'gateway' ? TEST_GATEWAY_ENV : {});
-  for (let i = 2; i <= DETECTORS; i++) services[`detector${i}`] = await startService('detector', nats.url, {});
+  for (let i = 2; i <= DETECTORS; i++) services[`detector${i}`] = await startService('detector', nats.url, { INSTANCE_ID: `detector-test-${i}` });
   const detectors = Object.keys(services).filter((n) => n.startsWith('detector')).map((n) => services[n]);
   const nc = await connect({ servers: nats.url });
   await seedGallery(nc, GALLERY);

@@ -10,7 +10,7 @@ export interface PeerCadenceOptions {
   metrics: Registry;
   badMessages: Counter<'subject_kind' | 'reason'>;
   cadence: CadenceTracker;
-  /** This replica's id: its own messages are already in the tracker. */
+  /** This replica's id: runs from its own messages are not counted as learned. */
   workerId: string;
   /** MAX_ANALYSIS_SIDE: the scale this replica analyses a frame at. */
   maxSide: number;
@@ -59,11 +59,14 @@ export class PeerCadence {
       this.o.log.warn({ subject: msg.subject, error: (e as Error).message }, 'ignored bad faces message');
       return;
     }
-    if (faces.worker === this.o.workerId) return;
+    // This replica's own messages come back too. Recording them again changes nothing (the
+    // same run, already recorded when it ran), and not skipping them by worker id keeps
+    // cadences shared even where replicas were given the same INSTANCE_ID.
+    const own = faces.worker === this.o.workerId;
     const key = streamKey(faces.room, faces.stream);
     for (const run of runsInFacesMessage(faces, this.o.maxSide)) {
       this.o.cadence.record(key, run.analyzer, faces.captureMs, run.results);
-      this.learned.inc({ analyzer: run.analyzer });
+      if (!own) this.learned.inc({ analyzer: run.analyzer });
     }
   }
 
