@@ -219,7 +219,8 @@ export async function inProcessDetector(env = {}) {
   const { CadenceTracker } = await import(path.join(D, 'pipeline/cadence.js'));
   const config = loadConfig(DetectorConfig, { MODELS_DIR: path.join(ROOT, 'models'), ...env });
   const models = await loadModels(config);
-  const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide);
+  const { poseReuseOf } = await import(path.join(D, 'pipeline/pose-reuse.js'));
+  const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide, poseReuseOf(config));
   return { pipeline, settings: defaultSettings(config), close: () => models.close() };
 }
 

@@ -17,7 +17,7 @@ describe('npm run analyze (command line, no NATS)', () => {
     expect(lines[0].faces).toHaveLength(6);
     for (const f of lines[0].faces) {
       expect(f.box).toHaveLength(4);
-      expect(Object.keys(f.pose).sort()).toEqual(['lookingAtCamera', 'pitch', 'roll', 'yaw']);
+      expect(Object.keys(f.pose).sort()).toEqual(['ageMs', 'lookingAtCamera', 'pitch', 'roll', 'yaw']);
       expect(f.eyes).toBeUndefined();
     }
     expect(lines[1].faces[0].expression.label).toBe('happy');

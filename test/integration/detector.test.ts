@@ -130,9 +130,33 @@ describe('detector service (two replicas, real nats-server)', () => {
     expect(full.faces[0]!.expression!.label).toBe('neutral');
     // Every frame times what it ran (the slow analyzers only where they ran), nothing else.
     for (const m of got) {
-      expectMeasured(m.timings, ['decode', 'detect', 'landmarks', 'pose', 'eyes', 'crops', ...slowRun(m)]);
+      expectMeasured(m.timings, ['decode', 'detect', 'landmarks', 'eyes', 'crops', ...slowRun(m), ...('pose' in m.timings ? ['pose'] : [])]);
       expect(m.timings.queue).toEqual(expect.any(Number));
     }
+  });
+
+  it('keeps a still face\'s pose for up to a second across replicas, and runs the pose model again at once when the face turns', async () => {
+    const turned = fs.readFileSync(path.join(FIXTURES, 'faces/identities/barack_obama/fr_obama2.jpg'));
+    const faces = new FacesCollector(nc, 'still', 'cam');
+    const got: FacesMessage[] = [];
+    for (let i = 0; i < 12; i++) got.push(await faces.next(frames.publish('still', 'cam', neutral).seq));
+    const turn = await faces.next(frames.publish('still', 'cam', turned).seq);
+    faces.close();
+    const ran = got.filter((m) => 'pose' in m.timings);
+    expect(ran[0]).toBe(got[0]);
+    // The same picture again: the pose is carried, with its age, whichever replica computed it;
+    // it is computed again only once it is a second old.
+    for (let i = 1; i < ran.length; i++) expect(ran[i]!.captureMs - ran[i - 1]!.captureMs).toBeGreaterThan(1000);
+    expect(ran.length).toBeLessThan(got.length);
+    got.forEach((m, i) => {
+      const last = got.slice(0, i + 1).reverse().find((x) => 'pose' in x.timings)!;
+      expect(m.faces[0]!.pose!.ageMs).toBe(m.captureMs - last.captureMs);
+      expect(m.faces[0]!.pose!.yaw).toBe(last.faces[0]!.pose!.yaw);
+    });
+    expect(new Set(got.map((m) => m.worker)).size).toBe(2);
+    // Another face (another shape) on the next frame: run at once.
+    expect('pose' in turn.timings).toBe(true);
+    expect(turn.faces[0]!.pose!.ageMs).toBe(0);
   });
 
   it('drops stale frames and counts them', async () => {

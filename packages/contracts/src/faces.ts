@@ -21,6 +21,12 @@ export const HeadPose = Type.Object(
     pitch: Type.Number({ description: 'Degrees, as the model reports it (see docs/detector.md)' }),
     roll: Type.Number({ description: 'Degrees; positive = head tilted clockwise as seen in the image' }),
     lookingAtCamera: Type.Boolean({ description: '|yaw| and |pitch| within the configured limits' }),
+    ageMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'How old the angles are (as for expression): 0 when the pose model ran on this frame; a still face keeps its pose for up to POSE_REUSE_MAX_AGE_MS (docs/detector.md)',
+      }),
+    ),
   },
   { $id: 'HeadPose' },
 );

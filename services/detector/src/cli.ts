@@ -10,6 +10,7 @@ import { loadConfig } from '@lookout/service-kit';
 import { CadenceTracker } from './pipeline/cadence.js';
 import { DetectorConfig } from './config.js';
 import { FacePipeline } from './pipeline/face-pipeline.js';
+import { poseReuseOf } from './pipeline/pose-reuse.js';
 import { defaultSettings, loadModels } from './models/models.js';
 
 const args = process.argv.slice(2);
@@ -26,7 +27,7 @@ const config = loadConfig(DetectorConfig);
 const models = await loadModels(config);
 const settings = defaultSettings(config);
 if (!withCrops) settings.analyzers.crops.enabled = false;
-const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide);
+const pipeline = new FacePipeline(models.detector, models.analyzers, new CadenceTracker(), config.maxAnalysisSide, poseReuseOf(config));
 
 let failed = 0;
 for (const file of files) {

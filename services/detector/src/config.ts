@@ -24,6 +24,18 @@ export const DetectorConfig = configSchema(9102, {
   livenessIntervalMs: interval(1000, 'Liveness'),
   textIntervalMs: interval(5000, 'Text detection'),
   poseIntervalMs: interval(0, 'Head pose'),
+  poseReuseMaxAgeMs: Type.Integer({
+    minimum: 0,
+    default: 1000,
+    description:
+      'On stream frames with pose on every frame (POSE_INTERVAL_MS=0), a face whose 68-point shape moved less than POSE_REUSE_MAX_SHIFT keeps the pose computed on an earlier frame, up to this old (its ageMs says how old); 0 = run the pose model on every face of every frame. docs/detector.md',
+  }),
+  poseReuseMaxShift: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.02,
+    description: 'Mean landmark movement, in face-box sizes, below which a face\'s pose is kept (POSE_REUSE_MAX_AGE_MS); anything more runs the pose model again at once',
+  }),
   eyesIntervalMs: interval(0, 'Eye state'),
   detectConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0.65, description: 'Minimum face score' }),
   nmsIou: Type.Number({ minimum: 0, maximum: 1, default: 0.4, description: 'IoU above which overlapping boxes are suppressed' }),

@@ -7,6 +7,7 @@ import { serveJobFrames } from './frames/job-frames.js';
 import { defaultSettings, loadModels } from './models/models.js';
 import { CadenceTracker } from './pipeline/cadence.js';
 import { FacePipeline } from './pipeline/face-pipeline.js';
+import { poseReuseOf } from './pipeline/pose-reuse.js';
 import { RoomSettings } from './settings/room-settings.js';
 import { openStores } from './stores.js';
 
@@ -23,7 +24,7 @@ svc.onShutdown('room-settings', () => rooms.stop());
 svc.addReadiness('room_settings', () => rooms.ready);
 
 const cadence = new CadenceTracker();
-const pipeline = new FacePipeline(models.detector, models.analyzers, cadence, config.maxAnalysisSide);
+const pipeline = new FacePipeline(models.detector, models.analyzers, cadence, config.maxAnalysisSide, poseReuseOf(config));
 
 // Before the worker, so this replica's first frame already knows what its peers ran.
 const peers = new PeerCadence({

@@ -45,6 +45,21 @@ describe('CadenceTracker', () => {
     expect(carried).toEqual([{ value: 'b', ageMs: 400 }, undefined, { value: 'a', ageMs: 400 }, undefined]);
   });
 
+  it('ages a carried result from the run that computed it, and ignores a second report of the recorded frame', () => {
+    const c = new CadenceTracker();
+    c.record('s', 'pose', 2000, [
+      { box: [0, 0, 10, 10], value: 'kept', atMs: 1200 },
+      { box: [50, 50, 60, 60], value: 'fresh' },
+    ]);
+    expect(c.carry<string>('s', 'pose', [[0, 0, 10, 10], [50, 50, 60, 60]], 2200)).toEqual([
+      { value: 'kept', ageMs: 1000 },
+      { value: 'fresh', ageMs: 200 },
+    ]);
+    // This replica's own faces message about frame 2000 comes back through the peer subscription.
+    c.record('s', 'pose', 2000, [{ box: [0, 0, 10, 10], value: 'echo' }]);
+    expect(c.carry<string>('s', 'pose', [[50, 50, 60, 60]], 2200)).toEqual([{ value: 'fresh', ageMs: 200 }]);
+  });
+
   it('forgets streams not seen for a while', () => {
     const c = new CadenceTracker(1000);
     c.record('old', 'text', 0, []);

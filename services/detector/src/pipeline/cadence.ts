@@ -1,8 +1,15 @@
 import { iou, type Rect } from '@lookout/contracts';
 
+/** One face's result: its box, its value and, where it was carried from an earlier run, that run's capture time. */
+export interface RunResult<T> {
+  box: Rect;
+  value: T;
+  atMs?: number;
+}
+
 interface LastRun<T> {
   captureMs: number;
-  results: Array<{ box: Rect; value: T }>;
+  results: Array<RunResult<T>>;
 }
 
 /**
@@ -45,23 +52,25 @@ export class CadenceTracker {
   /**
    * Notes a run of `analyzer` on the frame captured at `captureMs` (this replica's or a
    * peer's). A run on an older frame than the one recorded keeps the newer one, unless the
-   * clock went back past the reorder window.
+   * clock went back past the reorder window; a second report of the recorded frame (this
+   * replica's own faces message coming back) changes nothing.
    */
-  record<T>(stream: string, analyzer: string, captureMs: number, results: Array<{ box: Rect; value: T }>): void {
+  record<T>(stream: string, analyzer: string, captureMs: number, results: Array<RunResult<T>>): void {
     let entry = this.streams.get(stream);
     if (!entry) {
       entry = { seenMs: captureMs, runs: new Map() };
       this.streams.set(stream, entry);
     }
     const last = entry.runs.get(analyzer);
-    if (last && captureMs < last.captureMs && last.captureMs - captureMs <= REORDER_WINDOW_MS) return;
+    if (last && captureMs <= last.captureMs && last.captureMs - captureMs <= REORDER_WINDOW_MS) return;
     entry.seenMs = Math.max(entry.seenMs, captureMs);
     entry.runs.set(analyzer, { captureMs, results });
   }
 
   /**
    * The last result for each face, matched by box overlap (IoU ≥ 0.3, best first, each
-   * result used once), with its age; undefined for a face with no match.
+   * result used once), with its age (from the run that computed it); undefined for a face
+   * with no match.
    */
   carry<T>(stream: string, analyzer: string, boxes: readonly Rect[], captureMs: number): Array<{ value: T; ageMs: number } | undefined> {
     const last = this.streams.get(stream)?.runs.get(analyzer) as LastRun<T> | undefined;
@@ -73,7 +82,8 @@ export class CadenceTracker {
     for (const { i, j } of pairs) {
       if (out[i] || used.has(j)) continue;
       used.add(j);
-      out[i] = { value: last.results[j]!.value, ageMs: Math.max(0, captureMs - last.captureMs) };
+      const r = last.results[j]!;
+      out[i] = { value: r.value, ageMs: Math.max(0, captureMs - (r.atMs ?? last.captureMs)) };
     }
     return out;
   }

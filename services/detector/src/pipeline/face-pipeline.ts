@@ -10,6 +10,7 @@ import type { FaceContext, FaceModel } from '../analyzers/face-model.js';
 import type { EyeState } from '../analyzers/eyes.js';
 import type { ExpressionResult } from '../analyzers/expression.js';
 import type { HeadPose } from '../analyzers/pose.js';
+import { faceShape, poseStillValid, type PoseReuse, type PoseRun } from './pose-reuse.js';
 import { sampleRgbImage, type RgbImage } from './sampler.js';
 import { needsLandmarks, type AnalysisSettings } from '../settings/settings.js';
 import { SmallFaceDetector } from './small-faces.js';
@@ -58,6 +59,8 @@ export class FacePipeline {
     private readonly models: AnalyzerModels,
     private readonly cadence: CadenceTracker,
     private readonly maxSide: number,
+    /** Carry a still face's pose on stream frames (undefined or maxAgeMs 0: pose runs on every frame). */
+    private readonly poseReuse?: PoseReuse,
   ) {
     this.faceFinder = new SmallFaceDetector(detector);
   }
@@ -98,7 +101,7 @@ export class FacePipeline {
     const slot = stream && this.slowSlot(settings, stream);
     const run = <T>(name: 'pose' | 'eyes' | 'expression' | 'liveness', model: FaceModel<T> | undefined) =>
       this.runScheduled(name, model, image, faces, settings, stream && { ...stream, mayRun: name === slot || settings.analyzers[name].intervalMs === 0 }, time);
-    const pose = await run('pose', m.pose);
+    const pose = stream && this.reusesPose(settings) ? await this.runPose(image, faces, stream, time) : await run('pose', m.pose);
     const eyes = await run('eyes', m.eyes);
     const expression = await run('expression', m.expression);
     const liveness = await run('liveness', m.liveness);
@@ -108,8 +111,8 @@ export class FacePipeline {
       const face: DetectedFace = { box: unscaleBox(d.box, scale), score: d.score };
       const lm = faces[i]!.landmarks;
       if (lm && settings.analyzers.landmarks.enabled) face.landmarks = Array.from(lm, (v) => Math.round((v / scale) * 10) / 10);
-      const p = pose[i]?.value;
-      if (p) face.pose = { ...p, lookingAtCamera: Math.abs(p.yaw) <= settings.lookingAtCamera.maxYawDeg && Math.abs(p.pitch) <= settings.lookingAtCamera.maxPitchDeg };
+      const p = pose[i];
+      if (p) face.pose = headPose(p.value, p.ageMs, settings);
       const e = eyes[i]?.value;
       if (e) face.eyes = { ...e, bothClosed: e.leftOpen < 0.5 && e.rightOpen < 0.5 };
       const x = expression[i];
@@ -167,6 +170,32 @@ export class FacePipeline {
     return values.map((value) => ({ value, ageMs: 0 }));
   }
 
+  /** Pose reuse applies: on, and pose enabled on every frame (a pose interval is a cadence of its own). */
+  private reusesPose(settings: AnalysisSettings): boolean {
+    const schedule = settings.analyzers.pose;
+    return !!this.poseReuse && this.poseReuse.maxAgeMs > 0 && !!this.models.pose && schedule.enabled && schedule.intervalMs === 0;
+  }
+
+  /**
+   * Head pose of a stream frame's faces: a face whose shape moved less than the limit since
+   * its pose was computed, within the age limit, keeps that pose (with its age); the model
+   * runs, in one batch, on the others only. `pose` is timed only when the model ran.
+   */
+  private async runPose(image: RgbImage, faces: FaceContext[], stream: StreamFrame, time: <U>(stage: string, fn: () => Promise<U>) => Promise<U>): Promise<Array<Carried<HeadPose>>> {
+    if (faces.length === 0) return [];
+    const shapes = faces.map((f) => (f.landmarks ? faceShape(f.landmarks, f.box) : undefined));
+    const carried = this.cadence.carry<PoseRun>(stream.key, 'pose', faces.map((f) => f.box), stream.captureMs);
+    const keep = faces.map((_, i) => poseStillValid(this.poseReuse!, carried[i], shapes[i]));
+    const toRun = faces.filter((_, i) => !keep[i]);
+    const ran = toRun.length > 0 ? await time('pose', () => this.models.pose!.run(image, toRun)) : [];
+    let next = 0;
+    const runs = faces.map((_, i): { value: PoseRun; ageMs: number } =>
+      keep[i] ? carried[i]! : { value: { ...ran[next++]!, ...(shapes[i] ? { shape: shapes[i] } : {}) }, ageMs: 0 },
+    );
+    this.cadence.record(stream.key, 'pose', stream.captureMs, runs.map((r, i) => ({ box: faces[i]!.box, value: r.value, atMs: stream.captureMs - r.ageMs })));
+    return runs;
+  }
+
   private async runText(
     image: RgbImage,
     settings: AnalysisSettings,
@@ -196,6 +225,12 @@ async function alignedCrop(image: RgbImage, face: FaceContext): Promise<{ crop: 
 }
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
+
+/** The face's pose as published: the angles only (a carried run also holds its shape), with age and the looking-at-camera verdict. */
+function headPose(p: HeadPose, ageMs: number, settings: AnalysisSettings): NonNullable<DetectedFace['pose']> {
+  const lookingAtCamera = Math.abs(p.yaw) <= settings.lookingAtCamera.maxYawDeg && Math.abs(p.pitch) <= settings.lookingAtCamera.maxPitchDeg;
+  return { yaw: p.yaw, pitch: p.pitch, roll: p.roll, lookingAtCamera, ageMs };
+}
 
 function unscaleBox(b: Rect, scale: number): [number, number, number, number] {
   return [r1(b[0] / scale), r1(b[1] / scale), r1(b[2] / scale), r1(b[3] / scale)];
