@@ -88,14 +88,23 @@ try {
     ws.ws.on('message', onMessage);
     let published = 0;
     const tapSubs = [];
+    // sfu: time between a stream's consecutive tapped frames (200 ms at 5 fps; a burst is a short one)
+    const tapGaps = [];
+    const lastEmit = [];
     if (SOURCE === 'sfu') {
       await sfuOk(nc, SFU, 'createRoom', { room, sampleFps: FPS });
       for (let s = 0; s < streams; s++) {
         tapSubs.push(
           nc.subscribe(subjects.frames(room, `s${s}`), {
             callback: (_e, m) => {
-              if (inWindow(Date.now())) published++;
               const captureMs = Number(m.headers?.get('Lookout-Capture-Ms') ?? NaN);
+              // By the frame's capture time, as analyses are counted: receipt time here would
+              // put a frame emitted just before the window's edge on the other side of it.
+              if (inWindow(captureMs)) {
+                published++;
+                if (lastEmit[s] !== undefined) tapGaps.push(captureMs - lastEmit[s]);
+              }
+              lastEmit[s] = captureMs;
               if (Number.isFinite(captureMs)) void clock.frame(`s${s}`, captureMs, m.data).catch(() => {});
             },
           }),
@@ -164,7 +173,10 @@ try {
       delivered_fraction: Math.round((received / published) * 1000) / 1000,
       processed_fps: Math.round((received / SECONDS) * 10) / 10,
       latency_ms: summarize(latencies),
-      ...(SOURCE === 'sfu' && { media_clock_latency_ms: summarize(receipts.map(([st, c, r]) => clock.latency(st, c, r)).filter((v) => v !== undefined)) }),
+      ...(SOURCE === 'sfu' && {
+        media_clock_latency_ms: summarize(receipts.map(([st, c, r]) => clock.latency(st, c, r)).filter((v) => v !== undefined)),
+        tap_interval_ms: { ...summarize(tapGaps), p5: Math.round(tapGaps.sort((a, b) => a - b)[Math.floor(tapGaps.length * 0.05)] ?? NaN), under_100: tapGaps.filter((g) => g < 100).length },
+      }),
       dropped: droppedDelta,
       detector_stage_mean_ms: stageMeans(stages0, stages1),
       services: perService,
