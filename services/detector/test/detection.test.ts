@@ -148,4 +148,22 @@ describe('the analyzers on the fixtures', () => {
     const crop = await sharp(Buffer.from(face.crop!.data, 'base64')).metadata();
     expect([crop.format, crop.width, crop.height]).toEqual(['jpeg', 112, 112]);
   });
+
+  it('puts off a slow analyzer on a replica with a backlog until it is a whole interval late, but runs one never run at once', async () => {
+    const neutral = fixture('expressions/fa_neutral.jpg');
+    const ran = async (captureMs: number, backlog: boolean) => {
+      const r = await pipeline.analyze(neutral, settings, { key: 'backlog', captureMs, backlog });
+      return ['expression', 'liveness', 'text'].filter((k) => k in r.timings);
+    };
+    // First frame of the stream, backlog or not: expression (never run) runs.
+    expect(await ran(10_000, true)).toEqual(['expression']);
+    expect(await ran(10_200, false)).toEqual(['liveness']);
+    expect(await ran(10_400, false)).toEqual(['text']);
+    // Expression is due again at 11,000: with a backlog it waits until it is a second late.
+    expect(await ran(11_100, true)).toEqual([]);
+    expect(await ran(11_900, true)).toEqual([]);
+    expect(await ran(12_000, true)).toEqual(['expression']);
+    // Without a backlog a due analyzer runs on the first frame that has the slot.
+    expect(await ran(12_300, false)).toEqual(['liveness']);
+  });
 });

@@ -164,6 +164,7 @@ export class FrameWorker {
       const result = await this.opts.pipeline.analyze(data, this.opts.settingsFor(meta.room), {
         key: streamKey(meta.room, meta.stream),
         captureMs: meta.captureMs,
+        backlog: this.queue.liveWaiting > 0,
       });
       const body = encodeJson(facesMessage, facesMessageOf(meta, result, start - receivedMs, this.opts.workerId));
       this.opts.nc.publish(subjects.faces(meta.room, meta.stream), body);

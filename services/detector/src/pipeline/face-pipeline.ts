@@ -40,6 +40,11 @@ export interface FrameAnalysis {
 export interface StreamFrame {
   key: string;
   captureMs: number;
+  /**
+   * Other live frames wait on this replica behind this one. A slow analyzer that is due
+   * but less than a whole interval late then waits for a frame with slack (see slowSlot).
+   */
+  backlog?: boolean;
 }
 
 type Carried<T> = { value: T; ageMs: number } | undefined;
@@ -135,7 +140,12 @@ export class FacePipeline {
    * The one slow (interval > 0) analyzer this stream frame may run: the most overdue.
    * Running every due one in the same frame would stack their costs (expression ~30 ms a
    * face, text ~45 ms) into one late frame, and streams started together fall due
-   * together; one per frame spreads them over the stream's next frames.
+   * together; one per frame spreads them over the stream's next frames. On a replica
+   * with a backlog, an analyzer less than one interval overdue is put off: its run (text
+   * ~80 ms, expression ~30 ms a face under load) would hold up the frames waiting, and the
+   * next frame of the stream (this replica's or a peer's with slack) can run it. So under
+   * load the slow cadences stretch (to at most twice their interval) before frames are
+   * shed; one never run before runs at once.
    */
   private slowSlot(settings: AnalysisSettings, stream: StreamFrame): CadencedAnalyzer | undefined {
     let best: CadencedAnalyzer | undefined;
@@ -144,6 +154,7 @@ export class FacePipeline {
       const s = settings.analyzers[name];
       if (!s.enabled || s.intervalMs === 0 || !this.models[name]) continue;
       const by = this.cadence.overdueBy(stream.key, name, stream.captureMs, s.intervalMs);
+      if (stream.backlog && by < s.intervalMs) continue;
       if (by >= 0 && by > bestBy) {
         best = name;
         bestBy = by;
