@@ -18,7 +18,7 @@
 // on the sender's clock to its results; Lookout, from when the tapped frame was due on the
 // ingest's media clock (read from its bar code) to WebSocket receipt. Lookout's tap-emit →
 // WebSocket latency is kept beside it.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,9 +55,18 @@ if (probe.status !== 0) {
 
 const held = (r) => r.latency_ms.p95 < 500 && 1 - r.delivered_fraction < 0.01;
 
-function peer(streams) {
+/**
+ * One run of the peer. Asynchronous: a peer past its knee runs long, and a bench process
+ * blocked on it could not answer the gateway's WebSocket pings (the socket was closed and
+ * the next Lookout row timed out waiting for its subscribe ack).
+ */
+async function peer(streams) {
   const args = [path.join(ROOT, 'bench/baseline_aiortc.py'), '--streams', String(streams), '--seconds', String(SECONDS), '--fps', String(FPS), '--video', path.join(videoDir, VIDEO), '--models', path.join(ROOT, 'models'), '--work', WORK, '--gallery', String(GALLERY)];
-  const out = execFileSync(PYTHON, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  const code = await new Promise((resolve, reject) => child.once('error', reject).once('close', resolve));
+  if (code !== 0) throw new Error(`baseline_aiortc.py exited with ${code}`);
   const r = JSON.parse(out.trim().split('\n').pop());
   return { ...r, held: held(r) };
 }
@@ -140,7 +149,7 @@ try {
   const env = { nc, ws, reid, services: { sfu: sfu.child.pid, detector: detector.child.pid, reid: reid.child.pid, gateway: gateway.child.pid } };
   for (const streams of SWEEP) {
     const ours = await lookout(streams, env);
-    const theirs = peer(streams);
+    const theirs = await peer(streams);
     const row = { streams, lookout: ours, baseline: theirs };
     console.log(JSON.stringify({ streams, lookout: { held: ours.held, delivered: ours.delivered_fraction, p50: ours.latency_ms.p50, p95: ours.latency_ms.p95, cpu: ours.cpu_percent }, peer: { held: theirs.held, delivered: theirs.delivered_fraction, p50: theirs.latency_ms.p50, p95: theirs.latency_ms.p95, cpu: theirs.cpu_percent } }));
     rows.push(row);
@@ -158,8 +167,8 @@ console.log(`wrote ${writeResult('baseline', {
   work: WORK,
   what:
     WORK === 'full'
-      ? `the same work on both sides: detect, landmarks, pose, eyes, aligned crop, embedding + search of ${GALLERY.toLocaleString('en')} subjects every frame; expression and liveness 1/s per stream (Lookout ANALYZERS=${ANALYZERS}; text off on both: cv2.dnn 4.6 cannot load its model); the fixture video (VP8, 640×480, 15 fps; bar-coded: 640×456 above a 24 px strip) sampled at ${FPS} fps per stream`
-      : `face detection only on both sides (Lookout ANALYZERS=none); the fixture video (VP8, 640×480, 15 fps; bar-coded: 640×456 above a 24 px strip) sampled at ${FPS} fps per stream`,
+      ? `the same work on both sides: detect, landmarks, pose, eyes, aligned crop, embedding + search of ${GALLERY.toLocaleString('en')} subjects every frame; expression and liveness 1/s per stream (Lookout ANALYZERS=${ANALYZERS}; text off on both: cv2.dnn 4.6 cannot load its model). The same results each frame, not the same model runs: Lookout runs the pose model again only when a face's shape moved or its pose is 1 s old, and embeds per track when a cue asks for it (embeddings/s column); the peer runs both on every face of every frame; the fixture video (VP8, 640×480, 15 fps; bar-coded: 640×456 below a 24 px strip) sampled at ${FPS} fps per stream`
+      : `face detection only on both sides (Lookout ANALYZERS=none); the fixture video (VP8, 640×480, 15 fps; bar-coded: 640×456 below a 24 px strip) sampled at ${FPS} fps per stream`,
   latency: { baseline: 'frame due on the sender media clock → results (in-process, queueing included)', lookout: 'latency_ms: frame due on the ingest media clock (bar code in the picture) → WebSocket receipt; tap_emit_latency_ms: tap emit → WebSocket receipt' },
   seconds_per_step: SECONDS,
   rows,
