@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, ID_PATTERN } from './ids.js';
-import { validator } from './validation.js';
+import { parseStreamSubject } from './subjects.js';
+import { decodeJson, ValidationError, validator } from './validation.js';
 
 /** [x1, y1, x2, y2] in pixels of the original frame. */
 export const Box = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()], {
@@ -132,6 +133,18 @@ export const FacesMessage = Type.Object(
 );
 export type FacesMessage = Static<typeof FacesMessage>;
 export const facesMessage = validator('faces message', FacesMessage);
+
+/**
+ * A faces message as received on `subject` (`faces.<room>.<stream>`): the payload validated,
+ * and its room and stream those of the subject it came on. Every consumer of `faces.>`
+ * (reid, and detector replicas sharing cadences) reads it through this.
+ */
+export function decodeFacesMessage(subject: string, data: Uint8Array): FacesMessage {
+  const faces = decodeJson(facesMessage, data);
+  const addr = parseStreamSubject(subject);
+  if (!addr || addr.room !== faces.room || addr.stream !== faces.stream) throw new ValidationError('faces message', 'room', `subject ${subject} does not match payload`);
+  return faces;
+}
 
 const Score = Type.Number({ minimum: 0, maximum: 100 });
 

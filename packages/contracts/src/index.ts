@@ -27,7 +27,7 @@ export type { StoreDecl, KvDecl, StreamDecl, StoreKey, KvKey } from './storage.j
 export { FRAME_LIMITS, FrameMeta, encodeFrameHeaders, decodeFrameHeaders, jpegSize } from './frame.js';
 
 // Faces and per-frame analysis (faces.ts, geometry.ts, analysis-config.ts)
-export { Box, EXPRESSION_LABELS, DetectedFace, StageTimings, TextInFrame, FacesMessage, facesMessage, FaceScores, AnalysedFace, AnalysisMessage, analysisMessage, AnalyzeImageResult } from './faces.js';
+export { Box, EXPRESSION_LABELS, DetectedFace, StageTimings, TextInFrame, FacesMessage, facesMessage, decodeFacesMessage, FaceScores, AnalysedFace, AnalysisMessage, analysisMessage, AnalyzeImageResult } from './faces.js';
 export type { ExpressionLabel, HeadPose, EyeState, Expression, Liveness, AlignedCrop } from './faces.js';
 export { iou } from './geometry.js';
 export type { Rect } from './geometry.js';

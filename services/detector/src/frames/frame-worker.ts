@@ -6,12 +6,12 @@ import {
   LookoutError,
   parseStreamSubject,
   queueGroups,
+  streamKey,
   subjects,
   ValidationError,
   type FrameMeta,
 } from '@lookout/contracts';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@lookout/service-kit';
-import { streamKey } from '../pipeline/cadence.js';
 import { BadFrameError } from '../pipeline/frame-decoder.js';
 import type { FacePipeline } from '../pipeline/face-pipeline.js';
 import type { AnalysisSettings } from '../settings/settings.js';

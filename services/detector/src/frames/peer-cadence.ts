@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decodeJson, facesMessage, parseStreamSubject, subjects } from '@lookout/contracts';
+import { decodeFacesMessage, streamKey, subjects } from '@lookout/contracts';
 import { Counter, type Logger, type Registry } from '@lookout/service-kit';
-import { streamKey, type CadenceTracker } from '../pipeline/cadence.js';
+import type { CadenceTracker } from '../pipeline/cadence.js';
 import { runsInFacesMessage } from '../pipeline/peer-runs.js';
 
 export interface PeerCadenceOptions {
@@ -51,9 +51,7 @@ export class PeerCadence {
   private learn(msg: Msg): void {
     let faces;
     try {
-      faces = decodeJson(facesMessage, msg.data);
-      const addr = parseStreamSubject(msg.subject);
-      if (!addr || addr.room !== faces.room || addr.stream !== faces.stream) throw new Error(`subject ${msg.subject} does not match payload`);
+      faces = decodeFacesMessage(msg.subject, msg.data);
     } catch (e) {
       this.o.badMessages.inc({ subject_kind: 'faces', reason: 'invalid' });
       this.o.log.warn({ subject: msg.subject, error: (e as Error).message }, 'ignored bad faces message');

@@ -19,8 +19,8 @@ interface LastRun<T> {
  */
 export const REORDER_WINDOW_MS = 2000;
 
-/** The tracker's key for a live stream (recording jobs use their own, `rec-<job>`). */
-export const streamKey = (room: string, stream: string): string => `${room}.${stream}`;
+/** The analyzers a stream may run on a cadence (an interval > 0), whose runs replicas share. */
+export type CadencedAnalyzer = 'pose' | 'eyes' | 'expression' | 'liveness' | 'text';
 
 /**
  * When a slow analyzer last ran on a stream, and what it found, so its result can be

@@ -1,10 +1,8 @@
 import type { FacesMessage, Rect, TextInFrame } from '@lookout/contracts';
 import type { ExpressionResult } from '../analyzers/expression.js';
 import type { EyeState } from '../analyzers/eyes.js';
+import type { CadencedAnalyzer } from './cadence.js';
 import { faceShape, type PoseRun } from './pose-reuse.js';
-
-/** The analyzers a stream runs on a cadence (an interval > 0), whose runs replicas share. */
-export type CadencedAnalyzer = 'pose' | 'eyes' | 'expression' | 'liveness' | 'text';
 
 /** One run of a cadenced analyzer, as the tracker records it: per face, its box and value. */
 export interface PeerRun {

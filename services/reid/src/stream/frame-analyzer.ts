@@ -1,10 +1,8 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import {
   analysisMessage,
-  decodeJson,
+  decodeFacesMessage,
   encodeJson,
-  facesMessage,
-  parseStreamSubject,
   resolveRules,
   streamKey,
   subjects,
@@ -95,10 +93,7 @@ export class FrameAnalyzer {
 
   private parse(msg: Msg): FacesMessage | undefined {
     try {
-      const faces = decodeJson(facesMessage, msg.data);
-      const addr = parseStreamSubject(msg.subject);
-      if (!addr || addr.room !== faces.room || addr.stream !== faces.stream) throw new Error(`subject ${msg.subject} does not match payload`);
-      return faces;
+      return decodeFacesMessage(msg.subject, msg.data);
     } catch (e) {
       this.o.badMessages.inc({ subject_kind: 'faces', reason: 'invalid' });
       this.o.log.warn({ subject: msg.subject, error: (e as Error).message }, 'dropped bad faces message');

@@ -24,6 +24,7 @@ const CONTENDED_MS = 30_000;
 export class StreamStateStore {
   private readonly own = new Map<string, { json: string; revision: number; atMs: number }>();
   private readonly contendedUntil = new Map<string, number>();
+  private sweptMs = 0;
 
   constructor(
     private readonly kv: KV,
@@ -69,9 +70,13 @@ export class StreamStateStore {
 
   private remember(key: string, json: string, revision: number): void {
     const now = this.now();
-    // Streams that stopped: at most one sweep per write, over entries no longer trusted anyway.
-    for (const [k, v] of this.own) if (now - v.atMs > OWN_WRITE_TRUSTED_MS) this.own.delete(k);
-    for (const [k, until] of this.contendedUntil) if (until <= now) this.contendedUntil.delete(k);
+    // Streams that stopped: swept at most once per trust period (not on every frame's write),
+    // over entries no longer trusted anyway.
+    if (now - this.sweptMs > OWN_WRITE_TRUSTED_MS) {
+      this.sweptMs = now;
+      for (const [k, v] of this.own) if (now - v.atMs > OWN_WRITE_TRUSTED_MS) this.own.delete(k);
+      for (const [k, until] of this.contendedUntil) if (until <= now) this.contendedUntil.delete(k);
+    }
     this.own.set(key, { json, revision, atMs: now });
   }
 }
