@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { cameraFrame, cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, mediaClock, procStats, reidCounts, reidRates, ROOT, seedGallery, stampedVideo, summarize, writeResult } from './lib.mjs';
+import { cameraFrame, cpuByRole, cpuPercentByRole, everyProcess, gatewayClient, mediaClock, procStats, quantile, reidCounts, reidRates, ROOT, seedGallery, stampedVideo, summarize, writeResult } from './lib.mjs';
 
 const testkit = await import(path.join(ROOT, 'packages/testkit/dist/index.js'));
 const { FramePublisher, isAck, metricValue, sfuOk, startNatsServer, startService, stopAllProcesses, TEST_GATEWAY_ENV } = testkit;
@@ -175,7 +175,7 @@ try {
       latency_ms: summarize(latencies),
       ...(SOURCE === 'sfu' && {
         media_clock_latency_ms: summarize(receipts.map(([st, c, r]) => clock.latency(st, c, r)).filter((v) => v !== undefined)),
-        tap_interval_ms: { ...summarize(tapGaps), p5: Math.round(tapGaps.sort((a, b) => a - b)[Math.floor(tapGaps.length * 0.05)] ?? NaN), under_100: tapGaps.filter((g) => g < 100).length },
+        tap_interval_ms: { ...summarize(tapGaps), p5: quantile([...tapGaps].sort((a, b) => a - b), 0.05), under_100: tapGaps.filter((g) => g < 100).length },
       }),
       dropped: droppedDelta,
       detector_stage_mean_ms: stageMeans(stages0, stages1),

@@ -12,13 +12,13 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const { inProcessDetector } = await import(path.join(ROOT, 'bench/lib.mjs'));
+const { inProcessDetector, quantile } = await import(path.join(ROOT, 'bench/lib.mjs'));
 const { faceShape, shapeShift } = await import(path.join(ROOT, 'services/detector/dist/pipeline/pose-reuse.js'));
 const { pipeline, settings, close } = await inProcessDetector();
 const IDENTITIES = path.join(ROOT, 'test/fixtures/faces/identities');
 const shape = (f) => faceShape(f.landmarks, f.box);
 const biggest = (r) => r.faces.sort((a, b) => b.box[2] - b.box[0] - (a.box[2] - a.box[0]))[0];
-const q = (arr, k) => [...arr].sort((a, b) => a - b)[Math.min(arr.length - 1, Math.floor(k * arr.length))];
+const q = (arr, k) => quantile([...arr].sort((a, b) => a - b), k);
 const noise = [];
 const byPerson = {};
 for (const id of fs.readdirSync(IDENTITIES)) {
